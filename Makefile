@@ -1,0 +1,62 @@
+# embedscope: `make demo` and `make test` set up everything on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+STATIC := src/embedscope/server/static/index.html
+WEB_SRC := $(shell find web/src web/index.html web/package.json web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup demo test test-fast lint chromium web bench clean
+
+## setup: virtualenv with the CPU build of torch (from this machine's disk), embedscope and its extras, built web app
+setup: $(STAMP) $(STATIC)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[local,samples,dev]'
+	touch $@
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(STATIC): web/node_modules/.installed $(WEB_SRC)
+	cd web && npm run build
+
+web: $(STATIC)
+
+## chromium: Debian's chromium for the browser tests (Playwright drives it; no browser download)
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+## demo: embed the bundled sample (KJV verses) with the bundled offline model, serve http://127.0.0.1:8765
+demo: setup
+	$(VENV)/bin/embedscope demo embedscope-demo.scope
+
+## test: lint + type check + every test (slow and browser tests included)
+test: setup chromium lint
+	$(PY) -m pytest -q
+
+## test-fast: the quick loop (no slow, no browser tests)
+test-fast: setup lint
+	$(PY) -m pytest -q -m "not slow and not browser"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+bench: setup
+	$(PY) bench/embed.py
+	$(PY) bench/knn.py
+
+clean:
+	rm -rf $(VENV) web/node_modules src/embedscope/server/static embedscope-demo.scope

@@ -1,0 +1,29 @@
+"""embedscope: see and measure vector embeddings.
+
+>>> import embedscope
+>>> scope = embedscope.create("reviews.scope")        # doctest: +SKIP
+>>> scope.ingest("reviews.csv", text="body")           # doctest: +SKIP
+>>> scope.embed()                                      # doctest: +SKIP
+>>> scope.neighbors("42", k=10).to_frame()             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import EmbedscopeError, InputError, WorkspaceError
+from .workspace import Layout, Neighbors, Scope, SpaceInfo
+
+__version__ = "0.1.0"
+__all__ = ["open", "create", "Scope", "Layout", "Neighbors", "SpaceInfo", "EmbedscopeError", "InputError",
+           "WorkspaceError", "__version__"]
+
+
+def open(path: str | Path) -> Scope:  # noqa: A001 - the natural name, as in lancedb.connect/zarr.open
+    """Open the workspace at ``path``."""
+    return Scope.open(path)
+
+
+def create(path: str | Path, *, exist_ok: bool = False) -> Scope:
+    """Create a workspace at ``path`` (with ``exist_ok``, open it if it already exists)."""
+    return Scope.create(path, exist_ok=exist_ok)

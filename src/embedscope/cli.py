@@ -1,0 +1,318 @@
+"""The ``embedscope`` command line: one subcommand per pipeline stage, thin over :class:`~embedscope.Scope`.
+
+Exit codes: 0 success; 2 bad input or usage (one line on stderr naming file, row, column); 1 anything else
+(the error without a traceback, unless ``--debug``). With ``--json``, stdout holds exactly one JSON document;
+progress and notes go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .errors import EmbedscopeError, InputError
+
+app = typer.Typer(
+    name="embedscope", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="See and measure vector embeddings: ingest, embed, neighbours, maps, and a local explorer.",
+)
+err = Console(stderr=True)
+_state = {"debug": False}
+
+WS = Annotated[Path, typer.Argument(help="Workspace directory (e.g. reviews.scope).")]
+SPACE = Annotated[str | None, typer.Option("--space", help="Embedding space (default: the only one).")]
+JSON = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def _emit(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+@contextmanager
+def _progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr; yields a callback (stage, done, total)."""
+    if not enabled or not err.is_terminal and os.environ.get("EMBEDSCOPE_PROGRESS") != "1":
+        notes: dict[str, int] = {}
+
+        def quiet(stage: str, done: int, total: int) -> None:
+            if stage not in notes:
+                notes[stage] = 1
+                err.print(f"{stage}: {total} to do")
+
+        yield quiet
+        return
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err, transient=False) as bar:
+        tasks: dict[str, Any] = {}
+
+        def cb(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield cb
+
+
+def _open(ws: Path) -> Any:
+    from . import open as open_scope
+
+    return open_scope(ws)
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False) -> None:
+    _state["debug"] = debug
+
+
+@app.command()
+def ingest(
+    ws: WS,
+    file: Annotated[Path, typer.Argument(help="CSV, TSV, Parquet, JSONL or Arrow file; or vectors with --space.")],
+    text: Annotated[str | None, typer.Option("--text", help="Text column (default: 'text' or the longest strings).")] = None,
+    id: Annotated[str | None, typer.Option("--id", help="Id column (default: 'id' if present, else row numbers 0..n-1).")] = None,
+    space: Annotated[str | None, typer.Option("--space", help="Bring your own vectors into this space.")] = None,
+    ids: Annotated[Path | None, typer.Option("--ids", help="For .npy vectors: a file with one id per line.")] = None,
+    vector: Annotated[str | None, typer.Option("--vector", help="Vector column (Parquet/Arrow/JSONL).")] = None,
+    as_json: JSON = False,
+) -> None:
+    """Add items (texts + metadata) or vectors (with --space) to WS, creating it if missing.
+
+    Re-ingesting upserts by id: new ids are added, changed rows replace the old ones, and spaces embedded
+    from changed texts are marked stale (embed again to update only what changed).
+    """
+    from .workspace import Scope
+
+    if space is None and (ids is not None or vector is not None):
+        raise InputError("--ids and --vector are for vectors: add --space NAME")
+    # Validate before creating anything, so a bad file leaves no workspace behind.
+    from . import ingest as _ing
+
+    if space is None:
+        parsed = _ing.read_items(file, text=text, id=id)
+        scope = Scope.create(ws, exist_ok=True)
+        with scope._writing():
+            rep = scope._upsert_items(parsed.table, parsed.source)
+        rep.text_column, rep.id_column = parsed.text_column, parsed.id_column
+    else:
+        from .workspace import _check_space
+
+        _check_space(space)
+        vin = _ing.read_vectors(file, ids=ids, id=id, vector=vector)
+        scope = Scope.create(ws, exist_ok=True)
+        rep = scope.add_vectors(space, vin.ids, vin.vectors, source=vin.source)
+    if as_json:
+        _emit(asdict(rep))
+        return
+    what = f"space {rep.space!r}" if rep.space else "items"
+    cols = f" (text column {rep.text_column!r}, ids {'from ' + repr(rep.id_column) if rep.id_column else 'generated 0..n-1'})" \
+        if rep.space is None else ""
+    err.print(f"{ws}: {what}: {rep.added} added, {rep.updated} updated, {rep.unchanged} unchanged; "
+              f"{rep.total} in all{cols}")
+
+
+@app.command()
+def embed(
+    ws: WS,
+    space: Annotated[str | None, typer.Option("--space", help="Space name (default: named after the model, 'minilm').")] = None,
+    model: Annotated[str, typer.Option("--model", help="local | local:PATH | openai:MODEL | tfidf:DIM")] = "local",
+    batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, max=100_000)] = None,
+    device: Annotated[str | None, typer.Option("--device", help="Torch device for local models (cpu).")] = None,
+    dimensions: Annotated[int | None, typer.Option("--dimensions", min=1, help="Output dimension (openai).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count items, tokens and cost; send nothing.")] = False,
+    as_json: JSON = False,
+) -> None:
+    """Embed every item's text with MODEL into a space. Cached by content; rerun after a crash resumes."""
+    scope = _open(ws)
+    with _progress(not as_json) as cb:
+        res = scope.embed(space, model, batch_size=batch_size, device=device, dimensions=dimensions,
+                          dry_run=dry_run, progress=cb)
+    doc = asdict(res)
+    if as_json:
+        _emit(doc)
+        return
+    if dry_run:
+        cost = f", about ${doc['cost_usd']:.4f}" if doc.get("cost_usd") is not None else ""
+        err.print(f"would embed {doc['items']} texts, {'' if doc['tokens_exact'] else '~'}{doc['tokens']} tokens"
+                  f"{cost}; {doc['truncated']} longer than the model window. " + " ".join(doc["notes"]))
+        return
+    st = doc["stats"]
+    err.print(f"space {doc['space']!r} ({doc['model']}, {doc['dim']} dims): {st['texts']} texts, "
+              f"{st['computed']} embedded, {st['cached']} from cache"
+              + (f"; {st['truncated']} texts were longer than the model window and were cut" if st["truncated"] else "")
+              + (f"; {doc['skipped_without_text']} items without text skipped" if doc["skipped_without_text"] else ""))
+
+
+@app.command()
+def neighbors(
+    ws: WS,
+    item: Annotated[str | None, typer.Argument(metavar="[ID]", help="Item id (omit with --query).")] = None,
+    query: Annotated[str | None, typer.Option("--query", help="A text, embedded with the space's model.")] = None,
+    space: SPACE = None,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100_000, help="How many neighbours.")] = 10,
+    metric: Annotated[str, typer.Option("--metric", help="cosine | dot | euclidean | manhattan")] = "cosine",
+    as_json: JSON = False,
+) -> None:
+    """The k nearest items to an item or a text, in the original space, best first.
+
+    Scores: cosine similarity, dot product, euclidean distance or manhattan distance. The item itself is
+    left out. JSON: a list of {"id": str, "score": float}.
+    """
+    if (item is None) == (query is None):
+        raise InputError("give an item ID or --query TEXT (one of them)")
+    scope = _open(ws)
+    res = scope.neighbors(item, query=query, k=k, metric=metric, space=space)
+    if as_json:
+        _emit(res.to_records())
+        return
+    texts = _texts(scope, res.ids)
+    table = Table(title=f"{k} nearest to {item!r}" if item else f"{k} nearest to query {query!r}")
+    table.add_column("#", justify="right")
+    table.add_column("id")
+    table.add_column(metric, justify="right")
+    table.add_column("text", overflow="fold", max_width=90)
+    for i, (iid, s) in enumerate(zip(res.ids, res.scores, strict=True), 1):
+        table.add_row(str(i), iid, f"{s:.4f}", texts.get(iid, "") or "")
+    Console().print(table)
+
+
+def _texts(scope: Any, ids: list[str]) -> dict[str, str | None]:
+    if not scope.has_items():
+        return {}
+    items = scope.items()
+    if "text" not in items.column_names:
+        return {}
+    import pyarrow.compute as pc
+
+    sub = items.filter(pc.is_in(items.column("id"), value_set=__import__("pyarrow").array(ids)))
+    return {i: (t[:200] if t else t) for i, t in zip(sub.column("id").to_pylist(), sub.column("text").to_pylist(),
+                                                     strict=True)}
+
+
+@app.command()
+def project(
+    ws: WS,
+    space: SPACE = None,
+    method: Annotated[str, typer.Option("--method", help="umap | pca")] = "umap",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (layouts are reproducible).")] = 42,
+    as_json: JSON = False,
+) -> None:
+    """Compute a 2-D layout of a space (UMAP reuses the stored kNN graph) and store it."""
+    scope = _open(ws)
+    with _progress(not as_json) as cb:
+        lay = scope.project(space, method, seed=seed, progress=cb)
+    doc = {"space": lay.space, "method": lay.method, "count": len(lay.ids), "params": lay.params,
+           "metrics": lay.metrics}
+    if as_json:
+        _emit(doc)
+    else:
+        err.print(f"stored {lay.method} layout of {len(lay.ids)} points of space {lay.space!r}")
+
+
+@app.command()
+def info(ws: WS, as_json: JSON = False) -> None:
+    """Spaces, counts, dimensions, layouts, stale results and library versions."""
+    doc = _open(ws).info()
+    if as_json:
+        _emit(doc)
+        return
+    con = Console()
+    con.print(f"[bold]{doc['path']}[/]: {doc['items']} items; columns: {', '.join(doc['columns'])}")
+    t = Table("space", "kind", "model", "dim", "count", "layouts", "stale")
+    for s in doc["spaces"]:
+        t.add_row(s["name"], s["kind"], str(s["model"] or "-"), str(s["dim"]), str(s["count"]),
+                  ", ".join(s["layouts"]) or "-", "yes" if s["stale"] else "")
+    con.print(t)
+    if doc["stale"]:
+        con.print(f"stale (recomputed on next use): {', '.join(doc['stale'])}")
+    con.print("versions: " + ", ".join(f"{k} {v}" for k, v in doc["versions"].items()))
+
+
+HOST = Annotated[str, typer.Option("--host", help="Address to bind (127.0.0.1 by default).")]
+PORT = Annotated[int, typer.Option("--port", min=1, max=65535)]
+TOKEN = Annotated[str | None, typer.Option("--token", help="Require this token ('auto' generates one).")]
+
+
+@app.command()
+def serve(ws: WS, host: HOST = "127.0.0.1", port: PORT = 8765, token: TOKEN = None) -> None:
+    """Serve the explorer for WS at http://HOST:PORT (blocks until Ctrl-C)."""
+    _serve(_open(ws), host, port, token)
+
+
+def _serve(scope: Any, host: str, port: int, token: str | None) -> None:
+    import secrets
+
+    import uvicorn
+
+    from .server import create_app
+
+    if token == "auto":
+        token = secrets.token_urlsafe(24)
+    if host not in ("127.0.0.1", "localhost", "::1") and not token:
+        raise InputError(f"--host {host} exposes your data to the network; add --token T (or --token auto)")
+    app_ = create_app(scope, token=token)
+    url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+    err.print(f"embedscope: serving {scope.path} at [bold]{url}[/] (Ctrl-C to stop)")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(
+    ws: Annotated[Path, typer.Argument(help="Where to build the sample workspace.")] = Path("embedscope-demo.scope"),
+    n: Annotated[int, typer.Option("--n", min=30, max=31_102, help="Verses to embed (all: 31102).")] = 5000,
+    host: HOST = "127.0.0.1",
+    port: PORT = 8765,
+    serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve when built.")] = True,
+) -> None:
+    """Build the sample workspace (King James Bible verses, MiniLM, UMAP) if missing, then serve it."""
+    from .demo import build_demo
+
+    with _progress() as cb:
+        scope = build_demo(ws, n=n, progress=cb, log=err.print)
+    if serve_:
+        _serve(scope, host, port, None)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: maps errors to exit codes (2 bad input, 1 other)."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        app(args=argv, standalone_mode=False)
+    except InputError as exc:
+        if debug:
+            raise
+        sys.stderr.write(f"error: {exc.one_line()}\n")
+        sys.exit(2)
+    except EmbedscopeError as exc:
+        if debug:
+            raise
+        sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted; the workspace keeps every finished step, rerun to resume\n")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the contract: exit 1 with the error, no traceback
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        if debug:
+            raise
+        sys.stderr.write(f"error: {type(exc).__name__}: {' '.join(str(exc).split())}\n")
+        sys.exit(1)

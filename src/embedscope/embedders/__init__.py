@@ -1,0 +1,70 @@
+"""Embedding backends and the ``--model`` registry.
+
+``--model`` values:
+
+- ``local`` (default): the bundled all-MiniLM-L6-v2, 384 dimensions, offline;
+- ``local:PATH``: another sentence-transformers model on disk;
+- ``openai:MODEL``: an OpenAI-compatible endpoint (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``);
+- ``tfidf:DIM``: TF-IDF + TruncatedSVD to DIM dimensions, fitted on the workspace's texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import InputError
+from .base import DryRun, Embedder
+
+__all__ = ["DryRun", "Embedder", "get_embedder", "BACKENDS"]
+
+
+def _local(arg: str, opts: dict[str, object]) -> Embedder:
+    from .local import LocalEmbedder
+
+    return LocalEmbedder(arg or None, device=str(opts.get("device") or "cpu"),
+                         batch_size=_int(opts.get("batch_size")))
+
+
+def _openai(arg: str, opts: dict[str, object]) -> Embedder:
+    from .openai import OpenAIEmbedder
+
+    return OpenAIEmbedder(arg, dimensions=_int(opts.get("dimensions")), batch_size=_int(opts.get("batch_size")))
+
+
+def _tfidf(arg: str, opts: dict[str, object]) -> Embedder:
+    from .tfidf import TfidfEmbedder
+
+    try:
+        dim = int(arg) if arg else 256
+    except ValueError:
+        raise InputError(f"tfidf:DIM needs an integer dimension, got {arg!r}") from None
+    return TfidfEmbedder(dim, batch_size=_int(opts.get("batch_size")))
+
+
+def _int(v: object) -> int | None:
+    return int(v) if v is not None else None  # type: ignore[call-overload]
+
+
+#: Backend name -> factory(argument after the colon, options).
+BACKENDS: dict[str, Callable[[str, dict[str, object]], Embedder]] = {
+    "local": _local, "openai": _openai, "tfidf": _tfidf,
+}
+
+
+def get_embedder(model: str = "local", **opts: object) -> Embedder:
+    """Build the embedder a ``--model`` value names.
+
+    Parameters
+    ----------
+    model
+        ``local``, ``local:PATH``, ``openai:MODEL``, or ``tfidf:DIM``.
+    **opts
+        ``batch_size``, ``device`` (local), ``dimensions`` (openai).
+    """
+    backend, _, arg = model.partition(":")
+    factory = BACKENDS.get(backend)
+    if factory is None:
+        raise InputError(f"unknown --model {model!r}; use one of: local, local:PATH, openai:MODEL, tfidf:DIM")
+    emb = factory(arg, opts)
+    emb.model_spec = model
+    return emb

@@ -1,0 +1,72 @@
+"""Errors with a location.
+
+Every error a user can fix points at what to fix: the file, the row (1-based, as a spreadsheet counts data
+rows) and the column. The CLI prints ``InputError`` as one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class EmbedscopeError(Exception):
+    """Base class of every error embedscope raises on purpose."""
+
+
+class InputError(EmbedscopeError, ValueError):
+    """Bad input or usage: a file, a row or a column the user has to fix.
+
+    Parameters
+    ----------
+    message
+        What is wrong and, where it helps, what to do.
+    file
+        The file the problem is in, if any.
+    row
+        1-based data row (the header is not counted), if the problem is in one row.
+    column
+        The column (name) or JSON key the problem is in, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.row = row
+        self.column = column
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        """The error as one line: ``file: row 3, column 'text': message``."""
+        where = []
+        if self.file:
+            where.append(self.file)
+        loc = []
+        if self.row is not None:
+            loc.append(f"row {self.row}")
+        if self.column is not None:
+            loc.append(f"column {self.column!r}")
+        if loc:
+            where.append(", ".join(loc))
+        head = ": ".join(where)
+        msg = " ".join(self.message.split())
+        return f"{head}: {msg}" if head else msg
+
+
+class WorkspaceError(EmbedscopeError):
+    """The workspace is missing, unreadable, or lacks what a command needs."""
+
+
+class MissingDependencyError(EmbedscopeError, ImportError):
+    """An optional dependency is not installed; the message names the ``pip install``."""
+
+    def __init__(self, what: str, extra: str, package: str) -> None:
+        super().__init__(
+            f"{what} needs {package!r}, which is not installed: pip install 'embedscope[{extra}]'"
+        )

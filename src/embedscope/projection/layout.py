@@ -1,0 +1,68 @@
+"""Dispatch to a projection method and return a layout with its parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..neighbors import KNN
+
+METHODS = ("umap", "pca")
+
+
+@dataclass
+class LayoutResult:
+    """A 2-D layout.
+
+    Attributes
+    ----------
+    coords
+        float32, shape ``(n, 2)``.
+    method
+        ``umap`` or ``pca``.
+    params
+        The parameters actually used (after adapting to small inputs).
+    metrics
+        Method-specific figures (e.g. explained variance for PCA).
+    """
+
+    coords: np.ndarray
+    method: str
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def project(
+    vectors: np.ndarray,
+    method: str = "umap",
+    *,
+    knn: KNN | None = None,
+    seed: int = 42,
+    **params: Any,
+) -> LayoutResult:
+    """Project ``vectors`` (shape ``(n, d)``) to 2-D.
+
+    Parameters
+    ----------
+    vectors
+        Shape ``(n, d)``.
+    method
+        ``umap`` (default) or ``pca``.
+    knn
+        The stored cosine kNN graph of the space (UMAP reuses it instead of searching again).
+    seed
+        Random seed; the same inputs and seed give the same layout.
+    **params
+        Method parameters (``n_neighbors``, ``min_dist`` for UMAP).
+    """
+    if method == "pca":
+        from .pca import pca_layout
+
+        return pca_layout(vectors, seed=seed)
+    if method == "umap":
+        from .umap import umap_layout
+
+        return umap_layout(vectors, knn=knn, seed=seed, **params)
+    raise ValueError(f"unknown projection method {method!r}; use one of {', '.join(METHODS)}")

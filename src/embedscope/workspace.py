@@ -1,0 +1,903 @@
+"""The workspace: one directory with a LanceDB database and the ``scope.json`` manifest.
+
+Tables (LanceDB, Lance format; each write is one atomic commit):
+
+=============================  ===============================================================
+``items``                      ``id`` (string), ``text`` (string, null for vectors-only items), metadata
+``vectors__{space}``           ``id``, ``vector`` (fixed-size list of float32)
+``neighbors__{space}``         ``id``, ``nbr`` (fixed-size list of int32: rows of the space), ``sim``
+``layout__{space}__{method}``  ``id``, ``x``, ``y`` (float32)
+``cache__{model hash}``        ``hash`` (of the text), ``vector``: finished embedding batches
+=============================  ===============================================================
+
+The manifest records, for each table, the Lance version that belongs to the current state. Tables are read
+at that version, so a process killed between a table commit and the manifest update leaves the previous,
+consistent state: the newer table version is simply ignored and overwritten by the rerun.
+
+"Point order" of a space is the row order of its ``vectors__{space}`` table; layouts and neighbour graphs
+use the same order.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from . import ingest as _ingest
+from .embedders import DryRun, Embedder, get_embedder
+from .embedding import EmbedStats, embed_texts
+from .errors import InputError, WorkspaceError
+from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
+from .neighbors import KNN, check_metric, higher_is_closer, knn_graph, search
+
+ITEMS = "items"
+DEFAULT_K = 50
+#: Above this many points, a single item's neighbours come from a scan instead of building the graph.
+GRAPH_ON_DEMAND_MAX = 200_000
+_SPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class SpaceInfo:
+    """What a space holds.
+
+    Attributes
+    ----------
+    name
+        Space name.
+    kind
+        ``embedded`` (made by ``embed``) or ``vectors`` (brought by the user).
+    model
+        The ``--model`` value for embedded spaces, else ``None``.
+    dim, count
+        Dimensions and number of vectors.
+    layouts
+        Stored layout methods.
+    stale
+        Whether the items' texts changed since the space was embedded.
+    """
+
+    name: str
+    kind: str
+    model: str | None
+    dim: int
+    count: int
+    layouts: list[str] = field(default_factory=list)
+    stale: bool = False
+
+
+@dataclass
+class Layout:
+    """A stored 2-D layout of a space.
+
+    Attributes
+    ----------
+    space, method
+        What it is a layout of, and how it was made.
+    ids
+        Item ids in point order, length ``n``.
+    coords
+        float32, shape ``(n, 2)``.
+    params, metrics
+        Parameters used and figures measured.
+    stale
+        Whether the space changed since the layout was made.
+    """
+
+    space: str
+    method: str
+    ids: list[str]
+    coords: np.ndarray
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    stale: bool = False
+
+
+@dataclass
+class Neighbors:
+    """Ranked neighbours, best first.
+
+    Attributes
+    ----------
+    ids
+        Item ids, length ``k``.
+    rows
+        int64, shape ``(k,)``: rows in the space's point order.
+    scores
+        float32, shape ``(k,)``: cosine similarity, dot product, euclidean or manhattan distance.
+    metric
+        The metric of ``scores``.
+    """
+
+    ids: list[str]
+    rows: np.ndarray
+    scores: np.ndarray
+    metric: str
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """``[{"id": str, "score": float}, ...]``, best first (the CLI's ``--json`` shape)."""
+        return [{"id": i, "score": float(s)} for i, s in zip(self.ids, self.scores, strict=True)]
+
+    def to_frame(self) -> pd.DataFrame:
+        """A DataFrame with columns ``id``, ``score``, ``row``."""
+        return pd.DataFrame({"id": self.ids, "score": self.scores, "row": self.rows})
+
+
+@dataclass
+class IngestReport:
+    """What an ingest changed: ``added`` new ids, ``updated`` changed ones, ``unchanged``, ``total`` after."""
+
+    source: str
+    added: int
+    updated: int
+    unchanged: int
+    total: int
+    text_column: str | None = None
+    id_column: str | None = None
+    space: str | None = None
+
+
+@dataclass
+class EmbedReport:
+    """What an embed run did (see :class:`~embedscope.embedding.EmbedStats`)."""
+
+    space: str
+    model: str
+    dim: int
+    stats: EmbedStats
+    skipped_without_text: int = 0
+
+
+def _check_space(name: str) -> str:
+    if not _SPACE_RE.match(name) or "__" in name:
+        raise InputError(
+            f"invalid space name {name!r}: use letters, digits, '-', '.', '_' (not '__'), at most 64 characters"
+        )
+    return name
+
+
+def vectors_table(space: str) -> str:
+    return f"vectors__{space}"
+
+
+def neighbors_table(space: str) -> str:
+    return f"neighbors__{space}"
+
+
+def layout_table(space: str, method: str) -> str:
+    return f"layout__{space}__{method}"
+
+
+class Scope:
+    """An embedscope workspace. Open one with :func:`embedscope.open` or :func:`embedscope.create`.
+
+    Parameters
+    ----------
+    path
+        The workspace directory.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.manifest = Manifest.load(self.path)
+        import lancedb
+
+        self._db = lancedb.connect(str(self.path / "db"))
+        self._cache: dict[tuple[str, int | None], Any] = {}
+        self._embedders: dict[str, Embedder] = {}
+
+    # ---------------------------------------------------------------------------------------- open
+    @classmethod
+    def create(cls, path: str | Path, *, exist_ok: bool = False) -> Scope:
+        """Create an empty workspace at ``path`` (or open it if it exists and ``exist_ok``)."""
+        p = Path(path)
+        if (p / "scope.json").exists():
+            if exist_ok:
+                return cls(p)
+            raise WorkspaceError(f"{p} already exists")
+        if p.exists() and (not p.is_dir() or any(p.iterdir())):
+            raise WorkspaceError(f"{p} exists and is not an empty directory or an embedscope workspace")
+        p.mkdir(parents=True, exist_ok=True)
+        (p / "db").mkdir(exist_ok=True)
+        Manifest(created=now()).save(p)
+        return cls(p)
+
+    @classmethod
+    def open(cls, path: str | Path) -> Scope:
+        """Open an existing workspace."""
+        p = Path(path)
+        if not p.is_dir():
+            raise InputError(f"no workspace at {p} (create one with: embedscope ingest {p} FILE)")
+        return cls(p)
+
+    def __repr__(self) -> str:
+        return f"Scope({str(self.path)!r}, spaces={self.spaces()})"
+
+    # ------------------------------------------------------------------------------------- storage
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the workspace's write lock; reload the manifest so concurrent writers do not clobber."""
+        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self.manifest = Manifest.load(self.path)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _write(self, record: Record, table: pa.Table) -> None:
+        """Commit ``table`` as ``record.table`` and record it in the manifest (caller holds the lock)."""
+        name = record.table
+        tbl = None
+        if name in self._table_names():
+            try:
+                tbl = self._db.open_table(name)
+            except Exception:  # noqa: BLE001 - an orphan from an interrupted create: replace it
+                self._db.drop_table(name)
+        if tbl is None:
+            tbl = self._db.create_table(name, data=table)
+        else:
+            tbl.add(table, mode="overwrite")
+        record.table_version = int(tbl.version)
+        record.rows = table.num_rows
+        record.created = now()
+        record.versions = library_versions()
+        self.manifest.records[name] = record
+        self.manifest.save(self.path)
+
+    def _drop(self, name: str) -> None:
+        self.manifest.records.pop(name, None)
+        self.manifest.save(self.path)
+        if name in self._table_names():
+            self._db.drop_table(name)
+
+    def _table_names(self) -> list[str]:
+        res = self._db.list_tables()
+        names = getattr(res, "tables", res)
+        return list(names)
+
+    def _read(self, name: str) -> pa.Table:
+        """The table as recorded in the manifest (its recorded version)."""
+        rec = self.manifest.records.get(name)
+        if rec is None:
+            raise WorkspaceError(f"{self.path}: no table {name!r}")
+        key = (name, rec.table_version)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        try:
+            tbl = self._db.open_table(name)
+            if rec.table_version is not None and tbl.version != rec.table_version:
+                tbl.checkout(rec.table_version)
+            data = tbl.to_arrow()
+        except Exception as exc:  # noqa: BLE001
+            raise WorkspaceError(f"{self.path}: cannot read table {name!r}: {exc}") from None
+        self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
+        self._cache[key] = data
+        return data
+
+    def reload(self) -> None:
+        """Re-read the manifest (after another process wrote to the workspace)."""
+        self.manifest = Manifest.load(self.path)
+
+    # --------------------------------------------------------------------------------------- items
+    def has_items(self) -> bool:
+        return ITEMS in self.manifest.records
+
+    def items(self) -> pa.Table:
+        """All items: ``id``, ``text`` (if any), metadata columns."""
+        if not self.has_items():
+            raise WorkspaceError(f"{self.path} holds no items yet: embedscope ingest {self.path} FILE")
+        return self._read(ITEMS)
+
+    def ids(self) -> list[str]:
+        """All item ids, in items order."""
+        return self.items().column("id").to_pylist() if self.has_items() else []
+
+    def ingest(self, source: str | Path | pd.DataFrame, *, text: str | None = None,
+               id: str | None = None) -> IngestReport:
+        """Add or update items from a file (CSV, TSV, Parquet, JSONL, Arrow) or a DataFrame.
+
+        New ids are added; rows whose id exists replace the old values (columns absent from the new input
+        keep their old values). Spaces embedded from changed texts become stale.
+
+        Parameters
+        ----------
+        source
+            File path or DataFrame.
+        text, id
+            Text and id columns (see :func:`embedscope.ingest.read_items`).
+        """
+        inp = _ingest.read_items(source, text=text, id=id)
+        with self._writing():
+            rep = self._upsert_items(inp.table, inp.source)
+        rep.text_column, rep.id_column = inp.text_column, inp.id_column
+        return rep
+
+    def _upsert_items(self, new: pa.Table, source: str) -> IngestReport:
+        if not self.has_items():
+            merged, added, updated, unchanged = new, new.num_rows, 0, 0
+        else:
+            old = self._read(ITEMS)
+            merged, added, updated, unchanged = _merge(old, new)
+            if added == 0 and updated == 0 and set(new.column_names) <= set(old.column_names):
+                return IngestReport(source, 0, 0, unchanged, old.num_rows)
+        rec = Record(table=ITEMS, kind="items", params={"source": source},
+                     fingerprint=_items_fingerprint(merged))
+        self._write(rec, merged)
+        return IngestReport(source, added, updated, unchanged, merged.num_rows)
+
+    # --------------------------------------------------------------------------------------- spaces
+    def spaces(self) -> list[str]:
+        """Names of the stored spaces."""
+        return sorted(r.table.removeprefix("vectors__") for r in self.manifest.records.values()
+                      if r.kind == "space")
+
+    def default_space(self) -> str:
+        """The only space, or ``minilm`` if present, else the first; raises if there is none."""
+        names = self.spaces()
+        if not names:
+            raise WorkspaceError(f"{self.path} has no embedding space yet: embedscope embed {self.path}")
+        return "minilm" if "minilm" in names else names[0]
+
+    def resolve_space(self, space: str | None) -> str:
+        """``space`` if it exists; with ``None``, the only space (several spaces need a choice)."""
+        names = self.spaces()
+        if space is None:
+            if len(names) > 1:
+                raise InputError(f"this workspace has several spaces ({', '.join(names)}); choose one with --space")
+            return self.default_space()
+        if space not in names:
+            raise InputError(f"no space {space!r} in {self.path}; spaces: {', '.join(names) or 'none'}")
+        return space
+
+    def space_info(self, space: str) -> SpaceInfo:
+        """Kind, model, dimension, size and layouts of a space."""
+        rec = self.manifest.records.get(vectors_table(self.resolve_space(space)))
+        assert rec is not None
+        layouts = sorted(r.params.get("method", "") for r in self.manifest.records.values()
+                         if r.kind == "layout" and r.params.get("space") == space)
+        return SpaceInfo(space, rec.params.get("source", "vectors"), rec.params.get("model"),
+                         int(rec.params.get("dim", 0)), rec.rows, layouts, self._space_stale(rec))
+
+    def _space_stale(self, rec: Record) -> bool:
+        if rec.params.get("source") != "embedded":
+            return False
+        items = self.manifest.records.get(ITEMS)
+        return items is None or rec.inputs.get(ITEMS) != items.fingerprint
+
+    def point_ids(self, space: str | None = None) -> list[str]:
+        """Ids of the space's points, in point order."""
+        return list(self._space_arrays(self.resolve_space(space))[0])
+
+    def vectors(self, space: str | None = None) -> tuple[list[str], np.ndarray]:
+        """Ids (point order) and vectors of a space.
+
+        Returns
+        -------
+        ids : list of str
+            Length ``n``.
+        vectors : numpy.ndarray
+            float32, shape ``(n, d)``, read-only (zero-copy from Arrow).
+        """
+        ids, x, _ = self._space_arrays(self.resolve_space(space))
+        return list(ids), x
+
+    def _space_arrays(self, space: str) -> tuple[list[str], np.ndarray, dict[str, int]]:
+        name = vectors_table(space)
+        rec = self.manifest.records[name]
+        key = (name + "#arrays", rec.table_version)
+        hit = self._cache.get(key)
+        if hit is None:
+            t = self._read(name)
+            col = t.column("vector").combine_chunks()
+            dim = col.type.list_size
+            x = col.values.to_numpy(zero_copy_only=False).reshape(-1, dim)
+            ids = t.column("id").to_pylist()
+            hit = (ids, x, {s: i for i, s in enumerate(ids)})
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != key[0]}
+            self._cache[key] = hit
+        return hit  # type: ignore[no-any-return]
+
+    def items_for(self, space: str | None = None) -> pa.Table:
+        """Items aligned to the space's point order (``id``, ``text`` if any, metadata)."""
+        space = self.resolve_space(space)
+        rec = self.manifest.records[vectors_table(space)]
+        items_rec = self.manifest.records.get(ITEMS)
+        key = (f"items_for#{space}", hash((rec.table_version, items_rec.table_version if items_rec else None)))
+        hit = self._cache.get(key)
+        if hit is None:
+            ids = self._space_arrays(space)[0]
+            items = self.items()
+            pos = {s: i for i, s in enumerate(items.column("id").to_pylist())}
+            take = pa.array([pos[s] for s in ids], pa.int64())
+            hit = items.take(take)
+            self._cache[key] = hit
+        return hit  # type: ignore[no-any-return]
+
+    def add_vectors(self, space: str, ids: Sequence[str], vectors: np.ndarray, *, source: str = "<array>"
+                    ) -> IngestReport:
+        """Store user vectors as (or into) ``space``, upserting by id; new ids are added to the items.
+
+        Parameters
+        ----------
+        space
+            Space name (created if missing).
+        ids
+            Length ``n``, strings.
+        vectors
+            Shape ``(n, d)``; must be finite with no all-zero rows (see :func:`embedscope.ingest.read_vectors`).
+        """
+        _check_space(space)
+        ids = [str(s) for s in ids]
+        x = np.asarray(vectors, dtype=np.float32)
+        if x.ndim != 2 or x.shape[0] != len(ids):
+            raise InputError(f"{source}: expected {len(ids)} vectors, got shape {x.shape}")
+        with self._writing():
+            name = vectors_table(space)
+            rec = self.manifest.records.get(name)
+            if rec is not None and rec.params.get("source") == "embedded":
+                raise InputError(f"space {space!r} was embedded with {rec.params.get('model')!r}; "
+                                 "bring vectors into a new --space")
+            added = updated = unchanged = 0
+            if rec is not None:
+                old_ids, old_x, old_pos = self._space_arrays(space)
+                if old_x.shape[1] != x.shape[1]:
+                    raise InputError(f"{source}: vectors have {x.shape[1]} dimensions but space {space!r} has "
+                                     f"{old_x.shape[1]}; use another --space")
+                all_ids = list(old_ids)
+                merged = np.array(old_x, copy=True)
+                extra_rows = []
+                for i, s in enumerate(ids):
+                    j = old_pos.get(s)
+                    if j is None:
+                        all_ids.append(s)
+                        extra_rows.append(i)
+                        added += 1
+                    elif not np.array_equal(merged[j], x[i]):
+                        merged[j] = x[i]
+                        updated += 1
+                    else:
+                        unchanged += 1
+                merged = np.concatenate([merged, x[extra_rows]]) if extra_rows else merged
+                ids_out, x_out = all_ids, merged
+            else:
+                ids_out, x_out, added = ids, x, len(ids)
+            self._upsert_items(pa.table({"id": pa.array(ids, pa.string())}), source)
+            if added or updated or rec is None:
+                self._write_space(space, ids_out, x_out, {"source": "vectors", "file": source})
+        return IngestReport(source, added, updated, unchanged, len(ids_out), space=space)
+
+    def ingest_vectors(self, source: str | Path, space: str, *, ids: str | Path | None = None,
+                       id: str | None = None, vector: str | None = None) -> IngestReport:
+        """Bring your own vectors from ``.npy`` (+ ``ids`` file), ``.json`` ``{id: [floats]}``, Parquet/Arrow."""
+        _check_space(space)
+        inp = _ingest.read_vectors(source, ids=ids, id=id, vector=vector)
+        return self.add_vectors(space, inp.ids, inp.vectors, source=inp.source)
+
+    def _write_space(self, space: str, ids: Sequence[str], x: np.ndarray, params: dict[str, Any],
+                     inputs: dict[str, str] | None = None) -> None:
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        vec = pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])
+        table = pa.table({"id": pa.array(list(ids), pa.string()), "vector": vec})
+        id_arr = table.column("id")
+        rec = Record(table=vectors_table(space), kind="space", params={**params, "dim": int(x.shape[1])},
+                     inputs=inputs or {}, fingerprint=fingerprint_arrays(id_arr, x))
+        self._write(rec, table)
+
+    # ---------------------------------------------------------------------------------------- embed
+    def embed(
+        self,
+        space: str | None = None,
+        model: str = "local",
+        *,
+        batch_size: int | None = None,
+        device: str | None = None,
+        dimensions: int | None = None,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> EmbedReport | DryRun:
+        """Embed every item's text into ``space`` with ``model``; cached, batched and resumable.
+
+        Parameters
+        ----------
+        space
+            Space name; default: named after the model (``minilm`` for the default model).
+        model
+            ``local``, ``local:PATH``, ``openai:MODEL`` or ``tfidf:DIM``.
+        batch_size, device, dimensions
+            Passed to the embedder.
+        dry_run
+            Count items, tokens and cost; embed nothing.
+        progress
+            Called with (stage, done, total).
+
+        Returns
+        -------
+        EmbedReport or DryRun
+        """
+        items = self.items()
+        if "text" not in items.column_names:
+            raise InputError(f"{self.path} has no texts to embed (it holds vectors only)")
+        emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions)
+        space = _check_space(space or emb.default_space)
+        text_col = items.column("text")
+        mask = text_col.is_valid().to_numpy(zero_copy_only=False)
+        ids = [s for s, m in zip(items.column("id").to_pylist(), mask, strict=True) if m]
+        texts = [t for t in text_col.to_pylist() if t is not None]
+        if not texts:
+            raise InputError("no item has a text to embed")
+        name = vectors_table(space)
+        rec = self.manifest.records.get(name)
+        if rec is not None and rec.params.get("model") not in (None, model):
+            raise InputError(f"space {space!r} holds vectors from {rec.params.get('model')!r}; "
+                             f"choose another --space for {model!r}")
+        if rec is not None and rec.params.get("source") == "vectors":
+            raise InputError(f"space {space!r} holds vectors you brought; choose another --space to embed into")
+        if emb.needs_fit:
+            emb.fit(texts)
+        if dry_run:
+            from .embedding import text_hash
+
+            cache = _LanceCache(self, emb.key)
+            uniq = list(dict.fromkeys(texts))
+            found = cache.lookup([text_hash(t) for t in uniq])
+            todo = [t for t in uniq if text_hash(t) not in found]
+            dr = emb.dry_run(todo)
+            dr.notes.append(f"{len(texts)} texts, {len(uniq)} distinct, {len(found)} already cached")
+            return dr
+        with self._writing():
+            cache = _LanceCache(self, emb.key)
+            cb = (lambda d, t: progress("embed", d, t)) if progress else None
+            vecs, stats = embed_texts(texts, emb, cache, batch_size=batch_size, on_batch=cb)
+            if emb.needs_fit and hasattr(emb, "save"):
+                emb.save(self.path / "models" / f"{space}.pkl")
+            items_fp = self.manifest.records[ITEMS].fingerprint
+            params = {"source": "embedded", "model": model, **emb.spec()}
+            self._write_space(space, ids, vecs, params, {ITEMS: items_fp})
+            cache.compact()
+        self._embedders[space] = emb
+        return EmbedReport(space, model, int(vecs.shape[1]), stats, len(mask) - len(ids))
+
+    def embedder(self, space: str | None = None) -> Embedder:
+        """The embedder that made ``space`` (to embed queries into it)."""
+        space = self.resolve_space(space)
+        if space in self._embedders:
+            return self._embedders[space]
+        rec = self.manifest.records[vectors_table(space)]
+        if rec.params.get("source") != "embedded":
+            raise InputError(f"space {space!r} holds vectors you brought, with no model to embed a query; "
+                             "search it by item id instead")
+        emb = get_embedder(str(rec.params["model"]), dimensions=rec.params.get("dimensions"))
+        if emb.needs_fit:
+            path = self.path / "models" / f"{space}.pkl"
+            if not path.exists():
+                raise WorkspaceError(f"the fitted model of space {space!r} is missing ({path}); embed it again")
+            emb.load(path)  # type: ignore[attr-defined]
+        self._embedders[space] = emb
+        return emb
+
+    def embed_query(self, text: str, space: str | None = None) -> np.ndarray:
+        """One text embedded with the space's own model; float32, shape ``(d,)``."""
+        if not text or not text.strip():
+            raise InputError("the query text is empty")
+        return self.embedder(space).embed([text])[0]
+
+    # ------------------------------------------------------------------------------------ neighbours
+    def knn(self, space: str | None = None, k: int = DEFAULT_K, *, progress: Progress | None = None) -> KNN:
+        """The stored cosine kNN graph of a space (built and stored on first need).
+
+        Returns
+        -------
+        KNN
+            ``indices``/``scores`` of shape ``(n, min(k, n - 1))`` in point order.
+        """
+        space = self.resolve_space(space)
+        name = neighbors_table(space)
+        vrec = self.manifest.records[vectors_table(space)]
+        rec = self.manifest.records.get(name)
+        if rec is None or rec.inputs.get(vectors_table(space)) != vrec.fingerprint or \
+                int(rec.params.get("k", 0)) < min(k, vrec.rows - 1):
+            with self._writing():
+                _, x, _ = self._space_arrays(space)
+                kk = max(k, DEFAULT_K)
+                cb = (lambda d, t: progress("neighbors", d, t)) if progress else None
+                graph = knn_graph(x, kk, "cosine", progress=cb)
+                ids = self._space_arrays(space)[0]
+                g = graph.k
+                table = pa.table({
+                    "id": pa.array(ids, pa.string()),
+                    "nbr": pa.FixedSizeListArray.from_arrays(pa.array(graph.indices.reshape(-1)), max(g, 1))
+                    if g else pa.array([[]] * len(ids), pa.list_(pa.int32())),
+                    "sim": pa.FixedSizeListArray.from_arrays(pa.array(graph.scores.reshape(-1)), max(g, 1))
+                    if g else pa.array([[]] * len(ids), pa.list_(pa.float32())),
+                })
+                rec = Record(table=name, kind="neighbors", params={"k": g, "metric": "cosine", "space": space},
+                             inputs={vectors_table(space): vrec.fingerprint},
+                             fingerprint=fingerprint_arrays(graph.indices))
+                self._write(rec, table)
+            return KNN(graph.indices[:, :k], graph.scores[:, :k], "cosine")
+        t = self._read(name)
+        g = int(rec.params["k"])
+        n = t.num_rows
+        if g == 0:
+            return KNN(np.zeros((n, 0), np.int32), np.zeros((n, 0), np.float32), "cosine")
+        idx = t.column("nbr").combine_chunks().values.to_numpy().reshape(n, g)
+        sim = t.column("sim").combine_chunks().values.to_numpy().reshape(n, g)
+        return KNN(idx[:, :k], sim[:, :k], "cosine")
+
+    def neighbors(
+        self,
+        item: str | None = None,
+        *,
+        query: str | None = None,
+        vector: np.ndarray | None = None,
+        k: int = 10,
+        metric: str = "cosine",
+        space: str | None = None,
+    ) -> Neighbors:
+        """The ``k`` nearest items, in the original space, to an item, a text or a vector.
+
+        Parameters
+        ----------
+        item
+            An item id (the item itself is left out of the answer).
+        query
+            A text, embedded with the space's own model.
+        vector
+            A vector of the space's dimension, shape ``(d,)``.
+        k
+            How many, 1..n.
+        metric
+            ``cosine``, ``dot``, ``euclidean`` or ``manhattan``.
+        space
+            Space name (default: the only one).
+        """
+        try:
+            check_metric(metric)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}")
+        if sum(v is not None for v in (item, query, vector)) != 1:
+            raise InputError("give exactly one of an item id, --query TEXT or a vector")
+        space = self.resolve_space(space)
+        ids, x, pos = self._space_arrays(space)
+        if item is not None:
+            row = pos.get(str(item))
+            if row is None:
+                raise InputError(f"no item with id {item!r} in space {space!r}")
+            n = len(ids)
+            if metric == "cosine" and (n <= GRAPH_ON_DEMAND_MAX or neighbors_table(space) in self.manifest.records):
+                graph_rec = self.manifest.records.get(neighbors_table(space))
+                if k <= DEFAULT_K or (graph_rec is not None and int(graph_rec.params.get("k", 0)) >= k):
+                    g = self.knn(space, min(k, DEFAULT_K) if graph_rec is None else k)
+                    kk = min(k, g.k)
+                    r = g.indices[row, :kk].astype(np.int64)
+                    return Neighbors([ids[i] for i in r], r, g.scores[row, :kk].copy(), metric)
+            res = search(x, x[row: row + 1], k + 1, metric)
+            r_all = res.indices[0].astype(np.int64)
+            keep = r_all != row
+            r, s = r_all[keep][:k], res.scores[0][keep][:k]
+            return Neighbors([ids[i] for i in r], r, s, metric)
+        if query is not None:
+            vector = self.embed_query(query, space)
+        assert vector is not None
+        q = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if q.shape[1] != x.shape[1]:
+            raise InputError(f"the vector has {q.shape[1]} dimensions, space {space!r} has {x.shape[1]}")
+        if not np.isfinite(q).all():
+            raise InputError("the query vector has non-finite values")
+        res = search(x, q, k, metric)
+        r = res.indices[0].astype(np.int64)
+        return Neighbors([ids[i] for i in r], r, res.scores[0], metric)
+
+    # ------------------------------------------------------------------------------------- layouts
+    def project(self, space: str | None = None, method: str = "umap", *, seed: int = 42,
+                progress: Progress | None = None, **params: Any) -> Layout:
+        """Compute (or reuse) a 2-D layout of a space and store it.
+
+        Parameters
+        ----------
+        space
+            Space name.
+        method
+            ``umap`` (default) or ``pca``.
+        seed
+            Random seed (the layout is reproducible).
+        **params
+            Method parameters, recorded with the layout.
+
+        Returns
+        -------
+        Layout
+        """
+        from .projection import project as _project
+        from .projection.layout import METHODS
+
+        if method not in METHODS:
+            raise InputError(f"unknown --method {method!r}; use one of {', '.join(METHODS)}")
+        space = self.resolve_space(space)
+        name = layout_table(space, method)
+        vrec = self.manifest.records[vectors_table(space)]
+        want = {"method": method, "space": space, "seed": seed, **params}
+        rec = self.manifest.records.get(name)
+        if rec is not None and not self._stale(rec) and rec.params.get("request") == want:
+            return self.layout(space, method)
+        knn = self.knn(space, progress=progress) if method == "umap" else None
+        with self._writing():
+            ids, x, _ = self._space_arrays(space)
+            if progress:
+                progress(method, 0, 1)
+            res = _project(x, method, knn=knn, seed=seed, **params)
+            if progress:
+                progress(method, 1, 1)
+            table = pa.table({"id": pa.array(ids, pa.string()), "x": pa.array(res.coords[:, 0]),
+                              "y": pa.array(res.coords[:, 1])})
+            inputs = {vectors_table(space): vrec.fingerprint}
+            if knn is not None:
+                inputs[neighbors_table(space)] = self.manifest.records[neighbors_table(space)].fingerprint
+            rec = Record(table=name, kind="layout",
+                         params={"method": method, "space": space, "request": want, **res.params},
+                         inputs=inputs, fingerprint=fingerprint_arrays(res.coords), metrics=res.metrics)
+            self._write(rec, table)
+        return self.layout(space, method)
+
+    def layouts(self, space: str | None = None) -> list[str]:
+        """Stored layout methods of a space."""
+        return self.space_info(self.resolve_space(space)).layouts
+
+    def layout(self, space: str | None, method: str) -> Layout:
+        """A stored layout, in the space's point order."""
+        space = self.resolve_space(space)
+        name = layout_table(space, method)
+        rec = self.manifest.records.get(name)
+        if rec is None:
+            raise WorkspaceError(f"space {space!r} has no {method} layout: embedscope project {self.path} "
+                                 f"--space {space} --method {method}")
+        t = self._read(name)
+        coords = np.stack([t.column("x").to_numpy(), t.column("y").to_numpy()], axis=1).astype(np.float32)
+        return Layout(space, method, t.column("id").to_pylist(), coords, dict(rec.params), dict(rec.metrics),
+                      self._stale(rec))
+
+    def _stale(self, rec: Record) -> bool:
+        for table, fp in rec.inputs.items():
+            cur = self.manifest.records.get(table)
+            if cur is None or cur.fingerprint != fp:
+                return True
+        return False
+
+    # ----------------------------------------------------------------------------------------- info
+    def info(self) -> dict[str, Any]:
+        """Spaces, counts, dimensions, layouts, stale results and library versions (JSON-ready)."""
+        items = self.manifest.records.get(ITEMS)
+        spaces = []
+        for s in self.spaces():
+            si = self.space_info(s)
+            spaces.append({"name": s, "kind": si.kind, "model": si.model, "dim": si.dim, "count": si.count,
+                           "layouts": si.layouts, "stale": si.stale,
+                           "knn": self.manifest.records.get(neighbors_table(s), Record("", "")).params or None})
+        stale = [name for name, r in self.manifest.records.items() if self._stale(r) or
+                 (r.kind == "space" and self._space_stale(r))]
+        return {
+            "path": str(self.path), "items": items.rows if items else 0,
+            "columns": [c for c in self.items().column_names] if items else [],
+            "spaces": spaces, "stale": sorted(stale),
+            "versions": {**library_versions(), "python": sys.version.split()[0]},
+        }
+
+
+# ------------------------------------------------------------------------------------------ helpers
+class _LanceCache:
+    """Finished embedding batches of one model in a LanceDB table (one atomic commit per batch)."""
+
+    def __init__(self, scope: Scope, key: str) -> None:
+        import hashlib
+
+        self.scope = scope
+        self.name = "cache__" + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+        self._tbl: Any = None
+        self._index: dict[str, int] | None = None
+        self._vecs: np.ndarray | None = None
+        self._adds = 0
+
+    def _open(self) -> Any:
+        if self._tbl is None and self.name in self.scope._table_names():
+            try:
+                self._tbl = self.scope._db.open_table(self.name)
+                self._tbl.count_rows()
+            except Exception:  # noqa: BLE001 - a create that was killed half-way: start afresh
+                self.scope._db.drop_table(self.name)
+                self._tbl = None
+        return self._tbl
+
+    def lookup(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        tbl = self._open()
+        if tbl is None:
+            return {}
+        t = tbl.to_arrow()
+        if t.num_rows == 0:
+            return {}
+        col = t.column("vector").combine_chunks()
+        vecs = col.values.to_numpy(zero_copy_only=False).reshape(-1, col.type.list_size)
+        index = {h: i for i, h in enumerate(t.column("hash").to_pylist())}
+        return {h: vecs[index[h]] for h in hashes if h in index}
+
+    def store(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        x = np.ascontiguousarray(vectors, dtype=np.float32)
+        data = pa.table({"hash": pa.array(list(hashes), pa.string()),
+                         "vector": pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])})
+        tbl = self._open()
+        if tbl is None:
+            self._tbl = self.scope._db.create_table(self.name, data=data)
+        else:
+            tbl.add(data)
+        self._adds += 1
+
+    def compact(self) -> None:
+        """Merge the many small batch commits into few files and drop old versions."""
+        if self._adds > 8 and self._tbl is not None:
+            try:
+                from datetime import timedelta
+
+                self._tbl.optimize(cleanup_older_than=timedelta(seconds=0))
+            except Exception:  # noqa: BLE001 - compaction is an optimisation only
+                pass
+
+
+def _items_fingerprint(t: pa.Table) -> str:
+    """Hash of the (id, text) pairs of items that have a text: what embedded spaces depend on."""
+    if "text" not in t.column_names:
+        return fingerprint_arrays("no-text")
+    valid = t.column("text").is_valid()
+    sub = t.filter(valid)
+    return fingerprint_arrays(sub.column("id").combine_chunks(), sub.column("text").combine_chunks())
+
+
+def _merge(old: pa.Table, new: pa.Table) -> tuple[pa.Table, int, int, int]:
+    """Upsert ``new`` into ``old`` by id, keeping old order; returns (table, added, updated, unchanged)."""
+    o = old.to_pandas()
+    n = new.to_pandas()
+    pos = pd.Index(o["id"]).get_indexer(n["id"])
+    hit = pos >= 0
+    for c in n.columns:
+        if c not in o.columns:
+            o[c] = pd.Series([None] * len(o), dtype=object if n[c].dtype == object else "float64")
+    updated = unchanged = 0
+    cols = [c for c in n.columns if c != "id"]
+    if hit.any() and cols:
+        sub_old = o.loc[pos[hit], cols].reset_index(drop=True)
+        sub_new = n.loc[hit, cols].reset_index(drop=True)
+        same = (sub_old.astype(object).where(sub_old.notna(), None) ==
+                sub_new.astype(object).where(sub_new.notna(), None)).all(axis=1).to_numpy()
+        updated = int((~same).sum())
+        unchanged = int(same.sum())
+        for c in cols:
+            o[c] = o[c].astype(object)
+            o.loc[pos[hit], c] = n.loc[hit, c].to_numpy(dtype=object)
+    elif hit.any():
+        unchanged = int(hit.sum())
+    added = int((~hit).sum())
+    merged = pd.concat([o, n.loc[~hit]], ignore_index=True) if added else o
+    table = pa.Table.from_pandas(merged, preserve_index=False)
+    return table, added, updated, unchanged
+
+
+def copy_workspace(src: str | Path, dst: str | Path) -> None:
+    """Copy a workspace directory (for backups and tests)."""
+    shutil.copytree(src, dst)
