@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import embedscope  # noqa: E402
+import embedscope
 
 TOPICS = {
     "sport": ["The striker scored twice in the final minutes of the match",

@@ -198,7 +198,7 @@ def _read_frame(path: Path, kind: str, name: str, *, text_col: str | None, id_co
     if kind == "parquet":
         try:
             table = pq.read_table(path)
-        except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for broken files
+        except Exception as exc:
             raise InputError(f"cannot read as Parquet: {exc}", file=name) from None
         return _arrow_to_frame(table, name)
     if kind == "arrow":
@@ -206,17 +206,17 @@ def _read_frame(path: Path, kind: str, name: str, *, text_col: str | None, id_co
             import pyarrow.feather as feather
 
             table = feather.read_table(path)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise InputError(f"cannot read as Arrow/Feather: {exc}", file=name) from None
         return _arrow_to_frame(table, name)
     # jsonl
     rows: list[dict[str, Any]] = []
-    raw = path.read_bytes()
-    for lineno, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
+    blob = path.read_bytes()
+    for lineno, raw_line in enumerate(blob.splitlines(), start=1):
+        if not raw_line.strip():
             continue
         try:
-            obj = json.loads(line.decode("utf-8-sig" if lineno == 1 else "utf-8"))
+            obj = json.loads(raw_line.decode("utf-8-sig" if lineno == 1 else "utf-8"))
         except UnicodeDecodeError:
             raise InputError("line is not UTF-8; re-save the file as UTF-8", file=name, row=lineno) from None
         except json.JSONDecodeError as exc:
@@ -254,7 +254,7 @@ def _arrow_to_frame(table: pa.Table, name: str) -> pd.DataFrame:
     for field in table.schema:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
             col = table.column(field.name)
-            decoded = []
+            decoded: list[str | None] = []
             for i, v in enumerate(col.to_pylist()):
                 if v is None:
                     decoded.append(None)
@@ -428,7 +428,7 @@ def read_vectors(
                     import pyarrow.feather as feather
 
                     table = feather.read_table(path)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise InputError(f"cannot read: {exc}", file=name) from None
             id_list, mat = _table_vectors(table, name, id, vector)
         keys = None

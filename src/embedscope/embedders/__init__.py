@@ -15,7 +15,7 @@ from collections.abc import Callable
 from ..errors import InputError
 from .base import DryRun, Embedder
 
-__all__ = ["DryRun", "Embedder", "get_embedder", "BACKENDS"]
+__all__ = ["BACKENDS", "DryRun", "Embedder", "get_embedder"]
 
 
 def _local(arg: str, opts: dict[str, object]) -> Embedder:

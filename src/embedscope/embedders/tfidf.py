@@ -47,8 +47,11 @@ class TfidfEmbedder(Embedder):
 
         n = len(texts)
         vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2 if n >= 1000 else 1,
-                              max_features=200_000, strip_accents="unicode")
-        x = vec.fit_transform(texts)
+                              max_features=200_000, strip_accents="unicode", token_pattern=r"(?u)\b\w+\b")
+        try:
+            x = vec.fit_transform(texts)
+        except ValueError as exc:
+            raise InputError(f"TF-IDF found no words in the texts ({exc})") from None
         k = max(1, min(self.dim, x.shape[1] - 1, n - 1))
         svd = TruncatedSVD(n_components=k, random_state=self.seed, algorithm="randomized", n_iter=7)
         self._pipe = make_pipeline(vec, svd, Normalizer(copy=False))
@@ -79,5 +82,5 @@ class TfidfEmbedder(Embedder):
 
     def load(self, path: Path) -> None:
         """Read a model written by :meth:`save` (only from a workspace you trust: it is a pickle)."""
-        state = pickle.loads(path.read_bytes())  # noqa: S301 - the workspace's own file
+        state = pickle.loads(path.read_bytes())
         self._pipe, self.key, self.dim = state["pipe"], state["key"], state["dim"]
