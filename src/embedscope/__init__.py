@@ -15,11 +15,21 @@ from .errors import EmbedscopeError, InputError, WorkspaceError
 from .workspace import Layout, Neighbors, Scope, SpaceInfo
 
 __version__ = "0.1.0"
-__all__ = ["open", "create", "Scope", "Layout", "Neighbors", "SpaceInfo", "EmbedscopeError", "InputError",
-           "WorkspaceError", "__version__"]
+__all__ = [
+    "EmbedscopeError",
+    "InputError",
+    "Layout",
+    "Neighbors",
+    "Scope",
+    "SpaceInfo",
+    "WorkspaceError",
+    "__version__",
+    "create",
+    "open",
+]
 
 
-def open(path: str | Path) -> Scope:  # noqa: A001 - the natural name, as in lancedb.connect/zarr.open
+def open(path: str | Path) -> Scope:
     """Open the workspace at ``path``."""
     return Scope.open(path)
 

@@ -43,7 +43,7 @@ def _emit(doc: Any) -> None:
 @contextmanager
 def _progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress bar on stderr; yields a callback (stage, done, total)."""
-    if not enabled or not err.is_terminal and os.environ.get("EMBEDSCOPE_PROGRESS") != "1":
+    if not enabled or (not err.is_terminal and os.environ.get("EMBEDSCOPE_PROGRESS") != "1"):
         notes: dict[str, int] = {}
 
         def quiet(stage: str, done: int, total: int) -> None:
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted; the workspace keeps every finished step, rerun to resume\n")
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the contract: exit 1 with the error, no traceback
+    except Exception as exc:
         import click
 
         if isinstance(exc, click.exceptions.Exit):

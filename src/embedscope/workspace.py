@@ -40,7 +40,7 @@ from .embedders import DryRun, Embedder, get_embedder
 from .embedding import EmbedStats, embed_texts
 from .errors import InputError, WorkspaceError
 from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
-from .neighbors import KNN, check_metric, higher_is_closer, knn_graph, search
+from .neighbors import KNN, check_metric, knn_graph, search
 
 ITEMS = "items"
 DEFAULT_K = 50
@@ -247,7 +247,7 @@ class Scope:
         if name in self._table_names():
             try:
                 tbl = self._db.open_table(name)
-            except Exception:  # noqa: BLE001 - an orphan from an interrupted create: replace it
+            except Exception:
                 self._db.drop_table(name)
         if tbl is None:
             tbl = self._db.create_table(name, data=table)
@@ -285,7 +285,7 @@ class Scope:
             if rec.table_version is not None and tbl.version != rec.table_version:
                 tbl.checkout(rec.table_version)
             data = tbl.to_arrow()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise WorkspaceError(f"{self.path}: cannot read table {name!r}: {exc}") from None
         self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
         self._cache[key] = data
@@ -821,7 +821,7 @@ class _LanceCache:
             try:
                 self._tbl = self.scope._db.open_table(self.name)
                 self._tbl.count_rows()
-            except Exception:  # noqa: BLE001 - a create that was killed half-way: start afresh
+            except Exception:
                 self.scope._db.drop_table(self.name)
                 self._tbl = None
         return self._tbl
@@ -856,7 +856,7 @@ class _LanceCache:
                 from datetime import timedelta
 
                 self._tbl.optimize(cleanup_older_than=timedelta(seconds=0))
-            except Exception:  # noqa: BLE001 - compaction is an optimisation only
+            except Exception:
                 pass
 
 
