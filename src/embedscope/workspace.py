@@ -853,9 +853,12 @@ class _LanceCache:
         """Merge the many small batch commits into few files and drop old versions."""
         if self._adds > 8 and self._tbl is not None:
             try:
+                import warnings
                 from datetime import timedelta
 
-                self._tbl.optimize(cleanup_older_than=timedelta(seconds=0))
+                with warnings.catch_warnings():  # only embedding (under the write lock) uses the cache
+                    warnings.simplefilter("ignore")
+                    self._tbl.optimize(cleanup_older_than=timedelta(seconds=0))
             except Exception:
                 pass
 
