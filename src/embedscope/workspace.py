@@ -45,7 +45,7 @@ from .neighbors import KNN, check_metric, knn_graph, search
 ITEMS = "items"
 DEFAULT_K = 50
 #: Above this many points, a single item's neighbours come from a scan instead of building the graph.
-GRAPH_ON_DEMAND_MAX = 200_000
+GRAPH_ON_DEMAND_MAX = 50_000
 _SPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 Progress = Callable[[str, int, int], None]

@@ -1,0 +1,116 @@
+"""The app factory of the web explorer: ``create_app(scope)`` returns a FastAPI app (no module-level app).
+
+Routes (one router per resource, see :mod:`embedscope.server.routes`):
+
+- ``GET /`` the page, ``/assets/*`` its scripts and styles (built from ``web/`` into ``static/``);
+- ``GET /api/info``, ``/api/spaces/{space}/columns[/{name}]``, ``/api/spaces/{space}/layouts/{method}``,
+  ``/api/spaces/{space}/items/{row}[/neighbors]``.
+
+Per-point arrays are Arrow IPC streams; everything else is JSON. User mistakes are 4xx with
+``{"detail": ...}``, never 500.
+"""
+
+from __future__ import annotations
+
+import secrets
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from ..errors import EmbedscopeError, InputError, WorkspaceError
+from .routes import ROUTERS
+from .routes.state import ExplorerState
+
+#: Where ``npm run build`` (in ``web/``) puts the front end.
+STATIC_DIR = Path(__file__).parent / "static"
+TOKEN_COOKIE = "embedscope_token"
+
+_NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>embedscope</title>
+<body style="font:16px system-ui;margin:3em;background:#0f1115;color:#e6e8ee">
+<h1>embedscope</h1><p>The web front end is not built. From a source checkout run:</p>
+<pre>cd web &amp;&amp; npm ci &amp;&amp; npm run build</pre><p>The API is up: <a style="color:#7aa2ff"
+href="/api/info">/api/info</a>, <a style="color:#7aa2ff" href="/docs">/docs</a>.</p></body>"""
+
+
+def create_app(scope: Any, *, token: str | None = None, static_dir: Path | None = None) -> FastAPI:
+    """Build the explorer app over an open :class:`~embedscope.workspace.Scope`.
+
+    Parameters
+    ----------
+    scope
+        The workspace to serve.
+    token
+        If given, every request needs it: ``Authorization: Bearer TOKEN``, ``?token=TOKEN`` (the page then
+        sets a cookie so its own API calls pass) or that cookie. Required when binding beyond 127.0.0.1.
+    static_dir
+        The built front end (default: the package's ``static/``).
+    """
+    app = FastAPI(title="embedscope", version=_version(), docs_url="/docs", redoc_url=None)
+    app.state.explorer = ExplorerState(scope)
+    _add_error_handlers(app)
+    if token:
+        _add_token_check(app, token)
+    for router in ROUTERS:
+        app.include_router(router)
+    _mount_static(app, static_dir or STATIC_DIR)
+    return app
+
+
+def _version() -> str:
+    try:
+        return metadata.version("embedscope")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InputError)
+    async def _bad_input(_: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"detail": exc.one_line()}, status_code=400)
+
+    @app.exception_handler(WorkspaceError)
+    async def _missing(_: Request, exc: WorkspaceError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(EmbedscopeError)
+    async def _other(_: Request, exc: EmbedscopeError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+
+def _add_token_check(app: FastAPI, token: str) -> None:
+    expected = token.encode()
+
+    def ok(value: str | None) -> bool:
+        return value is not None and secrets.compare_digest(value.encode(), expected)
+
+    @app.middleware("http")
+    async def _check(request: Request, call_next):
+        auth = request.headers.get("authorization", "")
+        bearer = auth[7:] if auth.lower().startswith("bearer ") else None
+        query = request.query_params.get("token")
+        if ok(bearer) or ok(request.cookies.get(TOKEN_COOKIE)):
+            return await call_next(request)
+        if ok(query):
+            response = await call_next(request)
+            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+            return response
+        return JSONResponse({"detail": "missing or wrong token: open the URL printed by `embedscope serve`"},
+                            status_code=401)
+
+
+def _mount_static(app: FastAPI, static: Path) -> None:
+    index = static / "index.html"
+    assets = static / "assets"
+
+    @app.get("/", include_in_schema=False, response_model=None)
+    def _index() -> Response:
+        if not index.is_file():
+            return HTMLResponse(_NOT_BUILT, status_code=503)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    if assets.is_dir():
+        app.mount("/assets", StaticFiles(directory=assets), name="assets")

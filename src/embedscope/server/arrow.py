@@ -1,0 +1,35 @@
+"""Arrow IPC responses: per-point arrays go to the browser as bytes, never as JSON lists."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from fastapi import Response
+
+#: The IANA media type of the Arrow IPC stream format.
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+
+
+def ipc_bytes(table: pa.Table) -> bytes:
+    """Serialise ``table`` as one Arrow IPC stream (schema + record batches, no compression)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        for batch in table.to_batches():
+            writer.write_batch(batch)
+    return sink.getvalue().to_pybytes()
+
+
+class ArrowResponse(Response):
+    """A response whose body is an Arrow IPC stream."""
+
+    media_type = ARROW_STREAM
+
+
+def arrow_response(payload: pa.Table | bytes, *, cache: bool = True) -> ArrowResponse:
+    """Wrap a table (or its already serialised bytes) as an :class:`ArrowResponse`.
+
+    ``cache`` lets the browser keep the bytes for the session; URLs carry the workspace version so a changed
+    workspace never serves stale arrays.
+    """
+    body = payload if isinstance(payload, bytes) else ipc_bytes(payload)
+    headers = {"Cache-Control": "private, max-age=3600" if cache else "no-store"}
+    return ArrowResponse(content=body, headers=headers)

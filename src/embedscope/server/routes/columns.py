@@ -1,0 +1,48 @@
+"""Metadata columns of a space's items: the list, and one column as Arrow bytes (for colouring the map)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
+
+from ...errors import InputError
+from ..arrow import arrow_response
+from .state import ColumnKind, ExplorerState, categorical_table, get_state, numeric_table
+
+router = APIRouter(prefix="/api/spaces/{space}", tags=["columns"])
+
+
+class ColumnOut(BaseModel):
+    name: str
+    kind: ColumnKind
+    n_unique: int
+
+
+@router.get("/columns", response_model=list[ColumnOut])
+def list_columns(space: str, state: ExplorerState = Depends(get_state)) -> list[ColumnOut]:
+    """Metadata columns: ``categorical`` (string/bool, <= 64 values), ``numeric``, or ``text``."""
+    return [ColumnOut(name=c.name, kind=c.kind, n_unique=c.n_unique) for c in state.columns(space)]
+
+
+@router.get("/columns/{name}", response_class=Response,
+            responses={200: {"content": {"application/vnd.apache.arrow.stream": {}}}})
+def get_column(space: str, name: str, request: Request, state: ExplorerState = Depends(get_state)) -> Response:
+    """One column in point order, as an Arrow IPC stream.
+
+    Categorical: ``dictionary<int16, string>`` (most frequent value first); numeric: ``float32`` with nulls.
+    """
+    col = state.column(space, name)
+    if col.kind == "text":
+        raise InputError(f"column {name!r} is free text ({col.n_unique} distinct values); only categorical "
+                         "and numeric columns can be sent as colours")
+
+    def table():
+        data = state.items(space).column(name)
+        return categorical_table(data, name) if col.kind == "categorical" else numeric_table(data, name)
+
+    blob = state.blob(("column", space, name), table)
+    if request.headers.get("if-none-match") == blob.etag:
+        return Response(status_code=304, headers={"ETag": blob.etag})
+    response = arrow_response(blob.body)
+    response.headers["ETag"] = blob.etag
+    return response

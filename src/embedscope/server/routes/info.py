@@ -1,0 +1,49 @@
+"""``GET /api/info``: what the workspace holds (spaces, counts, layouts)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from ...errors import WorkspaceError
+from .state import ExplorerState, get_state
+
+router = APIRouter(prefix="/api", tags=["info"])
+
+
+class SpaceOut(BaseModel):
+    name: str
+    kind: str
+    model: str | None
+    dim: int
+    count: int
+    layouts: list[str]
+    stale: bool
+
+
+class InfoOut(BaseModel):
+    count: int
+    default_space: str | None
+    spaces: list[SpaceOut]
+    has_text: bool
+
+
+def _space_out(state: ExplorerState, name: str) -> SpaceOut:
+    info = state.scope.space_info(name)
+    return SpaceOut(name=info.name, kind=info.kind, model=info.model, dim=int(info.dim), count=int(info.count),
+                    layouts=list(info.layouts), stale=bool(info.stale))
+
+
+@router.get("/info", response_model=InfoOut)
+def get_info(state: ExplorerState = Depends(get_state)) -> InfoOut:
+    """Spaces with their model, dimension, count and stored layouts; the default space; whether items have text."""
+
+    def build() -> InfoOut:
+        spaces = [_space_out(state, name) for name in state.spaces()]
+        try:
+            default = state.scope.default_space() if spaces else None
+        except WorkspaceError:
+            default = None
+        return InfoOut(count=state.item_count(), default_space=default, spaces=spaces, has_text=state.has_text())
+
+    return state.cached(("info",), build)

@@ -1,0 +1,109 @@
+"""One item (text + metadata) and its nearest neighbours, by point-order row."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel
+
+from ...workspace import neighbors_table
+from .state import RESERVED, ExplorerState, get_state, jsonable
+
+router = APIRouter(prefix="/api/spaces/{space}/items", tags=["items"])
+
+#: Neighbour texts are cut to this many characters (the panel shows a snippet; the item endpoint has it all).
+SNIPPET_CHARS = 300
+MAX_K = 1000
+#: Spaces bigger than this answer neighbour queries by a scan until their kNN graph is stored.
+SCAN_ABOVE = 20_000
+Metric = Literal["cosine", "dot", "euclidean", "manhattan"]
+
+
+class ItemOut(BaseModel):
+    row: int
+    id: str
+    text: str | None
+    metadata: dict[str, Any]
+
+
+class NeighborOut(BaseModel):
+    row: int
+    id: str
+    score: float
+    text: str | None
+
+
+class NeighborsOut(BaseModel):
+    row: int
+    id: str
+    metric: str
+    k: int
+    neighbors: list[NeighborOut]
+
+
+Row = Path(ge=0, description="Row in point order (0-based).")
+
+
+@router.get("/{row}", response_model=ItemOut)
+def get_item(space: str, row: int = Row, state: ExplorerState = Depends(get_state)) -> ItemOut:
+    """The item at ``row``: id, full text (``null`` without texts) and metadata."""
+    state.check_row(space, row)
+    items = state.items(space)
+    record = items.slice(row, 1).to_pylist()[0]
+    text = record.get("text")
+    metadata = {k: jsonable(v) for k, v in record.items() if k not in RESERVED}
+    return ItemOut(row=row, id=state.point_ids(space)[row], text=text, metadata=metadata)
+
+
+@router.get("/{row}/neighbors", response_model=NeighborsOut)
+def get_neighbors(
+    space: str,
+    row: int = Row,
+    k: int = Query(10, ge=1, le=MAX_K, description="How many neighbours (1..1000)."),
+    metric: Metric = Query("cosine", description="cosine, dot (similarities) or euclidean, manhattan (distances)."),
+    state: ExplorerState = Depends(get_state),
+) -> NeighborsOut:
+    """The ``k`` nearest neighbours of the item at ``row``, best first, the item itself left out."""
+    state.check_row(space, row)
+    item_id = state.point_ids(space)[row]
+    ids, rows, scores = _find(state, space, row, k, metric)
+    snippets = _snippets(state.texts(space), rows)
+    neighbors = [NeighborOut(row=r, id=str(i), score=float(s), text=t)
+                 for r, i, s, t in zip(rows, ids, scores, snippets, strict=True)]
+    return NeighborsOut(row=row, id=item_id, metric=metric, k=k, neighbors=neighbors)
+
+
+def _find(state: ExplorerState, space: str, row: int, k: int, metric: str) -> tuple[list[str], list[int], list[float]]:
+    """Neighbours from the Scope; one exact scan instead when the space is big and has no stored graph yet.
+
+    ``Scope.neighbors`` builds the space's whole kNN graph on first need (quadratic: minutes at 200k
+    points); a click in the browser must not wait for that, so big spaces without a graph answer with
+    one exact scan (milliseconds) and leave the graph to ``embedscope project`` / the CLI.
+    """
+    scope = state.scope
+    with state.lock:
+        if metric == "cosine" and state.count(space) > SCAN_ABOVE and not _has_graph(scope, space):
+            _, x = scope.vectors(space)
+            found = scope.neighbors(vector=x[row], k=min(k + 1, len(x)), metric=metric, space=space)
+            keep = [i for i, r in enumerate(found.rows.tolist()) if r != row][:k]
+            return ([found.ids[i] for i in keep], [int(found.rows[i]) for i in keep],
+                    [float(found.scores[i]) for i in keep])
+        found = scope.neighbors(state.point_ids(space)[row], k=k, metric=metric, space=space)
+    return list(found.ids), [int(r) for r in found.rows], [float(s) for s in found.scores]
+
+
+def _has_graph(scope: Any, space: str) -> bool:
+    records = getattr(getattr(scope, "manifest", None), "records", None)
+    return records is None or neighbors_table(space) in records
+
+
+def _snippets(texts, rows: list[int]) -> list[str | None]:
+    if texts is None or not rows:
+        return [None] * len(rows)
+    out = []
+    for value in texts.take(rows).to_pylist():
+        if value is not None and len(value) > SNIPPET_CHARS:
+            value = value[: SNIPPET_CHARS - 1] + "…"
+        out.append(value)
+    return out

@@ -1,0 +1,258 @@
+"""Per-app state shared by the routers: the Scope and a cache of per-space arrays.
+
+Arrays sent to the browser (layouts, colour columns) and the tables behind the item panel are computed once
+per workspace version and kept here. The cache key includes the version, so a workspace changed on disk (a new
+ingest, a new layout) is read again on the next request instead of serving stale arrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from fastapi import Request
+
+from ...errors import WorkspaceError
+from ..arrow import ipc_bytes
+
+T = TypeVar("T")
+_MISSING = object()
+
+#: A string or bool column with at most this many distinct values is categorical (a colour each).
+MAX_CATEGORIES = 64
+#: Columns of ``items_for`` that are not metadata.
+RESERVED = ("id", "text")
+
+
+ColumnKind = Literal["categorical", "numeric", "text"]
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One metadata column: ``kind`` is ``categorical``, ``numeric`` or ``text``."""
+
+    name: str
+    kind: ColumnKind
+    n_unique: int
+
+
+@dataclass(frozen=True)
+class Blob:
+    """Serialised bytes plus an entity tag for HTTP caching."""
+
+    body: bytes
+    etag: str
+
+
+def _manifest_stamp(scope: Any) -> str:
+    """A token that changes whenever the workspace's manifest does (every commit rewrites it)."""
+    path = getattr(scope, "path", None)
+    if path is None:
+        return "0"
+    try:
+        st = (Path(path) / "scope.json").stat()
+    except OSError:
+        return "0"
+    return f"{st.st_mtime_ns}-{st.st_size}-{st.st_ino}"
+
+
+class ExplorerState:
+    """The Scope behind an app plus a version-keyed, thread-safe cache."""
+
+    def __init__(self, scope: Any) -> None:
+        self.scope = scope
+        #: Serialises calls into the Scope (it is not thread-safe; FastAPI runs sync routes in threads).
+        self.lock = threading.RLock()
+        self._cache: dict[tuple, Any] = {}
+        self._stamp = _manifest_stamp(scope)
+
+    # -- cache ---------------------------------------------------------------------------------
+    def version(self) -> str:
+        """The workspace version; when another process changed the workspace, the Scope re-reads it."""
+        stamp = _manifest_stamp(self.scope)
+        if stamp != self._stamp:
+            with self.lock:
+                if stamp != self._stamp:
+                    reload = getattr(self.scope, "reload", None)
+                    if callable(reload):
+                        reload()
+                    self._stamp = stamp
+        return stamp
+
+    def cached(self, key: tuple, compute: Callable[[], T]) -> T:
+        """``compute()`` once per (workspace version, key)."""
+        full = (self.version(), *key)
+        hit = self._cache.get(full, _MISSING)
+        if hit is not _MISSING:
+            return hit
+        with self.lock:
+            if full not in self._cache:
+                value = compute()
+                self._cache = {k: v for k, v in self._cache.items() if k[0] == full[0]}
+                self._cache[full] = value
+            return self._cache[full]
+
+    def blob(self, key: tuple, table: Callable[[], pa.Table]) -> Blob:
+        """Arrow IPC bytes of ``table()``, cached, with an ETag."""
+
+        def build() -> Blob:
+            body = ipc_bytes(table())
+            tag = hashlib.blake2b(repr((self.version(), key)).encode(), digest_size=12).hexdigest()
+            return Blob(body=body, etag=f'"{tag}"')
+
+        return self.cached(("blob", *key), build)
+
+    # -- spaces and items ----------------------------------------------------------------------
+    def spaces(self) -> list[str]:
+        return self.cached(("spaces",), lambda: list(self.scope.spaces()))
+
+    def check_space(self, space: str) -> str:
+        if space not in self.spaces():
+            known = ", ".join(self.spaces()) or "none"
+            raise WorkspaceError(f"no space {space!r} in this workspace (spaces: {known})")
+        return space
+
+    def items(self, space: str) -> pa.Table:
+        """``items_for(space)``: one row per point, in point order."""
+        self.check_space(space)
+        return self.cached(("items", space), lambda: self.scope.items_for(space).combine_chunks())
+
+    def point_ids(self, space: str) -> list[str]:
+        self.check_space(space)
+        return self.cached(("ids", space), lambda: [str(i) for i in self.scope.point_ids(space)])
+
+    def count(self, space: str) -> int:
+        return len(self.point_ids(space))
+
+    def check_row(self, space: str, row: int) -> int:
+        n = self.count(space)
+        if not 0 <= row < n:
+            raise WorkspaceError(f"no row {row} in space {space!r} (it has {n} points: rows 0..{n - 1})")
+        return row
+
+    def item_count(self) -> int:
+        """Items in the workspace (a space may hold fewer: items without text are not embedded)."""
+        has = getattr(self.scope, "has_items", None)
+        if callable(has) and not has():
+            return 0
+        return self.cached(("item_count",), lambda: int(self.scope.items().num_rows))
+
+    def has_text(self) -> bool:
+        has = getattr(self.scope, "has_items", None)
+        if callable(has) and not has():
+            return False
+        return self.cached(("has_text",), lambda: "text" in self.scope.items().column_names)
+
+    def texts(self, space: str) -> pa.Array | None:
+        items = self.items(space)
+        return items.column("text").combine_chunks() if "text" in items.column_names else None
+
+    # -- metadata columns ----------------------------------------------------------------------
+    def columns(self, space: str) -> list[ColumnInfo]:
+        return self.cached(("columns", space), lambda: _describe(self.items(space)))
+
+    def column(self, space: str, name: str) -> ColumnInfo:
+        for col in self.columns(space):
+            if col.name == name:
+                return col
+        raise WorkspaceError(f"no metadata column {name!r} in space {space!r}")
+
+
+def _describe(items: pa.Table) -> list[ColumnInfo]:
+    out = []
+    for field in items.schema:
+        if field.name in RESERVED:
+            continue
+        col = items.column(field.name)
+        kind, n_unique = classify(col)
+        out.append(ColumnInfo(field.name, kind, n_unique))
+    return out
+
+
+def _base_type(t: pa.DataType) -> pa.DataType:
+    return t.value_type if pa.types.is_dictionary(t) else t
+
+
+def _is_stringish(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+def classify(col: pa.ChunkedArray) -> tuple[ColumnKind, int]:
+    """``(kind, n_unique)`` of a metadata column (nulls are not counted as a value)."""
+    t = _base_type(col.type)
+    if pa.types.is_boolean(t) or _is_stringish(t):
+        n = len(pc.unique(col.drop_null()))
+        return ("categorical" if n <= MAX_CATEGORIES else "text"), n
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        values = col.drop_null()
+        return "numeric", len(pc.unique(values))
+    try:
+        n = len(pc.unique(col.drop_null()))
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+        n = -1
+    return "text", n
+
+
+def categorical_table(col: pa.ChunkedArray, name: str) -> pa.Table:
+    """``dictionary<int16, string>``; the dictionary is ordered by count (most frequent first), then name."""
+    arr = col.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if pa.types.is_boolean(arr.type):
+        arr = pc.if_else(arr, "true", "false")
+    arr = arr.cast(pa.string())
+    counts = pc.value_counts(arr.drop_null())
+    pairs = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
+                   key=lambda vc: (-vc[1], vc[0]))
+    values = [v for v, _ in pairs]
+    lookup = pa.array(values, pa.string())
+    codes = pc.index_in(arr, value_set=lookup).cast(pa.int16())
+    dict_arr = pa.DictionaryArray.from_arrays(codes, lookup)
+    return pa.table({name: dict_arr})
+
+
+def numeric_table(col: pa.ChunkedArray, name: str) -> pa.Table:
+    """float32 with nulls (NaN and infinities become null)."""
+    arr = col.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    values = arr.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+    finite = np.isfinite(values)
+    out = pa.array(values.astype(np.float32), mask=~finite, type=pa.float32())
+    return pa.table({name: out})
+
+
+def jsonable(value: Any) -> Any:
+    """A metadata value as JSON: NaN/inf become null, dates become ISO strings, bytes become text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    try:
+        f = float(value)  # Decimal and friends
+        return f if math.isfinite(f) else None
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def get_state(request: Request) -> ExplorerState:
+    """FastAPI dependency: the app's :class:`ExplorerState`."""
+    return request.app.state.explorer

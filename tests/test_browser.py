@@ -1,0 +1,226 @@
+"""The real page from the real server in headless Chromium: what is drawn, hovered and clicked.
+
+Needs Debian's chromium at /usr/bin/chromium (``make chromium``); Playwright drives it (no browser download).
+The page exposes ``window.__embedscope`` (see web/src/hook.ts) to map rows to canvas pixels and colours.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import embedscope
+from embedscope.server import create_app
+from embedscope.server.app import STATIC_DIR
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+SPACE = "minilm"
+VIEWPORT = {"width": 1280, "height": 800}
+#: Where test screenshots go (kept for humans to look at).
+SHOTS = Path(__file__).parent.parent / "test-results"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def workspace(_small_scope_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dst = tmp_path_factory.mktemp("browser") / "small.scope"
+    shutil.copytree(_small_scope_path, dst)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def server_url(workspace: Path) -> Iterator[str]:
+    """``embedscope``'s app served by uvicorn in a thread on a free 127.0.0.1 port."""
+    import uvicorn
+
+    if not (STATIC_DIR / "index.html").is_file():
+        pytest.fail("front end not built: cd web && npm ci && npm run build")
+    port = _free_port()
+    config = uvicorn.Config(create_app(embedscope.open(workspace)), host="127.0.0.1", port=port,
+                            log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium: apt-get install -y chromium (or make chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, server_url: str):
+    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(server_url)
+    wait_ready(pg)
+    yield pg
+    context.close()
+    assert not errors, f"errors in the page: {errors}"
+
+
+def wait_ready(pg) -> None:
+    pg.wait_for_function("window.__embedscope && window.__embedscope.ready", timeout=30_000)
+
+
+def screenshot(pg, name: str) -> np.ndarray:
+    """The page as an RGB array (also saved to test-results/ for people to look at)."""
+    from PIL import Image
+
+    png = pg.screenshot()
+    SHOTS.mkdir(exist_ok=True)
+    (SHOTS / f"{name}.png").write_bytes(png)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def canvas_origin(pg) -> tuple[float, float]:
+    box = pg.locator("#map canvas").bounding_box()
+    return box["x"], box["y"]
+
+
+def drawn_with(img: np.ndarray, pg, rows: list[int], rgb_of: dict[int, list[int]], *, radius: int = 2,
+               tol: int = 30) -> float:
+    """Fraction of ``rows`` whose expected colour is found within ``radius`` px of their screen position."""
+    ox, oy = canvas_origin(pg)
+    hits = 0
+    for row in rows:
+        x, y = pg.evaluate(f"__embedscope.pointToScreen({row})")
+        cx, cy = round(ox + x), round(oy + y)
+        patch = img[max(cy - radius, 0): cy + radius + 1, max(cx - radius, 0): cx + radius + 1]
+        dist = np.abs(patch - np.array(rgb_of[row])).sum(axis=-1)
+        hits += int(dist.min() <= tol)
+    return hits / len(rows)
+
+
+def test_every_point_is_drawn_in_its_category_colour(page, workspace: Path) -> None:
+    hook = page.evaluate("({count: __embedscope.count, space: __embedscope.space, layout: __embedscope.layout,"
+                         " colorBy: __embedscope.colorBy})")
+    assert hook == {"count": 60, "space": SPACE, "layout": "umap", "colorBy": "topic"}
+    scope = embedscope.open(workspace)
+    topics = scope.items_for(SPACE).column("topic").to_pylist()
+    rgb = {row: page.evaluate(f"__embedscope.colorOf({row})") for row in range(60)}
+    by_topic: dict[str, set[tuple[int, ...]]] = {}
+    for row, topic in enumerate(topics):
+        by_topic.setdefault(topic, set()).add(tuple(rgb[row]))
+    # One colour a category, a different one for each category, shown in the legend.
+    assert all(len(colours) == 1 for colours in by_topic.values())
+    assert len({next(iter(c)) for c in by_topic.values()}) == 3
+    for topic, colours in by_topic.items():
+        swatch = page.locator(f'#legend li[data-label="{topic}"] .swatch').evaluate(
+            "el => getComputedStyle(el).backgroundColor")
+        assert swatch == "rgb({}, {}, {})".format(*next(iter(colours)))
+    img = screenshot(page, "map-by-topic")
+    for topic in by_topic:
+        rows = [r for r, t in enumerate(topics) if t == topic]
+        assert drawn_with(img, page, rows, rgb) >= 0.8, topic
+    # And the background is not painted in any category colour far from the points.
+    assert img[70, 640].tolist() != list(next(iter(by_topic["sport"])))
+
+
+def loneliest_row(page, n: int) -> int:
+    """The row farthest (on screen) from any other point, so the mouse lands on it alone."""
+    pts = np.array([page.evaluate(f"__embedscope.pointToScreen({r})") for r in range(n)])
+    d = np.linalg.norm(pts[:, None] - pts[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    return int(np.argmax(d.min(axis=1)))
+
+
+def test_hover_shows_the_text_and_click_shows_the_neighbours(page, workspace: Path) -> None:
+    scope = embedscope.open(workspace)
+    ids = scope.point_ids(SPACE)
+    texts = scope.items_for(SPACE).column("text").to_pylist()
+    row = loneliest_row(page, 60)
+    ox, oy = canvas_origin(page)
+    x, y = page.evaluate(f"__embedscope.pointToScreen({row})")
+    page.mouse.move(ox + x - 30, oy + y - 30)
+    page.mouse.move(ox + x, oy + y, steps=5)
+    tooltip = page.locator("#tooltip")
+    tooltip.wait_for(state="visible")
+    assert texts[row] in tooltip.inner_text() and ids[row] in tooltip.inner_text()
+    screenshot(page, "hover")
+
+    page.mouse.click(ox + x, oy + y)
+    page.wait_for_function(f"__embedscope.selected === {row} && __embedscope.neighbors.length === 10")
+    page.locator("#neighbors li").nth(9).wait_for()
+    want = scope.neighbors(ids[row], k=10, space=SPACE)
+    shown = page.locator("#neighbors li").evaluate_all("els => els.map(e => e.dataset.id)")
+    assert shown == want.ids
+    assert page.evaluate("__embedscope.neighbors") == want.rows.tolist()
+    assert page.locator("#item-text").inner_text() == texts[row]
+    page.wait_for_timeout(300)  # the map narrows for the panel; let it redraw
+    img = screenshot(page, "selected")
+    rgb = {r: page.evaluate(f"__embedscope.colorOf({r})") for r in [row, *want.rows.tolist()]}
+    assert len({tuple(v) for v in rgb.values()}) == 1  # all in the highlight colour
+    assert drawn_with(img, page, list(rgb), rgb) >= 0.8
+
+    # Clicking a neighbour selects it; changing k asks again.
+    page.locator("#neighbors li").nth(2).click()
+    third = int(want.rows[2])
+    page.wait_for_function(f"__embedscope.selected === {third} && __embedscope.neighbors.length === 10")
+    page.locator("#item-text").filter(has_text=texts[third]).wait_for()
+    page.fill("#k-input", "5")
+    page.press("#k-input", "Enter")
+    page.wait_for_function("__embedscope.neighbors.length === 5")
+    assert page.locator("#neighbors li").count() == 5
+
+    page.keyboard.press("Escape")
+    page.wait_for_function("__embedscope.selected === null")
+    assert page.locator("#panel").is_hidden()
+
+
+def test_colour_by_a_numeric_column(page, workspace: Path) -> None:
+    page.select_option("#color-select", "length")
+    page.wait_for_function("__embedscope.colorBy === 'length' && __embedscope.ready")
+    assert page.locator("#legend .ramp").is_visible()
+    lengths = embedscope.open(workspace).items_for(SPACE).column("length").to_pylist()
+    rgb = {row: page.evaluate(f"__embedscope.colorOf({row})") for row in range(60)}
+    shortest, longest = int(np.argmin(lengths)), int(np.argmax(lengths))
+    assert rgb[shortest] != rgb[longest]
+    assert rgb[shortest][2] > rgb[shortest][1]  # viridis starts purple ...
+    assert rgb[longest][1] > rgb[longest][2]  # ... and ends yellow
+    img = screenshot(page, "map-by-length")
+    assert drawn_with(img, page, list(range(60)), rgb) >= 0.8
+    assert "color=length" in page.url
+
+
+def test_url_restores_the_view(browser, server_url: str) -> None:
+    context = browser.new_context(viewport=VIEWPORT)
+    pg = context.new_page()
+    pg.goto(server_url + "#space=minilm&layout=umap&color=&row=7")
+    wait_ready(pg)
+    pg.wait_for_function("__embedscope.selected === 7 && __embedscope.neighbors.length === 10")
+    assert pg.evaluate("__embedscope.colorBy") is None
+    assert pg.locator("#legend").is_hidden()
+    context.close()

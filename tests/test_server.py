@@ -1,0 +1,307 @@
+"""The explorer's HTTP API over real workspaces (FastAPI TestClient; no browser)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from fastapi.testclient import TestClient
+
+import embedscope
+from embedscope.server import create_app
+from embedscope.server.app import STATIC_DIR
+from embedscope.server.arrow import ARROW_STREAM
+
+SPACE = "minilm"
+
+
+# ------------------------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def scope(_small_scope_path: Path, tmp_path_factory: pytest.TempPathFactory) -> embedscope.Scope:
+    """One copy of the 60-item MiniLM workspace (3 topics, UMAP) shared by the read-only tests here."""
+    dst = tmp_path_factory.mktemp("server") / "small.scope"
+    shutil.copytree(_small_scope_path, dst)
+    return embedscope.open(dst)
+
+
+@pytest.fixture(scope="module")
+def client(scope: embedscope.Scope) -> TestClient:
+    return TestClient(create_app(scope), raise_server_exceptions=False)
+
+
+N_VEC = 3000
+
+
+@pytest.fixture(scope="module")
+def vec_scope(tmp_path_factory: pytest.TempPathFactory) -> embedscope.Scope:
+    """3,000 items with user vectors (space ``vec``, PCA layout), long texts, nulls, a bool and a wide column."""
+    rng = np.random.default_rng(0)
+    ids = [f"v{i:05d}" for i in range(N_VEC)]
+    texts = [("long " * 250).strip() if i % 10 == 0 else f"short text {i}" for i in range(N_VEC)]
+    frame = pd.DataFrame({
+        "id": ids,
+        "text": texts,
+        "flag": [i % 2 == 0 for i in range(N_VEC)],
+        "wide": [f"w{i % 100}" for i in range(N_VEC)],
+        "rating": [None if i % 7 == 0 else float(i % 5) for i in range(N_VEC)],
+    })
+    path = tmp_path_factory.mktemp("vec") / "vec.scope"
+    s = embedscope.create(path)
+    s.ingest(frame)
+    centers = rng.normal(size=(3, 8)) * 5
+    x = centers[np.arange(N_VEC) % 3] + rng.normal(size=(N_VEC, 8))
+    s.add_vectors("vec", ids, x.astype(np.float32))
+    s.project("vec", "pca")
+    return s
+
+
+@pytest.fixture(scope="module")
+def vec_client(vec_scope: embedscope.Scope) -> TestClient:
+    return TestClient(create_app(vec_scope), raise_server_exceptions=False)
+
+
+def read_arrow(response) -> pa.Table:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == ARROW_STREAM
+    return pa.ipc.open_stream(response.content).read_all()
+
+
+# ----------------------------------------------------------------------------------------------- info
+def test_info_lists_spaces_layouts_and_counts(client: TestClient, scope: embedscope.Scope) -> None:
+    info = client.get("/api/info").json()
+    assert info["count"] == 60
+    assert info["default_space"] == SPACE
+    assert info["has_text"] is True
+    (space,) = info["spaces"]
+    assert space == {"name": SPACE, "kind": "embedded", "model": "local", "dim": 384, "count": 60,
+                     "layouts": ["umap"], "stale": False}
+
+
+def test_info_of_vectors_only_space(vec_client: TestClient) -> None:
+    info = vec_client.get("/api/info").json()
+    assert info["count"] == N_VEC and info["default_space"] == "vec"
+    assert info["spaces"][0]["kind"] == "vectors" and info["spaces"][0]["model"] is None
+    assert info["spaces"][0]["dim"] == 8 and info["spaces"][0]["layouts"] == ["pca"]
+
+
+def test_info_of_workspace_without_space(tmp_path: Path) -> None:
+    s = embedscope.create(tmp_path / "empty.scope")
+    s.ingest(pd.DataFrame({"id": ["a", "b"], "text": ["one", "two"]}))
+    info = TestClient(create_app(s)).get("/api/info").json()
+    assert info == {"count": 2, "default_space": None, "spaces": [], "has_text": True}
+
+
+# -------------------------------------------------------------------------------------------- columns
+def test_columns_are_classified(client: TestClient, vec_client: TestClient) -> None:
+    cols = {c["name"]: c for c in client.get(f"/api/spaces/{SPACE}/columns").json()}
+    assert cols == {"topic": {"name": "topic", "kind": "categorical", "n_unique": 3},
+                    "length": {"name": "length", "kind": "numeric", "n_unique": cols["length"]["n_unique"]}}
+    vcols = {c["name"]: c for c in vec_client.get("/api/spaces/vec/columns").json()}
+    assert vcols["flag"] == {"name": "flag", "kind": "categorical", "n_unique": 2}
+    assert vcols["wide"] == {"name": "wide", "kind": "text", "n_unique": 100}  # > 64 values: not a colour
+    assert vcols["rating"]["kind"] == "numeric"
+
+
+def test_categorical_column_is_int16_dictionary_in_point_order(client: TestClient, scope: embedscope.Scope) -> None:
+    t = read_arrow(client.get(f"/api/spaces/{SPACE}/columns/topic"))
+    assert t.column_names == ["topic"] and t.num_rows == 60
+    assert t.schema.field("topic").type == pa.dictionary(pa.int16(), pa.string())
+    expected = scope.items_for(SPACE).column("topic").to_pylist()
+    assert t.column("topic").to_pylist() == expected
+    assert len(client.get(f"/api/spaces/{SPACE}/columns/topic").content) <= 4 * 60 + 1024
+
+
+def test_numeric_column_is_float32_with_nulls(client: TestClient, vec_client: TestClient,
+                                              scope: embedscope.Scope) -> None:
+    t = read_arrow(client.get(f"/api/spaces/{SPACE}/columns/length"))
+    assert t.schema.field("length").type == pa.float32()
+    assert t.column("length").to_pylist() == [float(v) for v in scope.items_for(SPACE).column("length").to_pylist()]
+    r = read_arrow(vec_client.get("/api/spaces/vec/columns/rating")).column("rating")
+    assert r.null_count == len(range(0, N_VEC, 7))
+    assert r.to_pylist()[:3] == [None, 1.0, 2.0]
+
+
+def test_bool_column_is_categorical(vec_client: TestClient) -> None:
+    t = read_arrow(vec_client.get("/api/spaces/vec/columns/flag"))
+    assert t.column("flag").to_pylist()[:4] == ["true", "false", "true", "false"]
+
+
+def test_text_column_cannot_be_a_colour(vec_client: TestClient) -> None:
+    r = vec_client.get("/api/spaces/vec/columns/wide")
+    assert r.status_code == 400 and "free text" in r.json()["detail"]
+
+
+# -------------------------------------------------------------------------------------------- layouts
+def test_layout_is_arrow_float32_in_point_order(client: TestClient, scope: embedscope.Scope) -> None:
+    r = client.get(f"/api/spaces/{SPACE}/layouts/umap")
+    t = read_arrow(r)
+    assert t.schema == pa.schema([("x", pa.float32()), ("y", pa.float32())])
+    layout = scope.layout(SPACE, "umap")
+    assert layout.ids == scope.point_ids(SPACE)
+    np.testing.assert_array_equal(t.column("x").to_numpy(), layout.coords[:, 0])
+    np.testing.assert_array_equal(t.column("y").to_numpy(), layout.coords[:, 1])
+    assert r.headers["etag"]
+    assert client.get(f"/api/spaces/{SPACE}/layouts/umap", headers={"If-None-Match": r.headers["etag"]}
+                      ).status_code == 304
+
+
+def test_layout_first_paint_is_at_most_12_bytes_a_point(vec_client: TestClient) -> None:
+    r = vec_client.get("/api/spaces/vec/layouts/pca")
+    assert read_arrow(r).num_rows == N_VEC
+    assert len(r.content) / N_VEC <= 12  # 8 bytes of x, y + a fixed header
+    colour = vec_client.get("/api/spaces/vec/columns/flag")
+    assert (len(r.content) + len(colour.content)) / N_VEC <= 12
+
+
+# ---------------------------------------------------------------------------------------------- items
+def test_item_has_text_and_metadata(client: TestClient, scope: embedscope.Scope) -> None:
+    items = scope.items_for(SPACE).to_pylist()
+    for row in (0, 17, 59):
+        body = client.get(f"/api/spaces/{SPACE}/items/{row}").json()
+        assert body == {"row": row, "id": scope.point_ids(SPACE)[row], "text": items[row]["text"],
+                        "metadata": {"topic": items[row]["topic"], "length": items[row]["length"]}}
+
+
+def test_item_metadata_nulls_are_json_null(vec_client: TestClient) -> None:
+    body = vec_client.get("/api/spaces/vec/items/0").json()
+    assert body["metadata"] == {"flag": True, "wide": "w0", "rating": None}
+
+
+def test_neighbors_match_the_scope_api(client: TestClient, scope: embedscope.Scope) -> None:
+    ids = scope.point_ids(SPACE)
+    texts = scope.items_for(SPACE).column("text").to_pylist()
+    for row in (0, 25):
+        body = client.get(f"/api/spaces/{SPACE}/items/{row}/neighbors").json()
+        want = scope.neighbors(ids[row], k=10, space=SPACE)
+        assert body["row"] == row and body["id"] == ids[row] and body["metric"] == "cosine" and body["k"] == 10
+        assert [n["id"] for n in body["neighbors"]] == want.ids
+        assert [n["row"] for n in body["neighbors"]] == want.rows.tolist()
+        np.testing.assert_allclose([n["score"] for n in body["neighbors"]], want.scores, rtol=1e-6)
+        assert all(n["text"] == texts[n["row"]] for n in body["neighbors"])
+        assert ids[row] not in [n["id"] for n in body["neighbors"]]
+
+
+@pytest.mark.parametrize("metric", ["dot", "euclidean", "manhattan"])
+def test_neighbors_other_metrics(client: TestClient, scope: embedscope.Scope, metric: str) -> None:
+    body = client.get(f"/api/spaces/{SPACE}/items/3/neighbors", params={"k": 5, "metric": metric}).json()
+    want = scope.neighbors(scope.point_ids(SPACE)[3], k=5, metric=metric, space=SPACE)
+    assert body["metric"] == metric and [n["id"] for n in body["neighbors"]] == want.ids
+    scores = [n["score"] for n in body["neighbors"]]
+    assert scores == sorted(scores, reverse=metric == "dot")
+
+
+def test_neighbors_k_larger_than_the_space(client: TestClient) -> None:
+    body = client.get(f"/api/spaces/{SPACE}/items/0/neighbors", params={"k": 1000}).json()
+    assert len(body["neighbors"]) == 59
+
+
+def test_neighbor_texts_are_cut_to_300_chars(vec_client: TestClient, vec_scope: embedscope.Scope) -> None:
+    body = vec_client.get("/api/spaces/vec/items/0/neighbors", params={"k": 50}).json()
+    lengths = [len(n["text"]) for n in body["neighbors"]]
+    assert max(lengths) == 300 and any(n["text"].endswith("…") for n in body["neighbors"])
+    assert len(vec_client.get("/api/spaces/vec/items/0").json()["text"]) > 1000  # the item keeps it all
+
+
+def test_vectors_only_items_have_null_text(tmp_path: Path) -> None:
+    s = embedscope.create(tmp_path / "v.scope")
+    s.add_vectors("v", ["a", "b", "c"], np.eye(3, dtype=np.float32) + 0.1)
+    c = TestClient(create_app(s))
+    assert c.get("/api/info").json()["has_text"] is False
+    assert c.get("/api/spaces/v/items/1").json() == {"row": 1, "id": "b", "text": None, "metadata": {}}
+    nbrs = c.get("/api/spaces/v/items/1/neighbors", params={"k": 2}).json()["neighbors"]
+    assert [n["text"] for n in nbrs] == [None, None]
+    assert c.get("/api/spaces/v/columns").json() == []
+
+
+def test_big_space_without_graph_answers_by_one_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from embedscope.server.routes import items as items_route
+
+    monkeypatch.setattr(items_route, "SCAN_ABOVE", 100)
+    rng = np.random.default_rng(3)
+    s = embedscope.create(tmp_path / "scan.scope")
+    ids = [f"i{i}" for i in range(300)]
+    s.add_vectors("v", ids, rng.normal(size=(300, 12)).astype(np.float32))
+    body = TestClient(create_app(s)).get("/api/spaces/v/items/7/neighbors", params={"k": 10}).json()
+    assert not any(name.startswith("neighbors__") for name in s.manifest.records)  # no graph was built
+    want = embedscope.open(s.path).neighbors("i7", k=10, space="v")  # from the graph
+    assert [n["id"] for n in body["neighbors"]] == want.ids
+    np.testing.assert_allclose([n["score"] for n in body["neighbors"]], want.scores, rtol=1e-5)
+
+
+# --------------------------------------------------------------------------------------------- errors
+@pytest.mark.parametrize(("url", "status"), [
+    ("/api/spaces/nope/columns", 404),
+    ("/api/spaces/nope/layouts/umap", 404),
+    ("/api/spaces/nope/items/0", 404),
+    (f"/api/spaces/{SPACE}/layouts/tsne", 404),
+    (f"/api/spaces/{SPACE}/columns/nope", 404),
+    (f"/api/spaces/{SPACE}/columns/text", 404),
+    (f"/api/spaces/{SPACE}/items/60", 404),
+    (f"/api/spaces/{SPACE}/items/60/neighbors", 404),
+    (f"/api/spaces/{SPACE}/items/-1", 422),
+    (f"/api/spaces/{SPACE}/items/abc", 422),
+    (f"/api/spaces/{SPACE}/items/0/neighbors?k=0", 422),
+    (f"/api/spaces/{SPACE}/items/0/neighbors?k=1001", 422),
+    (f"/api/spaces/{SPACE}/items/0/neighbors?k=ten", 422),
+    (f"/api/spaces/{SPACE}/items/0/neighbors?metric=jaccard", 422),
+    ("/api/spaces/..%2F..%2Fetc/items/0", 404),
+])
+def test_user_mistakes_are_4xx_with_detail(client: TestClient, url: str, status: int) -> None:
+    r = client.get(url)
+    assert r.status_code == status, r.text
+    assert "detail" in r.json()
+
+
+# ------------------------------------------------------------------------------------ cache and token
+def test_workspace_changes_are_picked_up(small_scope: embedscope.Scope) -> None:
+    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    before = c.get(f"/api/spaces/{SPACE}/layouts/umap")
+    assert [col["name"] for col in c.get(f"/api/spaces/{SPACE}/columns").json()] == ["topic", "length"]
+    items = small_scope.items_for(SPACE)
+    ids = items.column("id").to_pylist()
+    # Another process adds a metadata column: the running app sees it without a restart.
+    other = embedscope.open(small_scope.path)
+    other.ingest(pd.DataFrame({"id": ids, "text": items.column("text").to_pylist(),
+                               "score": [float(i) for i in range(len(ids))]}))
+    cols = {col["name"]: col["kind"] for col in c.get(f"/api/spaces/{SPACE}/columns").json()}
+    assert cols["score"] == "numeric"
+    assert read_arrow(c.get(f"/api/spaces/{SPACE}/columns/score")).column("score").to_pylist()[:3] == [0.0, 1.0, 2.0]
+    after = c.get(f"/api/spaces/{SPACE}/layouts/umap")
+    assert after.content == before.content and after.headers["etag"] != before.headers["etag"]
+
+
+def test_token_is_required_when_set(scope: embedscope.Scope) -> None:
+    c = TestClient(create_app(scope, token="s3cret"))
+    assert c.get("/api/info").status_code == 401
+    assert c.get("/api/info", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert c.get("/api/info", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert c.get("/", params={"token": "s3cret"}).status_code in (200, 503)
+    assert c.get("/api/info").status_code == 200  # the cookie set by the page's URL
+
+
+# --------------------------------------------------------------------------------------------- static
+def test_page_without_built_front_end_says_how_to_build(scope: embedscope.Scope, tmp_path: Path) -> None:
+    r = TestClient(create_app(scope, static_dir=tmp_path)).get("/")
+    assert r.status_code == 503 and "npm run build" in r.text
+
+
+@pytest.mark.skipif(not (STATIC_DIR / "index.html").is_file(), reason="front end not built (cd web && npm run build)")
+def test_page_and_assets_are_served(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assets = re.findall(r'(?:src|href)="\.?/?(assets/[^"]+)"', r.text)
+    assert any(a.endswith(".js") for a in assets) and any(a.endswith(".css") for a in assets)
+    for a in assets:
+        assert client.get(f"/{a}").status_code == 200
+
+
+def test_openapi_documents_the_api(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/info", "/api/spaces/{space}/columns", "/api/spaces/{space}/columns/{name}",
+            "/api/spaces/{space}/layouts/{method}", "/api/spaces/{space}/items/{row}",
+            "/api/spaces/{space}/items/{row}/neighbors"} <= set(paths)

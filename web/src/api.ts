@@ -1,0 +1,154 @@
+// Typed client of the embedscope server (see src/embedscope/server/routes/*.py; shapes mirror its OpenAPI
+// schema at /openapi.json). JSON for metadata, Arrow IPC for per-point arrays.
+import { tableFromIPC } from 'apache-arrow';
+
+export interface SpaceInfo {
+  name: string;
+  kind: 'embedded' | 'vectors' | string;
+  model: string | null;
+  dim: number;
+  count: number;
+  layouts: string[];
+  stale: boolean;
+}
+
+export interface Info {
+  count: number;
+  default_space: string | null;
+  spaces: SpaceInfo[];
+  has_text: boolean;
+}
+
+export type ColumnKind = 'categorical' | 'numeric' | 'text';
+
+export interface ColumnMeta {
+  name: string;
+  kind: ColumnKind;
+  n_unique: number;
+}
+
+export interface Item {
+  row: number;
+  id: string;
+  text: string | null;
+  metadata: Record<string, unknown>;
+}
+
+export interface Neighbor {
+  row: number;
+  id: string;
+  score: number;
+  text: string | null;
+}
+
+export interface Neighbors {
+  row: number;
+  id: string;
+  metric: string;
+  k: number;
+  neighbors: Neighbor[];
+}
+
+export const METRICS = ['cosine', 'dot', 'euclidean', 'manhattan'] as const;
+export type Metric = (typeof METRICS)[number];
+
+/** A 2D layout: coordinates in point order. */
+export interface Layout {
+  x: Float32Array;
+  y: Float32Array;
+}
+
+/** A column decoded for colouring: categorical codes (-1 = missing) or numeric values (NaN = missing). */
+export type ColumnData =
+  | { kind: 'categorical'; name: string; codes: Int32Array; categories: string[] }
+  | { kind: 'numeric'; name: string; values: Float32Array };
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const enc = encodeURIComponent;
+
+async function request(path: string): Promise<Response> {
+  const response = await fetch(path, { credentials: 'same-origin' });
+  if (!response.ok) {
+    let detail = response.statusText;
+    try {
+      const body = await response.json();
+      detail = typeof body.detail === 'string' ? body.detail : JSON.stringify(body.detail);
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(response.status, detail);
+  }
+  return response;
+}
+
+async function json<T>(path: string): Promise<T> {
+  return (await request(path)).json() as Promise<T>;
+}
+
+async function arrow(path: string) {
+  const bytes = new Uint8Array(await (await request(path)).arrayBuffer());
+  return tableFromIPC(bytes);
+}
+
+export const getInfo = () => json<Info>('api/info');
+
+export const getColumns = (space: string) => json<ColumnMeta[]>(`api/spaces/${enc(space)}/columns`);
+
+export const getItem = (space: string, row: number) => json<Item>(`api/spaces/${enc(space)}/items/${row}`);
+
+export const getNeighbors = (space: string, row: number, k: number, metric: Metric) =>
+  json<Neighbors>(`api/spaces/${enc(space)}/items/${row}/neighbors?k=${k}&metric=${enc(metric)}`);
+
+export async function getLayout(space: string, method: string): Promise<Layout> {
+  const table = await arrow(`api/spaces/${enc(space)}/layouts/${enc(method)}`);
+  return { x: floats(table.getChild('x')), y: floats(table.getChild('y')) };
+}
+
+export async function getColumn(space: string, meta: ColumnMeta): Promise<ColumnData> {
+  const table = await arrow(`api/spaces/${enc(space)}/columns/${enc(meta.name)}`);
+  const vector = table.getChildAt(0);
+  if (!vector) throw new ApiError(500, `column ${meta.name} is empty`);
+  if (meta.kind === 'categorical') {
+    const n = vector.length;
+    const codes = new Int32Array(n);
+    let categories: string[] = [];
+    let offset = 0;
+    for (const chunk of vector.data) {
+      const keys = chunk.values as ArrayLike<number>;
+      if (chunk.dictionary) categories = Array.from(chunk.dictionary, (v) => String(v));
+      for (let i = 0; i < chunk.length; i++) {
+        codes[offset + i] = isValid(chunk.nullBitmap, chunk.offset + i) ? Number(keys[i]) : -1;
+      }
+      offset += chunk.length;
+    }
+    return { kind: 'categorical', name: meta.name, codes, categories };
+  }
+  const values = new Float32Array(vector.length);
+  let offset = 0;
+  for (const chunk of vector.data) {
+    const raw = chunk.values as Float32Array;
+    for (let i = 0; i < chunk.length; i++) {
+      values[offset + i] = isValid(chunk.nullBitmap, chunk.offset + i) ? raw[i] : Number.NaN;
+    }
+    offset += chunk.length;
+  }
+  return { kind: 'numeric', name: meta.name, values };
+}
+
+function isValid(bitmap: Uint8Array | undefined, i: number): boolean {
+  return !bitmap || bitmap.length === 0 || (bitmap[i >> 3] & (1 << (i & 7))) !== 0;
+}
+
+function floats(vector: { toArray(): unknown } | null): Float32Array {
+  if (!vector) throw new ApiError(500, 'layout lacks x or y');
+  const arr = vector.toArray();
+  return arr instanceof Float32Array ? arr : Float32Array.from(arr as ArrayLike<number>);
+}

@@ -1,0 +1,33 @@
+// Tiny DOM helpers (no framework).
+
+export function $(id: string): HTMLElement {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`missing #${id}`);
+  return el;
+}
+
+type Attrs = Record<string, string | number | boolean | undefined>;
+
+/** ``h('div', {class: 'x'}, 'text', child)``: an element with attributes and children. */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Node | string | null | undefined)[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    el.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children) if (child !== null && child !== undefined) el.append(child);
+  return el;
+}
+
+export function fillSelect(select: HTMLSelectElement, options: { value: string; label: string }[], value?: string) {
+  select.replaceChildren(...options.map((o) => h('option', { value: o.value }, o.label)));
+  if (value !== undefined) select.value = value;
+  select.disabled = options.length <= 1;
+}
+
+export const formatNumber = (v: number) =>
+  Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : String(Number(v.toPrecision(4)));

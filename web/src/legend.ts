@@ -1,0 +1,35 @@
+// The legend card: category swatches with counts, or the numeric ramp with its range.
+import { VIRIDIS_CSS } from './colors';
+import { formatNumber, h } from './dom';
+import type { Legend } from './encoding';
+
+const MAX_ENTRIES = 64;
+
+export function renderLegend(el: HTMLElement, legend: Legend): void {
+  if (legend.kind === 'none') {
+    el.hidden = true;
+    el.replaceChildren();
+    return;
+  }
+  el.hidden = false;
+  const title = h('div', { class: 'legend-title' }, legend.title);
+  if (legend.kind === 'categorical') {
+    const rows = legend.entries.slice(0, MAX_ENTRIES).map((e) =>
+      h(
+        'li',
+        { 'data-label': e.label },
+        h('span', { class: 'swatch', style: `background:${e.color}` }),
+        h('span', { class: 'label', title: e.label }, e.label),
+        h('span', { class: 'count' }, e.count.toLocaleString()),
+      ),
+    );
+    el.replaceChildren(title, h('ul', { class: 'legend-list' }, ...rows));
+    return;
+  }
+  const ramp = h('div', { class: 'ramp', style: `background:${VIRIDIS_CSS}` });
+  const ends = h('div', { class: 'ramp-ends' }, h('span', {}, formatNumber(legend.min)), h('span', {}, formatNumber(legend.max)));
+  const missing = legend.missing
+    ? h('div', { class: 'legend-missing' }, `${legend.missing.toLocaleString()} missing (grey)`)
+    : null;
+  el.replaceChildren(title, ramp, ends, missing ?? '');
+}

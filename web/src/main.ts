@@ -1,0 +1,4 @@
+import './style.css';
+import { Explorer } from './app';
+
+void new Explorer().start();

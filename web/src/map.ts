@@ -1,0 +1,180 @@
+// The 2D map: every point of a layout drawn with regl-scatterplot (WebGL), coloured by an Encoding.
+// Points are normalised to [-1, 1] keeping the aspect ratio; rows are point-order indices throughout.
+import createScatterplot from 'regl-scatterplot';
+import type { Layout } from './api';
+import { ACTIVE, HOVER, blend, hexToRgb, type Rgb } from './colors';
+import type { Encoding } from './encoding';
+
+export const BACKGROUND = '#0e1117';
+/** Opacity of points that are neither selected nor neighbours while something is selected. */
+const DIMMED = 0.35;
+/** Lines from the selected point to its neighbours (normalised RGBA). */
+const LINK: [number, number, number, number] = [1, 0.82, 0.4, 0.55];
+
+export interface MapHandlers {
+  hover(row: number | null): void;
+  click(row: number): void;
+  /** Several points selected at once (lasso: shift + drag). */
+  selectMany(rows: number[]): void;
+  deselect(): void;
+}
+
+type Plot = ReturnType<typeof createScatterplot>;
+
+/** Point size in CSS pixels for ``n`` points: big for a few, small for millions. */
+export function pointSizeFor(n: number): number {
+  if (n <= 2_000) return 8;
+  if (n <= 20_000) return 5;
+  if (n <= 200_000) return 3;
+  if (n <= 2_000_000) return 2;
+  return 1;
+}
+
+export class MapView {
+  private readonly plot: Plot;
+  private readonly canvas: HTMLCanvasElement;
+  private n = 0;
+  private x: Float32Array = new Float32Array();
+  private y: Float32Array = new Float32Array();
+  private encoding: Encoding | null = null;
+  private focus: number | null = null;
+  private neighbors: number[] = [];
+  private highlighted = new Set<number>();
+
+  constructor(container: HTMLElement, handlers: MapHandlers) {
+    this.canvas = document.createElement('canvas');
+    this.canvas.className = 'map-canvas';
+    container.appendChild(this.canvas);
+    this.plot = createScatterplot({
+      canvas: this.canvas,
+      width: 'auto',
+      height: 'auto',
+      backgroundColor: BACKGROUND,
+      pointColorActive: ACTIVE,
+      pointColorHover: HOVER,
+      pointOutlineWidth: 2,
+      pointSizeSelected: 3,
+      opacityInactiveScale: 1,
+      showReticle: false,
+      deselectOnDblClick: false,
+      lassoColor: '#7aa2f7',
+    });
+    this.plot.subscribe('pointOver', (row) => handlers.hover(row));
+    this.plot.subscribe('pointOut', () => handlers.hover(null));
+    this.plot.subscribe('select', ({ points }) => {
+      if (points.length === 1) handlers.click(points[0]);
+      else if (points.length > 1) handlers.selectMany(points);
+    });
+    this.plot.subscribe('deselect', () => handlers.deselect());
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  /** Draw a new layout (all points, no sampling). */
+  async setLayout(layout: Layout, encoding: Encoding): Promise<void> {
+    this.n = layout.x.length;
+    [this.x, this.y] = normalise(layout.x, layout.y);
+    this.focus = null;
+    this.neighbors = [];
+    this.highlighted.clear();
+    await this.plot.set({ pointSize: pointSizeFor(this.n), opacityInactiveScale: 1 });
+    await this.setEncoding(encoding);
+    await this.plot.drawAnnotations([]);
+  }
+
+  /** Recolour the points (same layout). */
+  async setEncoding(encoding: Encoding): Promise<void> {
+    this.encoding = encoding;
+    await this.plot.set({
+      colorBy: 'valueA',
+      pointColor: encoding.palette,
+      // One entry per palette colour (the library accepts lists here; its types say a single colour).
+      pointColorActive: encoding.palette.map(() => ACTIVE) as unknown as string,
+      pointColorHover: encoding.palette.map(() => HOVER) as unknown as string,
+    });
+    await this.plot.draw(
+      { x: this.x, y: this.y, z: encoding.codes },
+      { zDataType: 'categorical', transition: false, preventFilterReset: true },
+    );
+    if (this.focus !== null) this.highlight(this.focus, this.neighbors);
+  }
+
+  /** Mark ``focus`` and its ``neighbors`` (selected colour, lines from the focus), dim the rest. */
+  async highlight(focus: number, neighbors: number[]): Promise<void> {
+    this.focus = focus;
+    this.neighbors = neighbors.filter((r) => r >= 0 && r < this.n);
+    this.highlighted = new Set([focus, ...this.neighbors]);
+    this.plot.select([focus, ...this.neighbors], { preventEvent: true });
+    await this.plot.set({ opacityInactiveScale: DIMMED });
+    const [fx, fy] = [this.x[focus], this.y[focus]];
+    await this.plot.drawAnnotations(
+      this.neighbors.map((r) => ({
+        vertices: [[fx, fy], [this.x[r], this.y[r]]] as [number, number][],
+        lineColor: LINK,
+        lineWidth: 1,
+      })),
+    );
+  }
+
+  async clearHighlight(): Promise<void> {
+    this.focus = null;
+    this.neighbors = [];
+    this.highlighted.clear();
+    this.plot.deselect({ preventEvent: true });
+    await this.plot.set({ opacityInactiveScale: 1 });
+    await this.plot.drawAnnotations([]);
+  }
+
+  /** Show the hover state of ``row`` as if the mouse were on it. */
+  hover(row: number): void {
+    this.plot.hover(row);
+  }
+
+  /** CSS pixels of ``row`` relative to the canvas' top-left corner. */
+  screenPosition(row: number): [number, number] | null {
+    if (this.n === 0 || row < 0 || row >= this.n) return null;
+    const p = this.plot.getScreenPosition(row);
+    return p ? [p[0], p[1]] : null;
+  }
+
+  /** The RGB ``row`` is drawn with (before overlap with other points). */
+  colorOf(row: number): Rgb | null {
+    const base = this.baseColorOf(row);
+    if (base === null) return null;
+    if (this.highlighted.has(row)) return hexToRgb(ACTIVE);
+    return this.focus === null ? hexToRgb(base) : blend(hexToRgb(base), hexToRgb(BACKGROUND), DIMMED);
+  }
+
+  /** The hex colour of ``row``'s value (its category or bin), whatever its highlight state. */
+  baseColorOf(row: number): string | null {
+    if (!this.encoding || row < 0 || row >= this.n) return null;
+    return this.encoding.palette[this.encoding.codes[row]];
+  }
+
+  get element(): HTMLCanvasElement {
+    return this.canvas;
+  }
+}
+
+/** Centre on the bounding box and scale the longer side to [-0.95, 0.95]; shape is kept. */
+export function normalise(x: ArrayLike<number>, y: ArrayLike<number>): [Float32Array, Float32Array] {
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] < x0) x0 = x[i];
+    if (x[i] > x1) x1 = x[i];
+    if (y[i] < y0) y0 = y[i];
+    if (y[i] > y1) y1 = y[i];
+  }
+  const half = Math.max(x1 - x0, y1 - y0, 1e-12) / 2;
+  const [cx, cy] = [(x0 + x1) / 2, (y0 + y1) / 2];
+  const s = 0.95 / half;
+  const nx = new Float32Array(x.length);
+  const ny = new Float32Array(y.length);
+  for (let i = 0; i < x.length; i++) {
+    nx[i] = Number.isFinite(x[i]) ? (x[i] - cx) * s : 0;
+    ny[i] = Number.isFinite(y[i]) ? (y[i] - cy) * s : 0;
+  }
+  return [nx, ny];
+}

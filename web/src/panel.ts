@@ -1,0 +1,123 @@
+// Side panel of the selected item: text, metadata, and its k nearest neighbours (k and metric editable).
+import { METRICS, type Item, type Metric, type Neighbors } from './api';
+import { formatNumber, h } from './dom';
+
+export interface PanelHandlers {
+  /** A neighbour was clicked. */
+  select(row: number): void;
+  close(): void;
+  /** k or metric changed. */
+  query(k: number, metric: Metric): void;
+}
+
+export const DEFAULT_K = 10;
+const MAX_K = 1000;
+
+export class Panel {
+  k = DEFAULT_K;
+  metric: Metric = 'cosine';
+  private readonly nbrList: HTMLOListElement;
+  private readonly body: HTMLElement;
+  private readonly nbrStatus: HTMLElement;
+
+  constructor(
+    private readonly el: HTMLElement,
+    handlers: PanelHandlers,
+    private readonly colorOf: (row: number) => string,
+  ) {
+    const close = h('button', { class: 'icon-button', type: 'button', 'aria-label': 'Close', title: 'Close (Esc)' }, '×');
+    close.addEventListener('click', () => handlers.close());
+    const kInput = h('input', { type: 'number', min: 1, max: MAX_K, value: this.k, id: 'k-input', 'aria-label': 'k' });
+    const metricSelect = h('select', { id: 'metric-select', 'aria-label': 'Metric' },
+      ...METRICS.map((m) => h('option', { value: m }, m)));
+    const changed = () => {
+      const k = Math.max(1, Math.min(MAX_K, Math.round(Number(kInput.value) || DEFAULT_K)));
+      kInput.value = String(k);
+      this.k = k;
+      this.metric = metricSelect.value as Metric;
+      handlers.query(this.k, this.metric);
+    };
+    kInput.addEventListener('change', changed);
+    metricSelect.addEventListener('change', changed);
+    this.body = h('div', { class: 'panel-item' });
+    this.nbrStatus = h('div', { class: 'muted' });
+    this.nbrList = h('ol', { class: 'neighbors', id: 'neighbors' });
+    this.nbrList.addEventListener('click', (ev) => {
+      const li = (ev.target as HTMLElement).closest('li[data-row]') as HTMLElement | null;
+      if (li) handlers.select(Number(li.dataset.row));
+    });
+    this.nbrList.addEventListener('keydown', (ev) => {
+      const li = (ev.target as HTMLElement).closest('li[data-row]') as HTMLElement | null;
+      if (li && (ev.key === 'Enter' || ev.key === ' ')) {
+        ev.preventDefault();
+        handlers.select(Number(li.dataset.row));
+      }
+    });
+    el.replaceChildren(
+      h('div', { class: 'panel-head' }, h('span', { class: 'panel-title' }, 'Item'), close),
+      this.body,
+      h('div', { class: 'panel-section' },
+        h('div', { class: 'section-head' }, h('span', {}, 'Neighbours'),
+          h('label', { class: 'inline' }, 'k', kInput), h('label', { class: 'inline' }, metricSelect)),
+        this.nbrStatus,
+        this.nbrList),
+    );
+  }
+
+  open(): void {
+    this.el.hidden = false;
+    document.body.classList.add('panel-open');
+  }
+
+  close(): void {
+    this.el.hidden = true;
+    document.body.classList.remove('panel-open');
+    delete this.el.dataset.row;
+  }
+
+  loading(row: number): void {
+    this.open();
+    this.el.dataset.row = String(row);
+    this.body.replaceChildren(h('div', { class: 'muted' }, 'Loading…'));
+    this.nbrList.replaceChildren();
+    this.nbrStatus.textContent = '';
+  }
+
+  showItem(item: Item): void {
+    const meta = Object.entries(item.metadata);
+    this.body.replaceChildren(
+      h('div', { class: 'item-id' }, h('span', { class: 'dot', style: `background:${this.colorOf(item.row)}` }), item.id),
+      item.text !== null ? h('p', { class: 'item-text', id: 'item-text' }, item.text) : h('p', { class: 'muted' }, 'No text (vectors only).'),
+      meta.length
+        ? h('dl', { class: 'meta' }, ...meta.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, display(v))]))
+        : '',
+    );
+  }
+
+  neighborsLoading(): void {
+    this.nbrStatus.textContent = 'Finding neighbours…';
+  }
+
+  showNeighbors(result: Neighbors): void {
+    const distance = result.metric === 'euclidean' || result.metric === 'manhattan';
+    this.nbrStatus.textContent = `${result.neighbors.length} by ${result.metric} ${distance ? 'distance (lower is closer)' : 'similarity'}`;
+    this.nbrList.replaceChildren(
+      ...result.neighbors.map((n) =>
+        h('li', { 'data-row': n.row, 'data-id': n.id, tabindex: 0 },
+          h('span', { class: 'dot', style: `background:${this.colorOf(n.row)}` }),
+          h('span', { class: 'nbr-text', title: n.text ?? n.id }, n.text ?? n.id),
+          h('span', { class: 'score' }, formatNumber(n.score))),
+      ),
+    );
+  }
+
+  error(message: string): void {
+    this.nbrStatus.textContent = message;
+  }
+}
+
+function display(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'number') return formatNumber(v);
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}

@@ -1,0 +1,26 @@
+// View state in the URL hash (#space=..&layout=..&color=..&row=..), so a view can be shared or reloaded.
+
+export interface ViewState {
+  space?: string;
+  layout?: string;
+  color?: string;
+  row?: number;
+}
+
+export function readHash(): ViewState {
+  const p = new URLSearchParams(window.location.hash.slice(1));
+  const row = p.get('row');
+  return {
+    space: p.get('space') ?? undefined,
+    layout: p.get('layout') ?? undefined,
+    color: p.get('color') ?? undefined,
+    row: row !== null && /^\d+$/.test(row) ? Number(row) : undefined,
+  };
+}
+
+export function writeHash(state: ViewState): void {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(state)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const hash = `#${p.toString()}`;
+  if (hash !== window.location.hash) history.replaceState(null, '', hash);
+}
