@@ -23,8 +23,9 @@ import numpy as np
 
 Metric = Literal["cosine", "dot", "euclidean", "manhattan"]
 METRICS: tuple[str, ...] = ("cosine", "dot", "euclidean", "manhattan")
-#: Largest block of scores held at once, in bytes.
-BLOCK_BYTES = 128 * 2**20
+#: Size of one block of scores, in bytes. Peak memory of a search is about 3x this (the scores, the
+#: argpartition indices in int64) plus the data.
+BLOCK_BYTES = 64 * 2**20
 
 
 def higher_is_closer(metric: str) -> bool:
@@ -104,8 +105,9 @@ def search(
         ``indices`` and ``scores`` of shape ``(m, k)``.
     """
     check_metric(metric)
+    same = queries is data
     data = np.ascontiguousarray(data, dtype=np.float32)
-    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    queries = data if same else np.ascontiguousarray(queries, dtype=np.float32)
     n, m = data.shape[0], queries.shape[0]
     if data.ndim != 2 or queries.ndim != 2 or data.shape[1] != queries.shape[1]:
         raise ValueError(f"shapes do not match: data {data.shape}, queries {queries.shape}")
@@ -115,7 +117,8 @@ def search(
     if k == 0 or m == 0:
         return KNN(out_i, out_s, metric)
     if metric == "cosine":
-        base, qs = normalize(data), normalize(queries)
+        base = normalize(data)
+        qs = base if same else normalize(queries)
     else:
         base, qs = data, queries
     sq_base = np.einsum("ij,ij->i", base, base) if metric == "euclidean" else None
@@ -126,11 +129,13 @@ def search(
         stop = min(m, start + rows)
         q = qs[start:stop]
         if metric in ("cosine", "dot"):
-            score = q @ base.T  # (b, n), higher is closer
-            order_key = -score
+            order_key = q @ base.T  # (b, n), higher is closer
+            np.negative(order_key, out=order_key)  # in place: smaller is closer
         elif metric == "euclidean":
             assert sq_base is not None
-            order_key = sq_base[None, :] - 2.0 * (q @ base.T)  # |x|^2 - 2 q.x : same order as distance
+            order_key = q @ base.T
+            order_key *= -2.0
+            order_key += sq_base[None, :]  # |x|^2 - 2 q.x : same order as the distance
         else:
             from scipy.spatial.distance import cdist
 
