@@ -204,20 +204,56 @@ def _texts(scope: Any, ids: list[str]) -> dict[str, str | None]:
 def project(
     ws: WS,
     space: SPACE = None,
-    method: Annotated[str, typer.Option("--method", help="umap | pca")] = "umap",
+    method: Annotated[str, typer.Option("--method", help="umap | pca | tsne | sphere")] = "umap",
     seed: Annotated[int, typer.Option("--seed", help="Random seed (layouts are reproducible).")] = 42,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=1000, help="Neighbourhood size of the honesty metrics.")] = 15,
     as_json: JSON = False,
 ) -> None:
-    """Compute a 2-D layout of a space (UMAP reuses the stored kNN graph) and store it."""
+    """Compute a layout of a space, measure how much it distorts, and store both.
+
+    umap and tsne reuse the stored kNN graph; pca keeps 3 components (explained variance stored); sphere is
+    UMAP on the sphere (haversine), compared with the naive wrap of the flat map (the better one is kept).
+    Every layout gets trustworthiness, continuity and kNN recall at k, per item and on average.
+    """
     scope = _open(ws)
     with _progress(not as_json) as cb:
-        lay = scope.project(space, method, seed=seed, progress=cb)
-    doc = {"space": lay.space, "method": lay.method, "count": len(lay.ids), "params": lay.params,
-           "metrics": lay.metrics}
+        lay = scope.project(space, method, seed=seed, k=k, progress=cb)
+    doc = {"space": lay.space, "method": lay.method, "count": len(lay.ids),
+           "params": {key: v for key, v in lay.params.items() if key != "request"}, "quality": lay.quality,
+           "metrics": {key: v for key, v in lay.metrics.items() if key != "quality"}}
     if as_json:
         _emit(doc)
     else:
-        err.print(f"stored {lay.method} layout of {len(lay.ids)} points of space {lay.space!r}")
+        q = lay.quality
+        err.print(f"stored {lay.method} layout of {len(lay.ids)} points of space {lay.space!r}: "
+                  f"trustworthiness@{q['k']} {q['trustworthiness']:.3f}, continuity {q['continuity']:.3f}, "
+                  f"kNN recall {q['knn_recall']:.3f}")
+
+
+@app.command()
+def quality(ws: WS, space: SPACE = None, as_json: JSON = False) -> None:
+    """The stored layouts of a space with their honesty metrics (how much each map distorts).
+
+    JSON: {"space": str, "layouts": [{"method", "k", "trustworthiness", "continuity", "knn_recall",
+    "rank_correlation", "sampled", "n", "stale", "params", ...}]}.
+    """
+    scope = _open(ws)
+    space = scope.resolve_space(space)
+    rows = scope.quality(space)
+    if as_json:
+        _emit({"space": space, "layouts": rows})
+        return
+    t = Table("method", "k", "trustworthiness", "continuity", "kNN recall", "rank corr.", "n", "stale",
+              title=f"layouts of {space!r}: how much each map distorts (1 = no distortion)")
+    def f(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3f}"
+
+    for r in rows:
+        t.add_row(r["method"], str(r["k"]), f(r["trustworthiness"]), f(r["continuity"]), f(r["knn_recall"]),
+                  f(r["rank_correlation"]), str(r["n"]), "yes" if r["stale"] else "")
+    Console().print(t)
+    if not rows:
+        err.print(f"no layouts yet: embedscope project {ws} --space {space}")
 
 
 @app.command()

@@ -96,6 +96,14 @@ class Layout:
         Parameters used and figures measured.
     stale
         Whether the space changed since the layout was made.
+    xyz
+        float32, shape ``(n, 3)``: unit vectors for a sphere layout (``coords`` are then longitude and
+        latitude in degrees); the first three principal components for PCA; else ``None``.
+    quality
+        Honesty figures: ``k``, ``trustworthiness``, ``continuity``, ``knn_recall``, ``rank_correlation``.
+    per_item
+        Per-item honesty, float32 arrays of shape ``(n,)``: ``trustworthiness``, ``continuity`` (NaN outside
+        the sample for large spaces), ``knn_recall``.
     """
 
     space: str
@@ -105,6 +113,9 @@ class Layout:
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     stale: bool = False
+    xyz: np.ndarray | None = None
+    quality: dict[str, Any] = field(default_factory=dict)
+    per_item: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -629,7 +640,9 @@ class Scope:
                 })
                 rec = Record(table=name, kind="neighbors", params={"k": g, "metric": "cosine", "space": space},
                              inputs={vectors_table(space): vrec.fingerprint},
-                             fingerprint=fingerprint_arrays(graph.indices))
+                             # exact graphs of the same vectors agree on their common prefix, so a graph
+                             # grown to a larger k does not make the layouts built on it stale
+                             fingerprint=fingerprint_arrays(vrec.fingerprint, "cosine-exact"))
                 self._write(rec, table)
             return KNN(graph.indices[:, :k], graph.scores[:, :k], "cosine")
         t = self._read(name)
@@ -708,54 +721,76 @@ class Scope:
         return Neighbors([ids[i] for i in r], r, res.scores[0], metric)
 
     # ------------------------------------------------------------------------------------- layouts
-    def project(self, space: str | None = None, method: str = "umap", *, seed: int = 42,
+    def project(self, space: str | None = None, method: str = "umap", *, seed: int = 42, k: int = 15,
                 progress: Progress | None = None, **params: Any) -> Layout:
-        """Compute (or reuse) a 2-D layout of a space and store it.
+        """Compute (or reuse) a layout of a space, measure its honesty, and store both.
 
         Parameters
         ----------
         space
             Space name.
         method
-            ``umap`` (default) or ``pca``.
+            ``umap`` (default), ``pca``, ``tsne`` or ``sphere``.
         seed
             Random seed (the layout is reproducible).
+        k
+            Neighbourhood size of the honesty metrics (trustworthiness, continuity, kNN recall).
         **params
-            Method parameters, recorded with the layout.
+            Method parameters (e.g. ``n_neighbors``, ``min_dist``, ``perplexity``), recorded with the layout.
 
         Returns
         -------
         Layout
+            With ``quality`` (global figures) and ``per_item`` honesty arrays.
         """
         from .projection import project as _project
         from .projection.layout import METHODS
+        from .projection.quality import layout_quality
 
         if method not in METHODS:
             raise InputError(f"unknown --method {method!r}; use one of {', '.join(METHODS)}")
         space = self.resolve_space(space)
         name = layout_table(space, method)
         vrec = self.manifest.records[vectors_table(space)]
-        want = {"method": method, "space": space, "seed": seed, **params}
+        want = {"method": method, "space": space, "seed": seed, "k": k, **params}
         rec = self.manifest.records.get(name)
         if rec is not None and not self._stale(rec) and rec.params.get("request") == want:
             return self.layout(space, method)
-        knn = self.knn(space, progress=progress) if method == "umap" else None
+        n = vrec.rows
+        graph_k = max(DEFAULT_K, min(n - 1, 3 * int(params.get("perplexity", 30)))) if method == "tsne" else DEFAULT_K
+        knn = self.knn(space, graph_k, progress=progress)
         with self._writing():
             ids, x, _ = self._space_arrays(space)
+            extra_args: dict[str, Any] = {}
+            if method == "sphere":
+                flat_rec = self.manifest.records.get(layout_table(space, "umap"))
+                if flat_rec is not None and not self._stale(flat_rec) and flat_rec.params.get("seed") == seed:
+                    extra_args["flat"] = self.layout(space, "umap").coords
             if progress:
                 progress(method, 0, 1)
-            res = _project(x, method, knn=knn, seed=seed, **params)
+            res = _project(x, method, knn=knn, seed=seed, **params, **extra_args)
             if progress:
                 progress(method, 1, 1)
-            table = pa.table({"id": pa.array(ids, pa.string()), "x": pa.array(res.coords[:, 0]),
-                              "y": pa.array(res.coords[:, 1])})
-            inputs = {vectors_table(space): vrec.fingerprint}
-            if knn is not None:
-                inputs[neighbors_table(space)] = self.manifest.records[neighbors_table(space)].fingerprint
+            qcoords = res.extra.get("xyz", res.coords)
+            cb = (lambda d, t: progress("honesty", d, t)) if progress else None
+            q = layout_quality(x, qcoords, k=k, high_knn=knn, seed=seed, progress=cb)
+            cols: dict[str, Any] = {"id": pa.array(ids, pa.string()), "x": pa.array(res.coords[:, 0]),
+                                    "y": pa.array(res.coords[:, 1])}
+            if "xyz" in res.extra:
+                cols["lon"], cols["lat"] = cols.pop("x"), cols.pop("y")
+                for i, c in enumerate("xyz"):
+                    cols[c] = pa.array(res.extra["xyz"][:, i])
+            if "z" in res.extra:
+                cols["z"] = pa.array(res.extra["z"])
+            for key, arr in q.per_item.items():
+                cols[f"q_{key}"] = pa.array(arr.astype(np.float32))
+            inputs = {vectors_table(space): vrec.fingerprint,
+                      neighbors_table(space): self.manifest.records[neighbors_table(space)].fingerprint}
             rec = Record(table=name, kind="layout",
                          params={"method": method, "space": space, "request": want, **res.params},
-                         inputs=inputs, fingerprint=fingerprint_arrays(res.coords), metrics=res.metrics)
-            self._write(rec, table)
+                         inputs=inputs, fingerprint=fingerprint_arrays(res.coords),
+                         metrics={**res.metrics, "quality": q.summary()})
+            self._write(rec, pa.table(cols))
         return self.layout(space, method)
 
     def layouts(self, space: str | None = None) -> list[str]:
@@ -771,9 +806,32 @@ class Scope:
             raise WorkspaceError(f"space {space!r} has no {method} layout: embedscope project {self.path} "
                                  f"--space {space} --method {method}")
         t = self._read(name)
-        coords = np.stack([t.column("x").to_numpy(), t.column("y").to_numpy()], axis=1).astype(np.float32)
+        cx, cy = ("lon", "lat") if "lon" in t.column_names else ("x", "y")
+        coords = np.stack([t.column(cx).to_numpy(), t.column(cy).to_numpy()], axis=1).astype(np.float32)
+        xyz = None
+        if "z" in t.column_names:
+            xyz = np.stack([t.column(c).to_numpy() for c in ("x", "y", "z")] if "lon" in t.column_names
+                           else [coords[:, 0], coords[:, 1], t.column("z").to_numpy()], axis=1).astype(np.float32)
+        per_item = {c[2:]: t.column(c).to_numpy() for c in t.column_names if c.startswith("q_")}
         return Layout(space, method, t.column("id").to_pylist(), coords, dict(rec.params), dict(rec.metrics),
-                      self._stale(rec))
+                      self._stale(rec), xyz, dict(rec.metrics.get("quality", {})), per_item)
+
+    def quality(self, space: str | None = None) -> list[dict[str, Any]]:
+        """Honesty figures of every stored layout of a space (JSON-ready, one dict per layout)."""
+        space = self.resolve_space(space)
+        out = []
+        for method in self.layouts(space):
+            lay = self.layout(space, method)
+            q = lay.quality
+            out.append({"method": method, "k": q.get("k"), "trustworthiness": q.get("trustworthiness"),
+                        "continuity": q.get("continuity"), "knn_recall": q.get("knn_recall"),
+                        "rank_correlation": q.get("rank_correlation"), "sampled": q.get("sampled"),
+                        "n": len(lay.ids), "stale": lay.stale,
+                        "params": {k: v for k, v in lay.params.items() if k != "request"},
+                        **({"comparison": lay.metrics["comparison"]} if "comparison" in lay.metrics else {}),
+                        **({"explained_variance_ratio": lay.metrics["explained_variance_ratio"]}
+                           if "explained_variance_ratio" in lay.metrics else {})})
+        return out
 
     def _stale(self, rec: Record) -> bool:
         for table, fp in rec.inputs.items():

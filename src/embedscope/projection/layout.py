@@ -9,7 +9,7 @@ import numpy as np
 
 from ..neighbors import KNN
 
-METHODS = ("umap", "pca")
+METHODS = ("umap", "pca", "tsne", "sphere")
 
 
 @dataclass
@@ -26,12 +26,16 @@ class LayoutResult:
         The parameters actually used (after adapting to small inputs).
     metrics
         Method-specific figures (e.g. explained variance for PCA).
+    extra
+        Further coordinates: ``xyz`` (n, 3) unit vectors for the sphere (``coords`` are then longitude and
+        latitude in degrees), ``z`` (n,) the third principal component for PCA.
     """
 
     coords: np.ndarray
     method: str
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def project(
@@ -49,7 +53,7 @@ def project(
     vectors
         Shape ``(n, d)``.
     method
-        ``umap`` (default) or ``pca``.
+        ``umap`` (default), ``pca``, ``tsne`` or ``sphere``.
     knn
         The stored cosine kNN graph of the space (UMAP reuses it instead of searching again).
     seed
@@ -65,4 +69,12 @@ def project(
         from .umap import umap_layout
 
         return umap_layout(vectors, knn=knn, seed=seed, **params)
+    if method == "tsne":
+        from .tsne import tsne_layout
+
+        return tsne_layout(vectors, knn=knn, seed=seed, **params)
+    if method == "sphere":
+        from .sphere import sphere_layout
+
+        return sphere_layout(vectors, knn=knn, seed=seed, **params)
     raise ValueError(f"unknown projection method {method!r}; use one of {', '.join(METHODS)}")

@@ -74,14 +74,9 @@ def umap_layout(
     params: dict[str, Any] = {"n_neighbors": nn, "min_dist": min_dist, "metric": "cosine", "seed": seed,
                               "init": "spectral" if n >= 50 else "random"}
     kwargs: dict[str, Any] = {}
-    if knn is not None and knn.k >= nn - 1 and knn.metric == "cosine":
-        idx = np.empty((n, nn), np.int64)
-        dist = np.empty((n, nn), np.float32)
-        idx[:, 0] = np.arange(n)
-        dist[:, 0] = 0.0
-        idx[:, 1:] = knn.indices[:, : nn - 1]
-        dist[:, 1:] = np.clip(1.0 - knn.scores[:, : nn - 1], 0.0, 2.0)
-        kwargs["precomputed_knn"] = (idx, dist, None)
+    pre = _precomputed(knn, n, nn)
+    if pre is not None:
+        kwargs["precomputed_knn"] = pre
         params["knn"] = "stored"
     if n_epochs is not None:
         kwargs["n_epochs"] = n_epochs
@@ -97,3 +92,16 @@ def umap_layout(
     if not np.isfinite(y).all():
         raise FloatingPointError("UMAP produced non-finite coordinates")
     return LayoutResult(np.ascontiguousarray(y), "umap", params)
+
+
+def _precomputed(knn: KNN | None, n: int, nn: int) -> tuple[np.ndarray, np.ndarray, None] | None:
+    """The stored cosine graph in UMAP's ``precomputed_knn`` form (each item first, at distance 0)."""
+    if knn is None or knn.k < nn - 1 or knn.metric != "cosine":
+        return None
+    idx = np.empty((n, nn), np.int64)
+    dist = np.empty((n, nn), np.float32)
+    idx[:, 0] = np.arange(n)
+    dist[:, 0] = 0.0
+    idx[:, 1:] = knn.indices[:, : nn - 1]
+    dist[:, 1:] = np.clip(1.0 - knn.scores[:, : nn - 1], 0.0, 2.0)
+    return idx, dist, None
