@@ -256,6 +256,33 @@ def quality(ws: WS, space: SPACE = None, as_json: JSON = False) -> None:
         err.print(f"no layouts yet: embedscope project {ws} --space {space}")
 
 
+@app.command("cluster")
+def cluster_cmd(
+    ws: WS,
+    space: SPACE = None,
+    method: Annotated[str, typer.Option("--method", help="hdbscan (on the UMAP map) | kmeans")] = "hdbscan",
+    n_clusters: Annotated[int | None, typer.Option("--n-clusters", min=2, help="k-means: number of clusters.")] = None,
+    min_size: Annotated[int | None, typer.Option("--min-size", min=2, help="HDBSCAN: smallest cluster.")] = None,
+    as_json: JSON = False,
+) -> None:
+    """Cluster a space and label each cluster by its keywords (class-based TF-IDF).
+
+    JSON: {"space": str, "params": {...}, "unclustered": int, "clusters": [{"id", "size", "keywords", "label"}]}.
+    """
+    scope = _open(ws)
+    space = scope.resolve_space(space)
+    res = scope.cluster(space, method, n_clusters=n_clusters, min_cluster_size=min_size)
+    doc = {"space": space, "params": res.params, "unclustered": int((res.labels < 0).sum()), "clusters": res.clusters}
+    if as_json:
+        _emit(doc)
+        return
+    t = Table("cluster", "size", "keywords", title=f"{len(res.clusters)} clusters of {space!r} "
+              f"({doc['unclustered']} items unclustered)")
+    for c in res.clusters:
+        t.add_row(str(c["id"]), str(c["size"]), ", ".join(c["keywords"]))
+    Console().print(t)
+
+
 @app.command()
 def info(ws: WS, as_json: JSON = False) -> None:
     """Spaces, counts, dimensions, layouts, stale results and library versions."""

@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import ingest as _ingest
+from .clusters import Clustering
 from .embedders import DryRun, Embedder, get_embedder
 from .embedding import EmbedStats, embed_texts
 from .errors import InputError, WorkspaceError
@@ -832,6 +833,53 @@ class Scope:
                         **({"explained_variance_ratio": lay.metrics["explained_variance_ratio"]}
                            if "explained_variance_ratio" in lay.metrics else {})})
         return out
+
+    def cluster(self, space: str | None = None, method: str = "hdbscan", *, n_clusters: int | None = None,
+                min_cluster_size: int | None = None, seed: int = 0) -> Clustering:
+        """Cluster a space (HDBSCAN on its UMAP map, or k-means) and label clusters by class-based TF-IDF.
+
+        The UMAP layout is computed first if missing. Stored as ``clusters__{space}``; rerunning with the
+        same inputs and parameters returns the stored result.
+        """
+        from .clusters import METHODS, cluster
+
+        if method not in METHODS:
+            raise InputError(f"unknown clustering --method {method!r}; use one of {', '.join(METHODS)}")
+        space = self.resolve_space(space)
+        name = f"clusters__{space}"
+        want = {"method": method, "n_clusters": n_clusters, "min_cluster_size": min_cluster_size, "seed": seed}
+        rec = self.manifest.records.get(name)
+        if rec is not None and not self._stale(rec) and rec.params.get("request") == want:
+            return self.clusters(space)  # type: ignore[return-value]
+        lay = self.project(space, "umap")
+        with self._writing():
+            ids, x, _ = self._space_arrays(space)
+            items = self.items_for(space)
+            texts = items.column("text").to_pylist() if "text" in items.column_names else None
+            if texts is not None:
+                texts = [t or "" for t in texts]
+            res = cluster(x, texts, reduced=lay.coords, method=method, n_clusters=n_clusters,
+                          min_cluster_size=min_cluster_size, seed=seed)
+            table = pa.table({"id": pa.array(ids, pa.string()), "cluster": pa.array(res.labels, pa.int32())})
+            inputs = {vectors_table(space): self.manifest.records[vectors_table(space)].fingerprint,
+                      layout_table(space, "umap"): self.manifest.records[layout_table(space, "umap")].fingerprint}
+            self._write(Record(table=name, kind="clusters", params={"space": space, "request": want, **res.params},
+                               inputs=inputs, fingerprint=fingerprint_arrays(res.labels),
+                               metrics={"clusters": res.clusters}), table)
+        return res
+
+    def clusters(self, space: str | None = None) -> Clustering | None:
+        """The stored clustering of a space (labels in point order), or ``None``."""
+        from .clusters import Clustering
+
+        space = self.resolve_space(space)
+        rec = self.manifest.records.get(f"clusters__{space}")
+        if rec is None:
+            return None
+        t = self._read(rec.table)
+        params = {k: v for k, v in rec.params.items() if k != "request"}
+        return Clustering(t.column("cluster").to_numpy().astype(np.int32), list(rec.metrics.get("clusters", [])),
+                          params)
 
     def _stale(self, rec: Record) -> bool:
         for table, fp in rec.inputs.items():
