@@ -158,3 +158,31 @@ def _run_cli(args: list[str]) -> tuple[int, str, str]:
 
     p = subprocess.run([sys.executable, "-m", "embedscope", *args], capture_output=True, text=True)
     return p.returncode, p.stdout, p.stderr
+
+
+@pytest.mark.slow
+def test_large_space_path_fits_a_sample_and_places_new_items(tmp_path: Path) -> None:
+    """Above the threshold UMAP fits a sample and transforms the rest; items added later are placed into
+    the stored layout without moving the others."""
+    import embedscope.projection.umap as um
+
+    x, truth = clusters(n_per=100, n_clusters=5, dim=32)
+    perm = np.random.default_rng(0).permutation(len(x))
+    x, truth = x[perm], truth[perm]
+    s = embedscope.create(tmp_path / "big.scope")
+    s.add_vectors("v", [f"p{i}" for i in range(400)], x[:400])
+    old_min, old_size = um.SAMPLE_FIT_MIN, um.SAMPLE_SIZE
+    um.SAMPLE_FIT_MIN, um.SAMPLE_SIZE = 200, 150
+    try:
+        lay = s.project("v", "umap")
+        assert lay.params["fit_sample"] == 150 and lay.params["placed_by_transform"] == 250
+        assert lay.quality["trustworthiness"] >= 0.9, lay.quality
+        s.add_vectors("v", [f"p{i}" for i in range(400, 500)], x[400:])
+        again = s.project("v", "umap")
+        assert again.params["placed_later"] == 100 and len(again.ids) == 500
+        assert np.array_equal(again.coords[:400], lay.coords), "existing items keep their coordinates"
+        # the new items land with their own cluster: their map-nearest old neighbours share their label
+        d = ((again.coords[400:, None] - again.coords[None, :400]) ** 2).sum(-1)
+        assert (truth[:400][d.argmin(1)] == truth[400:]).mean() > 0.9
+    finally:
+        um.SAMPLE_FIT_MIN, um.SAMPLE_SIZE = old_min, old_size

@@ -757,6 +757,10 @@ class Scope:
         rec = self.manifest.records.get(name)
         if rec is not None and not self._stale(rec) and rec.params.get("request") == want:
             return self.layout(space, method)
+        if rec is not None and rec.params.get("request") == want and rec.params.get("model_file"):
+            placed = self._place_new_items(space, method, rec, k=k, progress=progress)
+            if placed is not None:
+                return placed
         n = vrec.rows
         graph_k = max(DEFAULT_K, min(n - 1, 3 * int(params.get("perplexity", 30)))) if method == "tsne" else DEFAULT_K
         knn = self.knn(space, graph_k, progress=progress)
@@ -768,10 +772,14 @@ class Scope:
                 if flat_rec is not None and not self._stale(flat_rec) and flat_rec.params.get("seed") == seed:
                     extra_args["flat"] = self.layout(space, "umap").coords
             if progress:
-                progress(method, 0, 1)
-            res = _project(x, method, knn=knn, seed=seed, **params, **extra_args)
+                progress(method, 0, n)
+            step = (lambda d, t: progress(method, d, t)) if progress else None
+            res = _project(x, method, knn=knn, seed=seed, progress=step, **params, **extra_args)
             if progress:
-                progress(method, 1, 1)
+                progress(method, n, n)
+            if res.model is not None:
+                res.params["model_file"] = self._save_model(f"{space}__{method}", res.model)
+                res.params["rows_fingerprint"] = fingerprint_arrays(pa.array(ids, pa.string()), x)
             qcoords = res.extra.get("xyz", res.coords)
             cb = (lambda d, t: progress("honesty", d, t)) if progress else None
             q = layout_quality(x, qcoords, k=k, high_knn=knn, seed=seed, progress=cb)
@@ -783,15 +791,76 @@ class Scope:
                     cols[c] = pa.array(res.extra["xyz"][:, i])
             if "z" in res.extra:
                 cols["z"] = pa.array(res.extra["z"])
-            for key, arr in q.per_item.items():
-                cols[f"q_{key}"] = pa.array(arr.astype(np.float32))
-            inputs = {vectors_table(space): vrec.fingerprint,
-                      neighbors_table(space): self.manifest.records[neighbors_table(space)].fingerprint}
-            rec = Record(table=name, kind="layout",
-                         params={"method": method, "space": space, "request": want, **res.params},
-                         inputs=inputs, fingerprint=fingerprint_arrays(res.coords),
-                         metrics={**res.metrics, "quality": q.summary()})
-            self._write(rec, pa.table(cols))
+            self._write_layout(space, method, ids, res.coords, cols, q, {"request": want, **res.params}, res.metrics)
+        return self.layout(space, method)
+
+    def _write_layout(self, space: str, method: str, ids: list[str], coords: np.ndarray, cols: dict[str, Any],
+                      q: Any, params: dict[str, Any], metrics: dict[str, Any]) -> None:
+        for key, arr in q.per_item.items():
+            cols[f"q_{key}"] = pa.array(arr.astype(np.float32))
+        inputs = {vectors_table(space): self.manifest.records[vectors_table(space)].fingerprint,
+                  neighbors_table(space): self.manifest.records[neighbors_table(space)].fingerprint}
+        rec = Record(table=layout_table(space, method), kind="layout",
+                     params={"method": method, "space": space, **params},
+                     inputs=inputs, fingerprint=fingerprint_arrays(coords),
+                     metrics={**metrics, "quality": q.summary()})
+        self._write(rec, pa.table(cols))
+
+    def _save_model(self, stem: str, model: Any) -> str:
+        """Pickle a fitted model into ``models/`` atomically; returns its file name."""
+        import pickle
+
+        folder = self.path / "models"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{stem}.pkl"
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+        return path.name
+
+    def _place_new_items(self, space: str, method: str, rec: Record, *, k: int,
+                         progress: Progress | None) -> Layout | None:
+        """Place items added since a sampled UMAP fit, keeping every existing coordinate; ``None`` if the
+        old items changed (then the caller refits)."""
+        import pickle
+
+        from .projection.quality import layout_quality
+        from .projection.umap import place
+
+        old = self.layout(space, method)
+        ids, x, pos = self._space_arrays(space)
+        if any(i not in pos for i in old.ids):
+            return None
+        old_rows = np.array([pos[i] for i in old.ids], np.int64)
+        if fingerprint_arrays(pa.array(old.ids, pa.string()), np.ascontiguousarray(x[old_rows])) != \
+                rec.params.get("rows_fingerprint"):
+            return None
+        path = self.path / "models" / str(rec.params["model_file"])
+        if not path.exists():
+            return None
+        model = pickle.loads(path.read_bytes())  # the workspace's own file: trusted
+        old_set = set(old.ids)
+        new_rows = np.array([r for r, i in enumerate(ids) if i not in old_set], np.int64)
+        knn = self.knn(space, progress=progress)
+        with self._writing():
+            coords = np.empty((len(ids), 2), np.float32)
+            coords[old_rows] = old.coords
+            if len(new_rows):
+                if progress:
+                    progress("place", 0, len(new_rows))
+                coords[new_rows] = place(model, x[new_rows])
+                if progress:
+                    progress("place", len(new_rows), len(new_rows))
+            q = layout_quality(x, coords, k=k, high_knn=knn)
+            cols: dict[str, Any] = {"id": pa.array(ids, pa.string()), "x": pa.array(coords[:, 0]),
+                                    "y": pa.array(coords[:, 1])}
+            params = {key: v for key, v in rec.params.items() if key not in ("method", "space")}
+            params["rows_fingerprint"] = fingerprint_arrays(pa.array(ids, pa.string()), x)
+            params["placed_later"] = int(params.get("placed_later", 0)) + len(new_rows)
+            self._write_layout(space, method, ids, coords, cols, q, params, {})
         return self.layout(space, method)
 
     def layouts(self, space: str | None = None) -> list[str]:

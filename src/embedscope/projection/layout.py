@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,8 @@ class LayoutResult:
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    #: The fitted model when the method can place new items later (UMAP fitted on a sample), else None.
+    model: Any = None
 
 
 def project(
@@ -44,6 +47,7 @@ def project(
     *,
     knn: KNN | None = None,
     seed: int = 42,
+    progress: Callable[[int, int], None] | None = None,
     **params: Any,
 ) -> LayoutResult:
     """Project ``vectors`` (shape ``(n, d)``) to 2-D.
@@ -58,8 +62,10 @@ def project(
         The stored cosine kNN graph of the space (UMAP reuses it instead of searching again).
     seed
         Random seed; the same inputs and seed give the same layout.
+    progress
+        Called with (items placed, total) by methods that work in steps (UMAP on a sample + transform).
     **params
-        Method parameters (``n_neighbors``, ``min_dist`` for UMAP).
+        Method parameters (``n_neighbors``, ``min_dist``, ``sample`` for UMAP; ``perplexity`` for t-SNE).
     """
     if method == "pca":
         from .pca import pca_layout
@@ -68,7 +74,7 @@ def project(
     if method == "umap":
         from .umap import umap_layout
 
-        return umap_layout(vectors, knn=knn, seed=seed, **params)
+        return umap_layout(vectors, knn=knn, seed=seed, progress=progress, **params)
     if method == "tsne":
         from .tsne import tsne_layout
 

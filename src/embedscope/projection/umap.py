@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,14 @@ def _numba_cache() -> None:
         os.environ["NUMBA_CACHE_DIR"] = str(path)
 
 
+#: Above this many items, UMAP is fitted on a random sample and the rest is placed with ``transform``.
+SAMPLE_FIT_MIN = 100_000
+#: Size of that sample.
+SAMPLE_SIZE = 50_000
+#: Items placed per ``transform`` call (one progress step).
+TRANSFORM_BATCH = 20_000
+
+
 def umap_layout(
     vectors: np.ndarray,
     *,
@@ -36,6 +45,8 @@ def umap_layout(
     n_neighbors: int = 15,
     min_dist: float = 0.1,
     n_epochs: int | None = None,
+    sample: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> LayoutResult:
     """UMAP to 2-D.
 
@@ -51,6 +62,12 @@ def umap_layout(
         Local neighbourhood size, reduced automatically for small ``n``.
     min_dist
         How tightly UMAP packs points.
+    sample
+        Fit on this many random items and place the others with ``transform`` (default: all items up to
+        ``SAMPLE_FIT_MIN``, else ``SAMPLE_SIZE``). The fitted model is returned in ``LayoutResult.model`` so
+        items added later can be placed without refitting.
+    progress
+        Called with (items placed, total) while transforming.
 
     Returns
     -------
@@ -70,6 +87,11 @@ def umap_layout(
         import umap
     except ImportError:
         raise MissingDependencyError("UMAP layouts", "umap", "umap-learn") from None
+    if sample is None and n > SAMPLE_FIT_MIN:
+        sample = SAMPLE_SIZE
+    if sample is not None and sample < n:
+        return _fit_sample_transform(x, seed=seed, n_neighbors=n_neighbors, min_dist=min_dist, sample=sample,
+                                     progress=progress)
     nn = int(max(2, min(n_neighbors, n - 1)))
     params: dict[str, Any] = {"n_neighbors": nn, "min_dist": min_dist, "metric": "cosine", "seed": seed,
                               "init": "spectral" if n >= 50 else "random"}
@@ -105,3 +127,47 @@ def _precomputed(knn: KNN | None, n: int, nn: int) -> tuple[np.ndarray, np.ndarr
     idx[:, 1:] = knn.indices[:, : nn - 1]
     dist[:, 1:] = np.clip(1.0 - knn.scores[:, : nn - 1], 0.0, 2.0)
     return idx, dist, None
+
+
+def _fit_sample_transform(x: np.ndarray, *, seed: int, n_neighbors: int, min_dist: float, sample: int,
+                          progress: Callable[[int, int], None] | None) -> LayoutResult:
+    """UMAP fitted on ``sample`` random rows (its own NN-descent index), the rest placed by ``transform``."""
+    import umap
+
+    n = len(x)
+    rng = np.random.default_rng(seed)
+    fit_rows = np.sort(rng.choice(n, size=sample, replace=False))
+    rest = np.setdiff1d(np.arange(n), fit_rows, assume_unique=True)
+    nn = int(max(2, min(n_neighbors, sample - 1)))
+    reducer = umap.UMAP(n_neighbors=nn, n_components=2, metric="cosine", min_dist=min_dist, random_state=seed,
+                        low_memory=True, verbose=False)
+    out = np.empty((n, 2), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if progress:
+            progress(0, n)
+        out[fit_rows] = reducer.fit_transform(x[fit_rows])
+        done = sample
+        if progress:
+            progress(done, n)
+        for start in range(0, len(rest), TRANSFORM_BATCH):
+            rows = rest[start:start + TRANSFORM_BATCH]
+            out[rows] = reducer.transform(x[rows])
+            done += len(rows)
+            if progress:
+                progress(done, n)
+    if not np.isfinite(out).all():
+        raise FloatingPointError("UMAP produced non-finite coordinates")
+    params = {"n_neighbors": nn, "min_dist": min_dist, "metric": "cosine", "seed": seed, "init": "spectral",
+              "knn": "nndescent (sample)", "fit_sample": sample, "placed_by_transform": len(rest)}
+    return LayoutResult(out, "umap", params, model=reducer)
+
+
+def place(model: object, vectors: np.ndarray, *, batch: int = TRANSFORM_BATCH) -> np.ndarray:
+    """Place new items (shape ``(m, d)``) into an existing UMAP layout without refitting; ``(m, 2)``."""
+    out = np.empty((len(vectors), 2), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for start in range(0, len(vectors), batch):
+            out[start:start + batch] = model.transform(vectors[start:start + batch])  # type: ignore[attr-defined]
+    return out
