@@ -763,7 +763,13 @@ class Scope:
                 return placed
         n = vrec.rows
         graph_k = max(DEFAULT_K, min(n - 1, 3 * int(params.get("perplexity", 30)))) if method == "tsne" else DEFAULT_K
-        knn = self.knn(space, graph_k, progress=progress)
+        from .projection.umap import SAMPLE_FIT_MIN
+
+        graph_rec = self.manifest.records.get(neighbors_table(space))
+        if method == "umap" and n > SAMPLE_FIT_MIN and (graph_rec is None or self._stale(graph_rec)):
+            knn = None  # UMAP fits a sample with its own index; honesty is measured on a sample of items
+        else:
+            knn = self.knn(space, graph_k, progress=progress)
         with self._writing():
             ids, x, _ = self._space_arrays(space)
             extra_args: dict[str, Any] = {}
@@ -798,8 +804,10 @@ class Scope:
                       q: Any, params: dict[str, Any], metrics: dict[str, Any]) -> None:
         for key, arr in q.per_item.items():
             cols[f"q_{key}"] = pa.array(arr.astype(np.float32))
-        inputs = {vectors_table(space): self.manifest.records[vectors_table(space)].fingerprint,
-                  neighbors_table(space): self.manifest.records[neighbors_table(space)].fingerprint}
+        inputs = {vectors_table(space): self.manifest.records[vectors_table(space)].fingerprint}
+        graph = self.manifest.records.get(neighbors_table(space))
+        if graph is not None and not self._stale(graph):
+            inputs[neighbors_table(space)] = graph.fingerprint
         rec = Record(table=layout_table(space, method), kind="layout",
                      params={"method": method, "space": space, **params},
                      inputs=inputs, fingerprint=fingerprint_arrays(coords),
@@ -844,7 +852,8 @@ class Scope:
         model = pickle.loads(path.read_bytes())  # the workspace's own file: trusted
         old_set = set(old.ids)
         new_rows = np.array([r for r, i in enumerate(ids) if i not in old_set], np.int64)
-        knn = self.knn(space, progress=progress)
+        graph = self.manifest.records.get(neighbors_table(space))
+        knn = self.knn(space) if graph is not None and not self._stale(graph) else None
         with self._writing():
             coords = np.empty((len(ids), 2), np.float32)
             coords[old_rows] = old.coords

@@ -45,7 +45,7 @@ class Quality:
         Spearman correlation of original vs layout distances over ``pairs`` random pairs.
     per_item
         ``trustworthiness``, ``continuity``, ``knn_recall``: float32 arrays of shape ``(n,)``; NaN for items
-        outside the sample.
+        outside the sample (kNN recall covers every item when the kNN graph is given).
     sampled
         Number of items T and C were computed on when sampled, else ``None``.
     """
@@ -122,29 +122,40 @@ def layout_quality(
     if n < 3:
         ones = np.ones(n, np.float32)
         return Quality(k, 1.0, 1.0, 1.0, 1.0, 0, {"trustworthiness": ones, "continuity": ones, "knn_recall": ones})
-    hi = high_knn.indices[:, :k] if high_knn is not None and high_knn.k >= k else knn_graph(x, k).indices
-    hi = np.asarray(hi, np.int64)
     lo = _low_knn(y, k)
-    recall = np.array([len(np.intersect1d(a, b, assume_unique=True)) for a, b in zip(hi, lo, strict=True)],
-                      np.float32) / k
-
     rng = np.random.default_rng(seed)
     if sample is None and n > EXACT_MAX:
         sample = max(2_000, min(5_000, int(2e9 // n)))
     rows = np.sort(rng.choice(n, size=sample, replace=False)) if sample and sample < n else np.arange(n)
+    if high_knn is not None and high_knn.k >= k:
+        hi_all: np.ndarray | None = np.asarray(high_knn.indices[:, :k], np.int64)
+    elif len(rows) == n:
+        hi_all = np.asarray(knn_graph(x, k).indices, np.int64)
+    else:  # no graph and a sample: the sampled rows' true neighbours come from their similarity rows below
+        hi_all = None
     norm = 2.0 / (k * (2 * n - 3 * k - 1))  # per item; the mean over items gives T(k) and C(k)
     trust = np.full(n, np.nan, np.float32)
     cont = np.full(n, np.nan, np.float32)
+    recall = np.full(n, np.nan, np.float32)
+    if hi_all is not None:
+        recall[:] = _overlap(hi_all, lo) / k
     y_sq = (y**2).sum(1)
     for start in range(0, len(rows), block_rows):
         blk = rows[start:start + block_rows]
         b = np.arange(len(blk))
         sims = x[blk] @ x.T  # (b, n) original-space similarities; larger is nearer
+        if hi_all is None:
+            sims[b, blk] = -np.inf
+            part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            hi_blk = np.take_along_axis(part, np.argsort(-np.take_along_axis(sims, part, 1), axis=1), 1)
+            recall[blk] = _overlap(hi_blk, lo[blk]) / k
+        else:
+            hi_blk = hi_all[blk]
         sims[b, blk] = np.inf  # the item itself: counted as rank 1, so counts below are 1-based ranks
         dist = y_sq[blk][:, None] + y_sq[None, :] - 2.0 * (y[blk] @ y.T)  # (b, n) layout distances^2
         dist[b, blk] = -np.inf
-        trust[blk] = 1.0 - norm * _penalty(sims, lo[blk], hi[blk], k, nearer="greater")
-        cont[blk] = 1.0 - norm * _penalty(dist, hi[blk], lo[blk], k, nearer="smaller")
+        trust[blk] = 1.0 - norm * _penalty(sims, lo[blk], hi_blk, k, nearer="greater")
+        cont[blk] = 1.0 - norm * _penalty(dist, hi_blk, lo[blk], k, nearer="smaller")
         if progress:
             progress(min(start + block_rows, len(rows)), len(rows))
 
@@ -158,9 +169,17 @@ def layout_quality(
     sampled = len(rows) if len(rows) < n else None
     return Quality(
         k=k, trustworthiness=float(np.nanmean(trust)), continuity=float(np.nanmean(cont)),
-        knn_recall=float(recall.mean()), rank_correlation=rho if np.isfinite(rho) else 0.0, pairs=m,
+        knn_recall=float(np.nanmean(recall)), rank_correlation=rho if np.isfinite(rho) else 0.0, pairs=m,
         per_item={"trustworthiness": trust, "continuity": cont, "knn_recall": recall}, sampled=sampled,
     )
+
+
+def _overlap(a: np.ndarray, b: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Size of the intersection of each row of ``a`` and ``b`` (both (n, k), no repeats within a row)."""
+    out = np.empty(len(a), np.float32)
+    for s in range(0, len(a), chunk):
+        out[s:s + chunk] = (a[s:s + chunk, :, None] == b[s:s + chunk, None, :]).any(-1).sum(1)
+    return out
 
 
 def _penalty(score: np.ndarray, found: np.ndarray, truth: np.ndarray, k: int, *, nearer: str) -> np.ndarray:
