@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +44,9 @@ def workspace(_small_scope_path: Path, tmp_path_factory: pytest.TempPathFactory)
     return dst
 
 
-@pytest.fixture(scope="module")
-def server_url(workspace: Path) -> Iterator[str]:
-    """``embedscope``'s app served by uvicorn in a thread on a free 127.0.0.1 port."""
+@contextmanager
+def serving(workspace: Path) -> Iterator[str]:
+    """``embedscope``'s app over ``workspace`` served by uvicorn in a thread on a free 127.0.0.1 port."""
     import uvicorn
 
     if not (STATIC_DIR / "index.html").is_file():
@@ -61,21 +62,38 @@ def server_url(workspace: Path) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's chromium driven by Playwright (skips the test when it is not installed)."""
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium: apt-get install -y chromium (or make chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def server_url(workspace: Path) -> Iterator[str]:
+    with serving(workspace) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture()
@@ -213,6 +231,36 @@ def test_colour_by_a_numeric_column(page, workspace: Path) -> None:
     img = screenshot(page, "map-by-length")
     assert drawn_with(img, page, list(range(60)), rgb) >= 0.8
     assert "color=length" in page.url
+
+
+def test_colour_by_map_honesty(page, workspace: Path) -> None:
+    scope = embedscope.open(workspace)
+    (quality,) = scope.quality(SPACE)
+    header = page.locator("#honesty")
+    assert header.inner_text() == f"T@15 {quality['trustworthiness']:.2f} · recall {quality['knn_recall']:.2f}"
+    assert "share of an item's 15 nearest neighbours" in header.get_attribute("title")
+    page.select_option("#color-select", label="map honesty: kNN recall")
+    page.wait_for_function("__embedscope.colorBy === '@honesty/knn_recall' && __embedscope.ready")
+    legend = page.locator("#legend")
+    assert legend.locator(".ramp").is_visible()
+    assert legend.locator(".ramp-ends").inner_text().split() == ["0", "1"]
+    assert ("Share of an item's 15 true neighbours that are also its 15 map neighbours"
+            in legend.inner_text())
+    recall = scope.layout(SPACE, "umap").per_item["knn_recall"]
+    low, high = int(np.argmin(recall)), int(np.argmax(recall))
+    rgb = {row: page.evaluate(f"__embedscope.colorOf({row})") for row in range(60)}
+    assert rgb[low] != rgb[high]
+    img = screenshot(page, "map-by-recall")
+    assert drawn_with(img, page, list(range(60)), rgb) >= 0.8
+    assert drawn_with(img, page, [low], rgb) == 1 and drawn_with(img, page, [high], rgb) == 1
+    assert "color=%40honesty%2Fknn_recall" in page.url
+    # Trustworthiness too; the URL brings the choice back.
+    page.select_option("#color-select", label="map honesty: trustworthiness")
+    page.wait_for_function("__embedscope.colorBy === '@honesty/trustworthiness' && __embedscope.ready")
+    assert "trustworthiness@15" in legend.inner_text().lower()
+    page.reload()
+    wait_ready(page)
+    assert page.evaluate("__embedscope.colorBy") == "@honesty/trustworthiness"
 
 
 def test_url_restores_the_view(browser, server_url: str) -> None:

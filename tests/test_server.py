@@ -78,15 +78,21 @@ def test_info_lists_spaces_layouts_and_counts(client: TestClient, scope: embedsc
     assert info["default_space"] == SPACE
     assert info["has_text"] is True
     (space,) = info["spaces"]
+    (quality,) = scope.quality(SPACE)
     assert space == {"name": SPACE, "kind": "embedded", "model": "local", "dim": 384, "count": 60,
-                     "layouts": ["umap"], "stale": False}
+                     "layouts": [{"method": "umap", "k": 15, "trustworthiness": quality["trustworthiness"],
+                                  "continuity": quality["continuity"], "knn_recall": quality["knn_recall"],
+                                  "stale": False, "has_xyz": False}],
+                     "stale": False}
+    assert 0 < quality["knn_recall"] <= quality["trustworthiness"] <= 1
 
 
 def test_info_of_vectors_only_space(vec_client: TestClient) -> None:
     info = vec_client.get("/api/info").json()
     assert info["count"] == N_VEC and info["default_space"] == "vec"
     assert info["spaces"][0]["kind"] == "vectors" and info["spaces"][0]["model"] is None
-    assert info["spaces"][0]["dim"] == 8 and info["spaces"][0]["layouts"] == ["pca"]
+    assert info["spaces"][0]["dim"] == 8 and [lay["method"] for lay in info["spaces"][0]["layouts"]] == ["pca"]
+    assert info["spaces"][0]["layouts"][0]["has_xyz"] is True
 
 
 def test_info_of_workspace_without_space(tmp_path: Path) -> None:
@@ -156,6 +162,88 @@ def test_layout_first_paint_is_at_most_12_bytes_a_point(vec_client: TestClient) 
     assert len(r.content) / N_VEC <= 12  # 8 bytes of x, y + a fixed header
     colour = vec_client.get("/api/spaces/vec/columns/flag")
     assert (len(r.content) + len(colour.content)) / N_VEC <= 12
+
+
+@pytest.fixture(scope="module")
+def globe_scope(_small_scope_path: Path, tmp_path_factory: pytest.TempPathFactory) -> embedscope.Scope:
+    """The 60-item workspace with sphere and PCA layouts as well (the sphere: ~30 s the first time, numba)."""
+    dst = tmp_path_factory.mktemp("globe") / "small.scope"
+    shutil.copytree(_small_scope_path, dst)
+    s = embedscope.open(dst)
+    s.project(SPACE, "sphere")
+    s.project(SPACE, "pca")
+    return s
+
+
+@pytest.fixture(scope="module")
+def globe_client(globe_scope: embedscope.Scope) -> TestClient:
+    return TestClient(create_app(globe_scope), raise_server_exceptions=False)
+
+
+@pytest.mark.slow
+def test_info_layouts_carry_their_honesty(globe_client: TestClient, globe_scope: embedscope.Scope) -> None:
+    (space,) = globe_client.get("/api/info").json()["spaces"]
+    got = {lay["method"]: lay for lay in space["layouts"]}
+    assert set(got) == {"umap", "sphere", "pca"}
+    for q in globe_scope.quality(SPACE):
+        assert got[q["method"]] == {"method": q["method"], "k": 15, "trustworthiness": q["trustworthiness"],
+                                    "continuity": q["continuity"], "knn_recall": q["knn_recall"], "stale": False,
+                                    "has_xyz": q["method"] in ("sphere", "pca")}
+
+
+@pytest.mark.slow
+def test_sphere_map_is_longitude_and_latitude(globe_client: TestClient, globe_scope: embedscope.Scope) -> None:
+    t = read_arrow(globe_client.get(f"/api/spaces/{SPACE}/layouts/sphere"))
+    assert t.schema == pa.schema([("x", pa.float32()), ("y", pa.float32())])
+    layout = globe_scope.layout(SPACE, "sphere")
+    lon, lat = t.column("x").to_numpy(), t.column("y").to_numpy()
+    np.testing.assert_array_equal(lon, layout.coords[:, 0])
+    np.testing.assert_array_equal(lat, layout.coords[:, 1])
+    assert lon.min() >= -180 and lon.max() <= 180 and lat.min() >= -90 and lat.max() <= 90
+    assert np.ptp(lon) > 2  # degrees, not the unit-sphere x, y stored in the table's x, y columns
+    # And they are the angles of the unit vectors.
+    assert layout.xyz is not None
+    np.testing.assert_allclose(np.sin(np.radians(lat)), layout.xyz[:, 2], atol=1e-4)
+
+
+@pytest.mark.slow
+def test_xyz_of_sphere_and_pca(globe_client: TestClient, globe_scope: embedscope.Scope) -> None:
+    r = globe_client.get(f"/api/spaces/{SPACE}/layouts/sphere/xyz")
+    t = read_arrow(r)
+    assert t.schema == pa.schema([("x", pa.float32()), ("y", pa.float32()), ("z", pa.float32())])
+    xyz = np.stack([t.column(c).to_numpy() for c in "xyz"], axis=1)
+    np.testing.assert_array_equal(xyz, globe_scope.layout(SPACE, "sphere").xyz)
+    np.testing.assert_allclose(np.linalg.norm(xyz, axis=1), 1, atol=1e-5)
+    assert len(r.content) / 60 <= 12 + 1200 / 60  # 12 bytes a point + a fixed header
+    assert globe_client.get(f"/api/spaces/{SPACE}/layouts/sphere/xyz",
+                            headers={"If-None-Match": r.headers["etag"]}).status_code == 304
+    pca = read_arrow(globe_client.get(f"/api/spaces/{SPACE}/layouts/pca/xyz"))
+    want = globe_scope.layout(SPACE, "pca")
+    assert want.xyz is not None
+    np.testing.assert_array_equal(np.stack([pca.column(c).to_numpy() for c in "xyz"], axis=1), want.xyz)
+    np.testing.assert_array_equal(pca.column("x").to_numpy(), want.coords[:, 0])  # same map, one more axis
+    r = globe_client.get(f"/api/spaces/{SPACE}/layouts/umap/xyz")
+    assert r.status_code == 404 and "no 3-D coordinates" in r.json()["detail"]
+
+
+@pytest.mark.slow
+def test_honesty_per_item_in_point_order(globe_client: TestClient, globe_scope: embedscope.Scope) -> None:
+    for method in ("umap", "sphere", "pca"):
+        t = read_arrow(globe_client.get(f"/api/spaces/{SPACE}/layouts/{method}/honesty"))
+        assert t.schema == pa.schema([("trustworthiness", pa.float32()), ("continuity", pa.float32()),
+                                      ("knn_recall", pa.float32())])
+        layout = globe_scope.layout(SPACE, method)
+        for col in t.column_names:
+            np.testing.assert_array_equal(t.column(col).to_numpy(), layout.per_item[col])
+        recall = t.column("knn_recall").to_numpy()
+        assert ((recall >= 0) & (recall <= 1)).all()
+        # Its mean is the layout's kNN recall (the header shows it).
+        assert float(recall.mean()) == pytest.approx(layout.quality["knn_recall"], abs=1e-5)
+
+
+def test_honesty_of_a_missing_layout_is_404(vec_client: TestClient) -> None:
+    assert vec_client.get("/api/spaces/vec/layouts/pca/honesty").status_code == 200
+    assert vec_client.get("/api/spaces/vec/layouts/umap/honesty").status_code == 404
 
 
 # ---------------------------------------------------------------------------------------------- items
@@ -239,6 +327,10 @@ def test_big_space_without_graph_answers_by_one_scan(tmp_path: Path, monkeypatch
     ("/api/spaces/nope/layouts/umap", 404),
     ("/api/spaces/nope/items/0", 404),
     (f"/api/spaces/{SPACE}/layouts/tsne", 404),
+    (f"/api/spaces/{SPACE}/layouts/tsne/xyz", 404),
+    (f"/api/spaces/{SPACE}/layouts/tsne/honesty", 404),
+    (f"/api/spaces/{SPACE}/layouts/umap/xyz", 404),
+    ("/api/spaces/nope/layouts/umap/honesty", 404),
     (f"/api/spaces/{SPACE}/columns/nope", 404),
     (f"/api/spaces/{SPACE}/columns/text", 404),
     (f"/api/spaces/{SPACE}/items/60", 404),
@@ -303,5 +395,6 @@ def test_page_and_assets_are_served(client: TestClient) -> None:
 def test_openapi_documents_the_api(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/info", "/api/spaces/{space}/columns", "/api/spaces/{space}/columns/{name}",
-            "/api/spaces/{space}/layouts/{method}", "/api/spaces/{space}/items/{row}",
+            "/api/spaces/{space}/layouts/{method}", "/api/spaces/{space}/layouts/{method}/xyz",
+            "/api/spaces/{space}/layouts/{method}/honesty", "/api/spaces/{space}/items/{row}",
             "/api/spaces/{space}/items/{row}/neighbors"} <= set(paths)

@@ -2,13 +2,25 @@
 // schema at /openapi.json). JSON for metadata, Arrow IPC for per-point arrays.
 import { tableFromIPC } from 'apache-arrow';
 
+/** A stored layout and its honesty at ``k`` neighbours (null: not measured). */
+export interface LayoutInfo {
+  method: string;
+  k: number | null;
+  trustworthiness: number | null;
+  continuity: number | null;
+  knn_recall: number | null;
+  stale: boolean;
+  /** Has 3-D coordinates (``/xyz``): the sphere's unit vectors, PCA's first three components. */
+  has_xyz: boolean;
+}
+
 export interface SpaceInfo {
   name: string;
   kind: 'embedded' | 'vectors' | string;
   model: string | null;
   dim: number;
   count: number;
-  layouts: string[];
+  layouts: LayoutInfo[];
   stale: boolean;
 }
 
@@ -56,6 +68,13 @@ export type Metric = (typeof METRICS)[number];
 export interface Layout {
   x: Float32Array;
   y: Float32Array;
+}
+
+/** Per-item honesty of a layout, point order, NaN where not measured. */
+export interface Honesty {
+  trustworthiness: Float32Array;
+  continuity: Float32Array;
+  knn_recall: Float32Array;
 }
 
 /** A column decoded for colouring: categorical codes (-1 = missing) or numeric values (NaN = missing). */
@@ -112,6 +131,28 @@ export async function getLayout(space: string, method: string): Promise<Layout> 
   return { x: floats(table.getChild('x')), y: floats(table.getChild('y')) };
 }
 
+/** 3-D coordinates of a layout, interleaved ``x0, y0, z0, x1, ...`` (sphere: unit vectors, z = north). */
+export async function getXyz(space: string, method: string): Promise<Float32Array> {
+  const table = await arrow(`api/spaces/${enc(space)}/layouts/${enc(method)}/xyz`);
+  const [x, y, z] = ['x', 'y', 'z'].map((c) => floats(table.getChild(c)));
+  const out = new Float32Array(x.length * 3);
+  for (let i = 0; i < x.length; i++) {
+    out[3 * i] = x[i];
+    out[3 * i + 1] = y[i];
+    out[3 * i + 2] = z[i];
+  }
+  return out;
+}
+
+export async function getHonesty(space: string, method: string): Promise<Honesty> {
+  const table = await arrow(`api/spaces/${enc(space)}/layouts/${enc(method)}/honesty`);
+  return {
+    trustworthiness: floats(table.getChild('trustworthiness')),
+    continuity: floats(table.getChild('continuity')),
+    knn_recall: floats(table.getChild('knn_recall')),
+  };
+}
+
 export async function getColumn(space: string, meta: ColumnMeta): Promise<ColumnData> {
   const table = await arrow(`api/spaces/${enc(space)}/columns/${enc(meta.name)}`);
   const vector = table.getChildAt(0);
@@ -148,7 +189,7 @@ function isValid(bitmap: Uint8Array | undefined, i: number): boolean {
 }
 
 function floats(vector: { toArray(): unknown } | null): Float32Array {
-  if (!vector) throw new ApiError(500, 'layout lacks x or y');
+  if (!vector) throw new ApiError(500, 'a per-point array is missing a column');
   const arr = vector.toArray();
   return arr instanceof Float32Array ? arr : Float32Array.from(arr as ArrayLike<number>);
 }

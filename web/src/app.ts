@@ -2,27 +2,47 @@
 import {
   ApiError,
   type ColumnMeta,
+  type Honesty,
   type Info,
+  type LayoutInfo,
   type Metric,
   type SpaceInfo,
   getColumn,
   getColumns,
+  getHonesty,
   getInfo,
   getLayout,
   getNeighbors,
+  getXyz,
 } from './api';
 import { MISSING } from './colors';
 import { $, fillSelect } from './dom';
-import { type Encoding, encode, plainEncoding } from './encoding';
+import {
+  type Encoding,
+  HONESTY_LABELS,
+  type HonestyKind,
+  type Highlight,
+  NO_HIGHLIGHT,
+  encode,
+  encodeHonesty,
+  plainEncoding,
+} from './encoding';
+import type { GlobeView } from './globe';
 import { type TestHook, installHook } from './hook';
 import { ItemCache } from './items';
 import { renderLegend } from './legend';
-import { MapView } from './map';
+import { MapView, pointSizeFor } from './map';
 import { Panel } from './panel';
 import { Tooltip } from './tooltip';
 import { readHash, writeHash } from './url';
 
 const NONE = '';
+/** Colour-by values of the per-item honesty of the current layout (``@honesty/knn_recall`` ...). */
+const HONESTY = '@honesty/';
+const HONESTY_KINDS: HonestyKind[] = ['knn_recall', 'trustworthiness', 'continuity'];
+/** The layout the globe shows. */
+const SPHERE = 'sphere';
+type View = 'map' | 'globe';
 /** Columns worth colouring by first, when the URL does not say. */
 const PREFERRED = /^(label|labels|category|categories|class|topic|cluster|group|genre|type|source|lang|language)$/i;
 
@@ -30,6 +50,8 @@ export class Explorer {
   private info: Info | null = null;
   private space: SpaceInfo | null = null;
   private layoutName: string | null = null;
+  private layoutInfo: LayoutInfo | null = null;
+  private view: View = 'map';
   private columns: ColumnMeta[] = [];
   private colorBy = NONE;
   private encoding: Encoding | null = null;
@@ -38,7 +60,12 @@ export class Explorer {
   private selectToken = 0;
 
   private readonly items = new ItemCache();
+  private readonly honestyCache = new Map<string, Promise<Honesty>>();
+  private readonly xyzCache = new Map<string, Promise<Float32Array>>();
   private readonly map: MapView;
+  private globe: GlobeView | null = null;
+  /** Which space's sphere the globe holds. */
+  private globeSpace: string | null = null;
   private readonly panel: Panel;
   private readonly tooltip: Tooltip;
   private readonly hook: TestHook;
@@ -67,6 +94,8 @@ export class Explorer {
     this.spaceSelect.addEventListener('change', () => void this.run(() => this.openSpace(this.spaceSelect.value)));
     this.layoutSelect.addEventListener('change', () => void this.run(() => this.openLayout(this.layoutSelect.value)));
     this.colorSelect.addEventListener('change', () => void this.run(() => this.colorByColumn(this.colorSelect.value)));
+    $('view-map').addEventListener('click', () => void this.run(() => this.setView('map')));
+    $('view-globe').addEventListener('click', () => void this.run(() => this.setView('globe')));
     window.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape' && this.selected !== null) void this.deselect();
     });
@@ -77,6 +106,8 @@ export class Explorer {
       space: null,
       layout: null,
       colorBy: null,
+      view: 'map',
+      honesty: null,
       get selected() {
         return self.selected;
       },
@@ -84,10 +115,20 @@ export class Explorer {
         return self.neighbors.slice();
       },
       pointToScreen: (row) => this.map.screenPosition(row),
+      globePointToScreen: (row) => (this.view === 'globe' && this.globe ? this.globe.screenPosition(row) : null),
+      rotateGlobe: async (dLon, dLat) => {
+        this.globe?.rotate(dLon, dLat);
+        await frames(2);
+      },
       colorOf: (row) => this.map.colorOf(row),
       hover: (row) => {
-        this.map.hover(row);
-        this.tooltip.show(row, this.map.screenPosition(row));
+        if (this.view === 'globe' && this.globe) {
+          this.globe.hover(row);
+          this.tooltip.show(row, this.globe.screenPosition(row));
+        } else {
+          this.map.hover(row);
+          this.tooltip.show(row, this.map.screenPosition(row));
+        }
       },
       select: (row) => this.select(row),
       deselect: () => this.deselect(),
@@ -110,6 +151,7 @@ export class Explorer {
       const space = wanted.space && names.includes(wanted.space) ? wanted.space : (this.info.default_space ?? names[0]);
       fillSelect(this.spaceSelect, this.info.spaces.map((s) => ({ value: s.name, label: spaceLabel(s) })), space);
       await this.openSpace(space, wanted.layout, wanted.color);
+      if (wanted.view === 'globe' && this.hasSphere()) await this.setView('globe');
       if (wanted.row !== undefined && wanted.row < this.map.count) await this.select(wanted.row);
     });
   }
@@ -121,15 +163,12 @@ export class Explorer {
     this.space = space;
     this.hook.space = name;
     this.columns = (await getColumns(name)).filter((c) => c.kind !== 'text');
-    const layouts = space.layouts.length ? space.layouts : ['umap'];
-    const method = layout && layouts.includes(layout) ? layout : layouts.includes('umap') ? 'umap' : layouts[0];
+    const layouts = space.layouts.length ? space.layouts.map((l) => l.method) : ['umap'];
+    const fallback = this.view === 'globe' && layouts.includes(SPHERE) ? SPHERE : layouts.includes('umap') ? 'umap' : layouts[0];
+    const method = layout && layouts.includes(layout) ? layout : fallback;
     fillSelect(this.layoutSelect, layouts.map((l) => ({ value: l, label: l })), method);
-    const colorOptions = [{ value: NONE, label: 'none' }, ...this.columns.map((c) => ({ value: c.name, label: c.name }))];
-    const names = this.columns.map((c) => c.name);
-    const chosen = color !== undefined && (color === NONE || names.includes(color)) ? color : defaultColor(this.columns);
-    fillSelect(this.colorSelect, colorOptions, chosen);
-    this.colorSelect.disabled = colorOptions.length <= 1;
-    this.colorBy = chosen;
+    $('view-switch').hidden = !layouts.includes(SPHERE);
+    this.colorBy = color ?? defaultColor(this.columns);
     this.encoding = null;
     await this.openLayout(method);
   }
@@ -138,33 +177,162 @@ export class Explorer {
     if (!this.space) return;
     const space = this.space;
     this.setStatus(`Loading ${method} layout…`);
+    const info = space.layouts.find((l) => l.method === method) ?? null;
     const layout = await getLayout(space.name, method);
+    this.layoutName = method;
+    this.layoutInfo = info;
+    // Colour choices: metadata columns, and the honesty of this layout when it was measured.
+    const options = [{ value: NONE, label: 'none' }, ...this.columns.map((c) => ({ value: c.name, label: c.name }))];
+    if (hasHonesty(info)) {
+      for (const kind of HONESTY_KINDS) options.push({ value: HONESTY + kind, label: `map honesty: ${HONESTY_LABELS[kind]}` });
+    }
+    if (!options.some((o) => o.value === this.colorBy)) {
+      this.colorBy = defaultColor(this.columns);
+      this.encoding = null;
+    }
+    if (this.colorBy.startsWith(HONESTY)) this.encoding = null; // honesty belongs to the layout
+    fillSelect(this.colorSelect, options, this.colorBy);
     this.encoding ??= await this.encodingFor(this.colorBy, layout.x.length);
     await this.map.setLayout(layout, this.encoding);
     this.selected = null;
     this.neighbors = [];
     this.panel.close();
-    this.layoutName = method;
+    if (this.view === 'globe') {
+      if (method === SPHERE) await this.loadGlobe();
+      else this.showView('map');
+    }
     Object.assign(this.hook, { layout: method, count: this.map.count, colorBy: this.colorBy || null });
     renderLegend($('legend'), this.encoding.legend);
+    this.showHonesty(info);
     $('empty').hidden = true;
     this.setStatus(`${this.map.count.toLocaleString()} points · ${space.model ?? space.kind} · ${space.dim} dims${space.stale ? ' · stale' : ''}`);
     this.saveView();
   }
 
   private async encodingFor(column: string, n: number): Promise<Encoding> {
+    if (column.startsWith(HONESTY) && this.space && this.layoutName && hasHonesty(this.layoutInfo)) {
+      const kind = column.slice(HONESTY.length) as HonestyKind;
+      const honesty = await this.honesty(this.space.name, this.layoutName);
+      return encodeHonesty(honesty[kind], kind, this.layoutInfo?.k ?? 0);
+    }
     const meta = this.columns.find((c) => c.name === column);
     if (!meta || !this.space) return plainEncoding(n);
     return encode(await getColumn(this.space.name, meta));
+  }
+
+  private honesty(space: string, method: string): Promise<Honesty> {
+    const key = `${space}\u0000${method}`;
+    let hit = this.honestyCache.get(key);
+    if (!hit) {
+      hit = getHonesty(space, method);
+      hit.catch(() => this.honestyCache.delete(key));
+      this.honestyCache.set(key, hit);
+    }
+    return hit;
   }
 
   private async colorByColumn(column: string): Promise<void> {
     this.colorBy = column;
     this.encoding = await this.encodingFor(column, this.map.count);
     await this.map.setEncoding(this.encoding);
+    if (this.globeShowsLayout()) this.globe?.setEncoding(this.encoding);
     renderLegend($('legend'), this.encoding.legend);
     this.hook.colorBy = column || null;
     this.saveView();
+  }
+
+  /** The header's honesty figures of the current layout: trustworthiness and kNN recall at k. */
+  private showHonesty(info: LayoutInfo | null): void {
+    const el = $('honesty');
+    if (!info || !hasHonesty(info)) {
+      el.hidden = true;
+      this.hook.honesty = null;
+      return;
+    }
+    const k = info.k as number;
+    const f = (v: number | null) => (v === null ? '–' : v.toFixed(2));
+    el.hidden = false;
+    el.textContent = `T@${k} ${f(info.trustworthiness)} · recall ${f(info.knn_recall)}`;
+    el.title =
+      `How honest the ${info.method} map is about neighbourhoods (1 = perfect), at k = ${k}:\n` +
+      `· trustworthiness ${f(info.trustworthiness)}: items drawn near each other are neighbours in the original space ` +
+      `(lower = the map puts far-apart items together)\n` +
+      `· continuity ${f(info.continuity)}: neighbours in the original space stay near each other on the map\n` +
+      `· kNN recall ${f(info.knn_recall)}: share of an item's ${k} nearest neighbours that are also its ${k} nearest on the map, on average\n` +
+      `Colour by "map honesty" to see where the map distorts.${info.stale ? '\nThe layout is stale: the space changed since.' : ''}`;
+    this.hook.honesty = { k, trustworthiness: info.trustworthiness, knn_recall: info.knn_recall };
+  }
+
+  // ------------------------------------------------------------------------------------------- globe
+  private hasSphere(): boolean {
+    return this.space?.layouts.some((l) => l.method === SPHERE) ?? false;
+  }
+
+  private globeShowsLayout(): boolean {
+    return this.globe !== null && this.globeSpace === this.space?.name && this.layoutName === SPHERE;
+  }
+
+  /** Switch between the flat map and the globe (which shows the sphere layout; the map follows it). */
+  private async setView(view: View): Promise<void> {
+    if (view === this.view) return;
+    if (view === 'map') {
+      this.showView('map');
+      this.saveView();
+      return;
+    }
+    if (!this.space || !this.hasSphere()) return;
+    const keep = this.selected;
+    if (this.layoutName !== SPHERE) {
+      this.layoutSelect.value = SPHERE;
+      await this.openLayout(SPHERE);
+    }
+    await this.loadGlobe();
+    this.showView('globe');
+    if (keep !== null && this.selected === null) await this.select(keep);
+    this.saveView();
+  }
+
+  /** Put the current space's sphere on the globe (three.js is loaded the first time). */
+  private async loadGlobe(): Promise<void> {
+    if (!this.space || !this.encoding) return;
+    const space = this.space.name;
+    if (!this.globe) {
+      const { GlobeView } = await import('./globe');
+      this.globe = new GlobeView($('globe'), {
+        hover: (row) => this.tooltip.show(row, row === null ? null : (this.globe?.screenPosition(row) ?? null)),
+        click: (row) => void this.select(row),
+        deselect: () => void this.deselect(),
+      }, pointSizeFor);
+    }
+    const key = space;
+    let xyz = this.xyzCache.get(key);
+    if (!xyz) {
+      xyz = getXyz(space, SPHERE);
+      xyz.catch(() => this.xyzCache.delete(key));
+      this.xyzCache.set(key, xyz);
+    }
+    const points = await xyz;
+    if (points.length !== this.map.count * 3) throw new ApiError(500, 'the sphere layout does not match the map');
+    this.globe.setPoints(points, this.encoding, this.highlight());
+    this.globeSpace = space;
+  }
+
+  private showView(view: View): void {
+    this.view = view;
+    this.hook.view = view;
+    $('globe').hidden = view !== 'globe';
+    $('view-map').setAttribute('aria-pressed', String(view === 'map'));
+    $('view-globe').setAttribute('aria-pressed', String(view === 'globe'));
+    this.tooltip.show(null, null);
+    if (view === 'globe') this.globe?.render();
+  }
+
+  private highlight(): Highlight {
+    return this.selected === null ? NO_HIGHLIGHT : { focus: this.selected, rows: new Set([this.selected, ...this.neighbors]) };
+  }
+
+  private syncGlobe(): void {
+    if (this.globeShowsLayout()) this.globe?.setHighlight(this.highlight());
   }
 
   async select(row: number): Promise<void> {
@@ -174,6 +342,8 @@ export class Explorer {
     this.neighbors = [];
     this.tooltip.show(null, null);
     await this.map.highlight(row, []);
+    this.syncGlobe();
+    if (this.view === 'globe' && this.globe && this.globe.screenPosition(row) === null) this.globe.lookAt(row);
     this.panel.loading(row);
     this.saveView();
     const item = await this.items.get(this.space.name, row).catch((e: unknown) => {
@@ -194,6 +364,7 @@ export class Explorer {
       this.panel.showNeighbors(result);
       await this.map.highlight(row, rows);
       this.neighbors = rows;
+      this.syncGlobe();
     } catch (e) {
       if (token === this.selectToken) this.panel.error(message(e));
     }
@@ -206,6 +377,7 @@ export class Explorer {
     this.neighbors = [];
     this.panel.close();
     await this.map.clearHighlight();
+    this.syncGlobe();
     this.saveView();
   }
 
@@ -215,6 +387,7 @@ export class Explorer {
       layout: this.layoutName ?? undefined,
       color: this.colorBy,
       row: this.selected ?? undefined,
+      view: this.view === 'globe' ? 'globe' : undefined,
     });
   }
 
@@ -246,6 +419,10 @@ export class Explorer {
       (select.parentElement as HTMLElement).hidden = select.options.length === 0;
     }
   }
+}
+
+function hasHonesty(info: LayoutInfo | null | undefined): boolean {
+  return !!info && info.k !== null && (info.knn_recall !== null || info.trustworthiness !== null);
 }
 
 function defaultColor(columns: ColumnMeta[]): string {

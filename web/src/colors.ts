@@ -12,6 +12,8 @@ export const TABLEAU20 = [
   '#e15759', '#ff9d9a', '#79706e', '#bab0ac', '#d37295', '#fabfd2', '#b07aa1', '#d4a6c8', '#9d7660', '#d7b5a6',
 ];
 
+/** The page and map background. */
+export const BACKGROUND = '#0e1117';
 /** Colour of points without a value (and of every point when nothing is chosen to colour by). */
 export const MISSING = '#5c6370';
 export const PLAIN = '#7aa2f7';

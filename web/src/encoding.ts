@@ -1,6 +1,6 @@
 // Turns a column into what the map draws: one palette index per point, the palette, and the legend.
 import type { ColumnData } from './api';
-import { MISSING, PLAIN, categoricalPalette, viridis } from './colors';
+import { ACTIVE, BACKGROUND, MISSING, PLAIN, type Rgb, blend, categoricalPalette, hexToRgb, viridis } from './colors';
 
 /** Numeric columns are cut into this many colour bins (plus one for missing values). */
 export const NUMERIC_BINS = 256;
@@ -8,7 +8,17 @@ export const NUMERIC_BINS = 256;
 export type Legend =
   | { kind: 'none' }
   | { kind: 'categorical'; title: string; entries: { label: string; color: string; count: number }[] }
-  | { kind: 'numeric'; title: string; min: number; max: number; missing: number };
+  | {
+      kind: 'numeric';
+      title: string;
+      min: number;
+      max: number;
+      missing: number;
+      /** What the colour means, in a sentence (shown under the ramp). */
+      note?: string;
+      /** How the missing count is labelled ("missing", "not measured"). */
+      missingLabel?: string;
+    };
 
 export interface Encoding {
   /** Palette index of each point, in point order. */
@@ -63,4 +73,69 @@ function encodeNumeric(column: Extract<ColumnData, { kind: 'numeric' }>): Encodi
     max = 0;
   }
   return { codes, palette, legend: { kind: 'numeric', title: column.name, min, max, missing } };
+}
+
+/** Per-item honesty of a layout (see /api/spaces/{space}/layouts/{method}/honesty). */
+export type HonestyKind = 'knn_recall' | 'trustworthiness' | 'continuity';
+
+export const HONESTY_LABELS: Record<HonestyKind, string> = {
+  knn_recall: 'kNN recall',
+  trustworthiness: 'trustworthiness',
+  continuity: 'continuity',
+};
+
+/** What a honesty value of an item says, for ``k`` neighbours. */
+export function honestyNote(kind: HonestyKind, k: number): string {
+  switch (kind) {
+    case 'knn_recall':
+      return `Share of an item's ${k} true neighbours that are also its ${k} map neighbours (1 = all kept).`;
+    case 'trustworthiness':
+      return `1 = the item's ${k} map neighbours are all true neighbours; lower = points from far away in the original space intrude.`;
+    case 'continuity':
+      return `1 = the item's ${k} true neighbours all stay near it on the map; lower = true neighbours torn away.`;
+  }
+}
+
+/** A honesty column on a fixed 0..1 ramp (so layouts compare), NaN (not measured) grey. */
+export function encodeHonesty(values: Float32Array, kind: HonestyKind, k: number): Encoding {
+  const codes = new Float32Array(values.length);
+  let missing = 0;
+  values.forEach((v, i) => {
+    if (Number.isNaN(v)) {
+      missing += 1;
+      codes[i] = NUMERIC_BINS;
+    } else codes[i] = Math.max(0, Math.min(NUMERIC_BINS - 1, Math.floor(v * NUMERIC_BINS)));
+  });
+  return {
+    codes,
+    palette: [...viridis(NUMERIC_BINS), MISSING],
+    legend: {
+      kind: 'numeric',
+      title: `map honesty: ${HONESTY_LABELS[kind]}@${k}`,
+      min: 0,
+      max: 1,
+      missing,
+      note: honestyNote(kind, k),
+      missingLabel: 'not measured',
+    },
+  };
+}
+
+/** Opacity of points that are neither selected nor neighbours while something is selected. */
+export const DIMMED = 0.35;
+
+/** What is highlighted: the selected row and its neighbours (``rows`` holds both). */
+export interface Highlight {
+  focus: number | null;
+  rows: Set<number>;
+}
+
+export const NO_HIGHLIGHT: Highlight = { focus: null, rows: new Set() };
+
+/** The RGB ``row`` is drawn with on the map and on the globe: its value's colour, the highlight colour,
+ * or its value's colour dimmed while something else is selected. */
+export function drawnRgb(encoding: Encoding, row: number, highlight: Highlight): Rgb {
+  if (highlight.rows.has(row)) return hexToRgb(ACTIVE);
+  const base = hexToRgb(encoding.palette[encoding.codes[row]]);
+  return highlight.focus === null ? base : blend(base, hexToRgb(BACKGROUND), DIMMED);
 }

@@ -12,10 +12,19 @@ export interface TestHook {
   selected: number | null;
   /** Rows of the highlighted neighbours of ``selected``. */
   neighbors: number[];
+  /** What is shown: the flat map or the globe (the sphere layout on a ball). */
+  view: 'map' | 'globe';
+  /** The current layout's honesty figures at k (trustworthiness, kNN recall), or null. */
+  honesty: { k: number; trustworthiness: number | null; knn_recall: number | null } | null;
   /** CSS pixels of a point relative to the map canvas' top-left corner. */
   pointToScreen(row: number): [number, number] | null;
-  /** The RGB a point is drawn with. */
+  /** CSS pixels of a point relative to the globe canvas' top-left corner; null on the far side. */
+  globePointToScreen(row: number): [number, number] | null;
+  /** Turn the globe by degrees of longitude and latitude (resolves once drawn). */
+  rotateGlobe(dLon: number, dLat: number): Promise<void>;
+  /** The RGB a point is drawn with (the same on the map and the near side of the globe). */
   colorOf(row: number): Rgb | null;
+  /** Hover a point in the current view. */
   hover(row: number): void;
   select(row: number): Promise<void>;
   deselect(): Promise<void>;

@@ -29,7 +29,8 @@ export function renderLegend(el: HTMLElement, legend: Legend): void {
   const ramp = h('div', { class: 'ramp', style: `background:${VIRIDIS_CSS}` });
   const ends = h('div', { class: 'ramp-ends' }, h('span', {}, formatNumber(legend.min)), h('span', {}, formatNumber(legend.max)));
   const missing = legend.missing
-    ? h('div', { class: 'legend-missing' }, `${legend.missing.toLocaleString()} missing (grey)`)
+    ? h('div', { class: 'legend-missing' }, `${legend.missing.toLocaleString()} ${legend.missingLabel ?? 'missing'} (grey)`)
     : null;
-  el.replaceChildren(title, ramp, ends, missing ?? '');
+  const note = legend.note ? h('div', { class: 'legend-note' }, legend.note) : null;
+  el.replaceChildren(title, ramp, ends, note ?? '', missing ?? '');
 }

@@ -2,12 +2,8 @@
 // Points are normalised to [-1, 1] keeping the aspect ratio; rows are point-order indices throughout.
 import createScatterplot from 'regl-scatterplot';
 import type { Layout } from './api';
-import { ACTIVE, HOVER, blend, hexToRgb, type Rgb } from './colors';
-import type { Encoding } from './encoding';
-
-export const BACKGROUND = '#0e1117';
-/** Opacity of points that are neither selected nor neighbours while something is selected. */
-const DIMMED = 0.35;
+import { ACTIVE, BACKGROUND, HOVER, type Rgb } from './colors';
+import { DIMMED, type Encoding, drawnRgb } from './encoding';
 /** Lines from the selected point to its neighbours (normalised RGBA). */
 const LINK: [number, number, number, number] = [1, 0.82, 0.4, 0.55];
 
@@ -141,10 +137,8 @@ export class MapView {
 
   /** The RGB ``row`` is drawn with (before overlap with other points). */
   colorOf(row: number): Rgb | null {
-    const base = this.baseColorOf(row);
-    if (base === null) return null;
-    if (this.highlighted.has(row)) return hexToRgb(ACTIVE);
-    return this.focus === null ? hexToRgb(base) : blend(hexToRgb(base), hexToRgb(BACKGROUND), DIMMED);
+    if (!this.encoding || row < 0 || row >= this.n) return null;
+    return drawnRgb(this.encoding, row, { focus: this.focus, rows: this.highlighted });
   }
 
   /** The hex colour of ``row``'s value (its category or bin), whatever its highlight state. */

@@ -1,10 +1,11 @@
-// View state in the URL hash (#space=..&layout=..&color=..&row=..), so a view can be shared or reloaded.
+// View state in the URL hash (#space=..&layout=..&color=..&row=..&view=globe), so a view can be shared or reloaded.
 
 export interface ViewState {
   space?: string;
   layout?: string;
   color?: string;
   row?: number;
+  view?: 'map' | 'globe';
 }
 
 export function readHash(): ViewState {
@@ -15,6 +16,7 @@ export function readHash(): ViewState {
     layout: p.get('layout') ?? undefined,
     color: p.get('color') ?? undefined,
     row: row !== null && /^\d+$/.test(row) ? Number(row) : undefined,
+    view: p.get('view') === 'globe' ? 'globe' : undefined,
   };
 }
 

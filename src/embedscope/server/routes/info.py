@@ -11,13 +11,25 @@ from .state import ExplorerState, get_state
 router = APIRouter(prefix="/api", tags=["info"])
 
 
+class LayoutOut(BaseModel):
+    """A stored layout and how honest it is (``embedscope quality``): ``null`` figures were not measured."""
+
+    method: str
+    k: int | None
+    trustworthiness: float | None
+    continuity: float | None
+    knn_recall: float | None
+    stale: bool
+    has_xyz: bool
+
+
 class SpaceOut(BaseModel):
     name: str
     kind: str
     model: str | None
     dim: int
     count: int
-    layouts: list[str]
+    layouts: list[LayoutOut]
     stale: bool
 
 
@@ -31,12 +43,13 @@ class InfoOut(BaseModel):
 def _space_out(state: ExplorerState, name: str) -> SpaceOut:
     info = state.scope.space_info(name)
     return SpaceOut(name=info.name, kind=info.kind, model=info.model, dim=int(info.dim), count=int(info.count),
-                    layouts=list(info.layouts), stale=bool(info.stale))
+                    layouts=[LayoutOut(**q) for q in state.layout_summaries(name)], stale=bool(info.stale))
 
 
 @router.get("/info", response_model=InfoOut)
 def get_info(state: ExplorerState = Depends(get_state)) -> InfoOut:
-    """Spaces with their model, dimension, count and stored layouts; the default space; whether items have text."""
+    """Spaces with their model, dimension, count and stored layouts (with their honesty figures at ``k``:
+    trustworthiness, continuity, kNN recall); the default space; whether items have text."""
 
     def build() -> InfoOut:
         spaces = [_space_out(state, name) for name in state.spaces()]

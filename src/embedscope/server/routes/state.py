@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from fastapi import Request
 
 from ...errors import WorkspaceError
+from ...workspace import layout_table
 from ..arrow import ipc_bytes
 
 T = TypeVar("T")
@@ -155,6 +156,49 @@ class ExplorerState:
         items = self.items(space)
         return items.column("text").combine_chunks() if "text" in items.column_names else None
 
+    # -- layouts -------------------------------------------------------------------------------
+    def layout(self, space: str, method: str) -> Any:
+        """``scope.layout(space, method)``, checked to be in point order, once per workspace version."""
+        self.check_space(space)
+
+        def load() -> Any:
+            layout = self.scope.layout(space, method)
+            n = self.count(space)
+            coords = np.asarray(layout.coords)
+            if coords.shape != (n, 2):
+                raise WorkspaceError(f"layout {method!r} of space {space!r} has shape {coords.shape}, expected "
+                                     f"({n}, 2); recompute it")
+            if [str(i) for i in layout.ids] != self.point_ids(space):
+                raise WorkspaceError(f"layout {method!r} of space {space!r} is not in point order; recompute it")
+            return layout
+
+        return self.cached(("layout", space, method), load)
+
+    def layout_summaries(self, space: str) -> list[dict[str, Any]]:
+        """Each stored layout of ``space`` with its honesty summary, from the manifest (no table is read).
+
+        ``has_xyz``: the layout has 3-D coordinates (a sphere's unit vectors; PCA's first three components
+        since layouts carry honesty figures, the same change that added them).
+        """
+        info = self.scope.space_info(space)
+        records = getattr(getattr(self.scope, "manifest", None), "records", {}) or {}
+        stale_of = getattr(self.scope, "_stale", None)
+        out = []
+        for method in info.layouts:
+            rec = records.get(layout_table(space, method))
+            quality = dict(rec.metrics.get("quality") or {}) if rec is not None else {}
+            stale = bool(stale_of(rec)) if rec is not None and callable(stale_of) else False
+            out.append({
+                "method": method,
+                "k": _int_or_none(quality.get("k")),
+                "trustworthiness": _float_or_none(quality.get("trustworthiness")),
+                "continuity": _float_or_none(quality.get("continuity")),
+                "knn_recall": _float_or_none(quality.get("knn_recall")),
+                "stale": stale,
+                "has_xyz": method == "sphere" or (method == "pca" and bool(quality)),
+            })
+        return out
+
     # -- metadata columns ----------------------------------------------------------------------
     def columns(self, space: str) -> list[ColumnInfo]:
         return self.cached(("columns", space), lambda: _describe(self.items(space)))
@@ -228,6 +272,19 @@ def numeric_table(col: pa.ChunkedArray, name: str) -> pa.Table:
     finite = np.isfinite(values)
     out = pa.array(values.astype(np.float32), mask=~finite, type=pa.float32())
     return pa.table({name: out})
+
+
+def _float_or_none(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _int_or_none(v: Any) -> int | None:
+    f = _float_or_none(v)
+    return None if f is None else int(f)
 
 
 def jsonable(value: Any) -> Any:
