@@ -338,7 +338,7 @@ def demo(
     port: PORT = 8765,
     serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve when built.")] = True,
 ) -> None:
-    """Build the sample workspace (King James Bible verses, MiniLM, UMAP) if missing, then serve it."""
+    """Build the sample workspace (King James Bible verses, MiniLM, UMAP, clusters, globe) if missing, then serve it."""
     from .demo import build_demo
 
     with _progress() as cb:

@@ -1,4 +1,5 @@
-"""Build the sample workspace: Bible verses, embedded by the bundled MiniLM, with a UMAP map."""
+"""Build the sample workspace: Bible verses, embedded by the bundled MiniLM, with a UMAP map, clusters and a
+spherical layout for the globe."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def build_demo(path: str | Path, *, n: int = 5000, progress: Callable[[str, int,
         log("embedding with the bundled all-MiniLM-L6-v2 (offline)")
         scope.embed("minilm", "local", progress=progress)
     scope.project("minilm", "umap", progress=progress)
+    scope.cluster("minilm")
+    scope.project("minilm", "sphere", progress=progress)
     if n < TOTAL_VERSES:
         log(f"demo built with {n} of {TOTAL_VERSES} verses; all of them: embedscope demo {path} --n {TOTAL_VERSES}")
     return scope
