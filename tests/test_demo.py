@@ -60,7 +60,7 @@ def test_demo_serves_every_sample_item(tmp_path: Path) -> None:
                 time.sleep(1)
         info = json.loads(_cli("info", str(ws), "--json"))
         assert info["items"] == N and info["spaces"][0]["name"] == "minilm"
-        assert info["spaces"][0]["layouts"] == ["umap"]
+        assert info["spaces"][0]["layouts"] == ["sphere", "umap"]
 
         from playwright.sync_api import sync_playwright
 
