@@ -284,6 +284,53 @@ def cluster_cmd(
 
 
 @app.command()
+def health(ws: WS, space: SPACE = None, as_json: JSON = False) -> None:
+    """Space health, each figure with its verdict and threshold: normalisation, distance concentration,
+    hubness (hubs, anti-hubs), anisotropy, rogue dimensions (by index), intrinsic dimension (TwoNN),
+    duplicates, outliers.
+
+    JSON: {"space": str, "checks": [{"name", "value", "verdict", "threshold", "ok", ...}]}.
+    """
+    scope = _open(ws)
+    space = scope.resolve_space(space)
+    checks = scope.health(space)
+    if as_json:
+        _emit({"space": space, "checks": checks})
+        return
+    t = Table("check", "value", "verdict", "threshold", title=f"health of space {space!r}")
+    for c in checks:
+        v = c["value"]
+        shown = f"{v:.3f}" if isinstance(v, float) else json.dumps(v)
+        style = "" if c["ok"] else "yellow"
+        t.add_row(c["name"], shown, c["verdict"], json.dumps(c["threshold"]), style=style)
+    Console().print(t)
+
+
+@app.command()
+def similar(
+    ws: WS,
+    plus: Annotated[list[str], typer.Argument(metavar="ID...", help="Items to add (king woman).")],
+    minus: Annotated[list[str] | None, typer.Option("--minus", help="Items to subtract (man).")] = None,
+    space: SPACE = None,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=10_000)] = 10,
+    as_json: JSON = False,
+) -> None:
+    """Vector arithmetic: the items nearest to sum(ID...) - sum(--minus), query items left out.
+
+    Example: embedscope similar w2v.scope king woman --minus man  ->  queen. JSON: [{"id", "score"}].
+    """
+    scope = _open(ws)
+    res = scope.arithmetic(plus, minus or [], k=k, space=space)
+    if as_json:
+        _emit(res.to_records())
+        return
+    t = Table("#", "id", "cosine", title=" + ".join(plus) + "".join(f" - {m}" for m in minus or []))
+    for i, (iid, sc) in enumerate(zip(res.ids, res.scores, strict=True), 1):
+        t.add_row(str(i), iid, f"{sc:.4f}")
+    Console().print(t)
+
+
+@app.command()
 def info(ws: WS, as_json: JSON = False) -> None:
     """Spaces, counts, dimensions, layouts, stale results and library versions."""
     doc = _open(ws).info()

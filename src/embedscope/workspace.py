@@ -721,6 +721,43 @@ class Scope:
         r = res.indices[0].astype(np.int64)
         return Neighbors([ids[i] for i in r], r, res.scores[0], metric)
 
+    def arithmetic(self, plus: Sequence[str], minus: Sequence[str] = (), *, k: int = 10,
+                   space: str | None = None) -> Neighbors:
+        """Vector arithmetic on items: nearest (cosine) to ``sum(plus) - sum(minus)`` of unit vectors.
+
+        The items used in the query are left out of the answer, as in word-analogy evaluations
+        (``king - man + woman`` -> ``queen``).
+        """
+        space = self.resolve_space(space)
+        ids, x, pos = self._space_arrays(space)
+        missing = [t for t in (*plus, *minus) if t not in pos]
+        if missing:
+            raise InputError(f"no item with id {missing[0]!r} in space {space!r}")
+        if not plus:
+            raise InputError("give at least one item to add")
+        from .neighbors import normalize
+
+        xn = normalize(x[[pos[t] for t in (*plus, *minus)]])
+        q = xn[: len(plus)].sum(0) - xn[len(plus):].sum(0)
+        used = {pos[t] for t in (*plus, *minus)}
+        res = search(x, q[None, :], k + len(used), "cosine")
+        keep = [j for j, r in enumerate(res.indices[0]) if int(r) not in used][:k]
+        rows = res.indices[0][keep].astype(np.int64)
+        return Neighbors([ids[i] for i in rows], rows, res.scores[0][keep], "cosine")
+
+    def health(self, space: str | None = None, *, seed: int = 0) -> list[dict[str, Any]]:
+        """Every space-health check (see :mod:`embedscope.diagnostics`) as JSON-ready dicts."""
+        from .diagnostics import health
+
+        space = self.resolve_space(space)
+        ids, x, _ = self._space_arrays(space)
+        graph = self.knn(space) if len(ids) <= GRAPH_ON_DEMAND_MAX or \
+            neighbors_table(space) in self.manifest.records else None
+        if graph is None:
+            raise InputError(f"space {space!r} has {len(ids)} items; build its kNN graph first "
+                             f"(embedscope neighbors computes it) to check its health")
+        return [c.to_json() for c in health(np.asarray(x), ids, graph, seed=seed)]
+
     # ------------------------------------------------------------------------------------- layouts
     def project(self, space: str | None = None, method: str = "umap", *, seed: int = 42, k: int = 15,
                 progress: Progress | None = None, **params: Any) -> Layout:
