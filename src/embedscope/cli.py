@@ -331,6 +331,40 @@ def similar(
 
 
 @app.command()
+def compare(
+    ws: WS,
+    spaces: Annotated[str, typer.Option("--spaces", help="Two spaces, comma-separated: a,b")],
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=1000, help="Neighbourhood size.")] = 10,
+    label: Annotated[str | None, typer.Option("--label", help="Metadata column for same-label retrieval.")] = None,
+    as_json: JSON = False,
+) -> None:
+    """Compare two embedding spaces of the same items in their original spaces (any dimensions).
+
+    Neighbour agreement (mean Jaccard@k), linear CKA, Spearman correlation of pair similarities, and with
+    --label, precision@k of same-label neighbours per space with a bootstrap 95% interval of the difference.
+    JSON: {"spaces": [a, b], "k", "jaccard_mean", "cka", "spearman", "retrieval": {...} | null, ...}.
+    """
+    names = [s.strip() for s in spaces.split(",") if s.strip()]
+    if len(names) != 2:
+        raise InputError(f"--spaces needs two names separated by a comma, got {spaces!r}")
+    doc = _open(ws).compare(names[0], names[1], k=k, label=label)
+    if as_json:
+        _emit(doc)
+        return
+    con = Console()
+    t = Table("figure", "value", title=f"{names[0]} vs {names[1]} on {doc['items']} shared items")
+    t.add_row(f"neighbour agreement (mean Jaccard@{doc['k']})", f"{doc['jaccard_mean']:.3f}")
+    t.add_row("linear CKA", f"{doc['cka']:.3f}")
+    t.add_row(f"Spearman of pair similarities ({doc['spearman_pairs']} pairs)", f"{doc['spearman']:.3f}")
+    r = doc["retrieval"]
+    if r:
+        t.add_row(f"{r['metric']}: {names[0]}", f"{r['a']:.3f}")
+        t.add_row(f"{r['metric']}: {names[1]}", f"{r['b']:.3f}")
+        t.add_row("difference (95% bootstrap interval)", f"{r['difference']:+.3f} [{r['ci95'][0]:+.3f}, {r['ci95'][1]:+.3f}]")
+    con.print(t)
+
+
+@app.command()
 def info(ws: WS, as_json: JSON = False) -> None:
     """Spaces, counts, dimensions, layouts, stale results and library versions."""
     doc = _open(ws).info()
