@@ -27,7 +27,6 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +35,15 @@ import pandas as pd
 import pyarrow as pa
 
 from . import ingest as _ingest
+from ._cache import LanceCache
+from ._upsert import items_fingerprint, merge_items
 from .clusters import Clustering
 from .embedders import DryRun, Embedder, get_embedder
-from .embedding import EmbedStats, embed_texts
+from .embedding import embed_texts
 from .errors import InputError, WorkspaceError
 from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
 from .neighbors import KNN, check_metric, knn_graph, search
+from .results import EmbedReport, IngestReport, Layout, Neighbors, SpaceInfo
 
 ITEMS = "items"
 DEFAULT_K = 50
@@ -50,128 +52,6 @@ GRAPH_ON_DEMAND_MAX = 50_000
 _SPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class SpaceInfo:
-    """What a space holds.
-
-    Attributes
-    ----------
-    name
-        Space name.
-    kind
-        ``embedded`` (made by ``embed``) or ``vectors`` (brought by the user).
-    model
-        The ``--model`` value for embedded spaces, else ``None``.
-    dim, count
-        Dimensions and number of vectors.
-    layouts
-        Stored layout methods.
-    stale
-        Whether the items' texts changed since the space was embedded.
-    """
-
-    name: str
-    kind: str
-    model: str | None
-    dim: int
-    count: int
-    layouts: list[str] = field(default_factory=list)
-    stale: bool = False
-
-
-@dataclass
-class Layout:
-    """A stored 2-D layout of a space.
-
-    Attributes
-    ----------
-    space, method
-        What it is a layout of, and how it was made.
-    ids
-        Item ids in point order, length ``n``.
-    coords
-        float32, shape ``(n, 2)``.
-    params, metrics
-        Parameters used and figures measured.
-    stale
-        Whether the space changed since the layout was made.
-    xyz
-        float32, shape ``(n, 3)``: unit vectors for a sphere layout (``coords`` are then longitude and
-        latitude in degrees); the first three principal components for PCA; else ``None``.
-    quality
-        Honesty figures: ``k``, ``trustworthiness``, ``continuity``, ``knn_recall``, ``rank_correlation``.
-    per_item
-        Per-item honesty, float32 arrays of shape ``(n,)``: ``trustworthiness``, ``continuity`` (NaN outside
-        the sample for large spaces), ``knn_recall``.
-    """
-
-    space: str
-    method: str
-    ids: list[str]
-    coords: np.ndarray
-    params: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    stale: bool = False
-    xyz: np.ndarray | None = None
-    quality: dict[str, Any] = field(default_factory=dict)
-    per_item: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-@dataclass
-class Neighbors:
-    """Ranked neighbours, best first.
-
-    Attributes
-    ----------
-    ids
-        Item ids, length ``k``.
-    rows
-        int64, shape ``(k,)``: rows in the space's point order.
-    scores
-        float32, shape ``(k,)``: cosine similarity, dot product, euclidean or manhattan distance.
-    metric
-        The metric of ``scores``.
-    """
-
-    ids: list[str]
-    rows: np.ndarray
-    scores: np.ndarray
-    metric: str
-
-    def to_records(self) -> list[dict[str, Any]]:
-        """``[{"id": str, "score": float}, ...]``, best first (the CLI's ``--json`` shape)."""
-        return [{"id": i, "score": float(s)} for i, s in zip(self.ids, self.scores, strict=True)]
-
-    def to_frame(self) -> pd.DataFrame:
-        """A DataFrame with columns ``id``, ``score``, ``row``."""
-        return pd.DataFrame({"id": self.ids, "score": self.scores, "row": self.rows})
-
-
-@dataclass
-class IngestReport:
-    """What an ingest changed: ``added`` new ids, ``updated`` changed ones, ``unchanged``, ``total`` after."""
-
-    source: str
-    added: int
-    updated: int
-    unchanged: int
-    total: int
-    text_column: str | None = None
-    id_column: str | None = None
-    space: str | None = None
-
-
-@dataclass
-class EmbedReport:
-    """What an embed run did (see :class:`~embedscope.embedding.EmbedStats`)."""
-
-    space: str
-    model: str
-    dim: int
-    stats: EmbedStats
-    skipped_without_text: int = 0
 
 
 def _check_space(name: str) -> str:
@@ -346,11 +226,11 @@ class Scope:
             merged, added, updated, unchanged = new, new.num_rows, 0, 0
         else:
             old = self._read(ITEMS)
-            merged, added, updated, unchanged = _merge(old, new)
+            merged, added, updated, unchanged = merge_items(old, new)
             if added == 0 and updated == 0 and set(new.column_names) <= set(old.column_names):
                 return IngestReport(source, 0, 0, unchanged, old.num_rows)
         rec = Record(table=ITEMS, kind="items", params={"source": source},
-                     fingerprint=_items_fingerprint(merged))
+                     fingerprint=items_fingerprint(merged))
         self._write(rec, merged)
         return IngestReport(source, added, updated, unchanged, merged.num_rows)
 
@@ -566,7 +446,7 @@ class Scope:
         if dry_run:
             from .embedding import text_hash
 
-            cache = _LanceCache(self, emb.key)
+            cache = LanceCache(self, emb.key)
             uniq = list(dict.fromkeys(texts))
             found = cache.lookup([text_hash(t) for t in uniq])
             todo = [t for t in uniq if text_hash(t) not in found]
@@ -574,7 +454,7 @@ class Scope:
             dr.notes.append(f"{len(texts)} texts, {len(uniq)} distinct, {len(found)} already cached")
             return dr
         with self._writing():
-            cache = _LanceCache(self, emb.key)
+            cache = LanceCache(self, emb.key)
             cb = (lambda d, t: progress("embed", d, t)) if progress else None
             vecs, stats = embed_texts(texts, emb, cache, batch_size=batch_size, on_batch=cb)
             if emb.needs_fit and hasattr(emb, "save"):
@@ -1071,104 +951,6 @@ class Scope:
 
 
 # ------------------------------------------------------------------------------------------ helpers
-class _LanceCache:
-    """Finished embedding batches of one model in a LanceDB table (one atomic commit per batch)."""
-
-    def __init__(self, scope: Scope, key: str) -> None:
-        import hashlib
-
-        self.scope = scope
-        self.name = "cache__" + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
-        self._tbl: Any = None
-        self._index: dict[str, int] | None = None
-        self._vecs: np.ndarray | None = None
-        self._adds = 0
-
-    def _open(self) -> Any:
-        if self._tbl is None and self.name in self.scope._table_names():
-            try:
-                self._tbl = self.scope._db.open_table(self.name)
-                self._tbl.count_rows()
-            except Exception:
-                self.scope._db.drop_table(self.name)
-                self._tbl = None
-        return self._tbl
-
-    def lookup(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        tbl = self._open()
-        if tbl is None:
-            return {}
-        t = tbl.to_arrow()
-        if t.num_rows == 0:
-            return {}
-        col = t.column("vector").combine_chunks()
-        vecs = col.values.to_numpy(zero_copy_only=False).reshape(-1, col.type.list_size)
-        index = {h: i for i, h in enumerate(t.column("hash").to_pylist())}
-        return {h: vecs[index[h]] for h in hashes if h in index}
-
-    def store(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
-        x = np.ascontiguousarray(vectors, dtype=np.float32)
-        data = pa.table({"hash": pa.array(list(hashes), pa.string()),
-                         "vector": pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])})
-        tbl = self._open()
-        if tbl is None:
-            self._tbl = self.scope._db.create_table(self.name, data=data)
-        else:
-            tbl.add(data)
-        self._adds += 1
-
-    def compact(self) -> None:
-        """Merge the many small batch commits into few files and drop old versions."""
-        if self._adds > 8 and self._tbl is not None:
-            try:
-                import warnings
-                from datetime import timedelta
-
-                with warnings.catch_warnings():  # only embedding (under the write lock) uses the cache
-                    warnings.simplefilter("ignore")
-                    self._tbl.optimize(cleanup_older_than=timedelta(seconds=0))
-            except Exception:
-                pass
-
-
-def _items_fingerprint(t: pa.Table) -> str:
-    """Hash of the (id, text) pairs of items that have a text: what embedded spaces depend on."""
-    if "text" not in t.column_names:
-        return fingerprint_arrays("no-text")
-    valid = t.column("text").is_valid()
-    sub = t.filter(valid)
-    return fingerprint_arrays(sub.column("id").combine_chunks(), sub.column("text").combine_chunks())
-
-
-def _merge(old: pa.Table, new: pa.Table) -> tuple[pa.Table, int, int, int]:
-    """Upsert ``new`` into ``old`` by id, keeping old order; returns (table, added, updated, unchanged)."""
-    o = old.to_pandas()
-    n = new.to_pandas()
-    pos = pd.Index(o["id"]).get_indexer(n["id"])
-    hit = pos >= 0
-    for c in n.columns:
-        if c not in o.columns:
-            o[c] = pd.Series([None] * len(o), dtype=object if n[c].dtype == object else "float64")
-    updated = unchanged = 0
-    cols = [c for c in n.columns if c != "id"]
-    if hit.any() and cols:
-        sub_old = o.loc[pos[hit], cols].reset_index(drop=True)
-        sub_new = n.loc[hit, cols].reset_index(drop=True)
-        same = (sub_old.astype(object).where(sub_old.notna(), None) ==
-                sub_new.astype(object).where(sub_new.notna(), None)).all(axis=1).to_numpy()
-        updated = int((~same).sum())
-        unchanged = int(same.sum())
-        for c in cols:
-            o[c] = o[c].astype(object)
-            o.loc[pos[hit], c] = n.loc[hit, c].to_numpy(dtype=object)
-    elif hit.any():
-        unchanged = int(hit.sum())
-    added = int((~hit).sum())
-    merged = pd.concat([o, n.loc[~hit]], ignore_index=True) if added else o
-    table = pa.Table.from_pandas(merged, preserve_index=False)
-    return table, added, updated, unchanged
-
-
 def copy_workspace(src: str | Path, dst: str | Path) -> None:
     """Copy a workspace directory (for backups and tests)."""
     shutil.copytree(src, dst)

@@ -1,0 +1,133 @@
+"""What the :class:`~embedscope.Scope` API returns: small dataclasses with stated shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .embedding import EmbedStats
+
+
+@dataclass
+class SpaceInfo:
+    """What a space holds.
+
+    Attributes
+    ----------
+    name
+        Space name.
+    kind
+        ``embedded`` (made by ``embed``) or ``vectors`` (brought by the user).
+    model
+        The ``--model`` value for embedded spaces, else ``None``.
+    dim, count
+        Dimensions and number of vectors.
+    layouts
+        Stored layout methods.
+    stale
+        Whether the items' texts changed since the space was embedded.
+    """
+
+    name: str
+    kind: str
+    model: str | None
+    dim: int
+    count: int
+    layouts: list[str] = field(default_factory=list)
+    stale: bool = False
+
+
+@dataclass
+class Layout:
+    """A stored 2-D layout of a space.
+
+    Attributes
+    ----------
+    space, method
+        What it is a layout of, and how it was made.
+    ids
+        Item ids in point order, length ``n``.
+    coords
+        float32, shape ``(n, 2)``.
+    params, metrics
+        Parameters used and figures measured.
+    stale
+        Whether the space changed since the layout was made.
+    xyz
+        float32, shape ``(n, 3)``: unit vectors for a sphere layout (``coords`` are then longitude and
+        latitude in degrees); the first three principal components for PCA; else ``None``.
+    quality
+        Honesty figures: ``k``, ``trustworthiness``, ``continuity``, ``knn_recall``, ``rank_correlation``.
+    per_item
+        Per-item honesty, float32 arrays of shape ``(n,)``: ``trustworthiness``, ``continuity`` (NaN outside
+        the sample for large spaces), ``knn_recall``.
+    """
+
+    space: str
+    method: str
+    ids: list[str]
+    coords: np.ndarray
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    stale: bool = False
+    xyz: np.ndarray | None = None
+    quality: dict[str, Any] = field(default_factory=dict)
+    per_item: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class Neighbors:
+    """Ranked neighbours, best first.
+
+    Attributes
+    ----------
+    ids
+        Item ids, length ``k``.
+    rows
+        int64, shape ``(k,)``: rows in the space's point order.
+    scores
+        float32, shape ``(k,)``: cosine similarity, dot product, euclidean or manhattan distance.
+    metric
+        The metric of ``scores``.
+    """
+
+    ids: list[str]
+    rows: np.ndarray
+    scores: np.ndarray
+    metric: str
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """``[{"id": str, "score": float}, ...]``, best first (the CLI's ``--json`` shape)."""
+        return [{"id": i, "score": float(s)} for i, s in zip(self.ids, self.scores, strict=True)]
+
+    def to_frame(self) -> pd.DataFrame:
+        """A DataFrame with columns ``id``, ``score``, ``row``."""
+        return pd.DataFrame({"id": self.ids, "score": self.scores, "row": self.rows})
+
+
+@dataclass
+class IngestReport:
+    """What an ingest changed: ``added`` new ids, ``updated`` changed ones, ``unchanged``, ``total`` after."""
+
+    source: str
+    added: int
+    updated: int
+    unchanged: int
+    total: int
+    text_column: str | None = None
+    id_column: str | None = None
+    space: str | None = None
+
+
+@dataclass
+class EmbedReport:
+    """What an embed run did (see :class:`~embedscope.embedding.EmbedStats`)."""
+
+    space: str
+    model: str
+    dim: int
+    stats: EmbedStats
+    skipped_without_text: int = 0
