@@ -146,6 +146,11 @@ def test_every_point_is_drawn_in_its_category_colour(page, workspace: Path) -> N
     hook = page.evaluate("({count: __embedscope.count, space: __embedscope.space, layout: __embedscope.layout,"
                          " colorBy: __embedscope.colorBy})")
     assert hook == {"count": 60, "space": SPACE, "layout": "umap", "colorBy": "topic"}
+    # No clusters stored: no "clusters" colour, no labels toggle, no labels.
+    assert page.evaluate("[__embedscope.clusters, __embedscope.labels]") == [0, False]
+    assert "@cluster" not in page.locator("#color-select option").evaluate_all("els => els.map(e => e.value)")
+    assert page.locator("#labels-field").is_hidden()
+    assert page.locator("#cluster-labels .cluster-label").count() == 0
     scope = embedscope.open(workspace)
     topics = scope.items_for(SPACE).column("topic").to_pylist()
     rgb = {row: page.evaluate(f"__embedscope.colorOf({row})") for row in range(60)}

@@ -83,7 +83,7 @@ def test_info_lists_spaces_layouts_and_counts(client: TestClient, scope: embedsc
                      "layouts": [{"method": "umap", "k": 15, "trustworthiness": quality["trustworthiness"],
                                   "continuity": quality["continuity"], "knn_recall": quality["knn_recall"],
                                   "stale": False, "has_xyz": False}],
-                     "stale": False}
+                     "stale": False, "has_clusters": False}
     assert 0 < quality["knn_recall"] <= quality["trustworthiness"] <= 1
 
 
@@ -246,6 +246,95 @@ def test_honesty_of_a_missing_layout_is_404(vec_client: TestClient) -> None:
     assert vec_client.get("/api/spaces/vec/layouts/umap/honesty").status_code == 404
 
 
+# ------------------------------------------------------------------------------------------- clusters
+@pytest.fixture(scope="module")
+def clustered(_small_scope_path: Path, tmp_path_factory: pytest.TempPathFactory) -> embedscope.Scope:
+    """The 60-item workspace clustered by k-means into 3 clusters."""
+    dst = tmp_path_factory.mktemp("clustered") / "small.scope"
+    shutil.copytree(_small_scope_path, dst)
+    s = embedscope.open(dst)
+    s.cluster(SPACE, "kmeans", n_clusters=3)
+    return s
+
+
+@pytest.fixture(scope="module")
+def clustered_client(clustered: embedscope.Scope) -> TestClient:
+    return TestClient(create_app(clustered), raise_server_exceptions=False)
+
+
+def test_info_says_which_spaces_have_clusters(client: TestClient, clustered_client: TestClient) -> None:
+    assert client.get("/api/info").json()["spaces"][0]["has_clusters"] is False
+    assert clustered_client.get("/api/info").json()["spaces"][0]["has_clusters"] is True
+
+
+def test_clusters_are_listed_biggest_first_with_labels(clustered_client: TestClient,
+                                                       clustered: embedscope.Scope) -> None:
+    found = clustered.clusters(SPACE)
+    body = clustered_client.get(f"/api/spaces/{SPACE}/clusters").json()
+    assert set(body) == {"params", "unclustered", "total", "offset", "stale", "version", "clusters"}
+    assert body["params"]["method"] == "kmeans" and body["params"]["n_clusters"] == 3
+    assert body["unclustered"] == int((found.labels < 0).sum()) == 0
+    assert body["total"] == 3 and body["offset"] == 0 and body["stale"] is False and body["version"]
+    want = sorted(found.clusters, key=lambda c: (-c["size"], c["id"]))
+    assert body["clusters"] == [{"id": c["id"], "size": c["size"], "keywords": c["keywords"], "label": c["label"]}
+                                for c in want]
+    assert sum(c["size"] for c in body["clusters"]) + body["unclustered"] == 60
+    assert all(c["label"] and c["keywords"] for c in body["clusters"])
+    # Paged.
+    page = clustered_client.get(f"/api/spaces/{SPACE}/clusters", params={"offset": 1, "limit": 1}).json()
+    assert page["total"] == 3 and page["offset"] == 1 and page["clusters"] == body["clusters"][1:2]
+
+
+def test_cluster_labels_are_int32_in_point_order(clustered_client: TestClient, clustered: embedscope.Scope) -> None:
+    r = clustered_client.get(f"/api/spaces/{SPACE}/clusters/labels")
+    table = read_arrow(r)
+    assert table.schema.names == ["cluster"] and table.schema.field("cluster").type == pa.int32()
+    np.testing.assert_array_equal(table.column("cluster").to_numpy(), clustered.clusters(SPACE).labels)
+    assert len(r.content) < 60 * 4 + 600
+    again = clustered_client.get(f"/api/spaces/{SPACE}/clusters/labels", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("url", [f"/api/spaces/{SPACE}/clusters", f"/api/spaces/{SPACE}/clusters/labels",
+                                 "/api/spaces/nope/clusters", "/api/spaces/nope/clusters/labels"])
+def test_clusters_of_a_space_without_them_are_404(client: TestClient, url: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 404 and "detail" in r.json()
+    if "nope" not in url:
+        assert "embedscope cluster" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 10_001}, {"offset": -1}])
+def test_cluster_pages_are_bounded(clustered_client: TestClient, params: dict[str, int]) -> None:
+    assert clustered_client.get(f"/api/spaces/{SPACE}/clusters", params=params).status_code == 422
+
+
+def test_reclustering_is_picked_up(small_scope: embedscope.Scope) -> None:
+    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    assert c.get(f"/api/spaces/{SPACE}/clusters").status_code == 404
+    small_scope.cluster(SPACE, "kmeans", n_clusters=3)
+    first = c.get(f"/api/spaces/{SPACE}/clusters").json()
+    assert first["total"] == 3 and c.get("/api/info").json()["spaces"][0]["has_clusters"] is True
+    # Another process clusters again with another k: the running app sees it, under a new version.
+    embedscope.open(small_scope.path).cluster(SPACE, "kmeans", n_clusters=4)
+    second = c.get(f"/api/spaces/{SPACE}/clusters").json()
+    assert second["total"] == 4 and second["version"] != first["version"]
+    labels = read_arrow(c.get(f"/api/spaces/{SPACE}/clusters/labels")).column("cluster").to_numpy()
+    assert sorted(set(labels.tolist())) == [0, 1, 2, 3]
+
+
+def test_clusters_that_no_longer_fit_the_space_are_404(clustered: embedscope.Scope,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from embedscope.clusters import Clustering
+
+    found = clustered.clusters(SPACE)
+    monkeypatch.setattr(clustered, "clusters", lambda space=None: Clustering(found.labels[:50], found.clusters))
+    c = TestClient(create_app(clustered), raise_server_exceptions=False)
+    r = c.get(f"/api/spaces/{SPACE}/clusters/labels")
+    assert r.status_code == 404 and "recompute" in r.json()["detail"]
+    assert c.get("/api/info").json()["spaces"][0]["has_clusters"] is False
+
+
 # ---------------------------------------------------------------------------------------------- items
 def test_item_has_text_and_metadata(client: TestClient, scope: embedscope.Scope) -> None:
     items = scope.items_for(SPACE).to_pylist()
@@ -397,4 +486,5 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
     assert {"/api/info", "/api/spaces/{space}/columns", "/api/spaces/{space}/columns/{name}",
             "/api/spaces/{space}/layouts/{method}", "/api/spaces/{space}/layouts/{method}/xyz",
             "/api/spaces/{space}/layouts/{method}/honesty", "/api/spaces/{space}/items/{row}",
-            "/api/spaces/{space}/items/{row}/neighbors"} <= set(paths)
+            "/api/spaces/{space}/items/{row}/neighbors", "/api/spaces/{space}/clusters",
+            "/api/spaces/{space}/clusters/labels"} <= set(paths)

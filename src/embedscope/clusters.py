@@ -140,6 +140,9 @@ def class_tfidf_keywords(texts: list[str], labels: np.ndarray, *, top: int = 5) 
     except ValueError:  # no words at all
         return {c: [] for c in ids}
     words = np.array(vec.get_feature_names_out())
+    if len(ids) > 2:  # a word in every cluster describes none of them ("report" in every text)
+        everywhere = (tf > 0).all(axis=0)
+        tf[:, everywhere] = 0.0
     tf /= np.maximum(tf.sum(axis=1, keepdims=True), 1.0)
     counts = vec.transform(docs).toarray().astype(np.float64)
     avg = counts.sum() / len(ids)

@@ -22,6 +22,29 @@ export interface SpaceInfo {
   count: number;
   layouts: LayoutInfo[];
   stale: boolean;
+  /** A clustering is stored (``embedscope cluster``): see ``getClusters``. */
+  has_clusters: boolean;
+}
+
+/** One cluster of a space: its id (as in the labels), member count and keyword label. */
+export interface Cluster {
+  id: number;
+  size: number;
+  keywords: string[];
+  label: string;
+}
+
+/** A page of a space's clusters, biggest first. */
+export interface Clusters {
+  params: Record<string, unknown>;
+  /** Points in no cluster (label -1). */
+  unclustered: number;
+  total: number;
+  offset: number;
+  stale: boolean;
+  /** Changes whenever the clustering does (part of the labels URL, so no stale bytes come from the cache). */
+  version: string;
+  clusters: Cluster[];
 }
 
 export interface Info {
@@ -151,6 +174,18 @@ export async function getHonesty(space: string, method: string): Promise<Honesty
     continuity: floats(table.getChild('continuity')),
     knn_recall: floats(table.getChild('knn_recall')),
   };
+}
+
+/** The clusters of a space, biggest first (up to 10,000: the server's page limit). */
+export const getClusters = (space: string) => json<Clusters>(`api/spaces/${enc(space)}/clusters?limit=10000`);
+
+/** Each point's cluster id in point order (-1: unclustered). */
+export async function getClusterLabels(space: string, version: string): Promise<Int32Array> {
+  const table = await arrow(`api/spaces/${enc(space)}/clusters/labels?v=${enc(version)}`);
+  const vector = table.getChild('cluster');
+  if (!vector) throw new ApiError(500, 'the cluster labels are missing their column');
+  const arr = vector.toArray();
+  return arr instanceof Int32Array ? arr : Int32Array.from(arr as ArrayLike<number>);
 }
 
 export async function getColumn(space: string, meta: ColumnMeta): Promise<ColumnData> {

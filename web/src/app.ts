@@ -1,12 +1,15 @@
 // The explorer: wires the header controls, the map, the legend, the tooltip and the side panel.
 import {
   ApiError,
+  type Clusters,
   type ColumnMeta,
   type Honesty,
   type Info,
   type LayoutInfo,
   type Metric,
   type SpaceInfo,
+  getClusterLabels,
+  getClusters,
   getColumn,
   getColumns,
   getHonesty,
@@ -24,12 +27,14 @@ import {
   type Highlight,
   NO_HIGHLIGHT,
   encode,
+  encodeClusters,
   encodeHonesty,
   plainEncoding,
 } from './encoding';
 import type { GlobeView } from './globe';
 import { type TestHook, installHook } from './hook';
 import { ItemCache } from './items';
+import { ClusterLabels } from './labels';
 import { renderLegend } from './legend';
 import { MapView, pointSizeFor } from './map';
 import { Panel } from './panel';
@@ -40,9 +45,17 @@ const NONE = '';
 /** Colour-by values of the per-item honesty of the current layout (``@honesty/knn_recall`` ...). */
 const HONESTY = '@honesty/';
 const HONESTY_KINDS: HonestyKind[] = ['knn_recall', 'trustworthiness', 'continuity'];
+/** Colour-by value of the space's stored clusters (not a metadata column, so no name clash). */
+const CLUSTER = '@cluster';
 /** The layout the globe shows. */
 const SPHERE = 'sphere';
 type View = 'map' | 'globe';
+
+/** A space's stored clustering: the clusters (biggest first) and each point's cluster id. */
+interface ClusterData {
+  meta: Clusters;
+  labels: Int32Array;
+}
 /** Columns worth colouring by first, when the URL does not say. */
 const PREFERRED = /^(label|labels|category|categories|class|topic|cluster|group|genre|type|source|lang|language)$/i;
 
@@ -62,6 +75,12 @@ export class Explorer {
   private readonly items = new ItemCache();
   private readonly honestyCache = new Map<string, Promise<Honesty>>();
   private readonly xyzCache = new Map<string, Promise<Float32Array>>();
+  private readonly clusterCache = new Map<string, Promise<ClusterData>>();
+  private clusterData: ClusterData | null = null;
+  private readonly labels: ClusterLabels;
+  /** The header's "labels" toggle. */
+  private labelsOn = true;
+  private readonly labelsToggle = $('labels-toggle') as HTMLInputElement;
   private readonly map: MapView;
   private globe: GlobeView | null = null;
   /** Which space's sphere the globe holds. */
@@ -81,6 +100,8 @@ export class Explorer {
       selectMany: () => void this.deselect(),
       deselect: () => void this.deselect(),
     });
+    this.labels = new ClusterLabels($('map'));
+    this.map.onView(() => this.labels.schedule());
     this.tooltip = new Tooltip($('tooltip'), (row) => this.items.get(this.spaceName, row));
     this.panel = new Panel(
       $('panel'),
@@ -94,6 +115,7 @@ export class Explorer {
     this.spaceSelect.addEventListener('change', () => void this.run(() => this.openSpace(this.spaceSelect.value)));
     this.layoutSelect.addEventListener('change', () => void this.run(() => this.openLayout(this.layoutSelect.value)));
     this.colorSelect.addEventListener('change', () => void this.run(() => this.colorByColumn(this.colorSelect.value)));
+    this.labelsToggle.addEventListener('change', () => this.setLabels(this.labelsToggle.checked));
     $('view-map').addEventListener('click', () => void this.run(() => this.setView('map')));
     $('view-globe').addEventListener('click', () => void this.run(() => this.setView('globe')));
     window.addEventListener('keydown', (ev) => {
@@ -108,6 +130,8 @@ export class Explorer {
       colorBy: null,
       view: 'map',
       honesty: null,
+      clusters: 0,
+      labels: false,
       get selected() {
         return self.selected;
       },
@@ -143,6 +167,10 @@ export class Explorer {
     await this.run(async () => {
       this.info = await getInfo();
       const wanted = readHash();
+      if (wanted.labels === false) {
+        this.labelsOn = false;
+        this.labelsToggle.checked = false;
+      }
       if (this.info.spaces.length === 0) {
         this.showEmpty('This workspace has no embedding space yet. Embed it first, e.g. embedscope embed WORKSPACE.');
         return;
@@ -163,12 +191,16 @@ export class Explorer {
     this.space = space;
     this.hook.space = name;
     this.columns = (await getColumns(name)).filter((c) => c.kind !== 'text');
+    this.clusterData = space.has_clusters ? await this.clustersOf(name) : null;
+    this.labels.setClusters(this.clusterData?.meta.clusters ?? null);
+    $('labels-field').hidden = !this.clusterData;
+    this.hook.clusters = this.clusterData?.meta.total ?? 0;
     const layouts = space.layouts.length ? space.layouts.map((l) => l.method) : ['umap'];
     const fallback = this.view === 'globe' && layouts.includes(SPHERE) ? SPHERE : layouts.includes('umap') ? 'umap' : layouts[0];
     const method = layout && layouts.includes(layout) ? layout : fallback;
     fillSelect(this.layoutSelect, layouts.map((l) => ({ value: l, label: l })), method);
     $('view-switch').hidden = !layouts.includes(SPHERE);
-    this.colorBy = color ?? defaultColor(this.columns);
+    this.colorBy = color ?? this.defaultColor();
     this.encoding = null;
     await this.openLayout(method);
   }
@@ -183,17 +215,19 @@ export class Explorer {
     this.layoutInfo = info;
     // Colour choices: metadata columns, and the honesty of this layout when it was measured.
     const options = [{ value: NONE, label: 'none' }, ...this.columns.map((c) => ({ value: c.name, label: c.name }))];
+    if (this.clusterData) options.push({ value: CLUSTER, label: `clusters (${this.clusterData.meta.total})` });
     if (hasHonesty(info)) {
       for (const kind of HONESTY_KINDS) options.push({ value: HONESTY + kind, label: `map honesty: ${HONESTY_LABELS[kind]}` });
     }
     if (!options.some((o) => o.value === this.colorBy)) {
-      this.colorBy = defaultColor(this.columns);
+      this.colorBy = this.defaultColor();
       this.encoding = null;
     }
     if (this.colorBy.startsWith(HONESTY)) this.encoding = null; // honesty belongs to the layout
     fillSelect(this.colorSelect, options, this.colorBy);
     this.encoding ??= await this.encodingFor(this.colorBy, layout.x.length);
     await this.map.setLayout(layout, this.encoding);
+    this.placeLabels();
     this.selected = null;
     this.neighbors = [];
     this.panel.close();
@@ -205,7 +239,10 @@ export class Explorer {
     renderLegend($('legend'), this.encoding.legend);
     this.showHonesty(info);
     $('empty').hidden = true;
-    this.setStatus(`${this.map.count.toLocaleString()} points · ${space.model ?? space.kind} · ${space.dim} dims${space.stale ? ' · stale' : ''}`);
+    const clusters = this.clusterData ? ` · ${this.clusterData.meta.total} clusters${this.clusterData.meta.stale ? ' (stale)' : ''}` : '';
+    this.setStatus(
+      `${this.map.count.toLocaleString()} points · ${space.model ?? space.kind} · ${space.dim} dims${space.stale ? ' · stale' : ''}${clusters}`,
+    );
     this.saveView();
   }
 
@@ -215,9 +252,55 @@ export class Explorer {
       const honesty = await this.honesty(this.space.name, this.layoutName);
       return encodeHonesty(honesty[kind], kind, this.layoutInfo?.k ?? 0);
     }
+    if (column === CLUSTER && this.clusterData) {
+      const { meta, labels } = this.clusterData;
+      if (labels.length !== n) throw new ApiError(500, 'the cluster labels do not match the map');
+      const method = typeof meta.params.method === 'string' ? meta.params.method : '';
+      return encodeClusters(labels, meta.clusters, method ? `clusters (${method})` : 'clusters');
+    }
     const meta = this.columns.find((c) => c.name === column);
     if (!meta || !this.space) return plainEncoding(n);
     return encode(await getColumn(this.space.name, meta));
+  }
+
+  /** The space's clusters and labels, fetched once; null (and a note in the console) when they fail to load. */
+  private async clustersOf(space: string): Promise<ClusterData | null> {
+    let hit = this.clusterCache.get(space);
+    if (!hit) {
+      hit = (async () => {
+        const meta = await getClusters(space);
+        return { meta, labels: await getClusterLabels(space, meta.version) };
+      })();
+      this.clusterCache.set(space, hit);
+    }
+    try {
+      return await hit;
+    } catch (e) {
+      this.clusterCache.delete(space);
+      console.warn(`clusters of ${space}: ${message(e)}`);
+      return null;
+    }
+  }
+
+  /** Cluster labels at their centres in the current layout (when the space has clusters). */
+  private placeLabels(): void {
+    const data = this.clusterData;
+    const [x, y] = this.map.coords;
+    this.labels.setEnabled(this.labelsOn && data !== null);
+    this.labels.setLayout(x, y, data?.labels ?? null, (px, py) => this.map.toScreen(px, py));
+    this.hook.labels = this.labels.shown;
+  }
+
+  private setLabels(on: boolean): void {
+    this.labelsOn = on;
+    this.labelsToggle.checked = on;
+    this.labels.setEnabled(on && this.clusterData !== null);
+    this.hook.labels = this.labels.shown;
+    this.saveView();
+  }
+
+  private defaultColor(): string {
+    return defaultColor(this.columns) || (this.clusterData ? CLUSTER : NONE);
   }
 
   private honesty(space: string, method: string): Promise<Honesty> {
@@ -388,6 +471,7 @@ export class Explorer {
       color: this.colorBy,
       row: this.selected ?? undefined,
       view: this.view === 'globe' ? 'globe' : undefined,
+      labels: this.labelsOn ? undefined : false,
     });
   }
 

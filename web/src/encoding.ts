@@ -1,5 +1,5 @@
 // Turns a column into what the map draws: one palette index per point, the palette, and the legend.
-import type { ColumnData } from './api';
+import type { Cluster, ColumnData } from './api';
 import { ACTIVE, BACKGROUND, MISSING, PLAIN, type Rgb, blend, categoricalPalette, hexToRgb, viridis } from './colors';
 
 /** Numeric columns are cut into this many colour bins (plus one for missing values). */
@@ -7,7 +7,7 @@ export const NUMERIC_BINS = 256;
 
 export type Legend =
   | { kind: 'none' }
-  | { kind: 'categorical'; title: string; entries: { label: string; color: string; count: number }[] }
+  | { kind: 'categorical'; title: string; entries: LegendEntry[] }
   | {
       kind: 'numeric';
       title: string;
@@ -19,6 +19,14 @@ export type Legend =
       /** How the missing count is labelled ("missing", "not measured"). */
       missingLabel?: string;
     };
+
+export interface LegendEntry {
+  label: string;
+  color: string;
+  count: number;
+  /** A stable key (a cluster id), as ``data-key`` on the legend row. */
+  key?: string;
+}
 
 export interface Encoding {
   /** Palette index of each point, in point order. */
@@ -73,6 +81,30 @@ function encodeNumeric(column: Extract<ColumnData, { kind: 'numeric' }>): Encodi
     max = 0;
   }
   return { codes, palette, legend: { kind: 'numeric', title: column.name, min, max, missing } };
+}
+
+/** Points coloured by cluster: one colour a cluster (biggest first get the first palette colours), points in
+ * no cluster grey. ``clusters`` lists the clusters biggest first; ``labels`` each point's cluster id. */
+export function encodeClusters(labels: Int32Array, clusters: Cluster[], title = 'clusters'): Encoding {
+  const k = clusters.length;
+  const palette = [...categoricalPalette(k), MISSING];
+  const index = new Map<number, number>(clusters.map((c, i) => [c.id, i]));
+  const counts = new Array<number>(k + 1).fill(0);
+  const codes = new Float32Array(labels.length);
+  let other = 0;
+  labels.forEach((id, i) => {
+    const code = index.get(id);
+    if (code === undefined) {
+      codes[i] = k;
+      if (id >= 0) other += 1;
+    } else codes[i] = code;
+    counts[codes[i]] += 1;
+  });
+  const entries: LegendEntry[] = clusters.map((c, i) => ({ label: c.label, color: palette[i], count: counts[i], key: String(c.id) }));
+  const unclustered = counts[k] - other;
+  if (unclustered > 0) entries.push({ label: 'unclustered', color: MISSING, count: unclustered, key: '-1' });
+  if (other > 0) entries.push({ label: 'other clusters', color: MISSING, count: other });
+  return { codes, palette, legend: { kind: 'categorical', title, entries } };
 }
 
 /** Per-item honesty of a layout (see /api/spaces/{space}/layouts/{method}/honesty). */

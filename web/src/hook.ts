@@ -16,6 +16,10 @@ export interface TestHook {
   view: 'map' | 'globe';
   /** The current layout's honesty figures at k (trustworthiness, kNN recall), or null. */
   honesty: { k: number; trustworthiness: number | null; knn_recall: number | null } | null;
+  /** Clusters of the current space (0: none stored). */
+  clusters: number;
+  /** Cluster labels are drawn on the map (the header's "labels" toggle is on and the space has clusters). */
+  labels: boolean;
   /** CSS pixels of a point relative to the map canvas' top-left corner. */
   pointToScreen(row: number): [number, number] | null;
   /** CSS pixels of a point relative to the globe canvas' top-left corner; null on the far side. */

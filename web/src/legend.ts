@@ -17,13 +17,15 @@ export function renderLegend(el: HTMLElement, legend: Legend): void {
     const rows = legend.entries.slice(0, MAX_ENTRIES).map((e) =>
       h(
         'li',
-        { 'data-label': e.label },
+        { 'data-label': e.label, 'data-key': e.key },
         h('span', { class: 'swatch', style: `background:${e.color}` }),
         h('span', { class: 'label', title: e.label }, e.label),
         h('span', { class: 'count' }, e.count.toLocaleString()),
       ),
     );
-    el.replaceChildren(title, h('ul', { class: 'legend-list' }, ...rows));
+    const more = legend.entries.length - MAX_ENTRIES;
+    const rest = more > 0 ? h('div', { class: 'legend-missing' }, `… and ${more.toLocaleString()} more`) : '';
+    el.replaceChildren(title, h('ul', { class: 'legend-list' }, ...rows), rest);
     return;
   }
   const ramp = h('div', { class: 'ramp', style: `background:${VIRIDIS_CSS}` });

@@ -36,6 +36,7 @@ export class MapView {
   private focus: number | null = null;
   private neighbors: number[] = [];
   private highlighted = new Set<number>();
+  private readonly viewListeners: (() => void)[] = [];
 
   constructor(container: HTMLElement, handlers: MapHandlers) {
     this.canvas = document.createElement('canvas');
@@ -62,6 +63,36 @@ export class MapView {
       else if (points.length > 1) handlers.selectMany(points);
     });
     this.plot.subscribe('deselect', () => handlers.deselect());
+    this.plot.subscribe('view', () => this.viewChanged());
+    if ('ResizeObserver' in window) new ResizeObserver(() => this.viewChanged()).observe(this.canvas);
+  }
+
+  /** Call ``listener`` whenever what is on screen moves: pan, zoom, resize, a new layout. */
+  onView(listener: () => void): void {
+    this.viewListeners.push(listener);
+  }
+
+  private viewChanged(): void {
+    for (const listener of this.viewListeners) listener();
+  }
+
+  /** The drawn coordinates (normalised, point order). */
+  get coords(): [Float32Array, Float32Array] {
+    return [this.x, this.y];
+  }
+
+  /** CSS pixels (relative to the canvas' top-left corner) of a position in normalised map coordinates.
+   * The same transform as the library's ``getScreenPosition`` (projection x view x model), for any position. */
+  toScreen(x: number, y: number): [number, number] {
+    const view = this.plot.get('cameraView');
+    const aspect = this.plot.get('aspectRatio') || 1;
+    const width = Math.max(1, this.canvas.clientWidth);
+    const height = Math.max(1, this.canvas.clientHeight);
+    const mx = x * aspect;
+    const vx = view[0] * mx + view[4] * y + view[12];
+    const vy = view[1] * mx + view[5] * y + view[13];
+    const clipX = vx / (width / height);
+    return [(width * (clipX + 1)) / 2, height * (0.5 - vy / 2)];
   }
 
   get count(): number {
@@ -78,6 +109,7 @@ export class MapView {
     await this.plot.set({ pointSize: pointSizeFor(this.n), opacityInactiveScale: 1 });
     await this.setEncoding(encoding);
     await this.plot.drawAnnotations([]);
+    this.viewChanged();
   }
 
   /** Recolour the points (same layout). */

@@ -1,4 +1,5 @@
-// View state in the URL hash (#space=..&layout=..&color=..&row=..&view=globe), so a view can be shared or reloaded.
+// View state in the URL hash (#space=..&layout=..&color=..&row=..&view=globe&labels=0), so a view can be shared
+// or reloaded.
 
 export interface ViewState {
   space?: string;
@@ -6,6 +7,8 @@ export interface ViewState {
   color?: string;
   row?: number;
   view?: 'map' | 'globe';
+  /** Cluster labels on the map (default on; only ``labels=0`` is written). */
+  labels?: boolean;
 }
 
 export function readHash(): ViewState {
@@ -17,12 +20,16 @@ export function readHash(): ViewState {
     color: p.get('color') ?? undefined,
     row: row !== null && /^\d+$/.test(row) ? Number(row) : undefined,
     view: p.get('view') === 'globe' ? 'globe' : undefined,
+    labels: p.get('labels') === '0' ? false : undefined,
   };
 }
 
 export function writeHash(state: ViewState): void {
   const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(state)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  for (const [k, v] of Object.entries(state)) {
+    if (v === undefined || v === null || v === '' || v === true) continue;
+    p.set(k, v === false ? '0' : String(v));
+  }
   const hash = `#${p.toString()}`;
   if (hash !== window.location.hash) history.replaceState(null, '', hash);
 }

@@ -5,7 +5,7 @@ Routes (one router per resource, see :mod:`embedscope.server.routes`):
 - ``GET /`` the page, ``/assets/*`` its scripts and styles (built from ``web/`` into ``static/``);
 - ``GET /api/info``, ``/api/spaces/{space}/columns[/{name}]``, ``/api/spaces/{space}/layouts/{method}``,
   ``/api/spaces/{space}/layouts/{method}/xyz``, ``/api/spaces/{space}/layouts/{method}/honesty``,
-  ``/api/spaces/{space}/items/{row}[/neighbors]``.
+  ``/api/spaces/{space}/clusters[/labels]``, ``/api/spaces/{space}/items/{row}[/neighbors]``.
 
 Per-point arrays are Arrow IPC streams; everything else is JSON. User mistakes are 4xx with
 ``{"detail": ...}``, never 500.

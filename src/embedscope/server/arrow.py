@@ -27,9 +27,10 @@ class ArrowResponse(Response):
 def arrow_response(payload: pa.Table | bytes, *, cache: bool = True) -> ArrowResponse:
     """Wrap a table (or its already serialised bytes) as an :class:`ArrowResponse`.
 
-    ``cache`` lets the browser keep the bytes for the session; URLs carry the workspace version so a changed
-    workspace never serves stale arrays.
+    ``cache`` lets the browser keep the bytes but revalidate them on every use (``no-cache`` with the ETag
+    the routes set: an unchanged array costs a 304, a workspace changed by another process is never served
+    stale).
     """
     body = payload if isinstance(payload, bytes) else ipc_bytes(payload)
-    headers = {"Cache-Control": "private, max-age=3600" if cache else "no-store"}
+    headers = {"Cache-Control": "private, no-cache" if cache else "no-store"}
     return ArrowResponse(content=body, headers=headers)

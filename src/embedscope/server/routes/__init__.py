@@ -1,7 +1,7 @@
-"""One router per resource: info, spaces (columns), layouts, items (and their neighbours)."""
+"""One router per resource: info, spaces (columns), layouts, clusters, items (and their neighbours)."""
 
-from . import columns, info, items, layouts
+from . import clusters, columns, info, items, layouts
 
-ROUTERS = (info.router, columns.router, layouts.router, items.router)
+ROUTERS = (info.router, columns.router, layouts.router, clusters.router, items.router)
 
 __all__ = ["ROUTERS"]

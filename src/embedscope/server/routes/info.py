@@ -31,6 +31,8 @@ class SpaceOut(BaseModel):
     count: int
     layouts: list[LayoutOut]
     stale: bool
+    #: A clustering is stored (``embedscope cluster``): ``/api/spaces/{space}/clusters`` answers.
+    has_clusters: bool
 
 
 class InfoOut(BaseModel):
@@ -43,13 +45,15 @@ class InfoOut(BaseModel):
 def _space_out(state: ExplorerState, name: str) -> SpaceOut:
     info = state.scope.space_info(name)
     return SpaceOut(name=info.name, kind=info.kind, model=info.model, dim=int(info.dim), count=int(info.count),
-                    layouts=[LayoutOut(**q) for q in state.layout_summaries(name)], stale=bool(info.stale))
+                    layouts=[LayoutOut(**q) for q in state.layout_summaries(name)], stale=bool(info.stale),
+                    has_clusters=state.has_clusters(name))
 
 
 @router.get("/info", response_model=InfoOut)
 def get_info(state: ExplorerState = Depends(get_state)) -> InfoOut:
     """Spaces with their model, dimension, count and stored layouts (with their honesty figures at ``k``:
-    trustworthiness, continuity, kNN recall); the default space; whether items have text."""
+    trustworthiness, continuity, kNN recall) and whether they have clusters; the default space; whether
+    items have text."""
 
     def build() -> InfoOut:
         spaces = [_space_out(state, name) for name in state.spaces()]

@@ -199,6 +199,55 @@ class ExplorerState:
             })
         return out
 
+    # -- clusters ------------------------------------------------------------------------------
+    def clustering(self, space: str) -> Any:
+        """``scope.clusters(space)`` with its labels checked to be one per point, once per workspace version.
+
+        Raises :class:`WorkspaceError` (404) when the space has no clustering or it no longer fits the space.
+        """
+        self.check_space(space)
+
+        def load() -> Any:
+            found = self.scope.clusters(space)
+            if found is None:
+                raise WorkspaceError(f"space {space!r} has no clusters; compute them with "
+                                     f"embedscope cluster WORKSPACE --space {space}")
+            labels = np.asarray(found.labels)
+            n = self.count(space)
+            if labels.shape != (n,):
+                raise WorkspaceError(f"the clusters of space {space!r} label {labels.shape[0]} points but the "
+                                     f"space has {n}; recompute them with embedscope cluster")
+            return found
+
+        return self.cached(("clusters", space), load)
+
+    def has_clusters(self, space: str) -> bool:
+        """The space has a clustering that fits it (see :meth:`clustering`)."""
+        if self._record(f"clusters__{space}") is None:
+            return False
+        try:
+            self.clustering(space)
+        except WorkspaceError:
+            return False
+        return True
+
+    def clusters_stale(self, space: str) -> bool:
+        """The vectors or the UMAP map the clustering was computed from changed since."""
+        rec = self._record(f"clusters__{space}")
+        stale_of = getattr(self.scope, "_stale", None)
+        return bool(stale_of(rec)) if rec is not None and callable(stale_of) else False
+
+    def clusters_version(self, space: str) -> str:
+        """A token that changes whenever the stored clustering does (for cache-busting URLs)."""
+        rec = self._record(f"clusters__{space}")
+        return str(getattr(rec, "fingerprint", "") or "0")[:16] if rec is not None else "0"
+
+    def _record(self, table: str) -> Any:
+        records = getattr(getattr(self.scope, "manifest", None), "records", None)
+        if records is None:
+            return None
+        return records.get(table)
+
     # -- metadata columns ----------------------------------------------------------------------
     def columns(self, space: str) -> list[ColumnInfo]:
         return self.cached(("columns", space), lambda: _describe(self.items(space)))
