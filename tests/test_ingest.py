@@ -13,9 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import embedscope
-from embedscope.cli import main
 from embedscope.errors import InputError
 from embedscope.ingest import read_items, read_vectors
+
+from .conftest import run
 
 
 def snapshot(ws: Path) -> dict[str, str]:
@@ -24,12 +25,6 @@ def snapshot(ws: Path) -> dict[str, str]:
             for p in sorted(ws.rglob("*")) if p.is_file() and p.name != ".lock"}
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main([*args])
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return int(exc.value.code or 0), out.out, out.err
 
 
 @pytest.fixture()

@@ -11,19 +11,10 @@ import pytest
 from sklearn.manifold import trustworthiness
 
 import embedscope
-from embedscope.cli import main
 from embedscope.errors import InputError, WorkspaceError
 from embedscope.neighbors import search
 
-from .conftest import topic_frame
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main([*args])
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return int(exc.value.code or 0), out.out, out.err
+from .conftest import run, topic_frame
 
 
 def test_neighbors_json_contract(small_scope: embedscope.Scope, capsys: pytest.CaptureFixture[str]) -> None:
