@@ -24,7 +24,9 @@ the process's peak RSS (``VmHWM``: the baseline), then time
 
 "peak MB" is the increase of the child's own peak RSS over the baseline (``VmHWM`` from ``/proc/self/status``,
 not ``ru_maxrss``, which a fork + exec child inherits from its parent on Linux). A warm run with a "hot"
-repeat measures its peak before the repeat. Every layout is scored in this process with
+repeat measures its peak before the repeat. "hot" (warm runs only) is the same graph + layout (or
+``compute_projection``) timed a second time in the same process: what a long-lived process (the server)
+pays once nothing is left to import or compile. Every layout is scored in this process with
 embedscope's ``layout_quality(x, coords, k=15, high_knn=<the exact 15-NN graph>)`` (the sphere as unit x, y,
 z), against the same graph for every run, on every item (``--quality-sample N`` for a sample).
 
