@@ -428,6 +428,12 @@ def demo(
         _serve(scope, host, port, None)
 
 
+from .translate_cli import app as _translate_app  # noqa: E402
+
+app.add_typer(_translate_app, name="translate",
+              help="Translate vectors between spaces: fit, eval (held-out, with baselines), apply.")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: maps errors to exit codes (2 bad input, 1 other)."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])

@@ -1,0 +1,444 @@
+"""Maps from one embedding space to another, and the portable translator file.
+
+Every map works on the same preprocessed data: source vectors are unit-normalised and centred by the
+source mean; target vectors are unit-normalised and centred by the target mean. A map ``f`` predicts the
+centred target, the target mean is added back, and the result is unit-normalised and scaled to the typical
+norm of the target space (1 for unit-normalised spaces)::
+
+    translate(x) = output_norm * normalize(f(normalize(x) - src_mean) + tgt_mean)
+
+Methods
+-------
+``procrustes``
+    Orthogonal Procrustes (Schönemann 1966) with one global scale. When the dimensions differ the smaller
+    space is zero-padded, which is the same as a semi-orthogonal map ``W = U V^T`` from the thin SVD of
+    ``X^T Y``: an isometry of the source into a ``min(d_s, d_t)``-dimensional subspace of the target.
+``ridge``
+    Least squares with an L2 penalty, closed form through the SVD of ``X``; the strength is chosen by
+    k-fold cross-validation on a log grid relative to the mean eigenvalue of ``X^T X``.
+``lowrank``
+    Reduced-rank ridge regression (Izenman 1975): the ridge map projected onto the top ``r`` principal
+    directions of its fitted values, ``W_r = W V_r V_r^T``, stored as two factors; ``r`` by cross-validation.
+``mlp``
+    One hidden layer (ReLU) plus a linear skip path that starts at the ridge solution, trained with Adam on
+    the cosine loss with early stopping on a validation split (see :mod:`embedscope.translate.mlp`).
+``identity``, ``mean``
+    Baselines: the source vector itself (equal dimensions only) and the target space's mean vector.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+
+METHODS: tuple[str, ...] = ("procrustes", "ridge", "lowrank", "mlp")
+LINEAR: tuple[str, ...] = ("procrustes", "ridge", "lowrank")
+BASELINES: tuple[str, ...] = ("identity", "mean")
+#: Ridge strengths, relative to the mean eigenvalue of the centred source Gram matrix.
+RIDGE_GRID: tuple[float, ...] = tuple(float(a) for a in np.logspace(-4, 2, 13))
+FORMAT = "embedscope-translator"
+FORMAT_VERSION = 1
+_EPS = 1e-12
+
+
+def normalize(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (all-zero rows stay zero); same dtype, shape ``(n, d)``."""
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(n, _EPS).astype(x.dtype)
+
+
+def check_vectors(x: np.ndarray, *, what: str = "vectors", file: str | None = None, dim: int | None = None
+                  ) -> np.ndarray:
+    """Validate a matrix of vectors: 2-D, the expected width, finite. Raises :class:`InputError`.
+
+    Parameters
+    ----------
+    x
+        Shape ``(n, d)``.
+    what
+        How the message names the input (e.g. ``"space 'minilm'"``).
+    file
+        The file it came from, named in the error.
+    dim
+        Required number of columns, if any.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``x`` as an array (not copied when possible).
+    """
+    a = np.asarray(x)
+    if a.ndim != 2:
+        raise InputError(f"{what}: expected a 2-D array of vectors (rows x dimensions), got shape {a.shape}", file=file)
+    if not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
+        raise InputError(f"{what}: expected real numbers, got dtype {a.dtype}", file=file)
+    if dim is not None and a.shape[1] != dim:
+        raise InputError(f"{what} have {a.shape[1]} dimensions but the translator expects {dim}", file=file)
+    if a.size and not np.isfinite(a).all():
+        bad = np.argwhere(~np.isfinite(a))[0]
+        raise InputError(f"{what}: non-finite value (NaN or infinity)", file=file, row=int(bad[0]) + 1,
+                         column=str(int(bad[1])))
+    return a
+
+
+@dataclass
+class Translator:
+    """A fitted map from a source space (``d_s`` dims) to a target space (``d_t`` dims).
+
+    Attributes
+    ----------
+    method
+        ``procrustes``, ``ridge``, ``lowrank``, ``mlp``, ``identity`` or ``mean``.
+    src_dim, tgt_dim
+        ``d_s`` and ``d_t``.
+    src_mean
+        float32, shape ``(d_s,)``: mean of the unit-normalised training sources (subtracted).
+    tgt_mean
+        float32, shape ``(d_t,)``: mean of the unit-normalised training targets (added back).
+    weights
+        float32 arrays of the map: ``W`` ``(d_s, d_t)`` for procrustes and ridge; ``A`` ``(d_s, r)`` and
+        ``B`` ``(r, d_t)`` for lowrank; ``W1`` ``(d_s, h)``, ``b1`` ``(h,)``, ``W2`` ``(h, d_t)``, ``b2``
+        ``(d_t,)``, ``Ws`` ``(d_s, d_t)`` for mlp; none for the baselines.
+    output_norm
+        Norm of the outputs: 1.0 when the target space is unit-normalised, else the median norm of the
+        training targets.
+    meta
+        JSON-ready facts: source and target space names, training size, chosen parameters, metrics.
+    """
+
+    method: str
+    src_dim: int
+    tgt_dim: int
+    src_mean: np.ndarray
+    tgt_mean: np.ndarray
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
+    output_norm: float = 1.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------------------------ apply
+    def transform(self, x: np.ndarray, *, batch_size: int = 65_536, file: str | None = None,
+                  progress: Any = None) -> np.ndarray:
+        """Translate source vectors into the target space.
+
+        Parameters
+        ----------
+        x
+            Shape ``(n, d_s)``, any float dtype; need not be normalised.
+        batch_size
+            Rows per batch (bounds memory for large inputs).
+        file
+            The file ``x`` came from, named in errors.
+        progress
+            Called as ``progress(done, total)`` after each batch.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(n, d_t)``.
+        """
+        a = check_vectors(x, what="input vectors", file=file, dim=self.src_dim)
+        out = np.empty((a.shape[0], self.tgt_dim), np.float32)
+        for s in range(0, a.shape[0], batch_size):
+            out[s:s + batch_size] = self._apply(np.asarray(a[s:s + batch_size], np.float32))
+            if progress is not None:
+                progress(min(s + batch_size, a.shape[0]), a.shape[0])
+        return out
+
+    def _apply(self, x: np.ndarray) -> np.ndarray:
+        xc = normalize(x) - self.src_mean
+        w = self.weights
+        if self.method in ("procrustes", "ridge"):
+            z = xc @ w["W"]
+        elif self.method == "lowrank":
+            z = (xc @ w["A"]) @ w["B"]
+        elif self.method == "mlp":
+            z = np.maximum(xc @ w["W1"] + w["b1"], 0) @ w["W2"] + w["b2"] + xc @ w["Ws"]
+        elif self.method == "identity":
+            z = xc
+        elif self.method == "mean":
+            z = np.zeros((len(x), self.tgt_dim), np.float32)
+        else:  # pragma: no cover - guarded by load()
+            raise ValueError(self.method)
+        out: np.ndarray = normalize(z + self.tgt_mean)
+        if self.output_norm != 1.0:
+            out *= np.float32(self.output_norm)
+        return out
+
+    __call__ = transform
+
+    # ------------------------------------------------------------------------------------- file
+    def save(self, path: str | Path) -> Path:
+        """Write the translator as one ``.npz`` file (arrays + a JSON metadata string; no pickle).
+
+        The file is written atomically (a temporary file renamed into place) and its name is kept as
+        given (``model.translator`` stays ``model.translator``). Returns the path.
+        """
+        p = Path(path)
+        arrays: dict[str, np.ndarray] = {"src_mean": self.src_mean, "tgt_mean": self.tgt_mean}
+        arrays.update({f"w_{k}": v for k, v in self.weights.items()})
+        head = {"format": FORMAT, "format_version": FORMAT_VERSION, "method": self.method,
+                "src_dim": self.src_dim, "tgt_dim": self.tgt_dim, "output_norm": float(self.output_norm),
+                "meta": self.meta}
+        arrays["meta"] = np.array(json.dumps(head, ensure_ascii=False, allow_nan=False))
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)  # type: ignore[arg-type]
+        tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+        try:
+            with tmp.open("wb") as fh:
+                fh.write(buf.getvalue())
+                fh.flush()
+                os.fsync(fh.fileno())
+            tmp.replace(p)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return p
+
+    @classmethod
+    def load(cls, path: str | Path) -> Translator:
+        """Read a translator written by :meth:`save` (never unpickles anything)."""
+        p = Path(path)
+        if not p.is_file():
+            raise InputError("no such translator file", file=p)
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+            head = json.loads(str(arrays.pop("meta")))
+        except Exception as exc:
+            raise InputError(f"not an embedscope translator file ({type(exc).__name__}: {exc})", file=p) from None
+        if not isinstance(head, dict) or head.get("format") != FORMAT:
+            raise InputError("not an embedscope translator file (no translator metadata)", file=p)
+        if int(head.get("format_version", 0)) > FORMAT_VERSION:
+            raise InputError(f"translator format {head['format_version']} is newer than this embedscope "
+                             f"reads ({FORMAT_VERSION}); upgrade embedscope", file=p)
+        method = head["method"]
+        if method not in (*METHODS, *BASELINES):
+            raise InputError(f"unknown translator method {method!r}", file=p)
+        weights = {k[2:]: v for k, v in arrays.items() if k.startswith("w_")}
+        return cls(method, int(head["src_dim"]), int(head["tgt_dim"]), arrays["src_mean"], arrays["tgt_mean"],
+                   weights, float(head["output_norm"]), dict(head.get("meta") or {}))
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready summary: method, dimensions, parameter count and metadata."""
+        return {"method": self.method, "src_dim": self.src_dim, "tgt_dim": self.tgt_dim,
+                "parameters": int(sum(v.size for v in self.weights.values())), "output_norm": self.output_norm,
+                **self.meta}
+
+
+# ------------------------------------------------------------------------------------------ fitting
+@dataclass
+class Prepared:
+    """Training pairs after preprocessing (float64).
+
+    Attributes
+    ----------
+    xn, yn
+        Unit-normalised sources ``(n, d_s)`` and targets ``(n, d_t)``.
+    src_mean, tgt_mean
+        Their column means.
+    output_norm
+        1.0 if the raw targets are unit-normalised, else their median norm.
+    """
+
+    xn: np.ndarray
+    yn: np.ndarray
+    src_mean: np.ndarray
+    tgt_mean: np.ndarray
+    output_norm: float
+
+    @property
+    def xc(self) -> np.ndarray:
+        return self.xn - self.src_mean
+
+    @property
+    def yc(self) -> np.ndarray:
+        return self.yn - self.tgt_mean
+
+
+def prepare(x: np.ndarray, y: np.ndarray) -> Prepared:
+    """Normalise and centre training pairs ``x`` ``(n, d_s)`` and ``y`` ``(n, d_t)``."""
+    x64 = np.asarray(x, np.float64)
+    y64 = np.asarray(y, np.float64)
+    norms = np.linalg.norm(y64, axis=1)
+    unit = bool(np.median(np.abs(norms - 1.0)) < 1e-3) if len(norms) else True
+    xn, yn = normalize(x64), normalize(y64)
+    return Prepared(xn, yn, xn.mean(0), yn.mean(0), 1.0 if unit else float(np.median(norms)))
+
+
+def kfold(n: int, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``k`` (train, validation) index splits of ``range(n)``, shuffled with ``seed``."""
+    k = max(2, min(k, n))
+    perm = np.random.default_rng(seed).permutation(n)
+    parts = np.array_split(perm, k)
+    return [(np.concatenate(parts[:i] + parts[i + 1:]), parts[i]) for i in range(k)]
+
+
+def _cos_rows(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Row-wise cosine of two ``(n, d)`` arrays."""
+    num = (p * y).sum(1)
+    return num / np.maximum(np.linalg.norm(p, axis=1) * np.linalg.norm(y, axis=1), _EPS)
+
+
+def _ridge_factors(xtr: np.ndarray, ytr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                               np.ndarray, float]:
+    """SVD factors of a centred ridge problem: (mx, my, s, Vt, U^T Yc, mean eigenvalue)."""
+    mx, my = xtr.mean(0), ytr.mean(0)
+    u, s, vt = np.linalg.svd(xtr - mx, full_matrices=False)
+    return mx, my, s, vt, u.T @ (ytr - my), float((s**2).sum() / xtr.shape[1])
+
+
+def _ridge_w(s: np.ndarray, vt: np.ndarray, uty: np.ndarray, alpha: float) -> np.ndarray:
+    return (vt.T * (s / (s**2 + alpha))) @ uty
+
+
+def ridge_cv(xn: np.ndarray, yn: np.ndarray, *, folds: int = 5, seed: int = 0,
+             grid: Sequence[float] = RIDGE_GRID) -> tuple[float, dict[float, float]]:
+    """Choose the ridge strength by k-fold cross-validation (mean cosine of the held-out predictions).
+
+    Parameters
+    ----------
+    xn, yn
+        Unit-normalised sources ``(n, d_s)`` and targets ``(n, d_t)`` (centred inside each fold).
+    grid
+        Strengths relative to the mean eigenvalue of the centred source Gram matrix.
+
+    Returns
+    -------
+    relative_alpha : float
+        The best strength on the relative grid.
+    scores : dict
+        Mean held-out cosine per relative strength.
+    """
+    tot = np.zeros(len(grid))
+    for tr, va in kfold(len(xn), folds, seed):
+        mx, my, s, vt, uty, lam = _ridge_factors(xn[tr], yn[tr])
+        a = (xn[va] - mx) @ vt.T
+        for j, rel in enumerate(grid):
+            pred = (a * (s / (s**2 + rel * lam))) @ uty + my
+            tot[j] += _cos_rows(pred, yn[va]).sum()
+    scores = {float(g): float(t / len(xn)) for g, t in zip(grid, tot, strict=True)}
+    return float(grid[int(np.argmax(tot))]), scores
+
+
+def lowrank_cv(xn: np.ndarray, yn: np.ndarray, rel_alpha: float, ranks: Sequence[int], *, folds: int = 5,
+               seed: int = 0) -> tuple[int, dict[int, float]]:
+    """Choose the rank of reduced-rank ridge regression by k-fold cross-validation (mean held-out cosine)."""
+    tot = np.zeros(len(ranks))
+    for tr, va in kfold(len(xn), folds, seed):
+        mx, my, s, vt, uty, lam = _ridge_factors(xn[tr], yn[tr])
+        w = _ridge_w(s, vt, uty, rel_alpha * lam)
+        _, _, vy = np.linalg.svd((xn[tr] - mx) @ w, full_matrices=False)
+        pv = (xn[va] - mx) @ w
+        for j, r in enumerate(ranks):
+            pred = (pv @ vy[:r].T) @ vy[:r] + my
+            tot[j] += _cos_rows(pred, yn[va]).sum()
+    return int(ranks[int(np.argmax(tot))]), {int(r): float(t / len(xn)) for r, t in zip(ranks, tot, strict=True)}
+
+
+def rank_grid(ds: int, dt: int, n: int) -> list[int]:
+    """Ranks tried by ``lowrank``: powers of two below ``min(d_s, d_t)`` and the number of pairs."""
+    top = min(ds, dt, max(n - 1, 1))
+    ranks = [r for r in (2**i for i in range(1, 12)) if r < min(ds, dt) and r <= top]
+    return ranks or [max(1, min(top, min(ds, dt)))]
+
+
+def fit_map(x: np.ndarray, y: np.ndarray, method: str = "ridge", *, seed: int = 0, folds: int = 5,
+            params: dict[str, Any] | None = None, meta: dict[str, Any] | None = None) -> Translator:
+    """Fit one translator on paired vectors.
+
+    Parameters
+    ----------
+    x, y
+        Source ``(n, d_s)`` and target ``(n, d_t)`` vectors of the same ``n`` items, row for row; any
+        scale (they are unit-normalised first).
+    method
+        One of :data:`METHODS` or :data:`BASELINES`.
+    seed
+        Seeds the cross-validation splits and the MLP.
+    folds
+        Folds of the inner cross-validation that picks ridge strength and rank.
+    params
+        Fixed hyperparameters instead of cross-validated ones: ``alpha`` (relative ridge strength), ``rank``;
+        for ``mlp``: ``hidden``, ``max_epochs``, ``patience``, ``lr``, ``weight_decay``, ``batch_size``.
+    meta
+        Extra metadata stored with the translator.
+
+    Returns
+    -------
+    Translator
+    """
+    x = check_vectors(x, what="source vectors")
+    y = check_vectors(y, what="target vectors")
+    if len(x) != len(y):
+        raise InputError(f"{len(x)} source vectors but {len(y)} target vectors; pairs must match row for row")
+    if method not in (*METHODS, *BASELINES):
+        raise InputError(f"unknown translation method {method!r}; use one of {', '.join(METHODS)} (or auto)")
+    n, ds, dt = len(x), x.shape[1], y.shape[1]
+    if n < 2 and method not in BASELINES:
+        raise InputError(f"{n} pair(s): fitting a translator needs at least 2 paired items (better 1,000)")
+    if method == "identity" and ds != dt:
+        raise InputError(f"the identity baseline needs equal dimensions, got {ds} and {dt}")
+    params = dict(params or {})
+    t0 = time.perf_counter()
+    pr = prepare(x, y)
+    chosen: dict[str, Any] = {}
+    weights: dict[str, np.ndarray] = {}
+    src_mean, tgt_mean = pr.src_mean, pr.tgt_mean
+    inner = max(2, min(folds, n))
+    if method == "procrustes":
+        xc, yc = pr.xc, pr.yc
+        u, sv, vt = np.linalg.svd(xc.T @ yc, full_matrices=False)
+        scale = float(sv.sum() / max((xc**2).sum(), _EPS))
+        weights["W"] = scale * (u @ vt)
+        chosen["scale"] = scale
+    elif method in ("ridge", "lowrank"):
+        rel = params.get("alpha")
+        if rel is None:
+            rel, _ = ridge_cv(pr.xn, pr.yn, folds=inner, seed=seed)
+        _, _, s, vt, uty, lam = _ridge_factors(pr.xn, pr.yn)
+        w = _ridge_w(s, vt, uty, float(rel) * lam)
+        chosen["alpha"] = float(rel)
+        if method == "ridge":
+            weights["W"] = w
+        else:
+            rank = params.get("rank")
+            if rank is None:
+                rank, _ = lowrank_cv(pr.xn, pr.yn, float(rel), rank_grid(ds, dt, n * (inner - 1) // inner),
+                                     folds=inner, seed=seed)
+            rank = int(max(1, min(int(rank), ds, dt)))
+            _, _, vy = np.linalg.svd(pr.xc @ w, full_matrices=False)
+            vr = vy[:rank]
+            weights["A"], weights["B"] = w @ vr.T, vr
+            chosen["rank"] = rank
+    elif method == "mlp":
+        from .mlp import fit_mlp
+
+        weights, info = fit_mlp(pr, seed=seed, folds=inner, **params)
+        chosen.update(info)
+    elif method == "identity":
+        src_mean, tgt_mean = np.zeros(ds), np.zeros(dt)
+    # mean: no weights; the prediction is the target mean
+    tr = Translator(method, ds, dt, np.asarray(src_mean, np.float32), np.asarray(tgt_mean, np.float32),
+                    {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()}, pr.output_norm)
+    tr.meta = {"n_train": n, "params": chosen, "fit_s": round(time.perf_counter() - t0, 3),
+               "library": _versions(), **(meta or {})}
+    return tr
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        ours = version("embedscope")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        ours = "unknown"
+    return {"embedscope": ours, "numpy": np.__version__}
