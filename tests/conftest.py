@@ -102,3 +102,12 @@ def small_scope(_small_scope_path: Path, tmp_path: Path) -> embedscope.Scope:
 @pytest.fixture()
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def bible_vectors(local_embedder) -> tuple[list[str], np.ndarray]:
+    """Real vectors: 1,200 King James verses (evenly spread) embedded with the bundled MiniLM, ``(1200, 384)``."""
+    from embedscope.samples import bible
+
+    df = bible(1200)
+    return df["id"].tolist(), np.asarray(local_embedder.embed(df["text"].tolist()), dtype=np.float32)

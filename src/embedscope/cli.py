@@ -364,6 +364,61 @@ def compare(
     con.print(t)
 
 
+@app.command("compress")
+def compress_cmd(
+    ws: WS,
+    space: SPACE = None,
+    codec: Annotated[list[str] | None, typer.Option(
+        "--codec", help="Codec to measure (repeatable): float16, int8, binary, binary+rescore, binary+rescore-Rx, "
+                        "truncate-D, pca-D. Default: all, at d/2, d/4, d/8.")] = None,
+    queries: Annotated[int, typer.Option("--queries", min=1, help="Held-out queries (at most a fifth of the items).")
+                       ] = 1000,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    store: Annotated[str | None, typer.Option("--store", help="Also store this codec's copy as a new space.")] = None,
+    as_name: Annotated[str | None, typer.Option("--as", help="Name of the stored copy (with --store).")] = None,
+    export: Annotated[str | None, typer.Option("--export", help="Write this codec's codes + ids to an .npz.")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="The .npz file (with --export).")] = None,
+    as_json: JSON = False,
+) -> None:
+    """Compression lab: recall@1/10/100 of the exact float32 cosine neighbours on held-out queries against
+    bytes per vector, with query time (a top-10 search, ms per query) and build time, per codec.
+
+    JSON: {"space", "dim", "items", "queries", "rows": [{"codec", "bytes_per_vector", "recall@1", "recall@10",
+    "recall@100", "query_ms", "build_s", ...}], "frontier": [codec names on the recall/bytes frontier]}.
+    """
+    if (store is None) != (as_name is None):
+        raise InputError("--store CODEC and --as NAME go together")
+    if (export is None) != (output is None):
+        raise InputError("--export CODEC and -o FILE.npz go together")
+    scope = _open(ws)
+    space = scope.resolve_space(space)
+    with _progress(not as_json) as cb:
+        res = scope.compress(space, codec, queries=queries, seed=seed, progress=cb)
+    extra: dict[str, Any] = {}
+    if store is not None and as_name is not None:
+        info = scope.compress_space(space, store, as_name)
+        extra["stored"] = {"space": info.name, "codec": store, "dim": info.dim}
+    if export is not None and output is not None:
+        extra["exported"] = scope.export_compressed(space, export, output)
+        extra["exported"] = {k: v for k, v in extra["exported"].items() if k not in ("mean", "min", "step")}
+    if as_json:
+        _emit({**res, **extra})
+        return
+    t = Table("codec", "bytes/vector", "recall@1", "recall@10", "recall@100", "query ms", "build s",
+              title=f"compression of space {space!r} ({res['dim']} dims, {res['items']} items, "
+                    f"{res['queries']} held-out queries)")
+    for r in res["rows"]:
+        mark = " *" if r["codec"] in res["frontier"] else ""
+        t.add_row(r["codec"] + mark, f"{r['bytes_per_vector']:g}", f"{r['recall@1']:.3f}", f"{r['recall@10']:.3f}",
+                  f"{r['recall@100']:.3f}", f"{r['query_ms']:.3f}", f"{r['build_s']:.3f}")
+    Console().print(t)
+    err.print("* on the efficient frontier (no other codec is as small and at least as accurate at recall@10)")
+    if "stored" in extra:
+        err.print(f"stored {extra['stored']['codec']} copy as space {extra['stored']['space']!r}")
+    if "exported" in extra:
+        err.print(f"wrote {extra['exported']['path']}")
+
+
 @app.command()
 def info(ws: WS, as_json: JSON = False) -> None:
     """Spaces, counts, dimensions, layouts, stale results and library versions."""
