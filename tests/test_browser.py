@@ -277,3 +277,19 @@ def test_url_restores_the_view(browser, server_url: str) -> None:
     assert pg.evaluate("__embedscope.colorBy") is None
     assert pg.locator("#legend").is_hidden()
     context.close()
+
+
+def test_compression_sheet_measures_and_charts(page) -> None:
+    page.click("#compress-open")
+    page.wait_for_selector("#sheet:not([hidden])")
+    if page.locator("#compress-measure").count():
+        page.click("#compress-measure")
+    page.wait_for_selector("#compress-view", timeout=120_000)
+    codecs = page.eval_on_selector_all("#compress-view tbody tr", "rows => rows.map(r => r.dataset.codec)")
+    assert {"float16", "int8", "binary", "binary+rescore"} <= set(codecs)
+    dots = page.eval_on_selector_all("#compress-view circle", "c => c.map(e => e.dataset.codec)")
+    assert sorted(dots) == sorted(codecs)
+    assert page.locator("#compress-view tr.frontier-row").count() >= 1
+    screenshot(page, "compress-sheet")
+    page.keyboard.press("Escape")
+    assert page.locator("#sheet").is_hidden()

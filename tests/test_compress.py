@@ -132,3 +132,21 @@ def test_cli_compress_bad_input(small_scope: embedscope.Scope, capsys: pytest.Ca
     assert code == 2 and "--as" in err
     code, _, err = run(capsys, "compress", ws, "--codec", "int8", "--store", "int8", "--as", "minilm")
     assert code == 2 and "exists" in err
+
+
+def test_server_compress_get_post(small_scope: embedscope.Scope) -> None:
+    from fastapi.testclient import TestClient
+
+    from embedscope.server import create_app
+
+    client = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    r = client.get("/api/spaces/minilm/compress")
+    assert r.status_code == 200 and r.json() == {"space": "minilm", "result": None}
+    r = client.post("/api/spaces/minilm/compress?queries=10")
+    assert r.status_code == 200
+    res = r.json()["result"]
+    assert res["queries"] == 10 and not res["stale"]
+    assert {row["codec"] for row in res["rows"]} >= {"float16", "int8", "binary", "binary+rescore", "pca-48"}
+    assert client.get("/api/spaces/minilm/compress").json()["result"]["rows"] == res["rows"]
+    assert client.get("/api/spaces/nope/compress").status_code in (400, 404)
+    assert client.post("/api/spaces/minilm/compress?queries=0").status_code == 422

@@ -741,6 +741,15 @@ class Scope:
                                metrics={"result": result}), table)
         return result
 
+    def compression(self, space: str | None = None) -> dict[str, Any] | None:
+        """The stored compression table of a space (as :meth:`compress` returns it, plus ``stale``: the vectors
+        changed since), or ``None`` when it was never measured."""
+        space = self.resolve_space(space)
+        rec = self.manifest.records.get(f"compress__{space}")
+        if rec is None:
+            return None
+        return {**rec.metrics["result"], "stale": self._stale(rec), "params": dict(rec.params)}
+
     def compress_space(self, space: str | None, codec: str, as_name: str) -> SpaceInfo:
         """Store a compressed copy of ``space`` as the new space ``as_name``: the decoded vectors of ``codec``
         (what a search of the compressed index sees), flagged ``source: compressed`` with the codec's bytes per

@@ -228,3 +228,36 @@ function floats(vector: { toArray(): unknown } | null): Float32Array {
   const arr = vector.toArray();
   return arr instanceof Float32Array ? arr : Float32Array.from(arr as ArrayLike<number>);
 }
+
+/** One codec of a space's compression table (``embedscope compress``). */
+export interface CompressRow {
+  codec: string;
+  bytes_per_vector: number;
+  'recall@1': number;
+  'recall@10': number;
+  'recall@100': number;
+  query_ms: number;
+  build_s: number;
+}
+
+export interface CompressResult {
+  space: string;
+  dim: number;
+  items: number;
+  queries: number;
+  rows: CompressRow[];
+  frontier: string[];
+  stale: boolean;
+}
+
+/** The stored compression table of a space, or ``null`` when it was never measured. */
+export const getCompress = async (space: string) =>
+  (await json<{ result: CompressResult | null }>(`api/spaces/${enc(space)}/compress`)).result;
+
+/** Measure the compression table now (can take a minute on large spaces) and return it. */
+export async function measureCompress(space: string): Promise<CompressResult> {
+  const response = await fetch(`api/spaces/${enc(space)}/compress`, { method: 'POST', credentials: 'same-origin' });
+  const body = await response.json();
+  if (!response.ok) throw new ApiError(response.status, typeof body.detail === 'string' ? body.detail : 'failed');
+  return body.result as CompressResult;
+}

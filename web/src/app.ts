@@ -12,14 +12,17 @@ import {
   getClusters,
   getColumn,
   getColumns,
+  getCompress,
   getHonesty,
   getInfo,
   getLayout,
   getNeighbors,
   getXyz,
+  measureCompress,
 } from './api';
 import { MISSING } from './colors';
-import { $, fillSelect } from './dom';
+import { compressView } from './compress';
+import { $, fillSelect, h } from './dom';
 import {
   type Encoding,
   HONESTY_LABELS,
@@ -38,6 +41,7 @@ import { ClusterLabels } from './labels';
 import { renderLegend } from './legend';
 import { MapView, pointSizeFor } from './map';
 import { Panel } from './panel';
+import { Sheet } from './sheet';
 import { Tooltip } from './tooltip';
 import { readHash, writeHash } from './url';
 
@@ -86,6 +90,7 @@ export class Explorer {
   /** Which space's sphere the globe holds. */
   private globeSpace: string | null = null;
   private readonly panel: Panel;
+  private readonly sheet = new Sheet($('sheet'));
   private readonly tooltip: Tooltip;
   private readonly hook: TestHook;
   private readonly spaceSelect = $('space-select') as HTMLSelectElement;
@@ -118,8 +123,11 @@ export class Explorer {
     this.labelsToggle.addEventListener('change', () => this.setLabels(this.labelsToggle.checked));
     $('view-map').addEventListener('click', () => void this.run(() => this.setView('map')));
     $('view-globe').addEventListener('click', () => void this.run(() => this.setView('globe')));
+    $('compress-open').addEventListener('click', () => void this.run(() => this.openCompress()));
     window.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Escape' && this.selected !== null) void this.deselect();
+      if (ev.key !== 'Escape') return;
+      if (this.sheet.isOpen) this.sheet.close();
+      else if (this.selected !== null) void this.deselect();
     });
     const self = this;
     this.hook = installHook({
@@ -184,10 +192,39 @@ export class Explorer {
     });
   }
 
+  /** The compression sheet of the current space: the stored table, or a button that measures it. */
+  private async openCompress(): Promise<void> {
+    const space = this.spaceName;
+    if (!space) return;
+    await this.deselect();
+    const found = await getCompress(space);
+    if (found) {
+      this.sheet.open(`Compression · ${space}`, compressView(found));
+      return;
+    }
+    const button = h('button', { class: 'button', type: 'button', id: 'compress-measure' }, 'Measure now');
+    button.addEventListener('click', () =>
+      void this.run(async () => {
+        button.setAttribute('disabled', '');
+        this.setStatus('Measuring compression…');
+        const result = await measureCompress(space);
+        if (this.spaceName === space) this.sheet.open(`Compression · ${space}`, compressView(result));
+        this.setStatus('');
+      }),
+    );
+    this.sheet.open(
+      `Compression · ${space}`,
+      h('p', { class: 'note' }, 'Not measured yet: float16, int8, binary (with and without rescoring), truncation and PCA, ' +
+        'each searched for the exact neighbours of held-out queries (embedscope compress).'),
+      button,
+    );
+  }
+
   private async openSpace(name: string, layout?: string, color?: string): Promise<void> {
     const space = this.info?.spaces.find((s) => s.name === name);
     if (!space) return;
     await this.deselect();
+    this.sheet.close();
     this.space = space;
     this.hook.space = name;
     this.columns = (await getColumns(name)).filter((c) => c.kind !== 'text');
@@ -420,6 +457,7 @@ export class Explorer {
 
   async select(row: number): Promise<void> {
     if (!this.space || row < 0 || row >= this.map.count) return;
+    this.sheet.close();
     const token = ++this.selectToken;
     this.selected = row;
     this.neighbors = [];
