@@ -273,3 +273,18 @@ def test_odd_ids_and_brought_vectors(tmp_path: Path) -> None:
     assert doc["warning"] and doc["methods"][0]["method"] == "ridge" and doc["methods"][0]["top1"] > 0.9
     with pytest.raises(InputError, match="both name"):
         scope.translate_pairs("a", "a")
+
+
+@pytest.mark.slow
+def test_stretch_selflearn_few_pairs_plus_unpaired_vectors(tmp_path: Path) -> None:
+    """Experimental: 5 known pairs + unpaired vectors of other items recover a rotation that 5 pairs alone cannot."""
+    from embedscope.translate.fewshot import evaluate_fewshot
+
+    rng = np.random.default_rng(0)
+    n, d = 1600, 16
+    x = rng.normal(size=(n, d)) @ np.diag(np.linspace(3, 0.3, d)) + rng.normal(size=(12, d))[rng.integers(0, 12, n)] * 2
+    q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    y = x @ q + 0.05 * rng.normal(size=(n, d))
+    pts = {(c.n_train, c.method): c for c in evaluate_fewshot(x, y, sizes=(5,), test_size=300, pool=1000)}
+    assert pts[(5, "selflearn")].top1 > 0.9 and pts[(5, "ridge")].top1 < 0.5
+    assert pts[(5, "selflearn")].gain_over_mean_baseline > pts[(5, "ridge")].gain_over_mean_baseline

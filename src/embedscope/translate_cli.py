@@ -134,9 +134,11 @@ def apply_cmd(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=10_000_000)] = 65_536,
     as_json: JSON = False,
 ) -> None:
-    """Translate vectors with a saved translator: a .npy file into another .npy, or a whole space of a
-    workspace into a new space flagged as translated (its neighbours and text queries then work as usual;
-    queries use the target space's model when that space is in the workspace).
+    """Translate vectors with a saved translator: IN.npy into OUT.npy, or a space of WS into a new space.
+
+    A translated space is flagged as translated (embedscope info shows it) with the translator's held-out
+    figures; its neighbours work as usual, and text queries use the target space's model when that space
+    is in the workspace.
 
     Examples: embedscope translate apply m.translator vectors.npy -o out.npy;
     embedscope translate apply m.translator reviews.scope --space minilm --as lsa-from-minilm

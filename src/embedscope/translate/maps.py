@@ -46,6 +46,8 @@ LINEAR: tuple[str, ...] = ("procrustes", "ridge", "lowrank")
 BASELINES: tuple[str, ...] = ("identity", "mean")
 #: Ridge strengths, relative to the mean eigenvalue of the centred source Gram matrix.
 RIDGE_GRID: tuple[float, ...] = tuple(float(a) for a in np.logspace(-4, 2, 13))
+#: Hyperparameters (ridge strength, rank) are cross-validated on at most this many random training pairs.
+CV_MAX = 20_000
 FORMAT = "embedscope-translator"
 FORMAT_VERSION = 1
 _EPS = 1e-12
@@ -344,6 +346,13 @@ def lowrank_cv(xn: np.ndarray, yn: np.ndarray, rel_alpha: float, ranks: Sequence
     return int(ranks[int(np.argmax(tot))]), {int(r): float(t / len(xn)) for r, t in zip(ranks, tot, strict=True)}
 
 
+def cv_rows(n: int, seed: int) -> np.ndarray:
+    """Rows used to cross-validate hyperparameters: all ``n``, or a random :data:`CV_MAX` of them."""
+    if n <= CV_MAX:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, CV_MAX, replace=False))
+
+
 def rank_grid(ds: int, dt: int, n: int) -> list[int]:
     """Ranks tried by ``lowrank``: powers of two below ``min(d_s, d_t)`` and the number of pairs."""
     top = min(ds, dt, max(n - 1, 1))
@@ -402,8 +411,9 @@ def fit_map(x: np.ndarray, y: np.ndarray, method: str = "ridge", *, seed: int = 
         chosen["scale"] = scale
     elif method in ("ridge", "lowrank"):
         rel = params.get("alpha")
+        cv = cv_rows(n, seed)
         if rel is None:
-            rel, _ = ridge_cv(pr.xn, pr.yn, folds=inner, seed=seed)
+            rel, _ = ridge_cv(pr.xn[cv], pr.yn[cv], folds=inner, seed=seed)
         _, _, s, vt, uty, lam = _ridge_factors(pr.xn, pr.yn)
         w = _ridge_w(s, vt, uty, float(rel) * lam)
         chosen["alpha"] = float(rel)
@@ -412,7 +422,7 @@ def fit_map(x: np.ndarray, y: np.ndarray, method: str = "ridge", *, seed: int = 
         else:
             rank = params.get("rank")
             if rank is None:
-                rank, _ = lowrank_cv(pr.xn, pr.yn, float(rel), rank_grid(ds, dt, n * (inner - 1) // inner),
+                rank, _ = lowrank_cv(pr.xn[cv], pr.yn[cv], float(rel), rank_grid(ds, dt, len(cv) * (inner - 1) // inner),
                                      folds=inner, seed=seed)
             rank = int(max(1, min(int(rank), ds, dt)))
             _, _, vy = np.linalg.svd(pr.xc @ w, full_matrices=False)
