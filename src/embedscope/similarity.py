@@ -1,0 +1,632 @@
+"""Similarity analytics: rankings, "which is closer", and distributions of similarities.
+
+The questions people ask of a space, answered with numbers:
+
+- **rankings** (:func:`rank`): the most (or least) similar items to a query vector under a metric;
+- **closer** (:func:`closer`): which of two items B and C is closer to a third one A, and where each ranks
+  among all items seen from A;
+- **query histogram** (:func:`query_histogram`): one query against every item;
+- **pair histogram** (:func:`pair_histogram`): all pair similarities, exact for small spaces
+  (``n <= EXACT_MAX_ITEMS``), otherwise a seeded uniform random sample of ``sample`` distinct-item pairs
+  (stated in the result);
+- **label separation** (:func:`label_separation`): same-label pairs against different-label pairs and the
+  ROC AUC between them (the probability that a random same-label pair is closer than a random
+  different-label pair; 0.5 is chance, 1 perfect);
+- **metrics side by side** (:func:`metric_overlap`): the top-k under cosine, dot, euclidean and manhattan and
+  how much the lists overlap, with which lists must agree (unit vectors: cosine, dot and euclidean rank
+  identically);
+- **per-dimension statistics** (:func:`dimension_stats`): mean and spread of each coordinate.
+
+Scores follow :mod:`embedscope.neighbors`: cosine similarity and dot product (higher is closer), euclidean
+and manhattan distance (lower is closer). Every scan runs in row blocks (bounded memory), never on an
+``n x n`` matrix. Arrays in, small dataclasses out; no workspace import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .neighbors import METRICS, check_metric, higher_is_closer, normalize
+
+#: Largest space whose pair histogram is exact (all ``n (n - 1) / 2`` pairs: ~2 million at 2,000 items).
+EXACT_MAX_ITEMS = 2_000
+#: Pairs drawn (uniformly, with a seed) when the space is larger than ``EXACT_MAX_ITEMS``.
+SAMPLE_PAIRS = 200_000
+#: Rows per block in scans (``block x n`` scores at most).
+BLOCK_ROWS = 4_096
+#: Cap on the number of values used for the ROC AUC (ranks of the pooled scores).
+AUC_MAX_VALUES = 400_000
+
+
+# ------------------------------------------------------------------------------------------ scores
+def query_scores(x: np.ndarray, q: np.ndarray, metric: str = "cosine") -> np.ndarray:
+    """Score of one query against every item.
+
+    Parameters
+    ----------
+    x
+        Vectors, shape ``(n, d)``.
+    q
+        Query, shape ``(d,)``.
+    metric
+        ``cosine``, ``dot``, ``euclidean`` or ``manhattan``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape ``(n,)``: similarity (cosine, dot) or distance (euclidean, manhattan).
+    """
+    check_metric(metric)
+    x = np.asarray(x, dtype=np.float32)
+    q = np.asarray(q, dtype=np.float32).reshape(-1)
+    if x.ndim != 2 or q.shape[0] != x.shape[1]:
+        raise ValueError(f"the query has {q.shape[0]} dimensions, the vectors have shape {x.shape}")
+    out = np.empty(len(x), np.float32)
+    if metric == "cosine":
+        qn = q / max(float(np.linalg.norm(q)), 1e-30)
+    for s in range(0, len(x), BLOCK_ROWS * 16):
+        b = x[s:s + BLOCK_ROWS * 16]
+        if metric == "cosine":
+            norms = np.linalg.norm(b, axis=1)
+            norms[norms == 0] = 1.0
+            out[s:s + len(b)] = (b @ qn) / norms
+        elif metric == "dot":
+            out[s:s + len(b)] = b @ q
+        elif metric == "euclidean":
+            diff = b - q
+            out[s:s + len(b)] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        else:
+            out[s:s + len(b)] = np.abs(b - q).sum(1)
+    return out
+
+
+def _pair_values(xa: np.ndarray, xb: np.ndarray, metric: str) -> np.ndarray:
+    """Row-wise score of pairs ``(xa[i], xb[i])``; shapes ``(m, d)`` -> ``(m,)`` float32."""
+    if metric == "cosine":
+        return np.einsum("ij,ij->i", normalize(xa), normalize(xb))
+    if metric == "dot":
+        return np.einsum("ij,ij->i", xa, xb).astype(np.float32)
+    diff = xa.astype(np.float32) - xb.astype(np.float32)
+    if metric == "euclidean":
+        return np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    return np.abs(diff).sum(1)
+
+
+def _pair_scores_at(x: np.ndarray, a: np.ndarray, b: np.ndarray, metric: str) -> np.ndarray:
+    out = np.empty(len(a), np.float32)
+    step = 65_536
+    for s in range(0, len(a), step):
+        out[s:s + step] = _pair_values(x[a[s:s + step]], x[b[s:s + step]], metric)
+    return out
+
+
+# ---------------------------------------------------------------------------------------- rankings
+@dataclass
+class Ranking:
+    """Items ranked against one query.
+
+    Attributes
+    ----------
+    rows
+        int64, shape ``(k,)``: rows of the searched matrix, best first (or worst first with ``least``).
+    scores
+        float32, shape ``(k,)``.
+    metric
+        The metric of ``scores``.
+    least
+        Whether this is the least similar end of the ranking.
+    """
+
+    rows: np.ndarray
+    scores: np.ndarray
+    metric: str
+    least: bool = False
+
+
+def rank(x: np.ndarray, q: np.ndarray, k: int = 10, metric: str = "cosine", *, least: bool = False,
+         exclude: Sequence[int] = ()) -> Ranking:
+    """The ``k`` most (or, with ``least``, least) similar items to a query.
+
+    Parameters
+    ----------
+    x
+        Vectors, shape ``(n, d)``.
+    q
+        Query vector, shape ``(d,)``.
+    k
+        How many (capped at the number of candidates).
+    metric
+        ``cosine``, ``dot``, ``euclidean`` or ``manhattan``.
+    least
+        Return the least similar items (farthest first) instead of the most similar.
+    exclude
+        Rows left out (the queried item, the words of an analogy).
+
+    Returns
+    -------
+    Ranking
+        Ties are broken by row number.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    s = query_scores(x, q, metric)
+    closer_first = -s.astype(np.float64) if higher_is_closer(metric) else s.astype(np.float64)
+    key = -closer_first if least else closer_first
+    if len(exclude):
+        key[np.asarray(list(exclude), dtype=np.int64)] = np.inf
+    m = int(min(k, len(s) - len(set(exclude))))
+    if m <= 0:
+        return Ranking(np.zeros(0, np.int64), np.zeros(0, np.float32), metric, least)
+    part = np.argpartition(key, m - 1)[:m] if m < len(key) else np.arange(len(key))
+    order = np.lexsort((part, key[part]))
+    rows = part[order].astype(np.int64)
+    return Ranking(rows, s[rows], metric, least)
+
+
+@dataclass
+class Closer:
+    """Which of two items B and C is closer to A.
+
+    Attributes
+    ----------
+    metric
+        The metric used.
+    score_b, score_c
+        Score of (A, B) and (A, C).
+    closer
+        ``"b"``, ``"c"`` or ``"tie"``.
+    rank_b, rank_c
+        1-based rank of B and C among all other items seen from A (1 = nearest).
+    n
+        Number of items ranked (A excluded).
+    """
+
+    metric: str
+    score_b: float
+    score_c: float
+    closer: str
+    rank_b: int
+    rank_c: int
+    n: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"metric": self.metric, "score_b": self.score_b, "score_c": self.score_c, "closer": self.closer,
+                "rank_b": self.rank_b, "rank_c": self.rank_c, "n": self.n}
+
+
+def closer(x: np.ndarray, a: int, b: int, c: int, metric: str = "cosine") -> Closer:
+    """Which of rows ``b`` and ``c`` is closer to row ``a``, with their ranks among all items seen from ``a``.
+
+    Parameters
+    ----------
+    x
+        Vectors, shape ``(n, d)``.
+    a, b, c
+        Row numbers.
+    metric
+        ``cosine``, ``dot``, ``euclidean`` or ``manhattan``.
+    """
+    s = query_scores(x, x[a], metric).astype(np.float64)
+    key = -s if higher_is_closer(metric) else s
+    key[a] = np.inf
+    rank_b = int((key < key[b]).sum()) + 1
+    rank_c = int((key < key[c]).sum()) + 1
+    who = "tie" if key[b] == key[c] else ("b" if key[b] < key[c] else "c")
+    return Closer(metric, float(s[b]), float(s[c]), who, rank_b, rank_c, len(s) - 1)
+
+
+# -------------------------------------------------------------------------------------- histograms
+@dataclass
+class Histogram:
+    """A histogram of scores with summary statistics.
+
+    Attributes
+    ----------
+    metric
+        The metric of the scores.
+    counts
+        int64, shape ``(bins,)``.
+    edges
+        float64, shape ``(bins + 1,)``.
+    n
+        Number of values counted.
+    exact
+        Whether every value was used (``False``: a random sample of stated size and seed).
+    population
+        Number of values in the full population (all pairs, all items).
+    seed
+        Seed of the sample, if sampled.
+    stats
+        ``mean``, ``std``, ``min``, ``max`` and quantiles ``p01, p05, p25, p50, p75, p95, p99``.
+    kind
+        ``query``, ``pairs``, ``same_label`` or ``different_label``.
+    """
+
+    metric: str
+    counts: np.ndarray
+    edges: np.ndarray
+    n: int
+    exact: bool
+    population: int
+    seed: int | None = None
+    stats: dict[str, float] = field(default_factory=dict)
+    kind: str = "pairs"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "metric": self.metric, "counts": [int(c) for c in self.counts],
+                "edges": [float(e) for e in self.edges], "n": self.n, "exact": self.exact,
+                "population": self.population, "seed": self.seed, "stats": self.stats}
+
+
+def _stats(v: np.ndarray) -> dict[str, float]:
+    if len(v) == 0:
+        return {}
+    qs = np.quantile(v, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
+    return {"mean": float(v.mean()), "std": float(v.std()), "min": float(v.min()), "max": float(v.max()),
+            **{f"p{p:02d}": float(val) for p, val in zip((1, 5, 25, 50, 75, 95, 99), qs, strict=True)}}
+
+
+def default_range(metric: str, values: np.ndarray) -> tuple[float, float]:
+    """Histogram range: ``[-1, 1]`` for cosine, the data's range otherwise (a tiny pad when constant)."""
+    if metric == "cosine":
+        return -1.0, 1.0
+    if len(values) == 0:
+        return 0.0, 1.0
+    lo, hi = float(values.min()), float(values.max())
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    return lo, hi
+
+
+def histogram(values: np.ndarray, metric: str, *, bins: int = 50, value_range: tuple[float, float] | None = None,
+              exact: bool = True, population: int | None = None, seed: int | None = None, kind: str = "pairs"
+              ) -> Histogram:
+    """Histogram of ``values`` (shape ``(m,)``) with summary statistics."""
+    if bins < 1:
+        raise ValueError(f"bins must be at least 1, got {bins}")
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    lo, hi = value_range if value_range is not None else default_range(metric, v)
+    counts, edges = np.histogram(np.clip(v, lo, hi), bins=bins, range=(lo, hi))
+    return Histogram(metric, counts.astype(np.int64), edges, len(v), exact,
+                     int(population if population is not None else len(v)), seed, _stats(v), kind)
+
+
+def query_histogram(x: np.ndarray, q: np.ndarray, metric: str = "cosine", *, bins: int = 50,
+                    exclude: Sequence[int] = ()) -> Histogram:
+    """Histogram of one query's scores against every item (exact; ``exclude`` rows left out).
+
+    Parameters
+    ----------
+    x
+        Vectors, shape ``(n, d)``.
+    q
+        Query, shape ``(d,)``.
+    """
+    s = query_scores(x, q, metric)
+    if len(exclude):
+        keep = np.ones(len(s), bool)
+        keep[np.asarray(list(exclude), dtype=np.int64)] = False
+        s = s[keep]
+    return histogram(s, metric, bins=bins, exact=True, population=len(s), kind="query")
+
+
+def pair_count(n: int) -> int:
+    """Number of unordered pairs of distinct items."""
+    return n * (n - 1) // 2
+
+
+def sample_pairs(n: int, m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``m`` pairs of distinct rows drawn uniformly (with replacement over pairs); two int64 arrays ``(m,)``."""
+    a = rng.integers(0, n, size=m)
+    b = rng.integers(0, n - 1, size=m)
+    return a, b + (b >= a)
+
+
+def pair_scores(x: np.ndarray, metric: str = "cosine", *, sample: int = SAMPLE_PAIRS, seed: int = 0,
+                exact_max_items: int = EXACT_MAX_ITEMS) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Scores of all pairs (``n <= exact_max_items``) or of a seeded uniform sample of ``sample`` pairs.
+
+    Returns
+    -------
+    a, b : numpy.ndarray
+        int64, shape ``(m,)``: the rows of each pair (``a < b`` when exact).
+    scores : numpy.ndarray
+        float32, shape ``(m,)``.
+    exact : bool
+        Whether every pair was scored.
+    """
+    check_metric(metric)
+    x = np.asarray(x, dtype=np.float32)
+    n = len(x)
+    if n < 2:
+        raise ValueError(f"pair similarities need at least 2 items, got {n}")
+    if n <= exact_max_items:
+        a, b = np.triu_indices(n, k=1)
+        a, b = a.astype(np.int64), b.astype(np.int64)
+        if metric in ("cosine", "dot"):
+            base = normalize(x) if metric == "cosine" else x
+            full = base @ base.T  # n <= exact_max_items: at most 16 MB
+            return a, b, full[a, b].astype(np.float32), True
+        return a, b, _pair_scores_at(x, a, b, metric), True
+    rng = np.random.default_rng(seed)
+    a, b = sample_pairs(n, int(sample), rng)
+    return a, b, _pair_scores_at(x, a, b, metric), False
+
+
+def pair_histogram(x: np.ndarray, metric: str = "cosine", *, bins: int = 50, sample: int = SAMPLE_PAIRS,
+                   seed: int = 0, exact_max_items: int = EXACT_MAX_ITEMS) -> Histogram:
+    """Histogram of pair similarities: exact for ``n <= exact_max_items``, else ``sample`` random pairs.
+
+    Parameters
+    ----------
+    x
+        Vectors, shape ``(n, d)``, ``n >= 2``.
+    sample
+        Pairs drawn when sampling (uniform over pairs of distinct items, with replacement, seeded).
+    """
+    _, _, s, exact = pair_scores(x, metric, sample=sample, seed=seed, exact_max_items=exact_max_items)
+    return histogram(s, metric, bins=bins, exact=exact, population=pair_count(len(x)),
+                     seed=None if exact else seed, kind="pairs")
+
+
+# -------------------------------------------------------------------------------------- labels
+def roc_auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """Probability that a random ``pos`` value exceeds a random ``neg`` value (ties count half).
+
+    The Mann-Whitney U statistic over ``len(pos) * len(neg)``; shapes ``(p,)`` and ``(q,)``.
+    """
+    from scipy.stats import rankdata
+
+    pos = np.asarray(pos, dtype=np.float64)
+    neg = np.asarray(neg, dtype=np.float64)
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    r = rankdata(np.concatenate([pos, neg]))
+    u = r[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2
+    return float(u / (len(pos) * len(neg)))
+
+
+@dataclass
+class LabelSeparation:
+    """How well similarity separates same-label pairs from different-label pairs.
+
+    Attributes
+    ----------
+    metric
+        The metric used.
+    same, different
+        Histograms on common bin edges.
+    auc
+        ROC AUC of "same label" from the pair score (closer = more likely same); 0.5 chance, 1 perfect.
+    labels
+        Number of distinct labels among the items used.
+    items
+        Items with a label (missing labels are left out).
+    exact
+        Whether every pair was used.
+    """
+
+    metric: str
+    same: Histogram
+    different: Histogram
+    auc: float
+    labels: int
+    items: int
+    exact: bool
+    seed: int | None = None
+
+    @property
+    def verdict(self) -> str:
+        a = self.auc
+        if not np.isfinite(a):
+            return "not measurable"
+        word = ("strong" if a >= 0.9 else "good" if a >= 0.75 else "weak" if a >= 0.6 else "none beyond chance")
+        return f"{word} separation: a same-label pair is closer than a different-label pair {a:.0%} of the time"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"metric": self.metric, "auc": self.auc, "verdict": self.verdict, "labels": self.labels,
+                "items": self.items, "exact": self.exact, "seed": self.seed,
+                "same": self.same.to_json(), "different": self.different.to_json()}
+
+
+def label_separation(x: np.ndarray, labels: Sequence[Any], metric: str = "cosine", *, bins: int = 50,
+                     sample: int = SAMPLE_PAIRS, seed: int = 0, exact_max_items: int = EXACT_MAX_ITEMS
+                     ) -> LabelSeparation:
+    """Same-label against different-label pair scores, and the ROC AUC between them.
+
+    Small spaces use every pair. Larger ones draw ``sample // 2`` same-label pairs (a label chosen with
+    probability proportional to its number of pairs, then two distinct items of it) and ``sample // 2``
+    uniformly random pairs of different labels, so rare labels still get pairs. Items whose label is
+    ``None`` or NaN are left out.
+
+    Parameters
+    ----------
+    x
+        Vectors, shape ``(n, d)``.
+    labels
+        One label per row, length ``n``.
+    """
+    check_metric(metric)
+    x = np.asarray(x, dtype=np.float32)
+    if len(labels) != len(x):
+        raise ValueError(f"{len(labels)} labels for {len(x)} vectors")
+    keep = np.array([lab is not None and not (isinstance(lab, float) and np.isnan(lab)) for lab in labels], bool)
+    rows = np.flatnonzero(keep)
+    codes_all, uniq = _codes([labels[int(i)] for i in rows])
+    if len(uniq) < 2:
+        raise ValueError(f"label separation needs at least 2 distinct labels, found {len(uniq)}")
+    sizes = np.bincount(codes_all, minlength=len(uniq))
+    same_pairs = int((sizes * (sizes - 1) // 2).sum())
+    if same_pairs == 0:
+        raise ValueError("no two items share a label")
+    xs = x[rows]
+    n = len(xs)
+    if n <= exact_max_items:
+        a, b, s, _ = pair_scores(xs, metric, exact_max_items=exact_max_items)
+        same_mask = codes_all[a] == codes_all[b]
+        s_same, s_diff, exact, used_seed = s[same_mask], s[~same_mask], True, None
+    else:
+        rng = np.random.default_rng(seed)
+        half = max(1, int(sample) // 2)
+        members = [np.flatnonzero(codes_all == c) for c in range(len(uniq))]
+        w = (sizes * (sizes - 1) / 2).astype(np.float64)
+        lab = rng.choice(len(uniq), size=half, p=w / w.sum())
+        a = np.empty(half, np.int64)
+        b = np.empty(half, np.int64)
+        for c in np.unique(lab):
+            idx = np.flatnonzero(lab == c)
+            i, j = sample_pairs(len(members[c]), len(idx), rng)
+            a[idx], b[idx] = members[c][i], members[c][j]
+        s_same = _pair_scores_at(xs, a, b, metric)
+        da, db = sample_pairs(n, half * 2, rng)
+        ok = codes_all[da] != codes_all[db]
+        da, db = da[ok][:half], db[ok][:half]
+        s_diff = _pair_scores_at(xs, da, db, metric)
+        exact, used_seed = False, seed
+    pooled = np.concatenate([s_same, s_diff])
+    rng_lo_hi = default_range(metric, pooled)
+    same_h = histogram(s_same, metric, bins=bins, value_range=rng_lo_hi, exact=exact, population=same_pairs,
+                       seed=used_seed, kind="same_label")
+    diff_h = histogram(s_diff, metric, bins=bins, value_range=rng_lo_hi, exact=exact,
+                       population=pair_count(n) - same_pairs, seed=used_seed, kind="different_label")
+    sign = 1.0 if higher_is_closer(metric) else -1.0
+    ps, ds = s_same, s_diff
+    if len(ps) + len(ds) > AUC_MAX_VALUES:  # ranks of a sub-sample keep the AUC cheap and its error < 0.005
+        r = np.random.default_rng(seed + 1)
+        ps = r.choice(ps, size=min(len(ps), AUC_MAX_VALUES // 2), replace=False)
+        ds = r.choice(ds, size=min(len(ds), AUC_MAX_VALUES // 2), replace=False)
+    auc = roc_auc(sign * ps, sign * ds)
+    return LabelSeparation(metric, same_h, diff_h, auc, len(uniq), n, exact, used_seed)
+
+
+def _codes(values: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
+    keys = [str(v) for v in values]
+    uniq = sorted(set(keys))
+    pos = {k: i for i, k in enumerate(uniq)}
+    return np.array([pos[k] for k in keys], dtype=np.int64), uniq
+
+
+# ------------------------------------------------------------------------------- metrics side by side
+@dataclass
+class MetricOverlap:
+    """The top-k under each metric for one query, and how much the lists overlap.
+
+    Attributes
+    ----------
+    k
+        List length.
+    rankings
+        Metric name -> :class:`Ranking` (best first).
+    overlap
+        ``overlap[a][b]``: share of the top-k under ``a`` also in the top-k under ``b`` (``|A & B| / k``).
+    normalised
+        Whether the vectors (and the query) are unit length.
+    must_agree
+        Pairs of metrics that rank identically on these vectors (cosine/dot/euclidean on unit vectors;
+        cosine/dot when all norms are equal).
+    """
+
+    k: int
+    rankings: dict[str, Ranking]
+    overlap: dict[str, dict[str, float]]
+    normalised: bool
+    must_agree: list[tuple[str, str]]
+
+    def to_json(self, ids: Sequence[str] | None = None) -> dict[str, Any]:
+        def rec(r: Ranking) -> list[dict[str, Any]]:
+            return [{"id": ids[i] if ids is not None else int(i), "score": float(s)}
+                    for i, s in zip(r.rows, r.scores, strict=True)]
+
+        return {"k": self.k, "normalised": self.normalised, "must_agree": [list(p) for p in self.must_agree],
+                "overlap": self.overlap, "metrics": {m: rec(r) for m, r in self.rankings.items()}}
+
+
+def metric_overlap(x: np.ndarray, q: np.ndarray, k: int = 10, *, exclude: Sequence[int] = (),
+                   metrics: Sequence[str] = METRICS, tol: float = 1e-3) -> MetricOverlap:
+    """Top-``k`` of one query under each metric, with their pairwise overlap.
+
+    Parameters
+    ----------
+    x
+        Vectors, shape ``(n, d)``.
+    q
+        Query, shape ``(d,)``.
+    k
+        List length.
+    exclude
+        Rows left out of every list (the queried item).
+    tol
+        Tolerance on norms for "unit length" and "equal norms".
+    """
+    rankings = {m: rank(x, q, k, m, exclude=exclude) for m in metrics}
+    kk = min(len(r.rows) for r in rankings.values())
+    sets = {m: set(r.rows[:kk].tolist()) for m, r in rankings.items()}
+    overlap = {a: {b: (len(sets[a] & sets[b]) / kk if kk else 1.0) for b in metrics} for a in metrics}
+    norms = np.linalg.norm(np.asarray(x, dtype=np.float32), axis=1)
+    qn = float(np.linalg.norm(q))
+    unit = bool(np.allclose(norms, 1.0, atol=tol) and abs(qn - 1.0) <= tol)
+    equal = bool(len(norms) and np.ptp(norms) <= tol * max(float(norms.mean()), 1e-12))
+    agree: list[tuple[str, str]] = []
+    if equal:
+        agree.append(("cosine", "dot"))
+    if unit or (equal and abs(qn - float(norms.mean())) <= tol * max(qn, 1e-12)):
+        agree += [("cosine", "euclidean"), ("dot", "euclidean")]
+    agree = [p for p in agree if p[0] in metrics and p[1] in metrics]
+    return MetricOverlap(kk, rankings, overlap, unit, agree)
+
+
+# ------------------------------------------------------------------------------------- dimensions
+@dataclass
+class DimensionStats:
+    """Mean and spread of each coordinate across the space.
+
+    Attributes
+    ----------
+    mean, std, min, max
+        float64, shape ``(d,)``.
+    abs_mean_over_std
+        ``|mean| / std`` per dimension (large: the coordinate is a constant offset, see rogue dimensions).
+    n
+        Rows used (all, or a seeded sample of ``sample`` rows).
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+    n: int
+
+    @property
+    def abs_mean_over_std(self) -> np.ndarray:
+        return np.abs(self.mean) / np.maximum(self.std, 1e-12)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n, "dim": len(self.mean), "mean": self.mean.tolist(), "std": self.std.tolist(),
+                "min": self.min.tolist(), "max": self.max.tolist()}
+
+
+def dimension_stats(x: np.ndarray, *, sample: int | None = None, seed: int = 0) -> DimensionStats:
+    """Per-dimension mean, standard deviation, min and max of ``x`` (shape ``(n, d)``), in row blocks."""
+    x = np.asarray(x)
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(f"need a non-empty (n, d) matrix, got shape {x.shape}")
+    if sample is not None and len(x) > sample:
+        x = x[np.sort(np.random.default_rng(seed).choice(len(x), size=sample, replace=False))]
+    d = x.shape[1]
+    s1, s2 = np.zeros(d), np.zeros(d)
+    lo, hi = np.full(d, np.inf), np.full(d, -np.inf)
+    for s in range(0, len(x), 65_536):
+        b = np.asarray(x[s:s + 65_536], dtype=np.float64)
+        s1 += b.sum(0)
+        s2 += (b * b).sum(0)
+        lo = np.minimum(lo, b.min(0))
+        hi = np.maximum(hi, b.max(0))
+    n = len(x)
+    mean = s1 / n
+    var = np.maximum(s2 / n - mean**2, 0.0)
+    return DimensionStats(mean, np.sqrt(var), lo, hi, n)
