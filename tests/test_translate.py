@@ -123,6 +123,11 @@ def test_bad_input_errors() -> None:
     tl = fit_map(x, y, "ridge")
     with pytest.raises(InputError, match="6"):
         tl.transform(np.ones((3, 7)), file="in.npy")
+    late = np.ones((9, 6))
+    late[6, 2] = np.inf
+    with pytest.raises(InputError) as exc:  # checked batch by batch: the row counts from the whole input
+        tl.transform(late, batch_size=4)
+    assert exc.value.row == 7 and exc.value.column == "2"
     with pytest.raises(InputError):
         evaluate(x, y, ["nope"])
     with pytest.raises(InputError):

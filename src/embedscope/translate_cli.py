@@ -178,12 +178,19 @@ def apply_cmd(
         x = np.load(target, allow_pickle=False, mmap_mode="r")
     except Exception as exc:
         raise InputError(f"cannot read as .npy ({type(exc).__name__}: {exc})", file=target) from None
-    with _progress(not as_json) as cb:
-        out = tl.transform(x, batch_size=batch_size, file=str(target), progress=lambda d, t: cb("translate", d, t))
+    if x.ndim != 2:
+        raise InputError(f"expected a 2-D array of vectors (rows x dimensions), got shape {x.shape}", file=target)
     tmp = output.with_name(f".{output.name}.tmp")
-    with tmp.open("wb") as fh:
-        np.save(fh, out)
-    tmp.replace(output)
+    try:  # stream batch by batch from a memory-mapped input into a memory-mapped output
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(x.shape[0], tl.tgt_dim))
+        with _progress(not as_json) as cb:
+            tl.transform(x, batch_size=batch_size, file=str(target), progress=lambda d, t: cb("translate", d, t), out=out)
+        out.flush()
+        del out
+        tmp.replace(output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    out = np.load(output, mmap_mode="r")
     doc = {"input": str(target), "output": str(output), "rows": int(out.shape[0]), "dim": int(out.shape[1]),
            "method": tl.method}
     if as_json:

@@ -59,8 +59,8 @@ def normalize(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(n, _EPS).astype(x.dtype)
 
 
-def check_vectors(x: np.ndarray, *, what: str = "vectors", file: str | None = None, dim: int | None = None
-                  ) -> np.ndarray:
+def check_vectors(x: np.ndarray, *, what: str = "vectors", file: str | None = None, dim: int | None = None,
+                  finite: bool = True, row_offset: int = 0) -> np.ndarray:
     """Validate a matrix of vectors: 2-D, the expected width, finite. Raises :class:`InputError`.
 
     Parameters
@@ -73,6 +73,10 @@ def check_vectors(x: np.ndarray, *, what: str = "vectors", file: str | None = No
         The file it came from, named in the error.
     dim
         Required number of columns, if any.
+    finite
+        Also check that every value is finite (reads the whole array).
+    row_offset
+        Added to row numbers in errors (when ``x`` is a batch of a larger array).
 
     Returns
     -------
@@ -86,9 +90,9 @@ def check_vectors(x: np.ndarray, *, what: str = "vectors", file: str | None = No
         raise InputError(f"{what}: expected real numbers, got dtype {a.dtype}", file=file)
     if dim is not None and a.shape[1] != dim:
         raise InputError(f"{what} have {a.shape[1]} dimensions but the translator expects {dim}", file=file)
-    if a.size and not np.isfinite(a).all():
+    if finite and a.size and not np.isfinite(a).all():
         bad = np.argwhere(~np.isfinite(a))[0]
-        raise InputError(f"{what}: non-finite value (NaN or infinity)", file=file, row=int(bad[0]) + 1,
+        raise InputError(f"{what}: non-finite value (NaN or infinity)", file=file, row=row_offset + int(bad[0]) + 1,
                          column=str(int(bad[1])))
     return a
 
@@ -129,7 +133,7 @@ class Translator:
 
     # ------------------------------------------------------------------------------------ apply
     def transform(self, x: np.ndarray, *, batch_size: int = 65_536, file: str | None = None,
-                  progress: Any = None) -> np.ndarray:
+                  progress: Any = None, out: np.ndarray | None = None) -> np.ndarray:
         """Translate source vectors into the target space.
 
         Parameters
@@ -142,16 +146,24 @@ class Translator:
             The file ``x`` came from, named in errors.
         progress
             Called as ``progress(done, total)`` after each batch.
+        out
+            Where to write, shape ``(n, d_t)`` (e.g. a memory-mapped ``.npy``), so input and output can be
+            larger than memory (``x`` may be memory-mapped too: it is read batch by batch).
 
         Returns
         -------
         numpy.ndarray
-            float32, shape ``(n, d_t)``.
+            float32, shape ``(n, d_t)`` (``out`` if given).
         """
-        a = check_vectors(x, what="input vectors", file=file, dim=self.src_dim)
-        out = np.empty((a.shape[0], self.tgt_dim), np.float32)
+        a = check_vectors(x, what="input vectors", file=file, dim=self.src_dim, finite=False)
+        if out is None:
+            out = np.empty((a.shape[0], self.tgt_dim), np.float32)
+        elif out.shape != (a.shape[0], self.tgt_dim):
+            raise ValueError(f"out has shape {out.shape}, expected {(a.shape[0], self.tgt_dim)}")
         for s in range(0, a.shape[0], batch_size):
-            out[s:s + batch_size] = self._apply(np.asarray(a[s:s + batch_size], np.float32))
+            part = check_vectors(np.asarray(a[s:s + batch_size], np.float32), what="input vectors", file=file,
+                                 row_offset=s)
+            out[s:s + batch_size] = self._apply(part)
             if progress is not None:
                 progress(min(s + batch_size, a.shape[0]), a.shape[0])
         return out
