@@ -1247,11 +1247,11 @@ class Scope:
                        test_size: int | None = None, seed: int = 0, progress: Progress | None = None) -> dict[str, Any]:
         """Evaluate translators from space ``a`` to ``b`` on held-out shared items, with baselines and a
         learning curve (see :func:`embedscope.translate.evaluate`). Returns the ``translate eval`` JSON document."""
-        from .translate import METHODS, evaluate
+        from .translate import evaluate
 
         a, b = self.resolve_space(a), self.resolve_space(b)
         _, xa, xb = self.translate_pairs(a, b)
-        ev = evaluate(xa, xb, list(methods or METHODS), curve=curve, test_size=test_size, seed=seed,
+        ev = evaluate(xa, xb, list(methods) if methods else None, curve=curve, test_size=test_size, seed=seed,
                       progress=progress, names=(a, b))
         return ev.to_json(a, b)
 

@@ -29,7 +29,7 @@ from .evaluate import (
     fit,
     score,
 )
-from .maps import BASELINES, LINEAR, METHODS, Translator, check_vectors, fit_map, normalize
+from .maps import BASELINES, LINEAR, METHODS, Translator, available_methods, check_vectors, fit_map, normalize
 
 __all__ = [
     "BASELINES",
@@ -43,6 +43,7 @@ __all__ = [
     "Evaluation",
     "Score",
     "Translator",
+    "available_methods",
     "check_pairs",
     "check_vectors",
     "evaluate",

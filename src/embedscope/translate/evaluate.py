@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .maps import LINEAR, METHODS, Translator, check_vectors, fit_map, kfold, normalize
+from .maps import LINEAR, METHODS, Translator, available_methods, check_vectors, fit_map, kfold, normalize
 
 #: Below this many pairs, k-fold cross-validation instead of a held-out set.
 HOLDOUT_MIN = 500
@@ -221,7 +221,7 @@ def _warning(n: int, n_train: int, dims: tuple[int, int], protocol: str, folds: 
     return " ".join(notes) or None
 
 
-def evaluate(x: np.ndarray, y: np.ndarray, methods: Sequence[str] = METHODS, *, test_size: int | None = None,
+def evaluate(x: np.ndarray, y: np.ndarray, methods: Sequence[str] | None = None, *, test_size: int | None = None,
              folds: int = 5, curve: bool = True, curve_sizes: Sequence[int] | None = None, seed: int = 0,
              params: dict[str, dict[str, Any]] | None = None, progress: Progress | None = None,
              names: tuple[str, str] = ("source", "target")) -> Evaluation:
@@ -232,8 +232,8 @@ def evaluate(x: np.ndarray, y: np.ndarray, methods: Sequence[str] = METHODS, *, 
     x, y
         Paired source ``(n, d_s)`` and target ``(n, d_t)`` vectors, row for row.
     methods
-        Maps to evaluate (see :data:`~embedscope.translate.maps.METHODS`); the ``mean`` baseline and, for
-        equal dimensions, ``identity`` are always added.
+        Maps to evaluate (see :data:`~embedscope.translate.maps.METHODS`; default: all that can run here,
+        ``mlp`` only with torch); the ``mean`` baseline and, for equal dimensions, ``identity`` are always added.
     test_size
         Held-out pairs (default ``min(1000, n // 5)``); ignored below :data:`HOLDOUT_MIN` pairs.
     folds
@@ -255,6 +255,7 @@ def evaluate(x: np.ndarray, y: np.ndarray, methods: Sequence[str] = METHODS, *, 
     Evaluation
     """
     x, y = check_pairs(x, y, *names)
+    methods = list(available_methods() if methods is None else methods)
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
         raise InputError(f"unknown translation method {', '.join(bad) or '(none)'}; use some of {', '.join(METHODS)}")
@@ -345,7 +346,7 @@ def evaluate(x: np.ndarray, y: np.ndarray, methods: Sequence[str] = METHODS, *, 
 
 
 def fit(x: np.ndarray, y: np.ndarray, method: str = "auto", *, seed: int = 0, evaluate_first: bool = True,
-        methods: Sequence[str] = METHODS, test_size: int | None = None, params: dict[str, dict[str, Any]] | None = None,
+        methods: Sequence[str] | None = None, test_size: int | None = None, params: dict[str, dict[str, Any]] | None = None,
         meta: dict[str, Any] | None = None, progress: Progress | None = None,
         names: tuple[str, str] = ("source", "target")) -> tuple[Translator, Evaluation | None]:
     """Fit a translator on all pairs, after measuring it on pairs it did not see.

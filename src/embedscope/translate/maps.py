@@ -53,6 +53,13 @@ FORMAT_VERSION = 1
 _EPS = 1e-12
 
 
+def available_methods() -> tuple[str, ...]:
+    """:data:`METHODS` that can run here (``mlp`` needs torch)."""
+    import importlib.util
+
+    return METHODS if importlib.util.find_spec("torch") is not None else LINEAR
+
+
 def normalize(x: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (all-zero rows stay zero); same dtype, shape ``(n, d)``."""
     n = np.linalg.norm(x, axis=1, keepdims=True)
