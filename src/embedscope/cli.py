@@ -501,6 +501,32 @@ def compare(
     con.print(t)
 
 
+@app.command("report")
+def report_cmd(
+    ws: WS,
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
+    spaces: Annotated[list[str] | None, typer.Option(
+        "--space", help="A space to report on (repeat for several; default: every space).")] = None,
+    png_dir: Annotated[Path | None, typer.Option("--png-dir", help="Also write every figure as a PNG file here.")
+                       ] = None,
+    item: Annotated[str | None, typer.Option("--item", help="Example item for the query histogram, rankings and "
+                                             "vector chart (default: the space's top hub).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the pair and query samples.")] = 0,
+) -> None:
+    """A static, self-contained HTML report (figures embedded as PNG), readable offline.
+
+    For each space: every health check with its verdict and threshold, hubs, rogue dimensions, outliers;
+    histograms of pair similarities (exact up to 2,000 items, else a stated seeded sample) and of one item
+    against all; most and least similar items; the four metrics side by side; same- vs different-label pairs
+    with ROC AUC for each categorical column; k-occurrence; per-dimension mean and spread; one item's vector;
+    the layouts' honesty table and the stored compression table. Prints the path written.
+    """
+    scope = _open(ws)
+    path = scope.report(output, spaces=spaces or None, png_dir=png_dir, seed=seed, item=item)
+    err.print(f"report written: {path}" + (f" (figures as PNG in {png_dir})" if png_dir else ""))
+    sys.stdout.write(f"{path}\n")
+
+
 @app.command("compress")
 def compress_cmd(
     ws: WS,

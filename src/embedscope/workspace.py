@@ -861,15 +861,22 @@ class Scope:
         return _ds(x)
 
     def report(self, path: str | Path, *, spaces: Sequence[str] | None = None, png_dir: str | Path | None = None,
-               seed: int = 0) -> Path:
+               seed: int = 0, item: str | None = None) -> Path:
         """Write the static, self-contained HTML report of the given spaces (default: all) to ``path``; with
-        ``png_dir``, the same figures also as PNG files there. See :mod:`embedscope.report`."""
+        ``png_dir``, the same figures also as PNG files there. ``item``: the example item of the query
+        histogram, rankings and vector chart (default: each space's top hub). See :mod:`embedscope.report`."""
         from .report import write_report
 
         names = [self.resolve_space(s) for s in spaces] if spaces else self.spaces()
         if not names:
             raise WorkspaceError(f"{self.path} has no embedding space yet: embedscope embed {self.path}")
-        return write_report(self, path, spaces=names, png_dir=png_dir, seed=seed)
+        if item is not None:
+            for s in names:
+                if str(item) not in self._space_arrays(s)[2]:
+                    raise InputError(f"no item with id {item!r} in space {s!r}")
+        if not Path(path).resolve().parent.is_dir():
+            raise InputError(f"cannot write {path}: its directory does not exist")
+        return write_report(self, path, spaces=names, png_dir=png_dir, seed=seed, item=item)
 
     # ------------------------------------------------------------------------------------ compress
     def compress(self, space: str | None = None, codecs: Sequence[str] | None = None, *, queries: int = 1000,
