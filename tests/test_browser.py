@@ -293,3 +293,47 @@ def test_compression_sheet_measures_and_charts(page) -> None:
     screenshot(page, "compress-sheet")
     page.keyboard.press("Escape")
     assert page.locator("#sheet").is_hidden()
+
+
+def test_health_sheet_shows_checks_and_pair_histogram(page) -> None:
+    page.set_viewport_size({"width": 1600, "height": 900})  # room for every header control
+    page.click("#health-open")
+    page.wait_for_selector("#sheet:not([hidden])")
+    page.wait_for_selector("#health-view", timeout=120_000)
+    checks = page.eval_on_selector_all("#health-view tbody tr[data-check]", "rows => rows.map(r => r.dataset.check)")
+    assert checks == ["normalised", "distance_concentration", "hubness", "anisotropy", "rogue_dimensions",
+                      "intrinsic_dimension", "duplicates", "outliers"]
+    verdicts = page.eval_on_selector_all("#health-view tr.verdict-row td", "c => c.map(e => e.textContent)")
+    assert len(verdicts) == 8 and all(len(v) > 5 for v in verdicts)
+    counts = page.eval_on_selector_all("#health-hist rect.hist-bar", "r => r.map(e => Number(e.dataset.count))")
+    assert len(counts) == 40 and sum(counts) == 60 * 59 // 2, "60 items: every pair, one bar per bin"
+    heights = page.eval_on_selector_all("#health-hist rect.hist-bar", "r => r.map(e => e.getBBox().height)")
+    assert max(heights) > 50, "the tallest bar is drawn"
+    series = page.eval_on_selector_all("#health-labels polyline", "p => p.map(e => e.dataset.series)")
+    assert series == ["same label", "different label"]
+    assert "ROC AUC" in page.inner_text("#health-view")
+    screenshot(page, "health-sheet")
+    page.keyboard.press("Escape")
+    assert page.locator("#sheet").is_hidden()
+
+
+def test_report_opens_with_every_figure_rendered(browser, workspace: Path, tmp_path: Path) -> None:
+    scope = embedscope.open(workspace)
+    out = scope.report(tmp_path / "report.html", png_dir=tmp_path / "png")
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, device_scale_factor=1)
+    try:
+        pg = context.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(out.as_uri())
+        pg.wait_for_load_state("load")
+        pg.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=30_000)
+        widths = pg.eval_on_selector_all("img", "imgs => imgs.map(i => [i.dataset.figure, i.naturalWidth, i.naturalHeight])")
+        assert len(widths) == 6 and len(list((tmp_path / "png").glob("*.png"))) == 6
+        assert all(w > 0 and h > 0 for _, w, h in widths), widths
+        assert pg.locator("table").count() >= 4 and "distance_concentration" in pg.inner_text("body")
+        SHOTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(SHOTS / "report.png"), full_page=True)
+        assert not errors
+    finally:
+        context.close()

@@ -22,6 +22,7 @@ import {
 } from './api';
 import { MISSING } from './colors';
 import { compressView } from './compress';
+import { getHealth, healthView } from './health';
 import { $, fillSelect, h } from './dom';
 import {
   type Encoding,
@@ -124,6 +125,7 @@ export class Explorer {
     $('view-map').addEventListener('click', () => void this.run(() => this.setView('map')));
     $('view-globe').addEventListener('click', () => void this.run(() => this.setView('globe')));
     $('compress-open').addEventListener('click', () => void this.run(() => this.openCompress()));
+    $('health-open').addEventListener('click', () => void this.run(() => this.openHealth()));
     window.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Escape') return;
       if (this.sheet.isOpen) this.sheet.close();
@@ -190,6 +192,18 @@ export class Explorer {
       if (wanted.view === 'globe' && this.hasSphere()) await this.setView('globe');
       if (wanted.row !== undefined && wanted.row < this.map.count) await this.select(wanted.row);
     });
+  }
+
+  /** The health sheet of the current space: every check with its verdict, and the pair-similarity histogram. */
+  private async openHealth(): Promise<void> {
+    const space = this.spaceName;
+    if (!space) return;
+    await this.deselect();
+    this.sheet.open(`Health · ${space}`, h('p', { class: 'note', id: 'health-loading' }, 'Measuring the health of this space…'));
+    this.setStatus('Measuring health…');
+    const health = await getHealth(space);
+    if (this.spaceName === space && this.sheet.isOpen) this.sheet.open(`Health · ${space}`, healthView(health));
+    this.setStatus('');
   }
 
   /** The compression sheet of the current space: the stored table, or a button that measures it. */

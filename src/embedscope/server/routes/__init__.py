@@ -1,7 +1,9 @@
-"""One router per resource: info, spaces (columns), layouts, clusters, items (and their neighbours), compress."""
+"""One router per resource: info, spaces (columns), layouts, clusters, items (and their neighbours), compress,
+health."""
 
-from . import clusters, columns, compress, info, items, layouts
+from . import clusters, columns, compress, health, info, items, layouts
 
-ROUTERS = (info.router, columns.router, layouts.router, clusters.router, items.router, compress.router)
+ROUTERS = (info.router, columns.router, layouts.router, clusters.router, items.router, compress.router,
+           health.router)
 
 __all__ = ["ROUTERS"]

@@ -1,0 +1,62 @@
+"""Space health for the explorer's Health sheet (``embedscope health`` plus the pair-similarity histogram).
+
+- ``GET /health``: every check (value, verdict, threshold, ok, supporting figures such as hubs and rogue
+  dimensions by index), the histogram of pair cosine similarities (all pairs up to 2,000 items, else a seeded
+  sample of ``pairs`` pairs; ``exact`` says which), and, with ``label`` (or the first categorical column when
+  ``label`` is omitted), same- vs different-label pair histograms with their ROC AUC.
+
+Small JSON: counts and bin edges, never vectors. Computed once per workspace version and query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from .state import ExplorerState, get_state, jsonable
+
+router = APIRouter(prefix="/api/spaces/{space}/health", tags=["health"])
+
+
+class HealthOut(BaseModel):
+    """``checks`` as ``embedscope health --json`` prints them; ``histogram``: ``{"counts", "edges", "n",
+    "exact", "population", "seed", "stats", "metric"}``; ``labels``: ``{"column", "auc", "verdict", "labels",
+    "items", "exact", "same": {...}, "different": {...}}`` or ``null`` (no categorical column)."""
+
+    space: str
+    items: int
+    checks: list[dict[str, Any]]
+    histogram: dict[str, Any]
+    labels: dict[str, Any] | None
+
+
+@router.get("", response_model=HealthOut)
+def get_health(
+    space: str,
+    bins: int = Query(40, ge=5, le=200, description="Histogram bins."),
+    pairs: int = Query(200_000, ge=1_000, le=2_000_000, description="Pairs sampled above 2,000 items."),
+    label: str | None = Query(None, max_length=200, description="Categorical column for same/different-label pairs "
+                              "(default: the first one; '' for none)."),
+    state: ExplorerState = Depends(get_state),
+) -> HealthOut:
+    """Health checks of ``space`` and the distribution of its pair similarities."""
+    state.check_space(space)
+
+    def compute() -> HealthOut:
+        scope = state.scope
+        checks = scope.health(space)
+        hist = scope.pair_histogram(space, bins=bins, sample=pairs).to_json()
+        col = label if label is not None else next(iter(scope.label_columns(space)), "")
+        labels = None
+        if col:
+            sep = scope.label_separation(col, space, bins=bins, sample=pairs)
+            doc = sep.to_json()
+            labels = {"column": col, **{k: doc[k] for k in ("auc", "verdict", "labels", "items", "exact")},
+                      "same": {k: doc["same"][k] for k in ("counts", "edges", "n")},
+                      "different": {k: doc["different"][k] for k in ("counts", "edges", "n")}}
+        return HealthOut(space=space, items=len(scope.point_ids(space)), checks=jsonable(checks),
+                         histogram=jsonable(hist), labels=jsonable(labels))
+
+    return state.cached(("health", space, bins, pairs, label), compute)
