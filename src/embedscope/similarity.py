@@ -98,7 +98,7 @@ def _pair_values(xa: np.ndarray, xb: np.ndarray, metric: str) -> np.ndarray:
 
 def _pair_scores_at(x: np.ndarray, a: np.ndarray, b: np.ndarray, metric: str) -> np.ndarray:
     out = np.empty(len(a), np.float32)
-    step = 65_536
+    step = 8_192  # two (step, d) gathers and their normalised copies: ~25 MB each at d=384
     for s in range(0, len(a), step):
         out[s:s + step] = _pair_values(x[a[s:s + step]], x[b[s:s + step]], metric)
     return out
