@@ -337,3 +337,37 @@ def test_report_opens_with_every_figure_rendered(browser, workspace: Path, tmp_p
         assert not errors
     finally:
         context.close()
+
+
+def test_search_by_meaning_lights_the_map_and_lists_hits(page) -> None:
+    page.fill("#search", "a football game and its goals")
+    page.press("#search", "Enter")
+    page.wait_for_function("window.__embedscope.search && window.__embedscope.colorBy === '@query'", timeout=60_000)
+    hook = page.evaluate("window.__embedscope.search")
+    assert hook["mode"] == "semantic" and hook["total"] == 60 and len(hook["rows"]) == 50
+    hits = page.locator("#search-hits li")
+    assert hits.count() == 50
+    topics = page.evaluate("""async () => {
+        const rows = window.__embedscope.search.rows.slice(0, 5);
+        const out = [];
+        for (const r of rows) out.push((await (await fetch(`api/spaces/minilm/items/${r}`)).json()).metadata.topic);
+        return out;
+    }""")
+    assert topics == ["sport"] * 5
+    assert page.locator("#search-view svg rect.hbar.on").count() >= 1
+    assert "similarity to" in page.locator("#legend").inner_text().lower()
+    # the best hit is drawn brighter (viridis top) than the worst item
+    best = page.evaluate("window.__embedscope.colorOf(window.__embedscope.search.rows[0])")
+    assert sum(best) > 400
+    screenshot(page, "search-semantic")
+    hits.first.click()
+    page.wait_for_function("window.__embedscope.selected !== null")
+    assert page.evaluate("window.__embedscope.selected") == hook["rows"][0]
+    page.select_option("#search-mode", "keyword")
+    page.fill("#search", "sauce")
+    page.press("#search", "Enter")
+    page.wait_for_function("window.__embedscope.search && window.__embedscope.search.mode === 'keyword'")
+    assert page.evaluate("window.__embedscope.search.total") == 4
+    page.fill("#search", "")
+    page.press("#search", "Enter")
+    page.wait_for_function("window.__embedscope.search === null && window.__embedscope.colorBy !== '@query'")

@@ -261,3 +261,32 @@ export async function measureCompress(space: string): Promise<CompressResult> {
   if (!response.ok) throw new ApiError(response.status, typeof body.detail === 'string' ? body.detail : 'failed');
   return body.result as CompressResult;
 }
+
+export type SearchMode = 'semantic' | 'keyword';
+
+export interface SearchHit {
+  row: number;
+  id: string;
+  score: number;
+  text: string | null;
+}
+
+export interface SearchResult {
+  query: string;
+  mode: SearchMode;
+  k: number;
+  total: number;
+  hits: SearchHit[];
+  histogram: { edges: number[]; counts: number[] } | null;
+  cut: number | null;
+}
+
+/** The k best hits for a query (semantic: embedded with the space's model on the server). */
+export const search = (space: string, q: string, mode: SearchMode, k: number) =>
+  json<SearchResult>(`api/spaces/${enc(space)}/search?q=${enc(q)}&mode=${mode}&k=${k}`);
+
+/** Every point's score for a query, in point order (cosine similarity, or 1/0 for a keyword match). */
+export async function searchScores(space: string, q: string, mode: SearchMode): Promise<Float32Array> {
+  const table = await arrow(`api/spaces/${enc(space)}/search/scores?q=${enc(q)}&mode=${mode}`);
+  return floats(table.getChild('score'));
+}

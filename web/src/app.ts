@@ -19,6 +19,10 @@ import {
   getNeighbors,
   getXyz,
   measureCompress,
+  type SearchMode,
+  type SearchResult,
+  search,
+  searchScores,
 } from './api';
 import { MISSING } from './colors';
 import { compressView } from './compress';
@@ -42,6 +46,7 @@ import { ClusterLabels } from './labels';
 import { renderLegend } from './legend';
 import { MapView, pointSizeFor } from './map';
 import { Panel } from './panel';
+import { encodeScores, searchView } from './search';
 import { Sheet } from './sheet';
 import { Tooltip } from './tooltip';
 import { readHash, writeHash } from './url';
@@ -52,6 +57,8 @@ const HONESTY = '@honesty/';
 const HONESTY_KINDS: HonestyKind[] = ['knn_recall', 'trustworthiness', 'continuity'];
 /** Colour-by value of the space's stored clusters (not a metadata column, so no name clash). */
 const CLUSTER = '@cluster';
+/** Colour-by value of the current search's scores. */
+const QUERY = '@query';
 /** The layout the globe shows. */
 const SPHERE = 'sphere';
 type View = 'map' | 'globe';
@@ -92,6 +99,8 @@ export class Explorer {
   private globeSpace: string | null = null;
   private readonly panel: Panel;
   private readonly sheet = new Sheet($('sheet'));
+  /** The current search (its result and every point's score), or null. */
+  private query: { result: SearchResult; scores: Float32Array; space: string } | null = null;
   private readonly tooltip: Tooltip;
   private readonly hook: TestHook;
   private readonly spaceSelect = $('space-select') as HTMLSelectElement;
@@ -125,6 +134,12 @@ export class Explorer {
     $('view-map').addEventListener('click', () => void this.run(() => this.setView('map')));
     $('view-globe').addEventListener('click', () => void this.run(() => this.setView('globe')));
     $('compress-open').addEventListener('click', () => void this.run(() => this.openCompress()));
+    $('search-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const q = ($('search') as HTMLInputElement).value.trim();
+      const mode = ($('search-mode') as HTMLSelectElement).value as SearchMode;
+      void this.run(() => (q ? this.runSearch(q, mode) : this.clearSearch()));
+    });
     $('health-open').addEventListener('click', () => void this.run(() => this.openHealth()));
     window.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Escape') return;
@@ -142,6 +157,7 @@ export class Explorer {
       honesty: null,
       clusters: 0,
       labels: false,
+      search: null,
       get selected() {
         return self.selected;
       },
@@ -206,6 +222,61 @@ export class Explorer {
     this.setStatus('');
   }
 
+  /** Search the current space, colour the map by the scores, and list the hits in the sheet. */
+  private async runSearch(q: string, mode: SearchMode): Promise<void> {
+    const space = this.spaceName;
+    if (!space) return;
+    const cached = this.query;
+    let result: SearchResult;
+    let scores: Float32Array;
+    if (cached && cached.space === space && cached.result.query === q && cached.result.mode === mode) {
+      ({ result, scores } = cached);
+    } else {
+      this.setStatus(mode === 'semantic' ? 'Embedding the query…' : 'Searching…');
+      [result, scores] = await Promise.all([search(space, q, mode, 50), searchScores(space, q, mode)]);
+      if (this.spaceName !== space) return;
+      if (scores.length !== this.map.count) throw new ApiError(500, 'the scores do not match the map');
+    }
+    await this.deselect();
+    this.query = { result, scores, space };
+    this.hook.search = { query: q, mode, rows: result.hits.map((h) => h.row), total: result.total };
+    this.sheet.open(
+      `Search · ${mode === 'semantic' ? 'meaning' : 'words'}`,
+      searchView(result, (row) => void this.select(row)),
+    );
+    this.colorBy = QUERY;
+    this.refreshColorOptions();
+    await this.colorByColumn(QUERY);
+    this.setStatus(`${result.hits.length} hits for “${q}”`);
+  }
+
+  /** Forget the search: back to the default colouring. */
+  private async clearSearch(): Promise<void> {
+    if (!this.query) return;
+    this.query = null;
+    this.hook.search = null;
+    this.sheet.close();
+    this.refreshColorOptions();
+    if (this.colorBy === QUERY) await this.colorByColumn(this.defaultColor());
+  }
+
+  /** The colour choices: metadata columns, clusters, this layout's honesty, the current search. */
+  private colorOptions(): { value: string; label: string }[] {
+    const options = [{ value: NONE, label: 'none' }, ...this.columns.map((c) => ({ value: c.name, label: c.name }))];
+    if (this.clusterData) options.push({ value: CLUSTER, label: `clusters (${this.clusterData.meta.total})` });
+    if (hasHonesty(this.layoutInfo)) {
+      for (const kind of HONESTY_KINDS) options.push({ value: HONESTY + kind, label: `map honesty: ${HONESTY_LABELS[kind]}` });
+    }
+    if (this.query && this.query.space === this.spaceName) {
+      options.push({ value: QUERY, label: `search: ${this.query.result.query.slice(0, 40)}` });
+    }
+    return options;
+  }
+
+  private refreshColorOptions(): void {
+    fillSelect(this.colorSelect, this.colorOptions(), this.colorBy);
+  }
+
   /** The compression sheet of the current space: the stored table, or a button that measures it. */
   private async openCompress(): Promise<void> {
     const space = this.spaceName;
@@ -264,12 +335,8 @@ export class Explorer {
     const layout = await getLayout(space.name, method);
     this.layoutName = method;
     this.layoutInfo = info;
-    // Colour choices: metadata columns, and the honesty of this layout when it was measured.
-    const options = [{ value: NONE, label: 'none' }, ...this.columns.map((c) => ({ value: c.name, label: c.name }))];
-    if (this.clusterData) options.push({ value: CLUSTER, label: `clusters (${this.clusterData.meta.total})` });
-    if (hasHonesty(info)) {
-      for (const kind of HONESTY_KINDS) options.push({ value: HONESTY + kind, label: `map honesty: ${HONESTY_LABELS[kind]}` });
-    }
+    // Colour choices: metadata columns, clusters, the honesty of this layout when measured, the search.
+    const options = this.colorOptions();
     if (!options.some((o) => o.value === this.colorBy)) {
       this.colorBy = this.defaultColor();
       this.encoding = null;
@@ -298,6 +365,7 @@ export class Explorer {
   }
 
   private async encodingFor(column: string, n: number): Promise<Encoding> {
+    if (column === QUERY && this.query && this.query.scores.length === n) return encodeScores(this.query.scores, this.query.result);
     if (column.startsWith(HONESTY) && this.space && this.layoutName && hasHonesty(this.layoutInfo)) {
       const kind = column.slice(HONESTY.length) as HonestyKind;
       const honesty = await this.honesty(this.space.name, this.layoutName);

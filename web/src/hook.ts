@@ -20,6 +20,8 @@ export interface TestHook {
   clusters: number;
   /** Cluster labels are drawn on the map (the header's "labels" toggle is on and the space has clusters). */
   labels: boolean;
+  /** The current search: query, mode, the rows of the hits best first, and how many items match/were scored. */
+  search: { query: string; mode: string; rows: number[]; total: number } | null;
   /** CSS pixels of a point relative to the map canvas' top-left corner. */
   pointToScreen(row: number): [number, number] | null;
   /** CSS pixels of a point relative to the globe canvas' top-left corner; null on the far side. */

@@ -26,11 +26,13 @@ export class Sheet {
     this.title.textContent = title;
     this.body.replaceChildren(...content);
     this.root.hidden = false;
+    document.body.classList.add('sheet-open');
   }
 
   close(): void {
     if (this.root.hidden) return;
     this.root.hidden = true;
+    document.body.classList.remove('sheet-open');
     this.onClose();
   }
 }

@@ -1,9 +1,9 @@
 """One router per resource: info, spaces (columns), layouts, clusters, items (and their neighbours), compress,
-health."""
+health, search."""
 
-from . import clusters, columns, compress, health, info, items, layouts
+from . import clusters, columns, compress, health, info, items, layouts, search
 
 ROUTERS = (info.router, columns.router, layouts.router, clusters.router, items.router, compress.router,
-           health.router)
+           health.router, search.router)
 
 __all__ = ["ROUTERS"]

@@ -1,0 +1,152 @@
+"""Search a space: by meaning (the query embedded with the space's own model) or by words (substring match over
+the texts and the string metadata).
+
+- ``GET /search?q=...&mode=semantic|keyword&k=...``: the ranked hits (row, id, score, snippet), how many
+  items match (keyword) and, for semantic search, a histogram of the query's cosine similarity to every item with
+  the score of the k-th hit (the cut);
+- ``GET /search/scores?q=...&mode=...``: ``score`` float32 in point order as an Arrow IPC stream (cosine
+  similarity, or 1/0 for a keyword match), to light the map up.
+
+Query embeddings are kept in a small LRU cache, so the two requests embed once.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
+
+from ...errors import InputError
+from ..arrow import ARROW_STREAM, arrow_response
+from .items import _snippets
+from .state import RESERVED, ExplorerState, get_state
+
+router = APIRouter(prefix="/api/spaces/{space}/search", tags=["search"])
+
+MAX_QUERY_CHARS = 2000
+MAX_K = 1000
+HISTOGRAM_BINS = 40
+#: Query embeddings kept (by workspace version, space, text).
+QUERY_CACHE = 64
+Mode = Literal["semantic", "keyword"]
+
+_queries: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
+
+Q = Query(..., min_length=1, max_length=MAX_QUERY_CHARS, description="The query text (1..2000 characters).")
+MODE = Query("semantic", description="semantic: by meaning, with the space's model; keyword: substring match.")
+
+
+class Hit(BaseModel):
+    row: int
+    id: str
+    #: Cosine similarity to the query (semantic), or 1.0 (keyword match).
+    score: float
+    text: str | None
+
+
+class Histogram(BaseModel):
+    #: ``len(counts) + 1`` bin edges (cosine similarity).
+    edges: list[float]
+    counts: list[int]
+
+
+class SearchOut(BaseModel):
+    query: str
+    mode: str
+    k: int
+    #: Items that match (keyword) or that were scored (semantic: every item).
+    total: int
+    hits: list[Hit]
+    #: Semantic search: the distribution of the query's similarity to every item, and the k-th hit's score.
+    histogram: Histogram | None
+    cut: float | None
+
+
+def _scores(state: ExplorerState, space: str, q: str, mode: str) -> np.ndarray:
+    """``(n,)`` float32 in point order: cosine similarity to the query, or 1/0 for a keyword match."""
+    q = q.strip()
+    if not q:
+        raise InputError("the query is empty")
+    if mode == "keyword":
+        return state.cached(("keyword", space, q.casefold()), lambda: _keyword(state, space, q))
+    version = state.version()
+    key = (version, space, q)
+    vec = _queries.get(key)
+    if vec is None:
+        with state.lock:
+            vec = np.asarray(state.scope.embed_query(q, space), dtype=np.float32)
+        _queries[key] = vec
+        while len(_queries) > QUERY_CACHE:
+            _queries.popitem(last=False)
+    else:
+        _queries.move_to_end(key)
+    unit = state.cached(("unit", space), lambda: _unit(state, space))
+    if unit.shape[1] != vec.shape[0]:
+        raise InputError(f"the query embeds to {vec.shape[0]} dimensions but space {space!r} has {unit.shape[1]}")
+    qn = vec / max(float(np.linalg.norm(vec)), 1e-30)
+    return np.asarray(unit @ qn, dtype=np.float32)
+
+
+def _unit(state: ExplorerState, space: str) -> np.ndarray:
+    with state.lock:
+        _, x = state.scope.vectors(space)
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-30)
+
+
+def _keyword(state: ExplorerState, space: str, q: str) -> np.ndarray:
+    items = state.items(space)
+    hit = np.zeros(items.num_rows, dtype=bool)
+    for name in items.column_names:
+        col = items.column(name)
+        if name != "text" and name in RESERVED[1:]:
+            continue
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            continue
+        found = pc.match_substring(col, pattern=q, ignore_case=True).to_numpy(zero_copy_only=False)
+        hit |= np.asarray(found, dtype=object).astype(bool) if found.dtype == object else found.astype(bool)
+    return hit.astype(np.float32)
+
+
+@router.get("", response_model=SearchOut)
+def search(
+    space: str,
+    q: str = Q,
+    mode: Mode = MODE,
+    k: int = Query(20, ge=1, le=MAX_K, description="How many hits (1..1000)."),
+    state: ExplorerState = Depends(get_state),
+) -> SearchOut:
+    """The ``k`` best hits for ``q`` in ``space``; for semantic search also the similarity histogram."""
+    state.check_space(space)
+    scores = _scores(state, space, q, mode)
+    ids = state.point_ids(space)
+    if mode == "keyword":
+        rows = np.flatnonzero(scores > 0)[:k]
+        total = int((scores > 0).sum())
+        histogram, cut = None, None
+    else:
+        k = min(k, len(scores))
+        part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        rows = part[np.lexsort((part, -scores[part]))]
+        total = len(scores)
+        lo, hi = float(scores.min()), float(scores.max())
+        counts, edges = np.histogram(scores, bins=HISTOGRAM_BINS, range=(lo, hi if hi > lo else lo + 1e-6))
+        histogram = Histogram(edges=[float(e) for e in edges], counts=[int(c) for c in counts])
+        cut = float(scores[rows[-1]]) if len(rows) else None
+    row_list = [int(r) for r in rows]
+    texts = _snippets(state.texts(space), row_list)
+    hits = [Hit(row=r, id=ids[r], score=float(scores[r]), text=t) for r, t in zip(row_list, texts, strict=True)]
+    return SearchOut(query=q, mode=mode, k=k, total=total, hits=hits, histogram=histogram, cut=cut)
+
+
+@router.get("/scores", response_class=Response, responses={200: {"content": {ARROW_STREAM: {}}}})
+def search_scores(space: str, q: str = Q, mode: Mode = MODE, state: ExplorerState = Depends(get_state)) -> Response:
+    """Every item's score for ``q`` (``score`` float32, point order) as an Arrow IPC stream."""
+    state.check_space(space)
+    scores = _scores(state, space, q, mode)
+    return arrow_response(pa.table({"score": pa.array(scores, type=pa.float32())}), cache=False)

@@ -1,0 +1,119 @@
+// Search results: a histogram of the query's similarity to every item with the top-k cut, and the ranked hits.
+import type { SearchResult } from './api';
+import { h } from './dom';
+import { NUMERIC_BINS } from './encoding';
+import { viridis } from './colors';
+import type { Encoding } from './encoding';
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/** Bars of the similarity histogram (log-scaled counts, so the few best items stay visible) and the cut. */
+export function similarityHistogram(result: SearchResult): SVGSVGElement | null {
+  const hist = result.histogram;
+  if (!hist) return null;
+  const W = 360;
+  const H = 130;
+  const m = { l: 8, r: 8, t: 8, b: 28 };
+  const lo = hist.edges[0];
+  const hi = hist.edges[hist.edges.length - 1];
+  const x = (v: number) => m.l + ((v - lo) / (hi - lo || 1)) * (W - m.l - m.r);
+  const top = Math.log1p(Math.max(...hist.counts));
+  const y = (c: number) => H - m.b - (Math.log1p(c) / (top || 1)) * (H - m.t - m.b);
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': 'similarity of every item to the query' });
+  hist.counts.forEach((c, i) => {
+    const x0 = x(hist.edges[i]);
+    const x1 = x(hist.edges[i + 1]);
+    const above = result.cut !== null && hist.edges[i + 1] > result.cut;
+    const bar = s('rect', { x: x0 + 0.5, y: y(c), width: Math.max(0.5, x1 - x0 - 1), height: H - m.b - y(c), class: above ? 'hbar on' : 'hbar' });
+    bar.append(s('title', {}, `${c} items with similarity ${hist.edges[i].toFixed(3)}…${hist.edges[i + 1].toFixed(3)}`));
+    svg.append(bar);
+  });
+  if (result.cut !== null) {
+    const cx = x(result.cut);
+    svg.append(s('line', { x1: cx, x2: cx, y1: m.t, y2: H - m.b, class: 'cut' }));
+    svg.append(s('text', { x: Math.min(cx + 4, W - 70), y: m.t + 10, class: 'dot-label' }, `top ${result.hits.length}`));
+  }
+  const anchors = ['start', 'middle', 'end'];
+  [lo, (lo + hi) / 2, hi].forEach((v, i) => {
+    svg.append(s('text', { x: x(v), y: H - m.b + 14, 'text-anchor': anchors[i], class: 'tick' }, v.toFixed(2)));
+  });
+  svg.append(s('text', { x: W / 2, y: H - 2, 'text-anchor': 'middle', class: 'axis' }, 'cosine similarity to the query (counts on a log scale)'));
+  return svg;
+}
+
+/** The results sheet body: a summary line, the histogram (semantic) and the clickable hits. */
+export function searchView(result: SearchResult, select: (row: number) => void): HTMLElement {
+  const summary =
+    result.mode === 'semantic'
+      ? `The ${result.hits.length} items most similar in meaning to the query, out of ${result.total.toLocaleString()}; the map is coloured by similarity.`
+      : `${result.total.toLocaleString()} items contain these words${result.total > result.hits.length ? ` (first ${result.hits.length} shown)` : ''}; the map lights them up.`;
+  const list = h('ol', { class: 'neighbors hits', id: 'search-hits' });
+  for (const hit of result.hits) {
+    const li = h(
+      'li',
+      { tabindex: 0, 'data-row': hit.row },
+      h('span', { class: 'score' }, result.mode === 'semantic' ? hit.score.toFixed(3) : '✓'),
+      h('span', { class: 'hit-text' }, h('span', { class: 'hit-id' }, hit.id), ' ', hit.text ?? ''),
+    );
+    li.addEventListener('click', () => select(hit.row));
+    li.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter') select(hit.row);
+    });
+    list.append(li);
+  }
+  return h('div', { class: 'search-view', id: 'search-view' }, h('p', { class: 'note' }, summary), similarityHistogram(result), list);
+}
+
+/** Points coloured by their score: a viridis ramp from the lowest to the highest similarity (semantic), or
+ * matches bright and the rest dark (keyword). */
+export function encodeScores(scores: Float32Array, result: SearchResult): Encoding {
+  const codes = new Float32Array(scores.length);
+  if (result.mode === 'keyword') {
+    let hits = 0;
+    scores.forEach((v, i) => {
+      codes[i] = v > 0 ? 1 : 0;
+      hits += v > 0 ? 1 : 0;
+    });
+    return {
+      codes,
+      palette: ['#2a3140', '#ffd166'],
+      legend: {
+        kind: 'categorical',
+        title: `words: “${result.query}”`,
+        entries: [
+          { label: 'match', color: '#ffd166', count: hits },
+          { label: 'no match', color: '#2a3140', count: scores.length - hits },
+        ],
+      },
+    };
+  }
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of scores) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const span = max > min ? max - min : 1;
+  scores.forEach((v, i) => {
+    codes[i] = Math.min(NUMERIC_BINS - 1, Math.floor(((v - min) / span) * NUMERIC_BINS));
+  });
+  return {
+    codes,
+    palette: viridis(NUMERIC_BINS),
+    legend: {
+      kind: 'numeric',
+      title: `similarity to “${result.query}”`,
+      min,
+      max,
+      missing: 0,
+      note: 'Cosine similarity in the original space, computed on the server with the space’s own model.',
+    },
+  };
+}
