@@ -150,3 +150,14 @@ def test_server_compress_get_post(small_scope: embedscope.Scope) -> None:
     assert client.get("/api/spaces/minilm/compress").json()["result"]["rows"] == res["rows"]
     assert client.get("/api/spaces/nope/compress").status_code in (400, 404)
     assert client.post("/api/spaces/minilm/compress?queries=0").status_code == 422
+
+
+def test_query_a_stored_copy_with_the_source_model(small_scope: embedscope.Scope) -> None:
+    for codec, dim in (("pca-32", 32), ("binary", 384), ("truncate-192", 192)):
+        info = small_scope.compress_space("minilm", codec, f"c-{dim}")
+        assert info.dim == dim
+        got = small_scope.neighbors(query="the goalkeeper saved a penalty", k=5, space=f"c-{dim}")
+        want = small_scope.neighbors(query="the goalkeeper saved a penalty", k=5, space="minilm")
+        assert got.ids[0] == want.ids[0] and all(i.startswith("sport") for i in got.ids[:3])
+    reopened = embedscope.open(small_scope.path)  # the codec is read back from the workspace
+    assert reopened.embed_query("rockets", "c-32").shape == (32,)

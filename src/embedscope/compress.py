@@ -514,3 +514,10 @@ def compressed_copy(x: np.ndarray, codec_name: str) -> tuple[np.ndarray, Codec]:
     xn = normalize(np.asarray(x, dtype=np.float32))
     codec.fit(xn)
     return codec.decode(codec.encode(xn)), codec
+
+
+def query_transform(codec: Codec, queries: np.ndarray) -> np.ndarray:
+    """Queries ``(m, d)`` of the source space in the stored copy's coordinates ``(m, d_out)``: unit-normalised,
+    then truncated or projected for ``truncate-D`` / ``pca-D`` (the other codecs search full-dimension queries)."""
+    q = normalize(np.asarray(queries, dtype=np.float32))
+    return codec._query(q) if isinstance(codec, (Truncate, PCA)) else q

@@ -474,6 +474,9 @@ class Scope:
         rec = self.manifest.records[vectors_table(space)]
         if rec.params.get("source") == "translated" and rec.params.get("query_space") in self.spaces():
             return self.embedder(str(rec.params["query_space"]))  # translated space: the target model's queries
+        if rec.params.get("source") == "compressed" and rec.params.get("codec_file") and \
+                rec.params.get("from") in self.spaces():
+            return self._compressed_embedder(space, rec)
         if rec.params.get("source") != "embedded":
             raise InputError(f"space {space!r} holds vectors you brought, with no model to embed a query; "
                              "search it by item id instead")
@@ -961,7 +964,8 @@ class Scope:
             raise InputError(str(exc)) from None
         vrec = self.manifest.records[vectors_table(space)]
         params: dict[str, Any] = {"source": "compressed", "from": space, "codec": codec,
-                                  "bytes_per_vector": fitted.bytes_per_vector()}
+                                  "bytes_per_vector": fitted.bytes_per_vector(),
+                                  "codec_file": self._save_model(f"{as_name}__codec", fitted)}
         table = self.manifest.records.get(f"compress__{space}")
         if table is not None and not self._stale(table):
             row = next((r for r in table.metrics["result"]["rows"] if r["codec"] == codec), None)
@@ -970,6 +974,20 @@ class Scope:
         with self._writing():
             self._write_space(as_name, ids, decoded, params, inputs={vectors_table(space): vrec.fingerprint})
         return self.space_info(as_name)
+
+    def _compressed_embedder(self, space: str, rec: Record) -> Embedder:
+        """Queries of a compressed copy: the source space's model, then the codec's query map."""
+        import pickle
+
+        from . import compress as _c
+        from .embedders.derived import MappedEmbedder
+
+        with (self.path / "models" / str(rec.params["codec_file"])).open("rb") as fh:
+            codec = pickle.load(fh)
+        emb = MappedEmbedder(self.embedder(str(rec.params["from"])), lambda q: _c.query_transform(codec, q),
+                             str(rec.params["codec"]))
+        self._embedders[space] = emb
+        return emb
 
     def export_compressed(self, space: str | None, codec: str, path: str | Path) -> dict[str, Any]:
         """Write the compact codes of ``space`` under ``codec`` with the ids and codec parameters to one
