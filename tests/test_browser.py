@@ -371,3 +371,27 @@ def test_search_by_meaning_lights_the_map_and_lists_hits(page) -> None:
     page.fill("#search", "")
     page.press("#search", "Enter")
     page.wait_for_function("window.__embedscope.search === null && window.__embedscope.colorBy !== '@query'")
+
+
+def test_neighbours_far_on_the_map_are_flagged(page, workspace: Path) -> None:
+    scope = embedscope.open(workspace)
+    layout = scope.layout(SPACE, "umap")
+    xy = layout.coords.astype(np.float64)
+    ids = scope.point_ids(SPACE)
+    k = 10  # the panel's default k (web/src/panel.ts)
+
+    def far_rows(row: int) -> list[int]:
+        nbrs = scope.neighbors(ids[row], k=k, space=SPACE)
+        d = ((xy - xy[row]) ** 2).sum(axis=1)
+        d[row] = np.inf
+        return [int(r) for r in nbrs.rows if (d < d[r]).sum() > max(50, 5 * k)]
+
+    counts = [len(far_rows(r)) for r in range(len(ids))]
+    row = int(np.argmax(counts))
+    page.evaluate(f"window.__embedscope.select({row})")
+    page.wait_for_function("window.__embedscope.neighbors.length > 0")
+    got = sorted(page.evaluate("window.__embedscope.farNeighbors"))
+    assert got == sorted(far_rows(row))
+    assert page.locator("#panel li.far").count() == len(got)
+    if got:
+        assert "far away on the map" in page.locator("#panel").inner_text()

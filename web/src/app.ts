@@ -82,6 +82,8 @@ export class Explorer {
   private encoding: Encoding | null = null;
   private selected: number | null = null;
   private neighbors: number[] = [];
+  /** Neighbours of the selected item that the map places far from it. */
+  private far: number[] = [];
   private selectToken = 0;
 
   private readonly items = new ItemCache();
@@ -163,6 +165,9 @@ export class Explorer {
       },
       get neighbors() {
         return self.neighbors.slice();
+      },
+      get farNeighbors() {
+        return self.far.slice();
       },
       pointToScreen: (row) => this.map.screenPosition(row),
       globePointToScreen: (row) => (this.view === 'globe' && this.globe ? this.globe.screenPosition(row) : null),
@@ -564,7 +569,11 @@ export class Explorer {
       const result = await getNeighbors(this.space.name, row, this.panel.k, this.panel.metric as Metric);
       if (token !== this.selectToken) return;
       const rows = result.neighbors.map((n) => n.row);
-      this.panel.showNeighbors(result);
+      // A true neighbour is "far on the map" when more than 5k points (at least 50) are drawn closer to the item.
+      const ranks = this.map.mapRanks(row, rows);
+      const farRank = Math.max(50, 5 * rows.length);
+      this.far = rows.filter((_, i) => ranks[i] > farRank);
+      this.panel.showNeighbors(result, ranks, farRank);
       await this.map.highlight(row, rows);
       this.neighbors = rows;
       this.syncGlobe();

@@ -12,6 +12,8 @@ export interface TestHook {
   selected: number | null;
   /** Rows of the highlighted neighbours of ``selected``. */
   neighbors: number[];
+  /** Those of ``neighbors`` that the map places far away (more than max(50, 5k) points drawn closer). */
+  readonly farNeighbors: number[];
   /** What is shown: the flat map or the globe (the sphere layout on a ball). */
   view: 'map' | 'globe';
   /** The current layout's honesty figures at k (trustworthiness, kNN recall), or null. */

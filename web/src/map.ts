@@ -155,6 +155,22 @@ export class MapView {
     await this.plot.drawAnnotations([]);
   }
 
+  /** For each of ``rows``, how many points lie closer to ``focus`` on this map (its rank by 2-D distance,
+   * 0 = the nearest point). One pass over all points. */
+  mapRanks(focus: number, rows: number[]): number[] {
+    const fx = this.x[focus];
+    const fy = this.y[focus];
+    const d = (r: number) => (this.x[r] - fx) ** 2 + (this.y[r] - fy) ** 2;
+    const targets = rows.map(d);
+    const ranks = new Array<number>(rows.length).fill(0);
+    for (let i = 0; i < this.n; i++) {
+      if (i === focus) continue;
+      const di = d(i);
+      for (let j = 0; j < targets.length; j++) if (di < targets[j]) ranks[j] += 1;
+    }
+    return ranks;
+  }
+
   /** Show the hover state of ``row`` as if the mouse were on it. */
   hover(row: number): void {
     this.plot.hover(row);

@@ -98,16 +98,24 @@ export class Panel {
     this.nbrStatus.textContent = 'Finding neighbours…';
   }
 
-  showNeighbors(result: Neighbors): void {
+  /** List the neighbours; ``mapRanks[i]`` (optional) is how many points the map puts closer to the item than
+   * neighbour ``i``: neighbours the map puts far away (rank above ``farRank``) are flagged. */
+  showNeighbors(result: Neighbors, mapRanks: number[] = [], farRank = Infinity): void {
     const distance = result.metric === 'euclidean' || result.metric === 'manhattan';
-    this.nbrStatus.textContent = `${result.neighbors.length} by ${result.metric} ${distance ? 'distance (lower is closer)' : 'similarity'}`;
+    const far = mapRanks.filter((r) => r > farRank).length;
+    this.nbrStatus.textContent =
+      `${result.neighbors.length} by ${result.metric} ${distance ? 'distance (lower is closer)' : 'similarity'}` +
+      (far ? ` · ${far} far away on the map` : '');
     this.nbrList.replaceChildren(
-      ...result.neighbors.map((n) =>
-        h('li', { 'data-row': n.row, 'data-id': n.id, tabindex: 0 },
+      ...result.neighbors.map((n, i) => {
+        const rank = mapRanks[i];
+        const isFar = rank !== undefined && rank > farRank;
+        return h('li', { 'data-row': n.row, 'data-id': n.id, tabindex: 0, class: isFar ? 'far' : undefined },
           h('span', { class: 'dot', style: `background:${this.colorOf(n.row)}` }),
           h('span', { class: 'nbr-text', title: n.text ?? n.id }, n.text ?? n.id),
-          h('span', { class: 'score' }, formatNumber(n.score))),
-      ),
+          isFar ? h('span', { class: 'far-flag', title: `A true neighbour that the map places far away: ${rank.toLocaleString()} points are drawn closer to the item` }, 'far on map') : null,
+          h('span', { class: 'score' }, formatNumber(n.score)));
+      }),
     );
   }
 
