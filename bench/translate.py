@@ -25,7 +25,8 @@ learning curve), always scored on the same 1,000 held-out items:
 
 Run::
 
-    .venv/bin/python bench/translate.py [--n 6000] [--directions minilm:lsa,minilm:e5] [--fewshot] [--json] [--markdown]
+    .venv/bin/python bench/translate.py [--n 6000] [--directions minilm:lsa,minilm:e5] [--fewshot] [--threads 1]
+        [--json] [--markdown] [--from-json OUT.json]
 
 ``--fewshot`` adds the experimental few-pair curve (:func:`embedscope.translate.fewshot.evaluate_fewshot`):
 ``selflearn`` with 0, 10, 25, 50, 100, 250 known pairs plus the unpaired vectors of 4,000 other items in each
@@ -95,7 +96,15 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     ap.add_argument("--markdown", action="store_true", help="print markdown tables (for docs/BENCHMARKS.md)")
     ap.add_argument("--from-json", type=Path, help="print the tables of an earlier --json run, compute nothing")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="BLAS and torch threads (default: the libraries' own; 1 is faster on a busy machine)")
     args = ap.parse_args()
+    if args.threads:  # before numpy or torch are imported
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
+        import torch
+
+        torch.set_num_threads(args.threads)
     if args.from_json:
         for doc in json.loads(args.from_json.read_text())["directions"]:
             print_tables(doc, markdown=args.markdown)
@@ -131,7 +140,8 @@ def main() -> None:
         docs.append(doc)
         log(f"{a} -> {b}: {doc['seconds']} s")
     if args.json:
-        print(json.dumps({"n": args.n, "test": args.test, "directions": docs, "cpus": os.cpu_count()}))
+        print(json.dumps({"n": args.n, "test": args.test, "threads": args.threads or None, "directions": docs,
+                          "cpus": os.cpu_count()}))
         return
     for doc in docs:
         print_tables(doc, markdown=args.markdown)

@@ -357,7 +357,8 @@ def lowrank_cv(xn: np.ndarray, yn: np.ndarray, rel_alpha: float, ranks: Sequence
     for tr, va in kfold(len(xn), folds, seed):
         mx, my, s, vt, uty, lam = _ridge_factors(xn[tr], yn[tr])
         w = _ridge_w(s, vt, uty, rel_alpha * lam)
-        _, _, vy = np.linalg.svd((xn[tr] - mx) @ w, full_matrices=False)
+        # fitted values X W = U (S Vt W): their right singular vectors are those of the small S Vt W
+        _, _, vy = np.linalg.svd((s[:, None] * vt) @ w, full_matrices=False)
         pv = (xn[va] - mx) @ w
         for j, r in enumerate(ranks):
             pred = (pv @ vy[:r].T) @ vy[:r] + my
@@ -444,7 +445,7 @@ def fit_map(x: np.ndarray, y: np.ndarray, method: str = "ridge", *, seed: int = 
                 rank, _ = lowrank_cv(pr.xn[cv], pr.yn[cv], float(rel), rank_grid(ds, dt, len(cv) * (inner - 1) // inner),
                                      folds=inner, seed=seed)
             rank = int(max(1, min(int(rank), ds, dt)))
-            _, _, vy = np.linalg.svd(pr.xc @ w, full_matrices=False)
+            _, _, vy = np.linalg.svd((s[:, None] * vt) @ w, full_matrices=False)
             vr = vy[:rank]
             weights["A"], weights["B"] = w @ vr.T, vr
             chosen["rank"] = rank
