@@ -32,10 +32,11 @@ MIN_SEED_PAIRS = 10
 
 
 def _procrustes(xc: np.ndarray, yc: np.ndarray, ds: int, dt: int) -> np.ndarray:
+    """Semi-orthogonal ``W`` ``(d_s, d_t)`` times the least-squares scale (as ``fit_map``'s procrustes)."""
     if len(xc) == 0:
         return np.eye(ds, dt)
-    u, _, vt = np.linalg.svd(xc.T @ yc, full_matrices=False)
-    return np.asarray(u @ vt)
+    u, sv, vt = np.linalg.svd(xc.T @ yc, full_matrices=False)
+    return np.asarray(u @ vt) * float(sv.sum() / max(float((xc**2).sum()), 1e-12))
 
 
 def _mutual_nn(p: np.ndarray, q: np.ndarray, block: int = 2048) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -124,7 +125,7 @@ def fit_selflearn(x: np.ndarray, y: np.ndarray, pool_x: np.ndarray, pool_y: np.n
         rounds: list[int] = []
         agree = -np.inf
         for _ in range(iterations):
-            rows, cols, sim = _mutual_nn(px @ w, py)
+            rows, cols, sim = _mutual_nn(px @ w, py)  # cosine: the scale of w does not matter here
             if len(rows) == 0:
                 break
             top = np.argsort(-sim)[: max(1, int(len(rows) * keep))]
