@@ -162,6 +162,7 @@ def two_spaces(small_scope: embedscope.Scope) -> embedscope.Scope:
     return small_scope
 
 
+@pytest.mark.slow
 def test_every_method_beats_the_mean_baseline_on_real_spaces(two_spaces: embedscope.Scope) -> None:
     for a, b in (("minilm", "lsa"), ("lsa", "minilm")):
         doc = two_spaces.translate_eval(a, b, methods=["procrustes", "ridge", "lowrank", "mlp"])
@@ -278,6 +279,11 @@ def test_odd_ids_and_brought_vectors(tmp_path: Path) -> None:
     assert doc["warning"] and doc["methods"][0]["method"] == "ridge" and doc["methods"][0]["top1"] > 0.9
     with pytest.raises(InputError, match="both name"):
         scope.translate_pairs("a", "a")
+    scope.translate_apply(scope.translate_fit("a", "b", "ridge"), "a", "b-from-a")
+    assert scope.manifest.records["vectors__b-from-a"].params["query_space"] is None  # b has no model
+    with pytest.raises(InputError, match="translated from 'a'"):
+        scope.neighbors(query="hello", space="b-from-a")
+    assert scope.neighbors(ids[0], space="b-from-a", k=3).ids[0] != ids[0]
 
 
 @pytest.mark.slow

@@ -65,11 +65,15 @@ def eval_cmd(
         _emit(doc)
         return
     con = Console()
-    t = Table("method", "mean cos", "mean-vector cos", "gain", "top-1", "top-10", "mean rank", "median rank",
-              "recall@10", title=f"{doc['from']} -> {doc['to']}: {doc['n_test']} pairs scored "
-              f"({doc['protocol']}, {doc['n_train']} training pairs per fit)")
+    t = Table("method", "cos", "base", "gain", "top-1", "top-10", "rank", "med.", "R@10",
+              title=f"{doc['from']} -> {doc['to']}: {doc['n_test']} pairs scored "
+              f"({doc['protocol']}, {doc['n_train']} training pairs per fit)",
+              caption="cos: mean cosine to the true target; base: the same for the target mean vector; gain: "
+              "cos - base; top-k: true target among the k nearest scored targets; rank: mean (med.: median) "
+              "rank of it; R@10: overlap of native queries' 10 nearest translated vs native vectors; "
+              "* baseline")
     for m in doc["methods"]:
-        t.add_row(m["method"] + (" (baseline)" if m["baseline"] else ""), _f(m["mean_cosine"]),
+        t.add_row(m["method"] + ("*" if m["baseline"] else ""), _f(m["mean_cosine"]),
                   _f(m["mean_baseline_cosine"]), _f(m["gain_over_mean_baseline"], "+.3f"), _f(m["top1"]), _f(m["top10"]),
                   _f(m["mean_rank"], ".1f"), _f(m["median_rank"], ".0f"), _f(m["recall@10"]))
     con.print(t)
@@ -77,12 +81,11 @@ def eval_cmd(
         sizes = sorted({c["n_train"] for c in doc["curve"]})
         names = list(dict.fromkeys(c["method"] for c in doc["curve"]))
         cell = {(c["method"], c["n_train"]): c for c in doc["curve"]}
-        ct = Table("method", *[str(s) for s in sizes], title="learning curve: top-1 / gain over the mean vector, "
-                   "by training pairs")
-        for name in names:
-            ct.add_row(name, *[f"{cell[(name, s)]['top1']:.2f} / {cell[(name, s)]['gain_over_mean_baseline']:+.2f}"
-                               if (name, s) in cell else "-" for s in sizes])
-        con.print(ct)
+        for key, label, fmt in (("top1", "top-1", ".2f"), ("gain_over_mean_baseline", "gain over the mean vector", "+.2f")):
+            ct = Table("method", *[str(s) for s in sizes], title=f"learning curve: {label} by training pairs")
+            for name in names:
+                ct.add_row(name, *[format(cell[(name, s)][key], fmt) if (name, s) in cell else "-" for s in sizes])
+            con.print(ct)
     if doc["warning"]:
         err.print(f"[yellow]warning:[/] {doc['warning']}")
     err.print(f"best: {doc['best']} (best linear: {doc['best_linear']})")
@@ -164,7 +167,8 @@ def apply_cmd(
         if as_json:
             _emit(doc)
         else:
-            q = f"; text queries use space {doc['query_space']!r}'s model" if doc["query_space"] else ""
+            q = (f"; text queries are embedded with the model of space {doc['query_space']!r}" if doc["query_space"]
+                 else "; no model for text queries (the target space was not embedded here): search by item id")
             err.print(f"{target}: space {as_name!r} = {tl.method} translation of {doc['from']!r}, {rep.total} vectors, "
                       f"{tl.tgt_dim} dims{q}")
         return

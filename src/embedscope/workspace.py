@@ -472,8 +472,11 @@ class Scope:
         if space in self._embedders:
             return self._embedders[space]
         rec = self.manifest.records[vectors_table(space)]
-        if rec.params.get("source") == "translated" and rec.params.get("query_space") in self.spaces():
-            return self.embedder(str(rec.params["query_space"]))  # translated space: the target model's queries
+        if rec.params.get("source") == "translated":  # queries go through the target space's model
+            if rec.params.get("query_space") in self.spaces():
+                return self.embedder(str(rec.params["query_space"]))
+            raise InputError(f"space {space!r} was translated from {rec.params.get('from')!r} by a translator whose "
+                             "target space has no model in this workspace; search it by item id or a vector")
         if rec.params.get("source") == "compressed" and rec.params.get("codec_file") and \
                 rec.params.get("from") in self.spaces():
             return self._compressed_embedder(space, rec)
@@ -1350,7 +1353,8 @@ class Scope:
         out = translator.transform(x, batch_size=batch_size, progress=cb)
         target = translator.meta.get("target")
         trec = self.manifest.records.get(vectors_table(str(target))) if target else None
-        query_space = target if trec is not None and int(trec.params.get("dim", 0)) == translator.tgt_dim else None
+        query_space = target if trec is not None and trec.params.get("source") == "embedded" and \
+            int(trec.params.get("dim", 0)) == translator.tgt_dim else None
         params = {"source": "translated", "model": f"translated:{translator.method}", "method": translator.method,
                   "from": space, "to": target, "query_space": query_space, "translator": file,
                   "n_train": translator.meta.get("n_train"), "metrics": translator.meta.get("metrics")}
