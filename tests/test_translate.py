@@ -299,3 +299,15 @@ def test_stretch_selflearn_few_pairs_plus_unpaired_vectors(tmp_path: Path) -> No
     pts = {(c.n_train, c.method): c for c in evaluate_fewshot(x, y, sizes=(5,), test_size=300, pool=1000)}
     assert pts[(5, "selflearn")].top1 > 0.9 and pts[(5, "ridge")].top1 < 0.5
     assert pts[(5, "selflearn")].gain_over_mean_baseline > pts[(5, "ridge")].gain_over_mean_baseline
+
+
+def test_auto_picks_the_best_held_out_figure() -> None:
+    x, y = planted(600, 12, 20, noise=0.5)
+    for select, key in (("mean_cosine", "mean_cosine"), ("top1", "top1")):
+        tl, ev = fit(x, y, "auto", select=select, methods=["procrustes", "ridge"])
+        assert ev is not None and tl.meta["evaluation"]["selected_by"] == select
+        maps = [s for s in ev.methods if not s.baseline]
+        assert getattr(ev.score(tl.method), key) == max(getattr(s, key) for s in maps)
+        assert tl.meta["n_train"] == 600 and tl.meta["metrics"]["method"] == tl.method
+    with pytest.raises(InputError, match="select"):
+        fit(x, y, "auto", select="vibes")

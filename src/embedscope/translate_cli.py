@@ -98,6 +98,8 @@ def fit_cmd(
     tgt: TO,
     output: Annotated[Path, typer.Option("-o", "--output", help="Translator file to write (.npz format).")],
     method: Annotated[str, typer.Option("--method", help="procrustes | ridge | lowrank | mlp | auto (best held-out)")] = "auto",
+    select: Annotated[str, typer.Option("--select", help="What auto maximises: mean_cosine | top1 | top10 | recall@10")]
+    = "mean_cosine",
     test_size: TEST = None,
     seed: SEED = 0,
     as_json: JSON = False,
@@ -106,13 +108,14 @@ def fit_cmd(
 
     It is measured first on held-out items (or by cross-validation when the pairs are few); those figures,
     not in-sample ones, are stored in the file and printed. auto picks the method with the best held-out
-    mean cosine. Use the file with: embedscope translate apply FILE IN.npy -o OUT.npy.
+    mean cosine (--select top1 for retrieval: with few pairs Procrustes often ranks better while ridge has
+    the better cosine). Use the file with: embedscope translate apply FILE IN.npy -o OUT.npy.
     """
     scope = _open(ws)
     if output.is_dir():
         raise InputError("-o names a directory; give a file name such as minilm-to-lsa.translator", file=output)
     with _progress(not as_json) as cb:
-        tl = scope.translate_fit(src, tgt, method, path=output, seed=seed, test_size=test_size, progress=cb)
+        tl = scope.translate_fit(src, tgt, method, path=output, seed=seed, test_size=test_size, select=select, progress=cb)
     doc = tl.describe()
     if as_json:
         _emit(doc)

@@ -1284,13 +1284,15 @@ class Scope:
         return ev.to_json(a, b)
 
     def translate_fit(self, a: str, b: str, method: str = "auto", *, path: str | Path | None = None, seed: int = 0,
-                      test_size: int | None = None, progress: Progress | None = None) -> Any:
+                      test_size: int | None = None, select: str = "mean_cosine", progress: Progress | None = None) -> Any:
         """Fit a translator from space ``a`` to ``b`` on every shared item, after measuring it on held-out items.
 
         Parameters
         ----------
         method
-            ``procrustes``, ``ridge``, ``lowrank``, ``mlp`` or ``auto`` (best held-out mean cosine).
+            ``procrustes``, ``ridge``, ``lowrank``, ``mlp`` or ``auto`` (best held-out ``select`` figure).
+        select
+            What ``auto`` maximises: ``mean_cosine``, ``top1``, ``top10`` or ``recall@10``.
         path
             Where to save the translator file (``.npz`` format, any name), if given.
 
@@ -1305,7 +1307,8 @@ class Scope:
         _, xa, xb = self.translate_pairs(a, b)
         models = {k: self.manifest.records[vectors_table(s)].params.get("model") for k, s in
                   (("source_model", a), ("target_model", b))}
-        tl, _ = fit(xa, xb, method, seed=seed, test_size=test_size, progress=progress, names=(a, b), meta=models)
+        tl, _ = fit(xa, xb, method, seed=seed, test_size=test_size, select=select, progress=progress, names=(a, b),
+                    meta=models)
         if path is not None:
             tl.save(path)
             tl.meta["file"] = str(path)
