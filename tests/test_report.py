@@ -39,7 +39,7 @@ def test_report_of_a_labelled_space_with_layout_and_compression(small_scope: emb
         assert f"<td>{check['name']}</td>" in html
         assert html_escape(check["verdict"]) in html
     figs = pngs(html)
-    assert set(figs) == {"minilm-pairs", "minilm-query", "minilm-labels-topic", "minilm-hubness",
+    assert set(figs) >= {"minilm-pairs", "minilm-query", "minilm-labels-topic", "minilm-hubness",
                          "minilm-dimensions", "minilm-item-vector"}
     for name, png in figs.items():
         w, h = size(png)
@@ -72,7 +72,7 @@ def test_cli_report(small_scope: embedscope.Scope, tmp_path: Path, capsys: pytes
     code, stdout, err = run(capsys, "report", str(small_scope.path), "-o", str(out), "--space", "minilm",
                             "--png-dir", str(tmp_path / "figs"))
     assert code == 0 and stdout.strip() == str(out) and out.is_file(), err
-    assert len(list((tmp_path / "figs").glob("*.png"))) == 6
+    assert len(list((tmp_path / "figs").glob("*.png"))) >= 6
     code, stdout, err = run(capsys, "report", str(small_scope.path), "-o", str(tmp_path / "no" / "r.html"))
     assert code == 2 and "does not exist" in err and err.count("\n") == 1
     code, _, err = run(capsys, "report", str(small_scope.path), "--space", "nope", "-o", str(out))
