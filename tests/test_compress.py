@@ -161,3 +161,11 @@ def test_query_a_stored_copy_with_the_source_model(small_scope: embedscope.Scope
         assert got.ids[0] == want.ids[0] and all(i.startswith("sport") for i in got.ids[:3])
     reopened = embedscope.open(small_scope.path)  # the codec is read back from the workspace
     assert reopened.embed_query("rockets", "c-32").shape == (32,)
+
+
+def test_report_charts_the_compression_table(small_scope: embedscope.Scope, tmp_path: Path) -> None:
+    small_scope.compress("minilm", ["float16", "int8", "binary", "binary+rescore", "pca-32"], queries=10)
+    small_scope.report(tmp_path / "r.html", png_dir=tmp_path / "png")
+    assert (tmp_path / "png" / "minilm-compression.png").stat().st_size > 5_000
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "recall@10 against bytes per vector" in html and "binary+rescore" in html

@@ -317,6 +317,24 @@ def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, it
             num=[1, 2, 3, 4, 5, 6]) + f'<p class="note">{comp.get("queries")} held-out queries'
             f'{"; stale: the vectors changed since" if comp.get("stale") else ""}. Frontier: '
             f'{_e(", ".join(comp.get("frontier", [])))}.</p>')
+        fig = _fig(6.4, 3.4)
+        ax = fig.add_subplot(1, 1, 1)
+        front = sorted((r for r in comp["rows"] if r["codec"] in comp.get("frontier", [])),
+                       key=lambda r: r["bytes_per_vector"])
+        ax.plot([r["bytes_per_vector"] for r in front], [r["recall@10"] for r in front], "--", color="#3b6fb6", lw=1)
+        for r in comp["rows"]:
+            on = r["codec"] in comp.get("frontier", [])
+            ax.scatter([r["bytes_per_vector"]], [r["recall@10"]], color="#3b6fb6" if on else "#9aa3b2", s=26 if on else 16,
+                       zorder=3)
+            ax.annotate(r["codec"], (r["bytes_per_vector"], r["recall@10"]), fontsize=7, xytext=(4, 3),
+                        textcoords="offset points", color="#222" if on else "#777")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("bytes per vector (log scale)")
+        ax.set_ylabel("recall@10")
+        ax.set_ylim(0, 1.05)
+        ax.set_title("recall of the exact neighbours against size (dashed: the efficient frontier)", fontsize=10)
+        ax.grid(alpha=0.25)
+        parts.append(figs.render(fig, f"{space}-compression", "recall@10 against bytes per vector", ""))
     parts.append("</section>")
     return "".join(parts)
 
