@@ -296,7 +296,6 @@ def test_compression_sheet_measures_and_charts(page) -> None:
 
 
 def test_health_sheet_shows_checks_and_pair_histogram(page) -> None:
-    page.set_viewport_size({"width": 1600, "height": 900})  # room for every header control
     page.click("#health-open")
     page.wait_for_selector("#sheet:not([hidden])")
     page.wait_for_selector("#health-view", timeout=120_000)
