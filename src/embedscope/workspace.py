@@ -1281,7 +1281,27 @@ class Scope:
         _, xa, xb = self.translate_pairs(a, b)
         ev = evaluate(xa, xb, list(methods) if methods else None, curve=curve, test_size=test_size, seed=seed,
                       progress=progress, names=(a, b))
-        return ev.to_json(a, b)
+        doc = ev.to_json(a, b)
+        # keep the latest evaluation of this pair of spaces (the explorer's Translate sheet shows it)
+        table = pa.Table.from_pylist([{"method": str(m["method"]), "mean_cosine": float(m["mean_cosine"]),
+                                       "top1": float(m["top1"]), "top10": float(m["top10"])} for m in doc["methods"]])
+        inputs = {vectors_table(s): self.manifest.records[vectors_table(s)].fingerprint for s in (a, b)}
+        with self._writing():
+            self._write(Record(table=f"translate__{a}__{b}", kind="translate-eval",
+                               params={"from": a, "to": b, "methods": list(methods) if methods else None,
+                                       "test_size": test_size, "seed": seed},
+                               inputs=inputs, fingerprint=fingerprint_arrays(table.column("mean_cosine").to_numpy()),
+                               metrics={"result": doc}), table)
+        return doc
+
+    def translation(self, a: str, b: str) -> dict[str, Any] | None:
+        """The latest stored ``translate eval`` document from space ``a`` to ``b`` (plus ``stale``: either
+        space changed since), or ``None``."""
+        a, b = self.resolve_space(a), self.resolve_space(b)
+        rec = self.manifest.records.get(f"translate__{a}__{b}")
+        if rec is None:
+            return None
+        return {**rec.metrics["result"], "stale": self._stale(rec)}
 
     def translate_fit(self, a: str, b: str, method: str = "auto", *, path: str | Path | None = None, seed: int = 0,
                       test_size: int | None = None, select: str = "mean_cosine", progress: Progress | None = None) -> Any:

@@ -290,3 +290,45 @@ export async function searchScores(space: string, q: string, mode: SearchMode): 
   const table = await arrow(`api/spaces/${enc(space)}/search/scores?q=${enc(q)}&mode=${mode}`);
   return floats(table.getChild('score'));
 }
+
+/** One method's held-out scores in a translate evaluation (``embedscope translate eval``). */
+export interface TranslateScore {
+  method: string;
+  mean_cosine: number;
+  mean_baseline_cosine: number;
+  gain_over_mean_baseline: number;
+  top1: number;
+  top10: number;
+  median_rank: number;
+  'recall@10': number;
+  baseline: boolean;
+}
+
+export interface TranslateResult {
+  from: string;
+  to: string;
+  pairs: number;
+  warning: string | null;
+  protocol: string;
+  n_train: number;
+  n_test: number;
+  dims: [number, number];
+  best: string | null;
+  methods: TranslateScore[];
+  curve: { n_train: number; method: string; top1: number; mean_cosine: number }[];
+  stale: boolean;
+}
+
+const translateUrl = (a: string, b: string) => `api/translate?from=${enc(a)}&to=${enc(b)}`;
+
+/** The stored evaluation of translators from space ``a`` to ``b``, or null. */
+export const getTranslate = async (a: string, b: string) =>
+  (await json<{ result: TranslateResult | null }>(translateUrl(a, b))).result;
+
+/** Fit and evaluate every default translator now (seconds to minutes) and return it. */
+export async function measureTranslate(a: string, b: string): Promise<TranslateResult> {
+  const response = await fetch(translateUrl(a, b), { method: 'POST', credentials: 'same-origin' });
+  const body = await response.json();
+  if (!response.ok) throw new ApiError(response.status, typeof body.detail === 'string' ? body.detail : 'failed');
+  return body.result as TranslateResult;
+}

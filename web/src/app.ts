@@ -19,6 +19,8 @@ import {
   getNeighbors,
   getXyz,
   measureCompress,
+  getTranslate,
+  measureTranslate,
   type SearchMode,
   type SearchResult,
   search,
@@ -48,6 +50,7 @@ import { MapView, pointSizeFor } from './map';
 import { Panel } from './panel';
 import { encodeScores, searchView } from './search';
 import { Sheet } from './sheet';
+import { translateView } from './translate';
 import { Tooltip } from './tooltip';
 import { readHash, writeHash } from './url';
 
@@ -143,6 +146,7 @@ export class Explorer {
       void this.run(() => (q ? this.runSearch(q, mode) : this.clearSearch()));
     });
     $('health-open').addEventListener('click', () => void this.run(() => this.openHealth()));
+    $('translate-open').addEventListener('click', () => void this.run(() => this.openTranslate()));
     window.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Escape') return;
       if (this.sheet.isOpen) this.sheet.close();
@@ -207,6 +211,7 @@ export class Explorer {
         return;
       }
       const names = this.info.spaces.map((s) => s.name);
+      $('translate-open').hidden = names.length < 2;
       const space = wanted.space && names.includes(wanted.space) ? wanted.space : (this.info.default_space ?? names[0]);
       fillSelect(this.spaceSelect, this.info.spaces.map((s) => ({ value: s.name, label: spaceLabel(s) })), space);
       await this.openSpace(space, wanted.layout, wanted.color);
@@ -216,6 +221,52 @@ export class Explorer {
   }
 
   /** The health sheet of the current space: every check with its verdict, and the pair-similarity histogram. */
+  /** The translate sheet: pick two spaces, see the stored evaluation of maps between them or run it. */
+  private async openTranslate(from?: string, to?: string): Promise<void> {
+    const names = this.info?.spaces.map((sp) => sp.name) ?? [];
+    if (names.length < 2) return;
+    await this.deselect();
+    const a = from ?? this.spaceName ?? names[0];
+    const b = to ?? names.find((n) => n !== a) ?? names[0];
+    const pick = (id: string, value: string) => {
+      const sel = h('select', { id, 'aria-label': id === 'translate-from' ? 'From space' : 'To space' });
+      fillSelect(sel, names.map((n) => ({ value: n, label: n })), value);
+      sel.disabled = false;
+      sel.addEventListener('change', () => void this.run(() => this.openTranslate(fromSel.value, toSel.value)));
+      return sel;
+    };
+    const fromSel = pick('translate-from', a);
+    const toSel = pick('translate-to', b);
+    const chooser = h('div', { class: 'translate-pick' }, 'from ', fromSel, ' to ', toSel);
+    const title = 'Translate between spaces';
+    if (a === b) {
+      this.sheet.open(title, chooser, h('p', { class: 'note' }, 'Choose two different spaces.'));
+      return;
+    }
+    const found = await getTranslate(a, b);
+    if (found) {
+      this.sheet.open(title, chooser, translateView(found));
+      return;
+    }
+    const button = h('button', { class: 'button', type: 'button', id: 'translate-measure' }, 'Fit and evaluate now');
+    button.addEventListener('click', () =>
+      void this.run(async () => {
+        button.setAttribute('disabled', '');
+        this.setStatus('Fitting translators…');
+        const result = await measureTranslate(a, b);
+        this.sheet.open(title, chooser, translateView(result));
+        this.setStatus('');
+      }),
+    );
+    this.sheet.open(
+      title,
+      chooser,
+      h('p', { class: 'note' }, `Not evaluated yet: Procrustes, ridge, low-rank and MLP maps from ${a} to ${b}, each ` +
+        'fitted on shared items and scored on held-out ones against baselines (embedscope translate eval).'),
+      button,
+    );
+  }
+
   private async openHealth(): Promise<void> {
     const space = this.spaceName;
     if (!space) return;
