@@ -25,6 +25,11 @@ import numpy as np
 
 from ..neighbors import KNN, knn_graph, normalize
 
+#: Memory budget of one block of scored items (their rows of scores, indices and layout distances against all
+#: items): bounds the peak at about a gigabyte for a million items (42 items a block) while keeping the
+#: matrix products large enough to run at BLAS speed.
+QUALITY_BLOCK_BYTES = 1 << 30
+
 #: Above this many items, trustworthiness and continuity are computed on a random sample of items (each
 #: still ranked exactly against all items: the mean's standard error is about 0.002 at 5,000 items);
 #: kNN recall always covers every item.
@@ -88,7 +93,7 @@ def layout_quality(
     rank_pairs: int = 20_000,
     sample: int | None = None,
     seed: int = 0,
-    block_rows: int = 256,
+    block_rows: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Quality:
     """Measure how well ``coords`` keeps the cosine neighbourhoods of ``vectors``.
@@ -108,6 +113,9 @@ def layout_quality(
         Random pairs for the rank correlation.
     sample
         Compute T and C on this many random items only (default: all when ``n <= EXACT_MAX``).
+    block_rows
+        Items scored at once (default: at most 256, fewer for large ``n`` so one block's ``(rows, n)`` score,
+        index and distance arrays stay within ``QUALITY_BLOCK_BYTES``).
 
     Returns
     -------
@@ -140,6 +148,8 @@ def layout_quality(
     if hi_all is not None:
         recall[:] = _overlap(hi_all, lo) / k
     y_sq = (y**2).sum(1)
+    if block_rows is None:  # a block holds (rows, n) float32 scores, int64 indices and float64 distances
+        block_rows = int(max(1, min(256, QUALITY_BLOCK_BYTES // (24 * n))))
     for start in range(0, len(rows), block_rows):
         blk = rows[start:start + block_rows]
         b = np.arange(len(blk))
@@ -190,8 +200,9 @@ def _penalty(score: np.ndarray, found: np.ndarray, truth: np.ndarray, k: int, *,
     out = np.zeros(len(score), np.float64)
     outside = ~(found[:, :, None] == truth[:, None, :]).any(-1)  # (b, k): not a true neighbour
     vals = np.take_along_axis(score, found, axis=1)  # (b, k)
-    for s in range(0, len(score), 32):
-        sl = slice(s, s + 32)
+    step = int(max(1, min(32, (QUALITY_BLOCK_BYTES // 8) // max(1, k * score.shape[1]))))  # (step, k, n) booleans at a time
+    for s in range(0, len(score), step):
+        sl = slice(s, s + step)
         if nearer == "greater":
             ranks = (score[sl, None, :] > vals[sl, :, None]).sum(-1)
         else:
