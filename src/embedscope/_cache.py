@@ -9,13 +9,13 @@ import numpy as np
 import pyarrow as pa
 
 if TYPE_CHECKING:
-    from .workspace import Scope
+    from ._scope_core import ScopeCore
 
 
 class LanceCache:
     """Finished embedding batches of one model in a LanceDB table (one atomic commit per batch)."""
 
-    def __init__(self, scope: Scope, key: str) -> None:
+    def __init__(self, scope: ScopeCore, key: str) -> None:
         import hashlib
 
         self.scope = scope

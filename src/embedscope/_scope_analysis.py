@@ -1,0 +1,278 @@
+"""Space analyses of a workspace: health, comparison of two spaces, similarity rankings and
+distributions, the static report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+import pyarrow as pa
+
+from ._scope_core import (
+    GRAPH_ON_DEMAND_MAX,
+    ScopeCore,
+    neighbors_table,
+)
+from .errors import InputError, WorkspaceError
+from .neighbors import check_metric, knn_graph
+from .results import Neighbors
+
+if TYPE_CHECKING:
+    from .workspace import Scope
+
+
+class AnalysisMixin(ScopeCore):
+    """Methods of :class:`embedscope.workspace.Scope`."""
+
+    def health(self, space: str | None = None, *, seed: int = 0) -> list[dict[str, Any]]:
+        """Every space-health check (see :mod:`embedscope.diagnostics`) as JSON-ready dicts."""
+        from .diagnostics import health
+
+        space = self.resolve_space(space)
+        ids, x, _ = self._space_arrays(space)
+        graph = self.knn(space) if len(ids) <= GRAPH_ON_DEMAND_MAX or \
+            neighbors_table(space) in self.manifest.records else None
+        if graph is None:
+            raise InputError(f"space {space!r} has {len(ids)} items; build its kNN graph first "
+                             f"(embedscope neighbors computes it) to check its health")
+        return [c.to_json() for c in health(np.asarray(x), ids, graph, seed=seed)]
+
+    def compare(self, a: str, b: str, *, k: int = 10, label: str | None = None, top: int = 10) -> dict[str, Any]:
+        """Compare two spaces on the items they share (see :mod:`embedscope.compare`); JSON-ready.
+
+        Parameters
+        ----------
+        a, b
+            Space names (any dimensions).
+        k
+            Neighbourhood size for agreement and retrieval.
+        label
+            A metadata column for same-label retrieval (default: none).
+        top
+            How many "changed most" items to list with both neighbour lists.
+        """
+        from .compare import compare as _compare
+
+        a, b = self.resolve_space(a), self.resolve_space(b)
+        ids_a, xa, pos_a = self._space_arrays(a)
+        ids_b, xb, pos_b = self._space_arrays(b)
+        shared = [i for i in ids_a if i in pos_b]
+        if len(shared) < 3:
+            raise InputError(f"spaces {a!r} and {b!r} share {len(shared)} items; comparing needs at least 3")
+        ra = np.array([pos_a[i] for i in shared])
+        rb = np.array([pos_b[i] for i in shared])
+        xa_s, xb_s = np.asarray(xa)[ra], np.asarray(xb)[rb]
+        if len(shared) == len(ids_a) == len(ids_b) and (ra == rb).all():
+            ga, gb = self.knn(a, max(k, 1)), self.knn(b, max(k, 1))
+        else:  # different item sets: neighbours among the shared items only
+            ga, gb = knn_graph(xa_s, k), knn_graph(xb_s, k)
+        labels = None
+        if label is not None:
+            items = self.items_for(a)
+            if label not in items.column_names:
+                raise InputError(f"no column {label!r}; columns: {', '.join(items.column_names)}")
+            col = items.column(label).to_pylist()
+            labels = np.array([str(col[pos_a[i]]) for i in shared], dtype=object)
+        res = _compare(xa_s, xb_s, ga, gb, k=k, labels=labels)
+        order = np.argsort(res.jaccard, kind="stable")[:top]
+        changed = [{"id": shared[i], "jaccard": float(res.jaccard[i]),
+                    "neighbors_a": [shared[j] for j in ga.indices[i, :res.k]],
+                    "neighbors_b": [shared[j] for j in gb.indices[i, :res.k]]} for i in order]
+        hist, _ = np.histogram(res.jaccard, bins=10, range=(0.0, 1.0))
+        return {"spaces": [a, b], "k": res.k, "items": len(shared), "jaccard_mean": float(res.jaccard.mean()),
+                "jaccard_median": float(np.median(res.jaccard)), "jaccard_histogram": hist.tolist(),
+                "cka": res.cka, "spearman": res.spearman, "spearman_pairs": res.pairs,
+                "dims": [int(xa.shape[1]), int(xb.shape[1])], "retrieval": res.retrieval, "changed_most": changed}
+
+    # ----------------------------------------------------------------------------------- similarity
+    def _query_rows(self, space: str, item: str | None, query: str | None, vector: np.ndarray | None
+                    ) -> tuple[np.ndarray, list[int]]:
+        """The query vector (shape ``(d,)``) of an item, a text or a vector, and the rows to leave out."""
+        if sum(v is not None for v in (item, query, vector)) != 1:
+            raise InputError("give exactly one of an item id, --query TEXT or a vector")
+        _ids, x, pos = self._space_arrays(space)
+        if item is not None:
+            row = pos.get(str(item))
+            if row is None:
+                raise InputError(f"no item with id {item!r} in space {space!r}")
+            return np.asarray(x[row], dtype=np.float32), [row]
+        if query is not None:
+            vector = self.embed_query(query, space)
+        q = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if q.shape[0] != x.shape[1]:
+            raise InputError(f"the vector has {q.shape[0]} dimensions, space {space!r} has {x.shape[1]}")
+        if not np.isfinite(q).all():
+            raise InputError("the query vector has non-finite values")
+        return q, []
+
+    @staticmethod
+    def _metric(metric: str) -> str:
+        try:
+            return check_metric(metric)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+    def rank(self, item: str | None = None, *, query: str | None = None, vector: np.ndarray | None = None,
+             k: int = 10, metric: str = "cosine", least: bool = False, space: str | None = None) -> Neighbors:
+        """The ``k`` most (or, with ``least``, least) similar items to an item, a text or a vector.
+
+        An exact scan of the space (see :func:`embedscope.similarity.rank`); the queried item is left out.
+        Scores: cosine similarity, dot product, euclidean or manhattan distance.
+        """
+        from .similarity import rank as _rank
+
+        space = self.resolve_space(space)
+        metric = self._metric(metric)
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}")
+        q, exclude = self._query_rows(space, item, query, vector)
+        ids, x, _ = self._space_arrays(space)
+        r = _rank(np.asarray(x), q, k, metric, least=least, exclude=exclude)
+        return Neighbors([ids[i] for i in r.rows], r.rows, r.scores, metric)
+
+    def closer(self, a: str, b: str, c: str, *, metric: str = "cosine", space: str | None = None) -> dict[str, Any]:
+        """Which of items ``b`` and ``c`` is closer to item ``a``; JSON-ready.
+
+        Returns
+        -------
+        dict
+            ``{"space", "a", "b", "c", "metric", "closer": id | null (a tie), "score_b", "score_c",
+            "rank_b", "rank_c", "n"}``: ranks are 1-based among all items seen from ``a``.
+        """
+        from .similarity import closer as _closer
+
+        space = self.resolve_space(space)
+        metric = self._metric(metric)
+        _ids, x, pos = self._space_arrays(space)
+        rows = []
+        for name in (a, b, c):
+            if str(name) not in pos:
+                raise InputError(f"no item with id {name!r} in space {space!r}")
+            rows.append(pos[str(name)])
+        if len({rows[0], rows[1], rows[2]}) < 3:
+            raise InputError("closer needs three different items: A, then B and C to compare")
+        res = _closer(np.asarray(x), rows[0], rows[1], rows[2], metric)
+        who = {"b": b, "c": c}.get(res.closer)
+        return {"space": space, "a": a, "b": b, "c": c, **res.to_json(), "closer": who}
+
+    def similarity_histogram(self, item: str | None = None, *, query: str | None = None,
+                             vector: np.ndarray | None = None, metric: str = "cosine", bins: int = 50,
+                             space: str | None = None) -> Any:
+        """Histogram of one query's scores against every item (the item itself left out); a
+        :class:`embedscope.similarity.Histogram` (``.to_json()`` for JSON)."""
+        from .similarity import query_histogram
+
+        space = self.resolve_space(space)
+        metric = self._metric(metric)
+        if bins < 1:
+            raise InputError(f"bins must be at least 1, got {bins}")
+        q, exclude = self._query_rows(space, item, query, vector)
+        _ids, x, _ = self._space_arrays(space)
+        if len(x) - len(exclude) < 1:
+            raise InputError(f"space {space!r} has no other items")
+        return query_histogram(np.asarray(x), q, metric, bins=bins, exclude=exclude)
+
+    def pair_histogram(self, space: str | None = None, *, metric: str = "cosine", bins: int = 50,
+                       sample: int | None = None, seed: int = 0) -> Any:
+        """Histogram of pair similarities: every pair up to 2,000 items, else ``sample`` (default 200,000)
+        uniformly random pairs with ``seed``; a :class:`embedscope.similarity.Histogram` stating which."""
+        from .similarity import SAMPLE_PAIRS
+        from .similarity import pair_histogram as _ph
+
+        space = self.resolve_space(space)
+        metric = self._metric(metric)
+        if bins < 1:
+            raise InputError(f"bins must be at least 1, got {bins}")
+        if sample is not None and sample < 1:
+            raise InputError(f"the pair sample must be at least 1, got {sample}")
+        _ids, x, _ = self._space_arrays(space)
+        if len(x) < 2:
+            raise InputError(f"space {space!r} has {len(x)} item(s); pair similarities need at least 2")
+        return _ph(np.asarray(x), metric, bins=bins, sample=sample or SAMPLE_PAIRS, seed=seed)
+
+    def label_columns(self, space: str | None = None, *, max_labels: int = 50) -> list[str]:
+        """Metadata columns that look categorical: text or boolean, 2..``max_labels`` distinct values, and
+        at least one value shared by two items."""
+        import pyarrow.compute as pc
+
+        space = self.resolve_space(space)
+        if not self.has_items():
+            return []
+        t = self.items_for(space)
+        out = []
+        for name in t.column_names:
+            if name in ("id", "text"):
+                continue
+            col = t.column(name)
+            typ = col.type
+            if pa.types.is_dictionary(typ):
+                typ = typ.value_type
+            if not (pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_boolean(typ)):
+                continue
+            distinct = pc.count_distinct(col).as_py()
+            if 2 <= distinct <= max_labels and distinct < t.num_rows - col.null_count:
+                out.append(name)
+        return out
+
+    def label_separation(self, label: str, space: str | None = None, *, metric: str = "cosine", bins: int = 50,
+                         sample: int | None = None, seed: int = 0) -> Any:
+        """Same-label against different-label pair similarities and their ROC AUC, for the metadata column
+        ``label`` (items without a label left out); a :class:`embedscope.similarity.LabelSeparation`."""
+        from .similarity import SAMPLE_PAIRS
+        from .similarity import label_separation as _ls
+
+        space = self.resolve_space(space)
+        metric = self._metric(metric)
+        if not self.has_items():
+            raise InputError("this workspace has no item metadata, so no label column")
+        items = self.items_for(space)
+        cols = [c for c in items.column_names if c != "id"]
+        if label not in cols:
+            raise InputError(f"no column {label!r}; " + (f"columns: {', '.join(cols)}" if cols else "the items have no "
+                                                         "metadata columns"))
+        _ids, x, _ = self._space_arrays(space)
+        try:
+            return _ls(np.asarray(x), items.column(label).to_pylist(), metric, bins=bins,
+                       sample=sample or SAMPLE_PAIRS, seed=seed)
+        except ValueError as exc:
+            raise InputError(f"column {label!r}: {exc}") from None
+
+    def metric_overlap(self, item: str | None = None, *, query: str | None = None, vector: np.ndarray | None = None,
+                       k: int = 10, space: str | None = None) -> Any:
+        """The top-``k`` under cosine, dot, euclidean and manhattan for one query, with their overlap and
+        which must agree; a :class:`embedscope.similarity.MetricOverlap` (``.to_json(ids)``)."""
+        from .similarity import metric_overlap as _mo
+
+        space = self.resolve_space(space)
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}")
+        q, exclude = self._query_rows(space, item, query, vector)
+        _ids, x, _ = self._space_arrays(space)
+        return _mo(np.asarray(x), q, k, exclude=exclude)
+
+    def dimension_stats(self, space: str | None = None) -> Any:
+        """Mean, spread, min and max of each dimension; a :class:`embedscope.similarity.DimensionStats`."""
+        from .similarity import dimension_stats as _ds
+
+        _ids, x, _ = self._space_arrays(self.resolve_space(space))
+        return _ds(x)
+
+    def report(self, path: str | Path, *, spaces: Sequence[str] | None = None, png_dir: str | Path | None = None,
+               seed: int = 0, item: str | None = None) -> Path:
+        """Write the static, self-contained HTML report of the given spaces (default: all) to ``path``; with
+        ``png_dir``, the same figures also as PNG files there. ``item``: the example item of the query
+        histogram, rankings and vector chart (default: each space's top hub). See :mod:`embedscope.report`."""
+        from .report import write_report
+
+        names = [self.resolve_space(s) for s in spaces] if spaces else self.spaces()
+        if not names:
+            raise WorkspaceError(f"{self.path} has no embedding space yet: embedscope embed {self.path}")
+        if item is not None:
+            for s in names:
+                if str(item) not in self._space_arrays(s)[2]:
+                    raise InputError(f"no item with id {item!r} in space {s!r}")
+        if not Path(path).resolve().parent.is_dir():
+            raise InputError(f"cannot write {path}: its directory does not exist")
+        return write_report(cast("Scope", self), path, spaces=names, png_dir=png_dir, seed=seed, item=item)

@@ -1,0 +1,680 @@
+"""The core of a workspace (see :mod:`embedscope.workspace` for the tables and the manifest): storage,
+items, spaces, embedding, neighbours and provenance. The analyses live in mixins (``_scope_analysis``,
+``_scope_compress``, ``_scope_layouts``, ``_scope_translate``) that :class:`embedscope.workspace.Scope`
+combines."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from . import ingest as _ingest
+from ._cache import LanceCache
+from ._upsert import items_fingerprint, merge_items
+from .embedders import DryRun, Embedder, get_embedder
+from .embedding import embed_texts
+from .errors import InputError, WorkspaceError
+from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
+from .neighbors import KNN, check_metric, knn_graph, search
+from .results import EmbedReport, IngestReport, Neighbors, SpaceInfo
+
+ITEMS = "items"
+DEFAULT_K = 50
+#: Above this many points, a single item's neighbours come from a scan instead of building the graph.
+GRAPH_ON_DEMAND_MAX = 50_000
+_SPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+Progress = Callable[[str, int, int], None]
+
+
+def _check_space(name: str) -> str:
+    if not _SPACE_RE.match(name) or "__" in name:
+        raise InputError(
+            f"invalid space name {name!r}: use letters, digits, '-', '.', '_' (not '__'), at most 64 characters"
+        )
+    return name
+
+
+def vectors_table(space: str) -> str:
+    return f"vectors__{space}"
+
+
+def neighbors_table(space: str) -> str:
+    return f"neighbors__{space}"
+
+
+def layout_table(space: str, method: str) -> str:
+    return f"layout__{space}__{method}"
+
+
+class ScopeCore:
+    """The workspace's storage, items, spaces, embedding and neighbours; :class:`embedscope.workspace.Scope` adds
+    the analyses (mixins in ``_scope_*.py``). Open one with :func:`embedscope.open` or :func:`embedscope.create`.
+
+    Parameters
+    ----------
+    path
+        The workspace directory.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.manifest = Manifest.load(self.path)
+        import lancedb
+
+        self._db = lancedb.connect(str(self.path / "db"))
+        self._cache: dict[tuple[str, int | None], Any] = {}
+        self._embedders: dict[str, Embedder] = {}
+
+    # ---------------------------------------------------------------------------------------- open
+    @classmethod
+    def create(cls, path: str | Path, *, exist_ok: bool = False) -> Self:
+        """Create an empty workspace at ``path`` (or open it if it exists and ``exist_ok``)."""
+        p = Path(path)
+        if (p / "scope.json").exists():
+            if exist_ok:
+                return cls(p)
+            raise WorkspaceError(f"{p} already exists")
+        if p.exists() and (not p.is_dir() or any(p.iterdir())):
+            raise WorkspaceError(f"{p} exists and is not an empty directory or an embedscope workspace")
+        p.mkdir(parents=True, exist_ok=True)
+        (p / "db").mkdir(exist_ok=True)
+        Manifest(created=now()).save(p)
+        return cls(p)
+
+    @classmethod
+    def open(cls, path: str | Path) -> Self:
+        """Open an existing workspace."""
+        p = Path(path)
+        if not p.is_dir():
+            raise InputError(f"no workspace at {p} (create one with: embedscope ingest {p} FILE)")
+        return cls(p)
+
+    def __repr__(self) -> str:
+        return f"Scope({str(self.path)!r}, spaces={self.spaces()})"
+
+    # ------------------------------------------------------------------------------------- storage
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the workspace's write lock; reload the manifest so concurrent writers do not clobber."""
+        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self.manifest = Manifest.load(self.path)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _write(self, record: Record, table: pa.Table) -> None:
+        """Commit ``table`` as ``record.table`` and record it in the manifest (caller holds the lock)."""
+        name = record.table
+        tbl = None
+        if name in self._table_names():
+            try:
+                tbl = self._db.open_table(name)
+            except Exception:
+                self._db.drop_table(name)
+        if tbl is None:
+            tbl = self._db.create_table(name, data=table)
+        else:
+            tbl.add(table, mode="overwrite")
+        record.table_version = int(tbl.version)
+        record.rows = table.num_rows
+        record.created = now()
+        record.versions = library_versions()
+        self.manifest.records[name] = record
+        self.manifest.save(self.path)
+
+    def _drop(self, name: str) -> None:
+        self.manifest.records.pop(name, None)
+        self.manifest.save(self.path)
+        if name in self._table_names():
+            self._db.drop_table(name)
+
+    def _table_names(self) -> list[str]:
+        res = self._db.list_tables()
+        names = getattr(res, "tables", res)
+        return list(names)
+
+    def _read(self, name: str) -> pa.Table:
+        """The table as recorded in the manifest (its recorded version)."""
+        rec = self.manifest.records.get(name)
+        if rec is None:
+            raise WorkspaceError(f"{self.path}: no table {name!r}")
+        key = (name, rec.table_version)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        try:
+            tbl = self._db.open_table(name)
+            if rec.table_version is not None and tbl.version != rec.table_version:
+                tbl.checkout(rec.table_version)
+            data = tbl.to_arrow()
+        except Exception as exc:
+            raise WorkspaceError(f"{self.path}: cannot read table {name!r}: {exc}") from None
+        self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
+        self._cache[key] = data
+        return data
+
+    def reload(self) -> None:
+        """Re-read the manifest (after another process wrote to the workspace)."""
+        self.manifest = Manifest.load(self.path)
+
+    # --------------------------------------------------------------------------------------- items
+    def has_items(self) -> bool:
+        return ITEMS in self.manifest.records
+
+    def items(self) -> pa.Table:
+        """All items: ``id``, ``text`` (if any), metadata columns."""
+        if not self.has_items():
+            raise WorkspaceError(f"{self.path} holds no items yet: embedscope ingest {self.path} FILE")
+        return self._read(ITEMS)
+
+    def ids(self) -> list[str]:
+        """All item ids, in items order."""
+        return self.items().column("id").to_pylist() if self.has_items() else []
+
+    def ingest(self, source: str | Path | pd.DataFrame, *, text: str | None = None,
+               id: str | None = None) -> IngestReport:
+        """Add or update items from a file (CSV, TSV, Parquet, JSONL, Arrow) or a DataFrame.
+
+        New ids are added; rows whose id exists replace the old values (columns absent from the new input
+        keep their old values). Spaces embedded from changed texts become stale.
+
+        Parameters
+        ----------
+        source
+            File path or DataFrame.
+        text, id
+            Text and id columns (see :func:`embedscope.ingest.read_items`).
+        """
+        inp = _ingest.read_items(source, text=text, id=id)
+        with self._writing():
+            rep = self._upsert_items(inp.table, inp.source)
+        rep.text_column, rep.id_column = inp.text_column, inp.id_column
+        return rep
+
+    def _upsert_items(self, new: pa.Table, source: str) -> IngestReport:
+        if not self.has_items():
+            merged, added, updated, unchanged = new, new.num_rows, 0, 0
+        else:
+            old = self._read(ITEMS)
+            merged, added, updated, unchanged = merge_items(old, new)
+            if added == 0 and updated == 0 and set(new.column_names) <= set(old.column_names):
+                return IngestReport(source, 0, 0, unchanged, old.num_rows)
+        rec = Record(table=ITEMS, kind="items", params={"source": source},
+                     fingerprint=items_fingerprint(merged))
+        self._write(rec, merged)
+        return IngestReport(source, added, updated, unchanged, merged.num_rows)
+
+    # --------------------------------------------------------------------------------------- spaces
+    def spaces(self) -> list[str]:
+        """Names of the stored spaces."""
+        return sorted(r.table.removeprefix("vectors__") for r in self.manifest.records.values()
+                      if r.kind == "space")
+
+    def default_space(self) -> str:
+        """The only space, or ``minilm`` if present, else the first; raises if there is none."""
+        names = self.spaces()
+        if not names:
+            raise WorkspaceError(f"{self.path} has no embedding space yet: embedscope embed {self.path}")
+        return "minilm" if "minilm" in names else names[0]
+
+    def resolve_space(self, space: str | None) -> str:
+        """``space`` if it exists; with ``None``, the only space (several spaces need a choice)."""
+        names = self.spaces()
+        if space is None:
+            if len(names) > 1:
+                raise InputError(f"this workspace has several spaces ({', '.join(names)}); choose one with --space")
+            return self.default_space()
+        if space not in names:
+            raise InputError(f"no space {space!r} in {self.path}; spaces: {', '.join(names) or 'none'}")
+        return space
+
+    def space_info(self, space: str) -> SpaceInfo:
+        """Kind, model, dimension, size and layouts of a space."""
+        rec = self.manifest.records.get(vectors_table(self.resolve_space(space)))
+        assert rec is not None
+        layouts = sorted(r.params.get("method", "") for r in self.manifest.records.values()
+                         if r.kind == "layout" and r.params.get("space") == space)
+        return SpaceInfo(space, rec.params.get("source", "vectors"), rec.params.get("model"),
+                         int(rec.params.get("dim", 0)), rec.rows, layouts, self._space_stale(rec))
+
+    def _space_stale(self, rec: Record) -> bool:
+        if rec.params.get("source") != "embedded":
+            return False
+        items = self.manifest.records.get(ITEMS)
+        return items is None or rec.inputs.get(ITEMS) != items.fingerprint
+
+    def point_ids(self, space: str | None = None) -> list[str]:
+        """Ids of the space's points, in point order."""
+        return list(self._space_arrays(self.resolve_space(space))[0])
+
+    def vectors(self, space: str | None = None) -> tuple[list[str], np.ndarray]:
+        """Ids (point order) and vectors of a space.
+
+        Returns
+        -------
+        ids : list of str
+            Length ``n``.
+        vectors : numpy.ndarray
+            float32, shape ``(n, d)``, read-only (zero-copy from Arrow).
+        """
+        ids, x, _ = self._space_arrays(self.resolve_space(space))
+        return list(ids), x
+
+    def _space_arrays(self, space: str) -> tuple[list[str], np.ndarray, dict[str, int]]:
+        name = vectors_table(space)
+        rec = self.manifest.records[name]
+        key = (name + "#arrays", rec.table_version)
+        hit = self._cache.get(key)
+        if hit is None:
+            t = self._read(name)
+            col = t.column("vector").combine_chunks()
+            dim = col.type.list_size
+            x = col.values.to_numpy(zero_copy_only=False).reshape(-1, dim)
+            ids = t.column("id").to_pylist()
+            hit = (ids, x, {s: i for i, s in enumerate(ids)})
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != key[0]}
+            self._cache[key] = hit
+        return hit  # type: ignore[no-any-return]
+
+    def items_for(self, space: str | None = None) -> pa.Table:
+        """Items aligned to the space's point order (``id``, ``text`` if any, metadata)."""
+        space = self.resolve_space(space)
+        rec = self.manifest.records[vectors_table(space)]
+        items_rec = self.manifest.records.get(ITEMS)
+        key = (f"items_for#{space}", hash((rec.table_version, items_rec.table_version if items_rec else None)))
+        hit = self._cache.get(key)
+        if hit is None:
+            ids = self._space_arrays(space)[0]
+            items = self.items()
+            pos = {s: i for i, s in enumerate(items.column("id").to_pylist())}
+            take = pa.array([pos[s] for s in ids], pa.int64())
+            hit = items.take(take)
+            self._cache[key] = hit
+        return hit  # type: ignore[no-any-return]
+
+    def add_vectors(self, space: str, ids: Sequence[str], vectors: np.ndarray, *, source: str = "<array>"
+                    ) -> IngestReport:
+        """Store user vectors as (or into) ``space``, upserting by id; new ids are added to the items.
+
+        Parameters
+        ----------
+        space
+            Space name (created if missing).
+        ids
+            Length ``n``, strings.
+        vectors
+            Shape ``(n, d)``; must be finite with no all-zero rows (see :func:`embedscope.ingest.read_vectors`).
+        """
+        _check_space(space)
+        ids = [str(s) for s in ids]
+        x = np.asarray(vectors, dtype=np.float32)
+        if x.ndim != 2 or x.shape[0] != len(ids):
+            raise InputError(f"{source}: expected {len(ids)} vectors, got shape {x.shape}")
+        with self._writing():
+            name = vectors_table(space)
+            rec = self.manifest.records.get(name)
+            if rec is not None and rec.params.get("source") == "embedded":
+                raise InputError(f"space {space!r} was embedded with {rec.params.get('model')!r}; "
+                                 "bring vectors into a new --space")
+            added = updated = unchanged = 0
+            if rec is not None:
+                old_ids, old_x, old_pos = self._space_arrays(space)
+                if old_x.shape[1] != x.shape[1]:
+                    raise InputError(f"{source}: vectors have {x.shape[1]} dimensions but space {space!r} has "
+                                     f"{old_x.shape[1]}; use another --space")
+                all_ids = list(old_ids)
+                merged = np.array(old_x, copy=True)
+                extra_rows = []
+                for i, s in enumerate(ids):
+                    j = old_pos.get(s)
+                    if j is None:
+                        all_ids.append(s)
+                        extra_rows.append(i)
+                        added += 1
+                    elif not np.array_equal(merged[j], x[i]):
+                        merged[j] = x[i]
+                        updated += 1
+                    else:
+                        unchanged += 1
+                merged = np.concatenate([merged, x[extra_rows]]) if extra_rows else merged
+                ids_out, x_out = all_ids, merged
+            else:
+                ids_out, x_out, added = ids, x, len(ids)
+            self._upsert_items(pa.table({"id": pa.array(ids, pa.string())}), source)
+            if added or updated or rec is None:
+                self._write_space(space, ids_out, x_out, {"source": "vectors", "file": source})
+        return IngestReport(source, added, updated, unchanged, len(ids_out), space=space)
+
+    def ingest_vectors(self, source: str | Path, space: str, *, ids: str | Path | None = None,
+                       id: str | None = None, vector: str | None = None) -> IngestReport:
+        """Bring your own vectors from ``.npy`` (+ ``ids`` file), ``.json`` ``{id: [floats]}``, Parquet/Arrow."""
+        _check_space(space)
+        inp = _ingest.read_vectors(source, ids=ids, id=id, vector=vector)
+        return self.add_vectors(space, inp.ids, inp.vectors, source=inp.source)
+
+    def _write_space(self, space: str, ids: Sequence[str], x: np.ndarray, params: dict[str, Any],
+                     inputs: dict[str, str] | None = None) -> None:
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        vec = pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])
+        table = pa.table({"id": pa.array(list(ids), pa.string()), "vector": vec})
+        id_arr = table.column("id")
+        rec = Record(table=vectors_table(space), kind="space", params={**params, "dim": int(x.shape[1])},
+                     inputs=inputs or {}, fingerprint=fingerprint_arrays(id_arr, x))
+        self._write(rec, table)
+
+    # ---------------------------------------------------------------------------------------- embed
+    def embed(
+        self,
+        space: str | None = None,
+        model: str = "local",
+        *,
+        batch_size: int | None = None,
+        device: str | None = None,
+        dimensions: int | None = None,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> EmbedReport | DryRun:
+        """Embed every item's text into ``space`` with ``model``; cached, batched and resumable.
+
+        Parameters
+        ----------
+        space
+            Space name; default: named after the model (``minilm`` for the default model).
+        model
+            ``local``, ``local:PATH``, ``openai:MODEL`` or ``tfidf:DIM``.
+        batch_size, device, dimensions
+            Passed to the embedder.
+        dry_run
+            Count items, tokens and cost; embed nothing.
+        progress
+            Called with (stage, done, total).
+
+        Returns
+        -------
+        EmbedReport or DryRun
+        """
+        items = self.items()
+        if "text" not in items.column_names:
+            raise InputError(f"{self.path} has no texts to embed (it holds vectors only)")
+        emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions)
+        space = _check_space(space or emb.default_space)
+        text_col = items.column("text")
+        mask = text_col.is_valid().to_numpy(zero_copy_only=False)
+        ids = [s for s, m in zip(items.column("id").to_pylist(), mask, strict=True) if m]
+        texts = [t for t in text_col.to_pylist() if t is not None]
+        if not texts:
+            raise InputError("no item has a text to embed")
+        name = vectors_table(space)
+        rec = self.manifest.records.get(name)
+        if rec is not None and rec.params.get("model") not in (None, model):
+            raise InputError(f"space {space!r} holds vectors from {rec.params.get('model')!r}; "
+                             f"choose another --space for {model!r}")
+        if rec is not None and rec.params.get("source") == "vectors":
+            raise InputError(f"space {space!r} holds vectors you brought; choose another --space to embed into")
+        if emb.needs_fit:
+            emb.fit(texts)
+        if dry_run:
+            from .embedding import text_hash
+
+            cache = LanceCache(self, emb.key)
+            uniq = list(dict.fromkeys(texts))
+            found = cache.lookup([text_hash(t) for t in uniq])
+            todo = [t for t in uniq if text_hash(t) not in found]
+            dr = emb.dry_run(todo)
+            dr.notes.append(f"{len(texts)} texts, {len(uniq)} distinct, {len(found)} already cached")
+            return dr
+        with self._writing():
+            cache = LanceCache(self, emb.key)
+            cb = (lambda d, t: progress("embed", d, t)) if progress else None
+            vecs, stats = embed_texts(texts, emb, cache, batch_size=batch_size, on_batch=cb)
+            if emb.needs_fit and hasattr(emb, "save"):
+                emb.save(self.path / "models" / f"{space}.pkl")
+            items_fp = self.manifest.records[ITEMS].fingerprint
+            params = {"source": "embedded", "model": model, **emb.spec()}
+            self._write_space(space, ids, vecs, params, {ITEMS: items_fp})
+            cache.compact()
+        self._embedders[space] = emb
+        return EmbedReport(space, model, int(vecs.shape[1]), stats, len(mask) - len(ids))
+
+    def embedder(self, space: str | None = None) -> Embedder:
+        """The embedder that made ``space`` (to embed queries into it)."""
+        space = self.resolve_space(space)
+        if space in self._embedders:
+            return self._embedders[space]
+        rec = self.manifest.records[vectors_table(space)]
+        if rec.params.get("source") == "translated":  # queries go through the target space's model
+            if rec.params.get("query_space") in self.spaces():
+                return self.embedder(str(rec.params["query_space"]))
+            raise InputError(f"space {space!r} was translated from {rec.params.get('from')!r} by a translator whose "
+                             "target space has no model in this workspace; search it by item id or a vector")
+        if rec.params.get("source") == "compressed" and rec.params.get("codec_file") and \
+                rec.params.get("from") in self.spaces():
+            return self._compressed_embedder(space, rec)
+        if rec.params.get("source") != "embedded":
+            raise InputError(f"space {space!r} holds vectors you brought, with no model to embed a query; "
+                             "search it by item id instead")
+        emb = get_embedder(str(rec.params["model"]), dimensions=rec.params.get("dimensions"))
+        if emb.needs_fit:
+            path = self.path / "models" / f"{space}.pkl"
+            if not path.exists():
+                raise WorkspaceError(f"the fitted model of space {space!r} is missing ({path}); embed it again")
+            emb.load(path)  # type: ignore[attr-defined]
+        self._embedders[space] = emb
+        return emb
+
+    def embed_query(self, text: str, space: str | None = None) -> np.ndarray:
+        """One text embedded with the space's own model; float32, shape ``(d,)``."""
+        if not text or not text.strip():
+            raise InputError("the query text is empty")
+        return self.embedder(space).embed_queries([text])[0]
+
+    # ------------------------------------------------------------------------------------ neighbours
+    def knn(self, space: str | None = None, k: int = DEFAULT_K, *, progress: Progress | None = None) -> KNN:
+        """The stored cosine kNN graph of a space (built and stored on first need).
+
+        Returns
+        -------
+        KNN
+            ``indices``/``scores`` of shape ``(n, min(k, n - 1))`` in point order.
+        """
+        space = self.resolve_space(space)
+        name = neighbors_table(space)
+        vrec = self.manifest.records[vectors_table(space)]
+        rec = self.manifest.records.get(name)
+        if rec is None or rec.inputs.get(vectors_table(space)) != vrec.fingerprint or \
+                int(rec.params.get("k", 0)) < min(k, vrec.rows - 1):
+            with self._writing():
+                _, x, _ = self._space_arrays(space)
+                kk = max(k, DEFAULT_K)
+                cb = (lambda d, t: progress("neighbors", d, t)) if progress else None
+                graph = knn_graph(x, kk, "cosine", progress=cb)
+                ids = self._space_arrays(space)[0]
+                g = graph.k
+                table = pa.table({
+                    "id": pa.array(ids, pa.string()),
+                    "nbr": pa.FixedSizeListArray.from_arrays(pa.array(graph.indices.reshape(-1)), max(g, 1))
+                    if g else pa.array([[]] * len(ids), pa.list_(pa.int32())),
+                    "sim": pa.FixedSizeListArray.from_arrays(pa.array(graph.scores.reshape(-1)), max(g, 1))
+                    if g else pa.array([[]] * len(ids), pa.list_(pa.float32())),
+                })
+                rec = Record(table=name, kind="neighbors", params={"k": g, "metric": "cosine", "space": space},
+                             inputs={vectors_table(space): vrec.fingerprint},
+                             # exact graphs of the same vectors agree on their common prefix, so a graph
+                             # grown to a larger k does not make the layouts built on it stale
+                             fingerprint=fingerprint_arrays(vrec.fingerprint, "cosine-exact"))
+                self._write(rec, table)
+            return KNN(graph.indices[:, :k], graph.scores[:, :k], "cosine")
+        t = self._read(name)
+        g = int(rec.params["k"])
+        n = t.num_rows
+        if g == 0:
+            return KNN(np.zeros((n, 0), np.int32), np.zeros((n, 0), np.float32), "cosine")
+        idx = t.column("nbr").combine_chunks().values.to_numpy().reshape(n, g)
+        sim = t.column("sim").combine_chunks().values.to_numpy().reshape(n, g)
+        return KNN(idx[:, :k], sim[:, :k], "cosine")
+
+    def neighbors(
+        self,
+        item: str | None = None,
+        *,
+        query: str | None = None,
+        vector: np.ndarray | None = None,
+        k: int = 10,
+        metric: str = "cosine",
+        space: str | None = None,
+    ) -> Neighbors:
+        """The ``k`` nearest items, in the original space, to an item, a text or a vector.
+
+        Parameters
+        ----------
+        item
+            An item id (the item itself is left out of the answer).
+        query
+            A text, embedded with the space's own model.
+        vector
+            A vector of the space's dimension, shape ``(d,)``.
+        k
+            How many, 1..n.
+        metric
+            ``cosine``, ``dot``, ``euclidean`` or ``manhattan``.
+        space
+            Space name (default: the only one).
+        """
+        try:
+            check_metric(metric)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}")
+        if sum(v is not None for v in (item, query, vector)) != 1:
+            raise InputError("give exactly one of an item id, --query TEXT or a vector")
+        space = self.resolve_space(space)
+        ids, x, pos = self._space_arrays(space)
+        if item is not None:
+            row = pos.get(str(item))
+            if row is None:
+                raise InputError(f"no item with id {item!r} in space {space!r}")
+            n = len(ids)
+            if metric == "cosine" and (n <= GRAPH_ON_DEMAND_MAX or neighbors_table(space) in self.manifest.records):
+                graph_rec = self.manifest.records.get(neighbors_table(space))
+                if k <= DEFAULT_K or (graph_rec is not None and int(graph_rec.params.get("k", 0)) >= k):
+                    g = self.knn(space, min(k, DEFAULT_K) if graph_rec is None else k)
+                    kk = min(k, g.k)
+                    r = g.indices[row, :kk].astype(np.int64)
+                    return Neighbors([ids[i] for i in r], r, g.scores[row, :kk].copy(), metric)
+            res = search(x, x[row: row + 1], k + 1, metric)
+            r_all = res.indices[0].astype(np.int64)
+            keep = r_all != row
+            r, s = r_all[keep][:k], res.scores[0][keep][:k]
+            return Neighbors([ids[i] for i in r], r, s, metric)
+        if query is not None:
+            vector = self.embed_query(query, space)
+        assert vector is not None
+        q = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if q.shape[1] != x.shape[1]:
+            raise InputError(f"the vector has {q.shape[1]} dimensions, space {space!r} has {x.shape[1]}")
+        if not np.isfinite(q).all():
+            raise InputError("the query vector has non-finite values")
+        res = search(x, q, k, metric)
+        r = res.indices[0].astype(np.int64)
+        return Neighbors([ids[i] for i in r], r, res.scores[0], metric)
+
+    def arithmetic(self, plus: Sequence[str], minus: Sequence[str] = (), *, k: int = 10,
+                   space: str | None = None) -> Neighbors:
+        """Vector arithmetic on items: nearest (cosine) to ``sum(plus) - sum(minus)`` of unit vectors.
+
+        The items used in the query are left out of the answer, as in word-analogy evaluations
+        (``king - man + woman`` -> ``queen``).
+        """
+        space = self.resolve_space(space)
+        ids, x, pos = self._space_arrays(space)
+        missing = [t for t in (*plus, *minus) if t not in pos]
+        if missing:
+            raise InputError(f"no item with id {missing[0]!r} in space {space!r}")
+        if not plus:
+            raise InputError("give at least one item to add")
+        from .neighbors import normalize
+
+        xn = normalize(x[[pos[t] for t in (*plus, *minus)]])
+        q = xn[: len(plus)].sum(0) - xn[len(plus):].sum(0)
+        used = {pos[t] for t in (*plus, *minus)}
+        res = search(x, q[None, :], k + len(used), "cosine")
+        keep = [j for j, r in enumerate(res.indices[0]) if int(r) not in used][:k]
+        rows = res.indices[0][keep].astype(np.int64)
+        return Neighbors([ids[i] for i in rows], rows, res.scores[0][keep], "cosine")
+
+    # ---------------------------------------------------------------------------------------- shared
+    def _save_model(self, stem: str, model: Any) -> str:
+        """Pickle a fitted model into ``models/`` atomically; returns its file name."""
+        import pickle
+
+        folder = self.path / "models"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{stem}.pkl"
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+        return path.name
+
+    def _stale(self, rec: Record) -> bool:
+        for table, fp in rec.inputs.items():
+            cur = self.manifest.records.get(table)
+            if cur is None or cur.fingerprint != fp:
+                return True
+        return False
+
+    def _compressed_embedder(self, space: str, rec: Record) -> Embedder:
+        """Queries of a compressed copy: the source space's model, then the codec's query map."""
+        import pickle
+
+        from . import compress as _c
+        from .embedders.derived import MappedEmbedder
+
+        with (self.path / "models" / str(rec.params["codec_file"])).open("rb") as fh:
+            codec = pickle.load(fh)
+        emb = MappedEmbedder(self.embedder(str(rec.params["from"])), lambda q: _c.query_transform(codec, q),
+                             str(rec.params["codec"]))
+        self._embedders[space] = emb
+        return emb
+
+    # ----------------------------------------------------------------------------------------- info
+    def info(self) -> dict[str, Any]:
+        """Spaces, counts, dimensions, layouts, stale results and library versions (JSON-ready)."""
+        items = self.manifest.records.get(ITEMS)
+        spaces = []
+        for s in self.spaces():
+            si = self.space_info(s)
+            spaces.append({"name": s, "kind": si.kind, "model": si.model, "dim": si.dim, "count": si.count,
+                           "layouts": si.layouts, "stale": si.stale,
+                           "knn": self.manifest.records.get(neighbors_table(s), Record("", "")).params or None})
+        stale = [name for name, r in self.manifest.records.items() if self._stale(r) or
+                 (r.kind == "space" and self._space_stale(r))]
+        return {
+            "path": str(self.path), "items": items.rows if items else 0,
+            "columns": [c for c in self.items().column_names] if items else [],
+            "spaces": spaces, "stale": sorted(stale),
+            "versions": {**library_versions(), "python": sys.version.split()[0]},
+        }
+
+# ------------------------------------------------------------------------------------------ helpers
+def copy_workspace(src: str | Path, dst: str | Path) -> None:
+    """Copy a workspace directory (for backups and tests)."""
+    shutil.copytree(src, dst)

@@ -1,0 +1,249 @@
+"""Layouts of a workspace: projections with their honesty, new items placed into a sampled fit,
+clusters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ._scope_core import (
+    DEFAULT_K,
+    Progress,
+    ScopeCore,
+    layout_table,
+    neighbors_table,
+    vectors_table,
+)
+from .clusters import Clustering
+from .errors import InputError, WorkspaceError
+from .manifest import Record, fingerprint_arrays
+from .results import Layout
+
+
+class LayoutsMixin(ScopeCore):
+    """Methods of :class:`embedscope.workspace.Scope`."""
+
+    # ------------------------------------------------------------------------------------- layouts
+    def project(self, space: str | None = None, method: str = "umap", *, seed: int = 42, k: int = 15,
+                progress: Progress | None = None, **params: Any) -> Layout:
+        """Compute (or reuse) a layout of a space, measure its honesty, and store both.
+
+        Parameters
+        ----------
+        space
+            Space name.
+        method
+            ``umap`` (default), ``pca``, ``tsne`` or ``sphere``.
+        seed
+            Random seed (the layout is reproducible).
+        k
+            Neighbourhood size of the honesty metrics (trustworthiness, continuity, kNN recall).
+        **params
+            Method parameters (e.g. ``n_neighbors``, ``min_dist``, ``perplexity``), recorded with the layout.
+
+        Returns
+        -------
+        Layout
+            With ``quality`` (global figures) and ``per_item`` honesty arrays.
+        """
+        from .projection import project as _project
+        from .projection.layout import METHODS
+        from .projection.quality import layout_quality
+
+        if method not in METHODS:
+            raise InputError(f"unknown --method {method!r}; use one of {', '.join(METHODS)}")
+        space = self.resolve_space(space)
+        name = layout_table(space, method)
+        vrec = self.manifest.records[vectors_table(space)]
+        want = {"method": method, "space": space, "seed": seed, "k": k, **params}
+        rec = self.manifest.records.get(name)
+        if rec is not None and not self._stale(rec) and rec.params.get("request") == want:
+            return self.layout(space, method)
+        if rec is not None and rec.params.get("request") == want and rec.params.get("model_file"):
+            placed = self._place_new_items(space, method, rec, k=k, progress=progress)
+            if placed is not None:
+                return placed
+        n = vrec.rows
+        graph_k = max(DEFAULT_K, min(n - 1, 3 * int(params.get("perplexity", 30)))) if method == "tsne" else DEFAULT_K
+        from .projection.umap import SAMPLE_FIT_MIN
+
+        graph_rec = self.manifest.records.get(neighbors_table(space))
+        if method == "umap" and n > SAMPLE_FIT_MIN and (graph_rec is None or self._stale(graph_rec)):
+            knn = None  # UMAP fits a sample with its own index; honesty is measured on a sample of items
+        else:
+            knn = self.knn(space, graph_k, progress=progress)
+        with self._writing():
+            ids, x, _ = self._space_arrays(space)
+            extra_args: dict[str, Any] = {}
+            if method == "sphere":
+                flat_rec = self.manifest.records.get(layout_table(space, "umap"))
+                if flat_rec is not None and not self._stale(flat_rec) and flat_rec.params.get("seed") == seed:
+                    extra_args["flat"] = self.layout(space, "umap").coords
+            if progress:
+                progress(method, 0, n)
+            step = (lambda d, t: progress(method, d, t)) if progress else None
+            res = _project(x, method, knn=knn, seed=seed, progress=step, **params, **extra_args)
+            if progress:
+                progress(method, n, n)
+            if res.model is not None:
+                res.params["model_file"] = self._save_model(f"{space}__{method}", res.model)
+                res.params["rows_fingerprint"] = fingerprint_arrays(pa.array(ids, pa.string()), x)
+            qcoords = res.extra.get("xyz", res.coords)
+            cb = (lambda d, t: progress("honesty", d, t)) if progress else None
+            q = layout_quality(x, qcoords, k=k, high_knn=knn, seed=seed, progress=cb)
+            cols: dict[str, Any] = {"id": pa.array(ids, pa.string()), "x": pa.array(res.coords[:, 0]),
+                                    "y": pa.array(res.coords[:, 1])}
+            if "xyz" in res.extra:
+                cols["lon"], cols["lat"] = cols.pop("x"), cols.pop("y")
+                for i, c in enumerate("xyz"):
+                    cols[c] = pa.array(res.extra["xyz"][:, i])
+            if "z" in res.extra:
+                cols["z"] = pa.array(res.extra["z"])
+            self._write_layout(space, method, ids, res.coords, cols, q, {"request": want, **res.params}, res.metrics)
+        return self.layout(space, method)
+
+    def _write_layout(self, space: str, method: str, ids: list[str], coords: np.ndarray, cols: dict[str, Any],
+                      q: Any, params: dict[str, Any], metrics: dict[str, Any]) -> None:
+        for key, arr in q.per_item.items():
+            cols[f"q_{key}"] = pa.array(arr.astype(np.float32))
+        inputs = {vectors_table(space): self.manifest.records[vectors_table(space)].fingerprint}
+        graph = self.manifest.records.get(neighbors_table(space))
+        if graph is not None and not self._stale(graph):
+            inputs[neighbors_table(space)] = graph.fingerprint
+        rec = Record(table=layout_table(space, method), kind="layout",
+                     params={"method": method, "space": space, **params},
+                     inputs=inputs, fingerprint=fingerprint_arrays(coords),
+                     metrics={**metrics, "quality": q.summary()})
+        self._write(rec, pa.table(cols))
+
+    def _place_new_items(self, space: str, method: str, rec: Record, *, k: int,
+                         progress: Progress | None) -> Layout | None:
+        """Place items added since a sampled UMAP fit, keeping every existing coordinate; ``None`` if the
+        old items changed (then the caller refits)."""
+        import pickle
+
+        from .projection.quality import layout_quality
+        from .projection.umap import place
+
+        old = self.layout(space, method)
+        ids, x, pos = self._space_arrays(space)
+        if any(i not in pos for i in old.ids):
+            return None
+        old_rows = np.array([pos[i] for i in old.ids], np.int64)
+        if fingerprint_arrays(pa.array(old.ids, pa.string()), np.ascontiguousarray(x[old_rows])) != \
+                rec.params.get("rows_fingerprint"):
+            return None
+        path = self.path / "models" / str(rec.params["model_file"])
+        if not path.exists():
+            return None
+        model = pickle.loads(path.read_bytes())  # the workspace's own file: trusted
+        old_set = set(old.ids)
+        new_rows = np.array([r for r, i in enumerate(ids) if i not in old_set], np.int64)
+        graph = self.manifest.records.get(neighbors_table(space))
+        knn = self.knn(space) if graph is not None and not self._stale(graph) else None
+        with self._writing():
+            coords = np.empty((len(ids), 2), np.float32)
+            coords[old_rows] = old.coords
+            if len(new_rows):
+                if progress:
+                    progress("place", 0, len(new_rows))
+                coords[new_rows] = place(model, x[new_rows])
+                if progress:
+                    progress("place", len(new_rows), len(new_rows))
+            q = layout_quality(x, coords, k=k, high_knn=knn)
+            cols: dict[str, Any] = {"id": pa.array(ids, pa.string()), "x": pa.array(coords[:, 0]),
+                                    "y": pa.array(coords[:, 1])}
+            params = {key: v for key, v in rec.params.items() if key not in ("method", "space")}
+            params["rows_fingerprint"] = fingerprint_arrays(pa.array(ids, pa.string()), x)
+            params["placed_later"] = int(params.get("placed_later", 0)) + len(new_rows)
+            self._write_layout(space, method, ids, coords, cols, q, params, {})
+        return self.layout(space, method)
+
+    def layouts(self, space: str | None = None) -> list[str]:
+        """Stored layout methods of a space."""
+        return self.space_info(self.resolve_space(space)).layouts
+
+    def layout(self, space: str | None, method: str) -> Layout:
+        """A stored layout, in the space's point order."""
+        space = self.resolve_space(space)
+        name = layout_table(space, method)
+        rec = self.manifest.records.get(name)
+        if rec is None:
+            raise WorkspaceError(f"space {space!r} has no {method} layout: embedscope project {self.path} "
+                                 f"--space {space} --method {method}")
+        t = self._read(name)
+        cx, cy = ("lon", "lat") if "lon" in t.column_names else ("x", "y")
+        coords = np.stack([t.column(cx).to_numpy(), t.column(cy).to_numpy()], axis=1).astype(np.float32)
+        xyz = None
+        if "z" in t.column_names:
+            xyz = np.stack([t.column(c).to_numpy() for c in ("x", "y", "z")] if "lon" in t.column_names
+                           else [coords[:, 0], coords[:, 1], t.column("z").to_numpy()], axis=1).astype(np.float32)
+        per_item = {c[2:]: t.column(c).to_numpy() for c in t.column_names if c.startswith("q_")}
+        return Layout(space, method, t.column("id").to_pylist(), coords, dict(rec.params), dict(rec.metrics),
+                      self._stale(rec), xyz, dict(rec.metrics.get("quality", {})), per_item)
+
+    def quality(self, space: str | None = None) -> list[dict[str, Any]]:
+        """Honesty figures of every stored layout of a space (JSON-ready, one dict per layout)."""
+        space = self.resolve_space(space)
+        out = []
+        for method in self.layouts(space):
+            lay = self.layout(space, method)
+            q = lay.quality
+            out.append({"method": method, "k": q.get("k"), "trustworthiness": q.get("trustworthiness"),
+                        "continuity": q.get("continuity"), "knn_recall": q.get("knn_recall"),
+                        "rank_correlation": q.get("rank_correlation"), "sampled": q.get("sampled"),
+                        "n": len(lay.ids), "stale": lay.stale,
+                        "params": {k: v for k, v in lay.params.items() if k != "request"},
+                        **({"comparison": lay.metrics["comparison"]} if "comparison" in lay.metrics else {}),
+                        **({"explained_variance_ratio": lay.metrics["explained_variance_ratio"]}
+                           if "explained_variance_ratio" in lay.metrics else {})})
+        return out
+
+    def cluster(self, space: str | None = None, method: str = "hdbscan", *, n_clusters: int | None = None,
+                min_cluster_size: int | None = None, seed: int = 0) -> Clustering:
+        """Cluster a space (HDBSCAN on its UMAP map, or k-means) and label clusters by class-based TF-IDF.
+
+        The UMAP layout is computed first if missing. Stored as ``clusters__{space}``; rerunning with the
+        same inputs and parameters returns the stored result.
+        """
+        from .clusters import METHODS, cluster
+
+        if method not in METHODS:
+            raise InputError(f"unknown clustering --method {method!r}; use one of {', '.join(METHODS)}")
+        space = self.resolve_space(space)
+        name = f"clusters__{space}"
+        want = {"method": method, "n_clusters": n_clusters, "min_cluster_size": min_cluster_size, "seed": seed}
+        rec = self.manifest.records.get(name)
+        if rec is not None and not self._stale(rec) and rec.params.get("request") == want:
+            return self.clusters(space)  # type: ignore[return-value]
+        lay = self.project(space, "umap")
+        with self._writing():
+            ids, x, _ = self._space_arrays(space)
+            items = self.items_for(space)
+            texts = items.column("text").to_pylist() if "text" in items.column_names else None
+            if texts is not None:
+                texts = [t or "" for t in texts]
+            res = cluster(x, texts, reduced=lay.coords, method=method, n_clusters=n_clusters,
+                          min_cluster_size=min_cluster_size, seed=seed)
+            table = pa.table({"id": pa.array(ids, pa.string()), "cluster": pa.array(res.labels, pa.int32())})
+            inputs = {vectors_table(space): self.manifest.records[vectors_table(space)].fingerprint,
+                      layout_table(space, "umap"): self.manifest.records[layout_table(space, "umap")].fingerprint}
+            self._write(Record(table=name, kind="clusters", params={"space": space, "request": want, **res.params},
+                               inputs=inputs, fingerprint=fingerprint_arrays(res.labels),
+                               metrics={"clusters": res.clusters}), table)
+        return res
+
+    def clusters(self, space: str | None = None) -> Clustering | None:
+        """The stored clustering of a space (labels in point order), or ``None``."""
+        from .clusters import Clustering
+
+        space = self.resolve_space(space)
+        rec = self.manifest.records.get(f"clusters__{space}")
+        if rec is None:
+            return None
+        t = self._read(rec.table)
+        params = {k: v for k, v in rec.params.items() if k != "request"}
+        return Clustering(t.column("cluster").to_numpy().astype(np.int32), list(rec.metrics.get("clusters", [])),
+                          params)
