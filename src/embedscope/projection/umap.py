@@ -36,7 +36,7 @@ SAMPLE_SIZE = 50_000
 #: Items placed per ``transform`` call (one progress step).
 TRANSFORM_BATCH = 20_000
 #: Optimisation epochs of a fit. umap-learn uses 500 up to 10,000 items and 200 above; 500 at every size costs
-#: about a third more time at 20,000 items and lifts trustworthiness@15 of the sample data from 0.805 to 0.815
+#: about a third more time at 20,000 items and lifts trustworthiness@15 of the sample data from 0.807 to 0.817
 #: (docs/BENCHMARKS.md), level with embedding-atlas's NN-descent pipeline.
 N_EPOCHS = 500
 
