@@ -1,15 +1,8 @@
 // The compression view: recall@10 against bytes per vector per codec (log scale), the frontier, and the table.
 import type { CompressResult, CompressRow } from './api';
-import { h } from './dom';
+import { h, svgEl } from './dom';
 
-const SVG = 'http://www.w3.org/2000/svg';
 
-function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
@@ -24,29 +17,29 @@ export function compressChart(result: CompressResult, key: keyof CompressRow = '
   const hi = Math.ceil(Math.max(...xs));
   const x = (b: number) => m.l + ((Math.log2(b) - lo) / Math.max(1, hi - lo)) * (W - m.l - m.r);
   const y = (v: number) => m.t + (1 - v) * (H - m.t - m.b);
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': `${key} against bytes per vector` });
+  const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': `${key} against bytes per vector` });
   for (let e = lo; e <= hi; e++) {
     const px = x(2 ** e);
-    svg.append(s('line', { x1: px, x2: px, y1: m.t, y2: H - m.b, class: 'grid' }));
-    svg.append(s('text', { x: px, y: H - m.b + 14, 'text-anchor': 'middle', class: 'tick' }, `${2 ** e}`));
+    svg.append(svgEl('line', { x1: px, x2: px, y1: m.t, y2: H - m.b, class: 'grid' }));
+    svg.append(svgEl('text', { x: px, y: H - m.b + 14, 'text-anchor': 'middle', class: 'tick' }, `${2 ** e}`));
   }
   for (const v of [0, 0.25, 0.5, 0.75, 1]) {
-    svg.append(s('line', { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: 'grid' }));
-    svg.append(s('text', { x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, v.toFixed(2)));
+    svg.append(svgEl('line', { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: 'grid' }));
+    svg.append(svgEl('text', { x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, v.toFixed(2)));
   }
-  svg.append(s('text', { x: (m.l + W - m.r) / 2, y: H - 4, 'text-anchor': 'middle', class: 'axis' }, 'bytes per vector (log scale)'));
-  svg.append(s('text', { x: 12, y: (m.t + H - m.b) / 2, transform: `rotate(-90 12 ${(m.t + H - m.b) / 2})`, 'text-anchor': 'middle', class: 'axis' }, String(key)));
+  svg.append(svgEl('text', { x: (m.l + W - m.r) / 2, y: H - 4, 'text-anchor': 'middle', class: 'axis' }, 'bytes per vector (log scale)'));
+  svg.append(svgEl('text', { x: 12, y: (m.t + H - m.b) / 2, transform: `rotate(-90 12 ${(m.t + H - m.b) / 2})`, 'text-anchor': 'middle', class: 'axis' }, String(key)));
   const front = rows.filter((r) => result.frontier.includes(r.codec)).sort((a, b) => a.bytes_per_vector - b.bytes_per_vector);
   if (front.length > 1) {
     const pts = front.map((r) => `${x(r.bytes_per_vector)},${y(r[key] as number)}`).join(' ');
-    svg.append(s('polyline', { points: pts, class: 'frontier' }));
+    svg.append(svgEl('polyline', { points: pts, class: 'frontier' }));
   }
   for (const r of rows) {
     const on = result.frontier.includes(r.codec);
-    const c = s('circle', { cx: x(r.bytes_per_vector), cy: y(r[key] as number), r: on ? 4.5 : 3.5, class: on ? 'dot on' : 'dot', 'data-codec': r.codec });
-    c.append(s('title', {}, `${r.codec}: ${r.bytes_per_vector} B, ${String(key)} ${pct(r[key] as number)}, ${r.query_ms.toFixed(3)} ms/query`));
+    const c = svgEl('circle', { cx: x(r.bytes_per_vector), cy: y(r[key] as number), r: on ? 4.5 : 3.5, class: on ? 'dot on' : 'dot', 'data-codec': r.codec });
+    c.append(svgEl('title', {}, `${r.codec}: ${r.bytes_per_vector} B, ${String(key)} ${pct(r[key] as number)}, ${r.query_ms.toFixed(3)} ms/query`));
     svg.append(c);
-    if (on) svg.append(s('text', { x: x(r.bytes_per_vector) + 6, y: y(r[key] as number) - 6, class: 'dot-label' }, r.codec));
+    if (on) svg.append(svgEl('text', { x: x(r.bytes_per_vector) + 6, y: y(r[key] as number) - 6, class: 'dot-label' }, r.codec));
   }
   return svg;
 }

@@ -31,3 +31,17 @@ export function fillSelect(select: HTMLSelectElement, options: { value: string; 
 
 export const formatNumber = (v: number) =>
   Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** ``svgEl('rect', {x: 1})``: an SVG element with attributes and optional text (for the charts of the sheets). */
+export function svgEl<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number>,
+  text?: string,
+): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}

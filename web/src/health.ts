@@ -2,9 +2,8 @@
 // similarities, and same- vs different-label pairs (ROC AUC) when the items have a categorical column.
 // Data: GET api/spaces/{space}/health (src/embedscope/server/routes/health.py): small JSON, counts only.
 import { ApiError } from './api';
-import { formatNumber, h } from './dom';
+import { formatNumber, h, svgEl } from './dom';
 
-const SVG = 'http://www.w3.org/2000/svg';
 
 /** One check as ``embedscope health --json`` prints it (extra figures vary by check). */
 export interface HealthCheck {
@@ -53,12 +52,6 @@ export async function getHealth(space: string): Promise<Health> {
   return body as Health;
 }
 
-function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
 
 const COLORS = ['#3fb27f', '#e0665a'];
 
@@ -84,27 +77,27 @@ export function histogramChart(series: Series[], title: string, id: string): SVG
   const top = Math.max(1e-12, ...values.flat());
   const x = (v: number) => m.l + ((v - lo) / (hi - lo || 1)) * (W - m.l - m.r);
   const y = (v: number) => m.t + (1 - v / top) * (H - m.t - m.b);
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': title, id });
-  svg.append(s('text', { x: m.l, y: 11, class: 'axis' }, title));
+  const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': title, id });
+  svg.append(svgEl('text', { x: m.l, y: 11, class: 'axis' }, title));
   for (let i = 0; i <= 4; i++) {
     const v = lo + ((hi - lo) * i) / 4;
-    svg.append(s('line', { x1: x(v), x2: x(v), y1: m.t, y2: H - m.b, class: 'grid' }));
-    svg.append(s('text', { x: x(v), y: H - m.b + 13, 'text-anchor': 'middle', class: 'tick' }, formatNumber(v)));
+    svg.append(svgEl('line', { x1: x(v), x2: x(v), y1: m.t, y2: H - m.b, class: 'grid' }));
+    svg.append(svgEl('text', { x: x(v), y: H - m.b + 13, 'text-anchor': 'middle', class: 'tick' }, formatNumber(v)));
   }
   for (const f of [0, 0.5, 1]) {
-    svg.append(s('text', { x: m.l - 5, y: y(top * f) + 4, 'text-anchor': 'end', class: 'tick' },
+    svg.append(svgEl('text', { x: m.l - 5, y: y(top * f) + 4, 'text-anchor': 'end', class: 'tick' },
       density ? `${(100 * top * f).toFixed(0)}%` : formatNumber(Math.round(top * f))));
   }
   const metric = series[0].hist.metric ?? 'cosine';
-  svg.append(s('text', { x: (m.l + W - m.r) / 2, y: H - 3, 'text-anchor': 'middle', class: 'axis' }, `${metric} similarity`));
+  svg.append(svgEl('text', { x: (m.l + W - m.r) / 2, y: H - 3, 'text-anchor': 'middle', class: 'axis' }, `${metric} similarity`));
   series.forEach(({ hist, cls, label }, k) => {
     const vals = values[k];
     if (!density) {
       vals.forEach((v, i) => {
         const x0 = x(hist.edges[i]);
-        const bar = s('rect', { x: x0, y: y(v), width: Math.max(0.5, x(hist.edges[i + 1]) - x0 - 0.5), height: y(0) - y(v),
+        const bar = svgEl('rect', { x: x0, y: y(v), width: Math.max(0.5, x(hist.edges[i + 1]) - x0 - 0.5), height: y(0) - y(v),
           class: `hist-bar ${cls}`, fill: '#5b8def', 'data-count': hist.counts[i] });
-        bar.append(s('title', {}, `${formatNumber(hist.edges[i])} to ${formatNumber(hist.edges[i + 1])}: ${hist.counts[i]} pairs`));
+        bar.append(svgEl('title', {}, `${formatNumber(hist.edges[i])} to ${formatNumber(hist.edges[i + 1])}: ${hist.counts[i]} pairs`));
         svg.append(bar);
       });
       return;
@@ -113,9 +106,9 @@ export function histogramChart(series: Series[], title: string, id: string): SVG
     vals.forEach((v, i) => pts.push(`${x(hist.edges[i])},${y(v)}`, `${x(hist.edges[i + 1])},${y(v)}`));
     pts.push(`${x(hist.edges[hist.edges.length - 1])},${y(0)}`);
     const color = COLORS[k % COLORS.length];
-    svg.append(s('polyline', { points: pts.join(' '), class: `step ${cls}`, fill: color, 'fill-opacity': 0.18, stroke: color,
+    svg.append(svgEl('polyline', { points: pts.join(' '), class: `step ${cls}`, fill: color, 'fill-opacity': 0.18, stroke: color,
       'stroke-width': 1.5, 'data-series': label }));
-    svg.append(s('text', { x: W - m.r, y: m.t + 12 + 13 * k, 'text-anchor': 'end', class: 'tick', style: `fill: ${color}` }, label));
+    svg.append(svgEl('text', { x: W - m.r, y: m.t + 12 + 13 * k, 'text-anchor': 'end', class: 'tick', style: `fill: ${color}` }, label));
   });
   return svg;
 }

@@ -1,18 +1,11 @@
 // Search results: a histogram of the query's similarity to every item with the top-k cut, and the ranked hits.
 import type { SearchResult } from './api';
-import { h } from './dom';
+import { h, svgEl } from './dom';
 import { NUMERIC_BINS } from './encoding';
 import { viridis } from './colors';
 import type { Encoding } from './encoding';
 
-const SVG = 'http://www.w3.org/2000/svg';
 
-function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
 
 /** Bars of the similarity histogram (log-scaled counts, so the few best items stay visible) and the cut. */
 export function similarityHistogram(result: SearchResult): SVGSVGElement | null {
@@ -26,25 +19,25 @@ export function similarityHistogram(result: SearchResult): SVGSVGElement | null 
   const x = (v: number) => m.l + ((v - lo) / (hi - lo || 1)) * (W - m.l - m.r);
   const top = Math.log1p(Math.max(...hist.counts));
   const y = (c: number) => H - m.b - (Math.log1p(c) / (top || 1)) * (H - m.t - m.b);
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': 'similarity of every item to the query' });
+  const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': 'similarity of every item to the query' });
   hist.counts.forEach((c, i) => {
     const x0 = x(hist.edges[i]);
     const x1 = x(hist.edges[i + 1]);
     const above = result.cut !== null && hist.edges[i + 1] > result.cut;
-    const bar = s('rect', { x: x0 + 0.5, y: y(c), width: Math.max(0.5, x1 - x0 - 1), height: H - m.b - y(c), class: above ? 'hbar on' : 'hbar' });
-    bar.append(s('title', {}, `${c} items with similarity ${hist.edges[i].toFixed(3)}…${hist.edges[i + 1].toFixed(3)}`));
+    const bar = svgEl('rect', { x: x0 + 0.5, y: y(c), width: Math.max(0.5, x1 - x0 - 1), height: H - m.b - y(c), class: above ? 'hbar on' : 'hbar' });
+    bar.append(svgEl('title', {}, `${c} items with similarity ${hist.edges[i].toFixed(3)}…${hist.edges[i + 1].toFixed(3)}`));
     svg.append(bar);
   });
   if (result.cut !== null) {
     const cx = x(result.cut);
-    svg.append(s('line', { x1: cx, x2: cx, y1: m.t, y2: H - m.b, class: 'cut' }));
-    svg.append(s('text', { x: Math.min(cx + 4, W - 70), y: m.t + 10, class: 'dot-label' }, `top ${result.hits.length}`));
+    svg.append(svgEl('line', { x1: cx, x2: cx, y1: m.t, y2: H - m.b, class: 'cut' }));
+    svg.append(svgEl('text', { x: Math.min(cx + 4, W - 70), y: m.t + 10, class: 'dot-label' }, `top ${result.hits.length}`));
   }
   const anchors = ['start', 'middle', 'end'];
   [lo, (lo + hi) / 2, hi].forEach((v, i) => {
-    svg.append(s('text', { x: x(v), y: H - m.b + 14, 'text-anchor': anchors[i], class: 'tick' }, v.toFixed(2)));
+    svg.append(svgEl('text', { x: x(v), y: H - m.b + 14, 'text-anchor': anchors[i], class: 'tick' }, v.toFixed(2)));
   });
-  svg.append(s('text', { x: W / 2, y: H - 2, 'text-anchor': 'middle', class: 'axis' }, 'cosine similarity to the query (counts on a log scale)'));
+  svg.append(svgEl('text', { x: W / 2, y: H - 2, 'text-anchor': 'middle', class: 'axis' }, 'cosine similarity to the query (counts on a log scale)'));
   return svg;
 }
 

@@ -1,16 +1,9 @@
 // The translate view: how well fitted maps carry vectors from one space to another, on held-out shared items.
 import type { TranslateResult } from './api';
-import { h } from './dom';
+import { h, svgEl } from './dom';
 
-const SVG = 'http://www.w3.org/2000/svg';
 const COLORS = ['#7aa2f7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2'];
 
-function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
@@ -26,19 +19,19 @@ export function curveChart(result: TranslateResult): SVGSVGElement | null {
   const m = { l: 40, r: 10, t: 10, b: 32 };
   const x = (n: number) => m.l + ((Math.log2(n) - lo) / (hi - lo || 1)) * (W - m.l - m.r);
   const y = (v: number) => m.t + (1 - v) * (H - m.t - m.b);
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': 'top-1 accuracy against training pairs' });
+  const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': 'top-1 accuracy against training pairs' });
   for (const v of [0, 0.5, 1]) {
-    svg.append(s('line', { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: 'grid' }));
-    svg.append(s('text', { x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, v.toFixed(1)));
+    svg.append(svgEl('line', { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: 'grid' }));
+    svg.append(svgEl('text', { x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, v.toFixed(1)));
   }
-  for (const n of [...new Set(ns)]) svg.append(s('text', { x: x(n), y: H - m.b + 13, 'text-anchor': 'middle', class: 'tick' }, String(n)));
-  svg.append(s('text', { x: (m.l + W) / 2, y: H - 3, 'text-anchor': 'middle', class: 'axis' }, 'training pairs (held-out top-1 accuracy)'));
+  for (const n of [...new Set(ns)]) svg.append(svgEl('text', { x: x(n), y: H - m.b + 13, 'text-anchor': 'middle', class: 'tick' }, String(n)));
+  svg.append(svgEl('text', { x: (m.l + W) / 2, y: H - 3, 'text-anchor': 'middle', class: 'axis' }, 'training pairs (held-out top-1 accuracy)'));
   methods.forEach((method, i) => {
     const pts = result.curve.filter((p) => p.method === method).sort((a, b) => a.n_train - b.n_train);
     const color = COLORS[i % COLORS.length];
-    svg.append(s('polyline', { points: pts.map((p) => `${x(p.n_train)},${y(p.top1)}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 1.5, 'data-method': method }));
+    svg.append(svgEl('polyline', { points: pts.map((p) => `${x(p.n_train)},${y(p.top1)}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 1.5, 'data-method': method }));
     const last = pts[pts.length - 1];
-    svg.append(s('text', { x: x(last.n_train) - 4, y: y(last.top1) - 5 - 9 * i, 'text-anchor': 'end', fill: color, class: 'dot-label' }, method));
+    svg.append(svgEl('text', { x: x(last.n_train) - 4, y: y(last.top1) - 5 - 9 * i, 'text-anchor': 'end', fill: color, class: 'dot-label' }, method));
   });
   return svg;
 }
