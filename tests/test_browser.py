@@ -299,6 +299,7 @@ def test_health_sheet_shows_checks_and_pair_histogram(page) -> None:
     page.click("#health-open")
     page.wait_for_selector("#sheet:not([hidden])")
     page.wait_for_selector("#health-view", timeout=120_000)
+    assert page.locator("#health-dims rect.dim").count() == 384  # one bar a dimension of MiniLM
     checks = page.eval_on_selector_all("#health-view tbody tr[data-check]", "rows => rows.map(r => r.dataset.check)")
     assert checks == ["normalised", "distance_concentration", "hubness", "anisotropy", "rogue_dimensions",
                       "intrinsic_dimension", "duplicates", "outliers"]

@@ -332,3 +332,21 @@ export async function measureTranslate(a: string, b: string): Promise<TranslateR
   if (!response.ok) throw new ApiError(response.status, typeof body.detail === 'string' ? body.detail : 'failed');
   return body.result as TranslateResult;
 }
+
+/** Each dimension's mean, spread (std), min and max, in dimension order. */
+export interface DimensionStats {
+  mean: Float32Array;
+  std: Float32Array;
+  min: Float32Array;
+  max: Float32Array;
+}
+
+export async function getDimensions(space: string): Promise<DimensionStats> {
+  const table = await arrow(`api/spaces/${enc(space)}/health/dimensions`);
+  return {
+    mean: floats(table.getChild('mean')),
+    std: floats(table.getChild('std')),
+    min: floats(table.getChild('min')),
+    max: floats(table.getChild('max')),
+  };
+}

@@ -12,6 +12,7 @@ import {
   getClusters,
   getColumn,
   getColumns,
+  getDimensions,
   getCompress,
   getHonesty,
   getInfo,
@@ -273,8 +274,8 @@ export class Explorer {
     await this.deselect();
     this.sheet.open(`Health · ${space}`, h('p', { class: 'note', id: 'health-loading' }, 'Measuring the health of this space…'));
     this.setStatus('Measuring health…');
-    const health = await getHealth(space);
-    if (this.spaceName === space && this.sheet.isOpen) this.sheet.open(`Health · ${space}`, healthView(health));
+    const [health, dims] = await Promise.all([getHealth(space), getDimensions(space).catch(() => null)]);
+    if (this.spaceName === space && this.sheet.isOpen) this.sheet.open(`Health · ${space}`, healthView(health, dims));
     this.setStatus('');
   }
 

@@ -1,7 +1,7 @@
 // The Health view: every space-health check with its verdict and threshold, the histogram of pair cosine
 // similarities, and same- vs different-label pairs (ROC AUC) when the items have a categorical column.
 // Data: GET api/spaces/{space}/health (src/embedscope/server/routes/health.py): small JSON, counts only.
-import { ApiError } from './api';
+import { ApiError, type DimensionStats } from './api';
 import { formatNumber, h, svgEl } from './dom';
 
 
@@ -134,7 +134,7 @@ const NAMES: Record<string, string> = {
 };
 
 /** The whole view: the pair histogram, label separation, and the table of checks. */
-export function healthView(health: Health): HTMLElement {
+export function healthView(health: Health, dims: DimensionStats | null = null): HTMLElement {
   const hist = health.histogram;
   const how = hist.exact
     ? `all ${hist.n.toLocaleString()} pairs`
@@ -181,5 +181,46 @@ export function healthView(health: Health): HTMLElement {
   if (hubs && hubs.length) {
     parts.push(h('p', { class: 'note' }, `Top hubs (in how many neighbour lists): ${hubs.slice(0, 5).map((x) => `${x.id} (${x.k_occurrence})`).join(', ')}.`));
   }
+  if (dims) {
+    const rogueCheck = health.checks.find((c) => c.name === 'rogue_dimensions');
+    const rogue = Array.isArray(rogueCheck?.value) ? (rogueCheck.value as unknown[]).map(Number) : [];
+    parts.push(
+      h('p', { class: 'note' }, 'Each dimension across the space. A bar far from 0 with little spread is a coordinate that ' +
+        'is nearly the same in every vector: it adds the same amount to every similarity (rogue dimensions, in orange).'),
+      dimensionChart(dims, rogue),
+    );
+  }
   return h('div', { class: 'health', id: 'health-view' }, ...parts);
+}
+
+/** Mean ± one standard deviation of every dimension (a bar each; rogue dimensions in orange, labelled). */
+export function dimensionChart(dims: DimensionStats, rogue: number[]): SVGSVGElement {
+  const d = dims.mean.length;
+  const W = 360;
+  const H = 150;
+  const m = { l: 34, r: 6, t: 14, b: 26 };
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < d; i++) {
+    lo = Math.min(lo, dims.mean[i] - dims.std[i]);
+    hi = Math.max(hi, dims.mean[i] + dims.std[i]);
+  }
+  lo = Math.min(lo, 0);
+  hi = Math.max(hi, 0);
+  const x = (i: number) => m.l + ((i + 0.5) / d) * (W - m.l - m.r);
+  const y = (v: number) => m.t + ((hi - v) / (hi - lo || 1)) * (H - m.t - m.b);
+  const bw = Math.max(0.6, (W - m.l - m.r) / d - 0.3);
+  const chart = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', id: 'health-dims', role: 'img', 'aria-label': 'mean and spread of each dimension' });
+  chart.append(svgEl('line', { x1: m.l, x2: W - m.r, y1: y(0), y2: y(0), class: 'grid' }));
+  for (const v of [lo, hi]) chart.append(svgEl('text', { x: m.l - 4, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, v.toFixed(2)));
+  const isRogue = new Set(rogue);
+  for (let i = 0; i < d; i++) {
+    const top = y(dims.mean[i] + dims.std[i]);
+    const bar = svgEl('rect', { x: x(i) - bw / 2, y: top, width: bw, height: Math.max(0.5, y(dims.mean[i] - dims.std[i]) - top), class: isRogue.has(i) ? 'dim rogue' : 'dim' });
+    bar.append(svgEl('title', {}, `dimension ${i}: mean ${dims.mean[i].toFixed(4)}, std ${dims.std[i].toFixed(4)}, min ${dims.min[i].toFixed(3)}, max ${dims.max[i].toFixed(3)}`));
+    chart.append(bar);
+    if (isRogue.has(i)) chart.append(svgEl('text', { x: x(i), y: top - 3, 'text-anchor': 'middle', class: 'dot-label' }, String(i)));
+  }
+  chart.append(svgEl('text', { x: (m.l + W) / 2, y: H - 4, 'text-anchor': 'middle', class: 'axis' }, `dimension (0…${d - 1}): mean ± one standard deviation`));
+  return chart;
 }

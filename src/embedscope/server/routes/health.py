@@ -5,6 +5,9 @@
   sample of ``pairs`` pairs; ``exact`` says which), and, with ``label`` (or the first categorical column when
   ``label`` is omitted), same- vs different-label pair histograms with their ROC AUC.
 
+- ``GET /health/dimensions``: each dimension's mean, spread (std), min and max as an Arrow stream (the
+  per-dimension chart; rogue dimensions stand out as bars far from 0 with little spread).
+
 Small JSON: counts and bin edges, never vectors. Computed once per workspace version and query.
 """
 
@@ -12,9 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+import numpy as np
+import pyarrow as pa
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
+from ..arrow import ARROW_STREAM, arrow_response
 from .state import ExplorerState, get_state, jsonable
 
 router = APIRouter(prefix="/api/spaces/{space}/health", tags=["health"])
@@ -60,3 +66,22 @@ def get_health(
                          histogram=jsonable(hist), labels=jsonable(labels))
 
     return state.cached(("health", space, bins, pairs, label), compute)
+
+
+@router.get("/dimensions", response_class=Response, responses={200: {"content": {ARROW_STREAM: {}}}})
+def get_dimensions(space: str, request: Request, state: ExplorerState = Depends(get_state)) -> Response:
+    """Per-dimension ``mean``, ``std``, ``min``, ``max`` (float32, one row per dimension) as an Arrow stream."""
+    state.check_space(space)
+
+    def table() -> pa.Table:
+        with state.lock:
+            st = state.scope.dimension_stats(space)
+        return pa.table({name: pa.array(np.asarray(getattr(st, name), dtype=np.float32))
+                         for name in ("mean", "std", "min", "max")})
+
+    blob = state.blob(("dimensions", space), table)
+    if request.headers.get("if-none-match") == blob.etag:
+        return Response(status_code=304, headers={"ETag": blob.etag})
+    response = arrow_response(blob.body)
+    response.headers["ETag"] = blob.etag
+    return response
