@@ -547,7 +547,7 @@ def compress_cmd(
     bytes per vector, with query time (a top-10 search, ms per query) and build time, per codec.
 
     JSON: {"space", "dim", "items", "queries", "rows": [{"codec", "bytes_per_vector", "recall@1", "recall@10",
-    "recall@100", "query_ms", "build_s", ...}], "frontier": [codec names on the recall/bytes frontier]}.
+    "recall@100", "query_ms", "build_s", ...}], "frontier": the codec names on the recall/bytes frontier}.
     """
     if (store is None) != (as_name is None):
         raise InputError("--store CODEC and --as NAME go together")
