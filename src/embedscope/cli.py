@@ -527,6 +527,25 @@ def report_cmd(
     sys.stdout.write(f"{path}\n")
 
 
+@app.command("export")
+def export_cmd(
+    ws: WS,
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write (a directory for projector-tsv).")],
+    fmt: Annotated[str, typer.Option("--format", help="parquet, csv or projector-tsv.")] = "parquet",
+    space: SPACE = None,
+    layout: Annotated[str | None, typer.Option("--layout", help="Only this layout's coordinates (default: all).")
+                      ] = None,
+) -> None:
+    """Export a space: ids, texts, metadata, layout coordinates ({method}_x, {method}_y) and, in Parquet, the
+    vectors. projector-tsv writes vectors.tsv + metadata.tsv for https://projector.tensorflow.org ("Load")."""
+    from .export import export
+
+    scope = _open(ws)
+    space = scope.resolve_space(space)
+    for p in export(scope, space, output, fmt, layout=layout):
+        err.print(f"wrote {p}")
+
+
 @app.command("compress")
 def compress_cmd(
     ws: WS,

@@ -1,0 +1,93 @@
+"""Export a space: its items with metadata, layout coordinates and (optionally) vectors, as Parquet, CSV or the
+TensorFlow Embedding Projector's two TSV files.
+
+- ``parquet``: ``id``, ``text``, metadata columns, ``{method}_x`` / ``{method}_y`` for every stored layout (or the
+  chosen one), and ``vector`` (fixed-size list of float32) unless ``vectors=False``;
+- ``csv``: the same without the vector column (a CSV of 384 floats a row helps nobody); UTF-8;
+- ``projector-tsv``: ``PATH`` is a directory that gets ``vectors.tsv`` (one row of tab-separated floats per item,
+  no header) and ``metadata.tsv`` (a header row, then id, text and metadata; tabs and newlines in values become
+  spaces), the two files https://projector.tensorflow.org loads with "Load".
+
+Files are written to a temporary name and renamed, so an interrupted export leaves no half file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from .workspace import Scope
+
+FORMATS = ("parquet", "csv", "projector-tsv")
+
+
+def export_table(scope: Scope, space: str, *, layouts: list[str] | None = None, vectors: bool = True) -> pa.Table:
+    """One row per point of ``space`` (point order): id, text, metadata, layout coordinates, vectors."""
+    items = scope.items_for(space) if scope.has_items() else pa.table({"id": pa.array(scope.point_ids(space))})
+    ids, x = scope.vectors(space)
+    cols: dict[str, Any] = {name: items.column(name) for name in items.column_names}
+    for method in layouts if layouts is not None else scope.layouts(space):
+        lay = scope.layout(space, method)
+        xy = np.full((len(ids), 2), np.nan, np.float32)  # aligned by id: a stale layout may miss new items
+        pos = {i: r for r, i in enumerate(lay.ids)}
+        rows = np.array([pos.get(i, -1) for i in ids])
+        have = rows >= 0
+        xy[have] = lay.coords[rows[have], :2]
+        cols[f"{method}_x"] = pa.array(xy[:, 0], from_pandas=True)
+        cols[f"{method}_y"] = pa.array(xy[:, 1], from_pandas=True)
+    if vectors:
+        x32 = np.ascontiguousarray(x, dtype=np.float32)
+        cols["vector"] = pa.FixedSizeListArray.from_arrays(pa.array(x32.reshape(-1)), x32.shape[1])
+    return pa.table(cols)
+
+
+def _tsv_cell(v: Any) -> str:
+    return "" if v is None else " ".join(str(v).split())
+
+
+def export(scope: Scope, space: str, path: str | Path, fmt: str, *, layout: str | None = None) -> list[Path]:
+    """Write ``space`` to ``path`` in ``fmt`` (see the module docstring); returns the files written."""
+    if fmt not in FORMATS:
+        raise InputError(f"unknown --format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if layout is not None and layout not in scope.layouts(space):
+        raise InputError(f"space {space!r} has no {layout!r} layout; layouts: {', '.join(scope.layouts(space)) or 'none'}")
+    layouts = [layout] if layout else None
+    path = Path(path)
+    if fmt == "projector-tsv":
+        path.mkdir(parents=True, exist_ok=True)
+        table = export_table(scope, space, layouts=layouts, vectors=False)
+        _, x = scope.vectors(space)
+        vec_path, meta_path = path / "vectors.tsv", path / "metadata.tsv"
+        tmp = vec_path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            for start in range(0, len(x), 10_000):
+                block = np.asarray(x[start:start + 10_000], dtype=np.float32)
+                fh.write("\n".join("\t".join(f"{v:.6g}" for v in row) for row in block) + "\n")
+        os.replace(tmp, vec_path)
+        tmp = meta_path.with_suffix(".tmp")
+        rows = table.to_pylist()
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write("\t".join(table.column_names) + "\n")
+            for r in rows:
+                fh.write("\t".join(_tsv_cell(r[c]) for c in table.column_names) + "\n")
+        os.replace(tmp, meta_path)
+        return [vec_path, meta_path]
+    if not path.parent.is_dir():
+        raise InputError(f"cannot write {path}: its directory does not exist")
+    table = export_table(scope, space, layouts=layouts, vectors=fmt == "parquet")
+    tmp = path.with_name(path.name + ".tmp")
+    if fmt == "parquet":
+        pq.write_table(table, tmp)
+    else:
+        pacsv.write_csv(table, tmp)
+    os.replace(tmp, path)
+    return [path]
