@@ -395,3 +395,20 @@ def test_neighbours_far_on_the_map_are_flagged(page, workspace: Path) -> None:
     assert page.locator("#panel li.far").count() == len(got)
     if got:
         assert "far away on the map" in page.locator("#panel").inner_text()
+
+
+def test_keyboard_only_search_select_and_close(page) -> None:
+    page.focus("#search")
+    page.keyboard.type("rockets and planets")
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.__embedscope.search && window.__embedscope.colorBy === '@query'", timeout=60_000)
+    rows = page.evaluate("window.__embedscope.search.rows")
+    page.keyboard.press("ArrowDown")  # into the results
+    assert page.evaluate("document.activeElement.dataset.row") == str(rows[0])
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.dataset.row") == str(rows[1])
+    page.keyboard.press("Enter")  # open the second hit
+    page.wait_for_function("window.__embedscope.neighbors.length > 0")
+    assert page.evaluate("window.__embedscope.selected") == rows[1]
+    page.keyboard.press("Escape")
+    page.wait_for_function("window.__embedscope.selected === null")

@@ -140,6 +140,15 @@ export class Explorer {
     $('view-map').addEventListener('click', () => void this.run(() => this.setView('map')));
     $('view-globe').addEventListener('click', () => void this.run(() => this.setView('globe')));
     $('compress-open').addEventListener('click', () => void this.run(() => this.openCompress()));
+    $('search').addEventListener('keydown', (ev) => {
+      // ArrowDown from the search box walks into the results (Enter on a result opens it, Escape closes)
+      if (ev.key !== 'ArrowDown') return;
+      const first = document.querySelector<HTMLElement>('#search-hits li');
+      if (first) {
+        ev.preventDefault();
+        first.focus();
+      }
+    });
     $('search-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       const q = ($('search') as HTMLInputElement).value.trim();

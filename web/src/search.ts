@@ -58,6 +58,12 @@ export function searchView(result: SearchResult, select: (row: number) => void):
     li.addEventListener('click', () => select(hit.row));
     li.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter') select(hit.row);
+      else if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+        ev.preventDefault();
+        const next = (ev.key === 'ArrowDown' ? li.nextElementSibling : li.previousElementSibling) as HTMLElement | null;
+        if (next) next.focus();
+        else if (ev.key === 'ArrowUp') document.getElementById('search')?.focus();
+      }
     });
     list.append(li);
   }
