@@ -17,7 +17,7 @@ import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from ..arrow import ARROW_STREAM, arrow_response
+from ..arrow import ARROW_STREAM
 from .state import ExplorerState, get_state, jsonable
 
 router = APIRouter(prefix="/api/spaces/{space}/clusters", tags=["clusters"])
@@ -81,9 +81,4 @@ def get_cluster_labels(space: str, request: Request, state: ExplorerState = Depe
         labels = np.ascontiguousarray(state.clustering(space).labels, dtype=np.int32)
         return pa.table({"cluster": pa.array(labels, type=pa.int32())})
 
-    blob = state.blob(("cluster-labels", space), table)
-    if request.headers.get("if-none-match") == blob.etag:
-        return Response(status_code=304, headers={"ETag": blob.etag})
-    response = arrow_response(blob.body)
-    response.headers["ETag"] = blob.etag
-    return response
+    return state.send_arrow(request, ("cluster-labels", space), table)

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from ...errors import InputError
-from ..arrow import arrow_response
 from .state import ColumnKind, ExplorerState, categorical_table, get_state, numeric_table
 
 router = APIRouter(prefix="/api/spaces/{space}", tags=["columns"])
@@ -40,9 +39,4 @@ def get_column(space: str, name: str, request: Request, state: ExplorerState = D
         data = state.items(space).column(name)
         return categorical_table(data, name) if col.kind == "categorical" else numeric_table(data, name)
 
-    blob = state.blob(("column", space, name), table)
-    if request.headers.get("if-none-match") == blob.etag:
-        return Response(status_code=304, headers={"ETag": blob.etag})
-    response = arrow_response(blob.body)
-    response.headers["ETag"] = blob.etag
-    return response
+    return state.send_arrow(request, ("column", space, name), table)

@@ -20,7 +20,7 @@ import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from ..arrow import ARROW_STREAM, arrow_response
+from ..arrow import ARROW_STREAM
 from .state import ExplorerState, get_state, jsonable
 
 router = APIRouter(prefix="/api/spaces/{space}/health", tags=["health"])
@@ -79,9 +79,4 @@ def get_dimensions(space: str, request: Request, state: ExplorerState = Depends(
         return pa.table({name: pa.array(np.asarray(getattr(st, name), dtype=np.float32))
                          for name in ("mean", "std", "min", "max")})
 
-    blob = state.blob(("dimensions", space), table)
-    if request.headers.get("if-none-match") == blob.etag:
-        return Response(status_code=304, headers={"ETag": blob.etag})
-    response = arrow_response(blob.body)
-    response.headers["ETag"] = blob.etag
-    return response
+    return state.send_arrow(request, ("dimensions", space), table)

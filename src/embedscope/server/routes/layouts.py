@@ -18,7 +18,7 @@ import pyarrow as pa
 from fastapi import APIRouter, Depends, Request, Response
 
 from ...errors import WorkspaceError
-from ..arrow import ARROW_STREAM, arrow_response
+from ..arrow import ARROW_STREAM
 from .state import ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/layouts", tags=["layouts"])
@@ -33,12 +33,7 @@ def _f32(values: np.ndarray) -> pa.Array:
 
 
 def _send(request: Request, state: ExplorerState, key: tuple, table: Callable[[], pa.Table]) -> Response:
-    blob = state.blob(key, table)
-    if request.headers.get("if-none-match") == blob.etag:
-        return Response(status_code=304, headers={"ETag": blob.etag})
-    response = arrow_response(blob.body)
-    response.headers["ETag"] = blob.etag
-    return response
+    return state.send_arrow(request, key, table)
 
 
 @router.get("/{method}", response_class=Response, responses=_ARROW)

@@ -18,11 +18,11 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from fastapi import Request
+from fastapi import Request, Response
 
 from ...errors import WorkspaceError
 from ...workspace import layout_table
-from ..arrow import ipc_bytes
+from ..arrow import arrow_response, ipc_bytes
 
 T = TypeVar("T")
 _MISSING = object()
@@ -110,6 +110,15 @@ class ExplorerState:
             return Blob(body=body, etag=f'"{tag}"')
 
         return self.cached(("blob", *key), build)
+
+    def send_arrow(self, request: Request, key: tuple, table: Callable[[], pa.Table]) -> Response:
+        """The cached Arrow bytes of ``table()`` with their ETag, or 304 when the browser already has them."""
+        blob = self.blob(key, table)
+        if request.headers.get("if-none-match") == blob.etag:
+            return Response(status_code=304, headers={"ETag": blob.etag})
+        response = arrow_response(blob.body)
+        response.headers["ETag"] = blob.etag
+        return response
 
     # -- spaces and items ----------------------------------------------------------------------
     def spaces(self) -> list[str]:
