@@ -109,14 +109,14 @@ BAD_TEXT = {
     "missing_column.csv": (b"title,genre\nA,b\n", ["--text", "body"], "no column 'body'"),
     "empty_text.csv": (b"id,text\n1,hello\n2,\n", [], "row 2, column 'text': empty text"),
     "blank_text.csv": (b"id,text\n1,hello\n2,\"   \"\n", [], "row 2, column 'text': empty text"),
-    "latin1.csv": ("id,text\n1,caf\xe9\n".encode("latin-1"), [], "line 2 is not UTF-8"),
+    "latin1.csv": ("id,text\n1,caf\xe9\n".encode("latin-1"), [], "row 1, column 'text': value is not UTF-8"),
     "dup_ids.csv": (b"id,text\n7,a\n8,b\n7,c\n", [], "row 3, column 'id': duplicate id '7' (first seen in row 1)"),
     "empty.csv": (b"", [], "the file is empty"),
     "header_only.csv": (b"id,text\n", [], "no rows"),
     "not_object.jsonl": (b'{"text": "a"}\n[1, 2]\n', [], "row 2: each line must be a JSON object"),
     "broken.jsonl": (b'{"text": "a"}\n{"text": \n', [], "row 2: invalid JSON"),
     "ragged.csv": (b"id,text\n1,hello\n2,hello,world\n", [], "row 2: 3 fields but the header has 2"),
-    "truncated.csv": (b'id,text\n1,"hello\n', [], "cannot parse as CSV"),
+    "truncated.csv": (b'id,text\n1,"hello\n', [], "row 1, column 'text': a quoted value is never closed"),
 }
 
 BAD_VECTORS = {

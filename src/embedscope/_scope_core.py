@@ -24,7 +24,7 @@ from ._cache import LanceCache
 from ._upsert import items_fingerprint, merge_items
 from .embedders import DryRun, Embedder, get_embedder
 from .embedding import embed_texts
-from .errors import InputError, WorkspaceError
+from .errors import InputError, ManifestError, WorkspaceError
 from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
 from .neighbors import KNN, check_metric, knn_graph, search
 from .results import EmbedReport, IngestReport, Neighbors, SpaceInfo
@@ -74,6 +74,13 @@ class ScopeCore:
         import lancedb
 
         self._db = lancedb.connect(str(self.path / "db"))
+        if self.manifest.records:
+            names = set(self._table_names())
+            for key, rec in self.manifest.records.items():
+                if rec.table not in names:
+                    raise ManifestError(f"the manifest names table {rec.table!r}, which the database does not hold; "
+                                        "restore the manifest from a backup, or delete the workspace and ingest "
+                                        "again", file=self.path / "scope.json", column=f"records.{key}")
         self._cache: dict[tuple[str, int | None], Any] = {}
         self._embedders: dict[str, Embedder] = {}
 
@@ -160,8 +167,17 @@ class ScopeCore:
         try:
             tbl = self._db.open_table(name)
             if rec.table_version is not None and tbl.version != rec.table_version:
-                tbl.checkout(rec.table_version)
+                try:
+                    tbl.checkout(rec.table_version)
+                except ValueError as exc:  # a version that never was, or was cleaned up
+                    raise ManifestError(
+                        f"the manifest records version {rec.table_version} of table {name!r}, which the database "
+                        f"does not hold ({exc}); restore the manifest from a backup, or delete the workspace "
+                        "and ingest again", file=self.path / "scope.json", column=f"records.{name}.table_version",
+                    ) from None
             data = tbl.to_arrow()
+        except ManifestError:
+            raise
         except Exception as exc:
             raise WorkspaceError(f"{self.path}: cannot read table {name!r}: {exc}") from None
         self._cache = {k: v for k, v in self._cache.items() if k[0] != name}

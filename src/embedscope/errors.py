@@ -63,6 +63,14 @@ class WorkspaceError(EmbedscopeError):
     """The workspace is missing, unreadable, or lacks what a command needs."""
 
 
+class ManifestError(InputError, WorkspaceError):
+    """The workspace manifest ``scope.json`` is damaged (e.g. edited by hand into something unreadable).
+
+    A user-fixable input problem (exit code 2) that is also a :class:`WorkspaceError`; ``file`` is the
+    manifest and ``column`` the entry at fault, when known. Nothing is written to such a workspace.
+    """
+
+
 class MissingDependencyError(EmbedscopeError, ImportError):
     """An optional dependency is not installed; the message names the ``pip install``."""
 

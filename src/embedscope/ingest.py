@@ -130,12 +130,12 @@ def read_items(
                 f"unknown file type {path.suffix!r}; use .csv, .tsv, .parquet, .jsonl or .arrow", file=name
             )
         if path.stat().st_size == 0:
-            raise InputError("the file is empty", file=name)
+            raise InputError("the file is empty; give a header row and at least one data row", file=name)
         df = _read_frame(path, kind, name, text_col=text, id_col=id)
     if len(df.columns) == 0:
         raise InputError("no columns found", file=name)
     if len(df) == 0:
-        raise InputError("no rows: the file has a header but no data", file=name)
+        raise InputError("no rows: the file has a header but no data; add rows below the header", file=name)
     dup_cols = [c for c in df.columns if list(df.columns).count(c) > 1]
     if dup_cols:
         raise InputError("the header names this column twice", file=name, column=dup_cols[0])
@@ -171,18 +171,14 @@ def read_items(
 def _read_frame(path: Path, kind: str, name: str, *, text_col: str | None, id_col: str | None) -> pd.DataFrame:
     if kind in ("csv", "tsv"):
         raw = path.read_bytes()
+        sep = "\t" if kind == "tsv" else ","
         try:
             content = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise InputError(
-                f"line {line} is not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-                "re-save the file as UTF-8",
-                file=name,
-            ) from None
+            _raise_not_utf8(raw, exc, sep, name)
         if not content.strip():
-            raise InputError("the file is empty", file=name)
-        sep = "\t" if kind == "tsv" else ","
+            raise InputError("the file is empty (only whitespace); give a header row and at least one data row",
+                             file=name)
         str_cols = {c: str for c in (text_col, id_col, "id", "text") if c}
         _check_ragged_csv(content, sep, name)
         try:
@@ -191,9 +187,12 @@ def _read_frame(path: Path, kind: str, name: str, *, text_col: str | None, id_co
                 engine="c", quoting=csv.QUOTE_MINIMAL,
             )
         except pd.errors.EmptyDataError:
-            raise InputError("the file is empty", file=name) from None
+            raise InputError("the file is empty; give a header row and at least one data row", file=name) from None
         except pd.errors.ParserError as exc:
-            raise InputError(f"cannot parse as {kind.upper()}: {exc}", file=name) from None
+            _raise_unclosed_quote(content, sep, name)
+            raise InputError(f"cannot parse as {kind.upper()}: {' '.join(str(exc).split())}; check the quoting "
+                             "(a value with the separator or a newline in it must be in double quotes)",
+                             file=name) from None
         return df
     if kind == "parquet":
         try:
@@ -223,16 +222,78 @@ def _read_frame(path: Path, kind: str, name: str, *, text_col: str | None, id_co
             raise InputError(f"invalid JSON: {exc.msg} (char {exc.pos})", file=name, row=lineno) from None
         if not isinstance(obj, dict):
             raise InputError(
-                f"each line must be a JSON object, got {type(obj).__name__}", file=name, row=lineno
+                f"each line must be a JSON object, got {type(obj).__name__}; write one {{...}} object per line",
+                file=name, row=lineno
             )
         rows.append(obj)
     if not rows:
-        raise InputError("the file is empty", file=name)
+        raise InputError("the file is empty (only blank lines); write one {...} JSON object per line", file=name)
     df = pd.DataFrame.from_records(rows)
     for c in (text_col, id_col, "id"):
         if c and c in df.columns:
             df[c] = df[c].map(lambda v: v if v is None or isinstance(v, str) else _id_str(v))
     return df
+
+
+def _raise_not_utf8(raw: bytes, exc: UnicodeDecodeError, sep: str, name: str) -> None:
+    """Raise the not-UTF-8 error at its data row and column (quoted newlines counted as the CSV does)."""
+    bad = raw[exc.start]
+    hint = "re-save the file as UTF-8 (from Latin-1 / Windows-1252: iconv -f cp1252 -t utf-8 IN > OUT)"
+    text = raw.decode("utf-8-sig", errors="surrogateescape")
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=sep)
+        header: list[str] = []
+        for i, fields in enumerate(reader):
+            if i == 0:
+                header = fields
+            for j, value in enumerate(fields):
+                if any("\udc80" <= ch <= "\udcff" for ch in value):
+                    col = None if i == 0 else (header[j] if j < len(header) else f"field {j + 1}")
+                    where = "the header is" if i == 0 else "value is"
+                    raise InputError(f"{where} not UTF-8 (byte 0x{bad:02x} at offset {exc.start}); {hint}",
+                                     file=name, row=None if i == 0 else i, column=col)
+    except csv.Error:
+        pass
+    line = raw[: exc.start].count(b"\n") + 1
+    raise InputError(f"line {line} is not UTF-8 (byte 0x{bad:02x} at offset {exc.start}); {hint}", file=name)
+
+
+def _raise_unclosed_quote(content: str, sep: str, name: str) -> None:
+    """If a quoted value is never closed (a truncated file?), raise an error at its data row and column."""
+    record = field = 0
+    in_quotes, at_field_start = False, True
+    opened: tuple[int, int] | None = None
+    i, n = 0, len(content)
+    while i < n:
+        c = content[i]
+        if in_quotes:
+            if c == '"':
+                if i + 1 < n and content[i + 1] == '"':
+                    i += 2
+                    continue
+                in_quotes = False
+        elif c == '"' and at_field_start:
+            in_quotes, opened = True, (record, field)
+        elif c == sep:
+            field += 1
+            at_field_start = True
+            i += 1
+            continue
+        elif c == "\n":
+            record += 1
+            field = 0
+            at_field_start = True
+            i += 1
+            continue
+        at_field_start = False
+        i += 1
+    if not in_quotes or opened is None:
+        return
+    rec, fld = opened
+    header = next(csv.reader(io.StringIO(content.split("\n", 1)[0]), delimiter=sep), [])
+    col = header[fld] if rec > 0 and fld < len(header) else None
+    raise InputError("a quoted value is never closed: the file ends inside it (truncated file, or a stray '\"'?); "
+                     "close the quote or re-export the file", file=name, row=rec if rec > 0 else None, column=col)
 
 
 def _check_ragged_csv(content: str, sep: str, name: str) -> None:
@@ -310,8 +371,8 @@ def _validate_ids(df: pd.DataFrame, id_col: str | None, name: str) -> list[str]:
         if not s.strip():
             raise InputError("empty id", file=name, row=i + 1, column=id_col)
         if s in seen:
-            raise InputError(f"duplicate id {s!r} (first seen in row {seen[s] + 1})",
-                             file=name, row=i + 1, column=id_col)
+            raise InputError(f"duplicate id {s!r} (first seen in row {seen[s] + 1}); make the ids unique, or "
+                             "leave out the id column to number the rows", file=name, row=i + 1, column=id_col)
         seen[s] = i
         ids.append(s)
     return ids
@@ -323,7 +384,8 @@ def _validate_texts(col: pd.Series, text_col: str, name: str) -> list[str]:
         if v is None or (isinstance(v, float) and math.isnan(v)):
             raise InputError("empty text", file=name, row=i + 1, column=text_col)
         if not isinstance(v, str):
-            raise InputError(f"text must be a string, got {type(v).__name__}",
+            raise InputError(f"text must be a string, got {type(v).__name__}; name the text column with --text, "
+                             "or store this column as strings",
                              file=name, row=i + 1, column=text_col)
         if not v.strip():
             raise InputError("empty text (only whitespace)", file=name, row=i + 1, column=text_col)
@@ -399,7 +461,7 @@ def read_vectors(
             file=name,
         )
     if path.stat().st_size == 0:
-        raise InputError("the file is empty", file=name)
+        raise InputError("the file is empty; it should hold the vectors", file=name)
     if kind == "npy":
         try:
             arr = np.load(path, allow_pickle=False)
@@ -481,7 +543,8 @@ def _read_json_vectors(path: Path, name: str) -> tuple[list[str], np.ndarray, li
         if dim is None:
             dim = len(v)
         elif len(v) != dim:
-            raise InputError(f"vector has {len(v)} dimensions, earlier ones have {dim}",
+            raise InputError(f"vector has {len(v)} dimensions, earlier ones have {dim}; every vector needs the "
+                             "same number",
                              file=name, row=i + 1, column=k)
         rows.append(v)
     return keys, np.asarray(rows, dtype=np.float64), keys
@@ -518,7 +581,8 @@ def _table_vectors(table: pa.Table, name: str, id: str | None, vector: str | Non
         values = col.flatten()
         d = col.type.list_size
         if not (pa.types.is_floating(values.type) or pa.types.is_integer(values.type)):
-            raise InputError(f"vector values must be numbers, got {values.type}", file=name, column=vcol)
+            raise InputError(f"vector values must be numbers, got {values.type}; store the vectors as lists of "
+                             "floats", file=name, row=1, column=vcol)
         mat = values.to_numpy(zero_copy_only=False).reshape(-1, d)
     else:
         lens = col.value_lengths().to_numpy(zero_copy_only=False)
@@ -527,11 +591,13 @@ def _table_vectors(table: pa.Table, name: str, id: str | None, vector: str | Non
             raise InputError("missing vector", file=name, row=int(np.flatnonzero(nulls)[0]) + 1, column=vcol)
         if len(lens) and (lens != lens[0]).any():
             bad = int(np.flatnonzero(lens != lens[0])[0])
-            raise InputError(f"vector has {lens[bad]} dimensions, row 1 has {lens[0]}",
+            raise InputError(f"vector has {lens[bad]} dimensions, row 1 has {lens[0]}; every vector needs the same "
+                             "number",
                              file=name, row=bad + 1, column=vcol)
         values = col.flatten()
         if not (pa.types.is_floating(values.type) or pa.types.is_integer(values.type)):
-            raise InputError(f"vector values must be numbers, got {values.type}", file=name, column=vcol)
+            raise InputError(f"vector values must be numbers, got {values.type}; store the vectors as lists of "
+                             "floats", file=name, row=1, column=vcol)
         if values.null_count:
             flat_bad = int(np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))[0])
             raise InputError("null inside a vector", file=name, row=flat_bad // int(lens[0]) + 1, column=vcol)
@@ -573,7 +639,8 @@ def _frame_vectors(df: pd.DataFrame, name: str, id: str | None, vector: str | No
         if dim is None:
             dim = len(v)
         elif len(v) != dim:
-            raise InputError(f"vector has {len(v)} dimensions, row 1 has {dim}", file=name, row=i + 1,
+            raise InputError(f"vector has {len(v)} dimensions, row 1 has {dim}; every vector needs the same number",
+                             file=name, row=i + 1,
                              column=vcol)
     mat = np.asarray(df[vcol].tolist(), dtype=np.float64)
     id_col = id if id is not None else ("id" if "id" in df.columns else None)
@@ -599,7 +666,7 @@ def _validate_matrix(mat: np.ndarray, name: str, keys: list[str] | None) -> np.n
         as32 = mat.astype(np.float32)
     if not finite.all():
         r, c = map(int, np.argwhere(~finite)[0])
-        raise InputError(f"value {mat[r, c]} in dimension {c} is not a finite number",
+        raise InputError(f"value {mat[r, c]} in dimension {c} is not a finite number; fix or drop this vector",
                          file=name, row=r + 1, column=keys[r] if keys else None)
     big = ~np.isfinite(as32)
     if big.any():

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .errors import WorkspaceError
+from .errors import ManifestError, WorkspaceError
 
 FORMAT = 1
 MANIFEST = "scope.json"
@@ -103,6 +103,8 @@ class Record:
             raw.get("kind"), str
         ):
             raise ValueError(f"entry {key!r} must be an object with 'table' and 'kind' strings")
+        if raw["table"] != key:
+            raise ValueError(f"entry {key!r} names table {raw['table']!r}; an entry's key is its table's name")
         rows = raw.get("rows", 0)
         tv = raw.get("table_version")
         if not isinstance(rows, int) or (tv is not None and not isinstance(tv, int)):
@@ -110,6 +112,9 @@ class Record:
         for name in ("params", "inputs", "versions", "metrics"):
             if not isinstance(raw.get(name, {}), dict):
                 raise ValueError(f"entry {key!r}: {name!r} must be an object")
+        dim = raw.get("params", {}).get("dim")
+        if raw["kind"] == "space" and (not isinstance(dim, int) or isinstance(dim, bool) or dim < 1):
+            raise ValueError(f"entry {key!r}: a space needs a positive integer 'params.dim', got {dim!r}")
         return cls(
             table=raw["table"], kind=raw["kind"], params=dict(raw.get("params", {})),
             inputs={str(k): str(v) for k, v in raw.get("inputs", {}).items()},
@@ -134,10 +139,11 @@ class Manifest:
         except FileNotFoundError:
             raise WorkspaceError(f"{root} is not an embedscope workspace (no {MANIFEST})") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise WorkspaceError(
-                f"{path}: the manifest is not valid JSON ({exc}); restore it from a backup or "
-                "delete the workspace and ingest again"
+            raise ManifestError(
+                f"the manifest is not valid JSON ({exc}); restore it from a backup, or delete the workspace and "
+                "ingest again", file=path,
             ) from None
+        key: str | None = None
         try:
             if not isinstance(raw, dict):
                 raise ValueError("the top level must be an object")
@@ -146,10 +152,14 @@ class Manifest:
             recs = raw.get("records", {})
             if not isinstance(recs, dict):
                 raise ValueError("'records' must be an object")
-            records = {str(k): Record.from_json(str(k), v) for k, v in recs.items()}
+            records: dict[str, Record] = {}
+            for k, v in recs.items():
+                key = f"records.{k}"
+                records[str(k)] = Record.from_json(str(k), v)
         except ValueError as exc:
-            raise WorkspaceError(
-                f"{path}: the manifest is damaged: {exc}; restore it or delete the workspace and ingest again"
+            raise ManifestError(
+                f"the manifest is damaged: {exc}; restore it from a backup, or delete the workspace and ingest again",
+                file=path, column=key,
             ) from None
         return cls(records=records, created=str(raw.get("created", "")))
 
