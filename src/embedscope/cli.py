@@ -620,31 +620,59 @@ def info(ws: WS, as_json: JSON = False) -> None:
     con.print("versions: " + ", ".join(f"{k} {v}" for k, v in doc["versions"].items()))
 
 
-HOST = Annotated[str, typer.Option("--host", help="Address to bind (127.0.0.1 by default).")]
+HOST = Annotated[str, typer.Option("--host", help="Address to bind (127.0.0.1 by default; any other needs --token).")]
 PORT = Annotated[int, typer.Option("--port", min=1, max=65535)]
-TOKEN = Annotated[str | None, typer.Option("--token", help="Require this token ('auto' generates one).")]
+TOKEN = Annotated[str | None, typer.Option(
+    "--token", help="Require this token on every request ('auto' generates one): Authorization: Bearer TOKEN, "
+                    "or open the printed URL once (?token=, which sets a cookie).")]
+CORS = Annotated[list[str] | None, typer.Option(
+    "--cors", help="Let pages from this origin (e.g. https://example.org) call the API; repeatable. None by default.")]
 
 
 @app.command()
-def serve(ws: WS, host: HOST = "127.0.0.1", port: PORT = 8765, token: TOKEN = None) -> None:
+def serve(ws: WS, host: HOST = "127.0.0.1", port: PORT = 8765, token: TOKEN = None, cors: CORS = None) -> None:
     """Serve the explorer for WS at http://HOST:PORT (blocks until Ctrl-C)."""
-    _serve(_open(ws), host, port, token)
+    token = _check_bind(host, token)
+    _serve(_open(ws), host, port, token, cors or [])
 
 
-def _serve(scope: Any, host: str, port: int, token: str | None) -> None:
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_bind(host: str, token: str | None) -> str | None:
+    """The token to require (``auto``: a new random one); refuses a bind beyond loopback without one."""
     import secrets
-
-    import uvicorn
-
-    from .server import create_app
 
     if token == "auto":
         token = secrets.token_urlsafe(24)
-    if host not in ("127.0.0.1", "localhost", "::1") and not token:
-        raise InputError(f"--host {host} exposes your data to the network; add --token T (or --token auto)")
-    app_ = create_app(scope, token=token)
-    url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
-    err.print(f"embedscope: serving {scope.path} at [bold]{url}[/] (Ctrl-C to stop)")
+    if token is not None and not token.strip():
+        raise InputError("--token is empty; give a token or --token auto")
+    if not _is_loopback(host) and not token:
+        raise InputError(f"--host {host} would let anyone on the network read this workspace; refusing to start. "
+                         "Add --token T (or --token auto to generate one), or bind 127.0.0.1")
+    return token
+
+
+def _serve(scope: Any, host: str, port: int, token: str | None, cors: list[str] | None = None) -> None:
+    import uvicorn
+    from rich.markup import escape
+
+    from .server import create_app
+
+    token = _check_bind(host, token)
+    app_ = create_app(scope, token=token, cors=cors or ())
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    err.print(f"embedscope: serving {escape(str(scope.path))} at [bold]{escape(url)}[/] (Ctrl-C to stop)",
+              highlight=False)
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
@@ -655,14 +683,17 @@ def demo(
     host: HOST = "127.0.0.1",
     port: PORT = 8765,
     serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve when built.")] = True,
+    token: TOKEN = None,
 ) -> None:
     """Build the sample workspace (King James Bible verses, MiniLM, UMAP, clusters, globe) if missing, then serve it."""
     from .demo import build_demo
 
+    if serve_:
+        token = _check_bind(host, token)
     with _progress() as cb:
         scope = build_demo(ws, n=n, progress=cb, log=err.print)
     if serve_:
-        _serve(scope, host, port, None)
+        _serve(scope, host, port, token)
 
 
 from .translate_cli import app as _translate_app  # noqa: E402

@@ -13,7 +13,7 @@ Per-point arrays are Arrow IPC streams; everything else is JSON. User mistakes a
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,12 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..errors import EmbedscopeError, InputError, WorkspaceError
+from .guard import ErrorShield, RequestLimits, TokenGuard
 from .routes import ROUTERS
 from .routes.state import ExplorerState
 
 #: Where ``npm run build`` (in ``web/``) puts the front end.
 STATIC_DIR = Path(__file__).parent / "static"
-TOKEN_COOKIE = "embedscope_token"
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>embedscope</title>
 <body style="font:16px system-ui;margin:3em;background:#0f1115;color:#e6e8ee">
@@ -37,7 +37,8 @@ _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>embedscope</title>
 href="/api/info">/api/info</a>, <a style="color:#7aa2ff" href="/docs">/docs</a>.</p></body>"""
 
 
-def create_app(scope: Any, *, token: str | None = None, static_dir: Path | None = None) -> FastAPI:
+def create_app(scope: Any, *, token: str | None = None, static_dir: Path | None = None,
+               cors: Sequence[str] = ()) -> FastAPI:
     """Build the explorer app over an open :class:`~embedscope.workspace.Scope`.
 
     Parameters
@@ -45,16 +46,30 @@ def create_app(scope: Any, *, token: str | None = None, static_dir: Path | None 
     scope
         The workspace to serve.
     token
-        If given, every request needs it: ``Authorization: Bearer TOKEN``, ``?token=TOKEN`` (the page then
-        sets a cookie so its own API calls pass) or that cookie. Required when binding beyond 127.0.0.1.
+        If given, every request needs it (the page, its assets, ``/docs`` and ``/openapi.json`` too):
+        ``Authorization: Bearer TOKEN``, ``?token=TOKEN`` (which sets a cookie so the page's own requests
+        pass) or that cookie; anything else is 401. Required when binding beyond 127.0.0.1.
     static_dir
         The built front end (default: the package's ``static/``).
+    cors
+        Origins allowed to call the API from another site (none by default: no CORS headers at all).
+
+    Every app refuses bodies over 1 MiB (413) and URLs over 16 kB (414), and answers an unexpected error with
+    a generic 500 whose log line names its type and place but not the request (see :mod:`.guard`).
     """
     app = FastAPI(title="embedscope", version=_version(), docs_url="/docs", redoc_url=None)
     app.state.explorer = ExplorerState(scope)
     _add_error_handlers(app)
+    # Added inside out: the shield wraps CORS (so preflights need no token), which wraps the token check.
+    app.add_middleware(RequestLimits)
     if token:
-        _add_token_check(app, token)
+        app.add_middleware(TokenGuard, token=token)
+    if cors:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization"], expose_headers=["ETag"])
+    app.add_middleware(ErrorShield)
     for router in ROUTERS:
         app.include_router(router)
     _mount_static(app, static_dir or STATIC_DIR)
@@ -80,27 +95,6 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EmbedscopeError)
     async def _other(_: Request, exc: EmbedscopeError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
-
-
-def _add_token_check(app: FastAPI, token: str) -> None:
-    expected = token.encode()
-
-    def ok(value: str | None) -> bool:
-        return value is not None and secrets.compare_digest(value.encode(), expected)
-
-    @app.middleware("http")
-    async def _check(request: Request, call_next):
-        auth = request.headers.get("authorization", "")
-        bearer = auth[7:] if auth.lower().startswith("bearer ") else None
-        query = request.query_params.get("token")
-        if ok(bearer) or ok(request.cookies.get(TOKEN_COOKIE)):
-            return await call_next(request)
-        if ok(query):
-            response = await call_next(request)
-            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
-            return response
-        return JSONResponse({"detail": "missing or wrong token: open the URL printed by `embedscope serve`"},
-                            status_code=401)
 
 
 def _mount_static(app: FastAPI, static: Path) -> None:
