@@ -1,5 +1,4 @@
-"""Space analyses of a workspace: health, comparison of two spaces, similarity rankings and
-distributions, the static report."""
+"""Space analyses of a workspace: health, similarity rankings and distributions, the static report."""
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ from ._scope_core import (
     neighbors_table,
 )
 from .errors import InputError, WorkspaceError
-from .neighbors import check_metric, knn_graph
+from .neighbors import check_metric
 from .results import Neighbors
 
 if TYPE_CHECKING:
@@ -38,53 +37,6 @@ class AnalysisMixin(ScopeCore):
             raise InputError(f"space {space!r} has {len(ids)} items; build its kNN graph first "
                              f"(embedscope neighbors computes it) to check its health")
         return [c.to_json() for c in health(np.asarray(x), ids, graph, seed=seed)]
-
-    def compare(self, a: str, b: str, *, k: int = 10, label: str | None = None, top: int = 10) -> dict[str, Any]:
-        """Compare two spaces on the items they share (see :mod:`embedscope.compare`); JSON-ready.
-
-        Parameters
-        ----------
-        a, b
-            Space names (any dimensions).
-        k
-            Neighbourhood size for agreement and retrieval.
-        label
-            A metadata column for same-label retrieval (default: none).
-        top
-            How many "changed most" items to list with both neighbour lists.
-        """
-        from .compare import compare as _compare
-
-        a, b = self.resolve_space(a), self.resolve_space(b)
-        ids_a, xa, pos_a = self._space_arrays(a)
-        ids_b, xb, pos_b = self._space_arrays(b)
-        shared = [i for i in ids_a if i in pos_b]
-        if len(shared) < 3:
-            raise InputError(f"spaces {a!r} and {b!r} share {len(shared)} items; comparing needs at least 3")
-        ra = np.array([pos_a[i] for i in shared])
-        rb = np.array([pos_b[i] for i in shared])
-        xa_s, xb_s = np.asarray(xa)[ra], np.asarray(xb)[rb]
-        if len(shared) == len(ids_a) == len(ids_b) and (ra == rb).all():
-            ga, gb = self.knn(a, max(k, 1)), self.knn(b, max(k, 1))
-        else:  # different item sets: neighbours among the shared items only
-            ga, gb = knn_graph(xa_s, k), knn_graph(xb_s, k)
-        labels = None
-        if label is not None:
-            items = self.items_for(a)
-            if label not in items.column_names:
-                raise InputError(f"no column {label!r}; columns: {', '.join(items.column_names)}")
-            col = items.column(label).to_pylist()
-            labels = np.array([str(col[pos_a[i]]) for i in shared], dtype=object)
-        res = _compare(xa_s, xb_s, ga, gb, k=k, labels=labels)
-        order = np.argsort(res.jaccard, kind="stable")[:top]
-        changed = [{"id": shared[i], "jaccard": float(res.jaccard[i]),
-                    "neighbors_a": [shared[j] for j in ga.indices[i, :res.k]],
-                    "neighbors_b": [shared[j] for j in gb.indices[i, :res.k]]} for i in order]
-        hist, _ = np.histogram(res.jaccard, bins=10, range=(0.0, 1.0))
-        return {"spaces": [a, b], "k": res.k, "items": len(shared), "jaccard_mean": float(res.jaccard.mean()),
-                "jaccard_median": float(np.median(res.jaccard)), "jaccard_histogram": hist.tolist(),
-                "cka": res.cka, "spearman": res.spearman, "spearman_pairs": res.pairs,
-                "dims": [int(xa.shape[1]), int(xb.shape[1])], "retrieval": res.retrieval, "changed_most": changed}
 
     # ----------------------------------------------------------------------------------- similarity
     def _query_rows(self, space: str, item: str | None, query: str | None, vector: np.ndarray | None

@@ -470,35 +470,100 @@ def _show_histogram(h: dict[str, Any], title: str) -> None:
 @app.command()
 def compare(
     ws: WS,
-    spaces: Annotated[str, typer.Option("--spaces", help="Two spaces, comma-separated: a,b")],
+    spaces: Annotated[str, typer.Option("--spaces", help="Two or more spaces, comma-separated: a,b[,c...]")],
     k: Annotated[int, typer.Option("-k", "--k", min=1, max=1000, help="Neighbourhood size.")] = 10,
     label: Annotated[str | None, typer.Option("--label", help="Metadata column for same-label retrieval.")] = None,
+    qrels: Annotated[Path | None, typer.Option(
+        "--qrels", help="Query/relevant-item judgements (.csv/.tsv/.jsonl/TREC); queries are item ids or texts.")
+                     ] = None,
+    figures: Annotated[Path | None, typer.Option("--figures", help="Write the figures (PNG) into this directory.")
+                       ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random pairs and the bootstrap.")] = 0,
     as_json: JSON = False,
 ) -> None:
-    """Compare two embedding spaces of the same items in their original spaces (any dimensions).
+    r"""Compare embedding spaces of the same items in their original spaces (any dimensions).
 
-    Neighbour agreement (mean Jaccard@k), linear CKA, Spearman correlation of pair similarities, and with
-    --label, precision@k of same-label neighbours per space with a bootstrap 95% interval of the difference.
-    JSON: {"spaces": [a, b], "k", "jaccard_mean", "cka", "spearman", "retrieval": {...} | null, ...}.
+    Neighbour agreement (mean Jaccard@k, against the level two unrelated spaces would show), linear CKA,
+    Spearman correlation of pair similarities, both similarity scales with a percentile calibration, and with
+    --label / --qrels, precision, recall and nDCG at k per space with a paired bootstrap 95% interval: which
+    model wins on this data and by how much. The result is stored in the workspace (the explorer shows it).
+    JSON (two spaces): {"spaces": \[a, b], "k", "jaccard_mean", "cka", "spearman", "retrieval", "qrels",
+    "calibration", "similarity", "changed_most", ...}; more spaces: {"spaces", "k", "pairs": \[...],
+    "retrieval": {...} | null}.
     """
     names = [s.strip() for s in spaces.split(",") if s.strip()]
-    if len(names) != 2:
-        raise InputError(f"--spaces needs two names separated by a comma, got {spaces!r}")
-    doc = _open(ws).compare(names[0], names[1], k=k, label=label)
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise InputError(f"--spaces needs two or more different names separated by commas, got {spaces!r}")
+    scope = _open(ws)
+    pairs = [(names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))]
+    docs = [scope.compare(a, b, k=k, label=label, qrels=qrels, seed=seed) for a, b in pairs]
+    written = []
+    if figures is not None:
+        from .compare_figures import write_figures
+
+        for d in docs:
+            written += write_figures(d, figures)
+    many: dict[str, Any] | None = None
+    if len(names) > 2:
+        many = {"spaces": names, "k": k, "pairs": docs,
+                "retrieval": scope.retrieval(names, k=k, label=label, qrels=qrels, seed=seed)
+                if label is not None or qrels is not None else None}
     if as_json:
-        _emit(doc)
-        return
-    con = Console()
-    t = Table("figure", "value", title=f"{names[0]} vs {names[1]} on {doc['items']} shared items")
-    t.add_row(f"neighbour agreement (mean Jaccard@{doc['k']})", f"{doc['jaccard_mean']:.3f}")
+        _emit(docs[0] if many is None else many)
+    else:
+        for d in docs:
+            _print_comparison(d)
+        if many is not None and many["retrieval"]:
+            for key in ("label", "qrels"):
+                part = many["retrieval"][key]
+                if part:
+                    _print_retrieval(part["rows"], f"retrieval ({'same ' + str(label) if key == 'label' else 'qrels'},"
+                                     f" {part['queries']} queries)")
+    for p in written:
+        err.print(f"figure written: {p}")
+
+
+def _print_retrieval(rows: list[dict[str, Any]], title: str) -> None:
+    spaces = list(rows[0]["values"])
+    t = Table("metric", *spaces, "winner", "margin (95% CI)", title=title)
+    for r in rows:
+        t.add_row(r["metric"], *(f"{r['values'][s]:.3f}" for s in spaces), r["winner"] or "tie",
+                  f"{r['difference']:+.3f} \\[{r['ci95'][0]:+.3f}, {r['ci95'][1]:+.3f}]")
+    Console().print(t)
+
+
+def _print_comparison(doc: dict[str, Any]) -> None:
+    a, b = doc["spaces"]
+    t = Table("figure", "value", title=f"{a} vs {b} on {doc['items']} shared items (dims {doc['dims'][0]}, "
+              f"{doc['dims'][1]})")
+    t.add_row(f"neighbour agreement (mean Jaccard@{doc['k']})",
+              f"{doc['jaccard_mean']:.3f} (chance {doc['chance_jaccard']:.4f})")
     t.add_row("linear CKA", f"{doc['cka']:.3f}")
     t.add_row(f"Spearman of pair similarities ({doc['spearman_pairs']} pairs)", f"{doc['spearman']:.3f}")
-    r = doc["retrieval"]
-    if r:
-        t.add_row(f"{r['metric']}: {names[0]}", f"{r['a']:.3f}")
-        t.add_row(f"{r['metric']}: {names[1]}", f"{r['b']:.3f}")
-        t.add_row("difference (95% bootstrap interval)", f"{r['difference']:+.3f} [{r['ci95'][0]:+.3f}, {r['ci95'][1]:+.3f}]")
-    con.print(t)
+    sim = doc["similarity"]
+    if sim.get("pairs"):
+        t.add_row(f"mean pair similarity: {a} / {b}", f"{sim['mean'][0]:.3f} / {sim['mean'][1]:.3f}")
+    Console().print(t)
+    cal = doc.get("calibration")
+    if cal:
+        c = Table("percentile of pairs", f"similarity in {a}", f"similarity in {b}",
+                  title="the same percentile on both similarity scales")
+        for p, x, y in zip(cal["percentiles"], cal["a"], cal["b"], strict=True):
+            if p >= 50:
+                c.add_row(f"{p:g}", f"{x:.3f}", f"{y:.3f}")
+        Console().print(c)
+    if doc.get("retrieval"):
+        r = doc["retrieval"]
+        _print_retrieval(r["rows"], f"same-{r['column']} retrieval ({r['queries']} queries)")
+    if doc.get("qrels"):
+        q = doc["qrels"]
+        _print_retrieval(q["rows"], f"qrels retrieval ({q['queries']} queries, {q['judgements']} judgements)")
+    ch = Table("item", "Jaccard", f"neighbours in {a}", f"neighbours in {b}", title="changed most")
+    for row in doc["changed_most"][:5]:
+        ch.add_row(row["id"], f"{row['jaccard']:.2f}", ", ".join(row["neighbors_a"][:5]),
+                   ", ".join(row["neighbors_b"][:5]))
+    Console().print(ch)
+    err.print(doc["verdict"])
 
 
 @app.command("report")

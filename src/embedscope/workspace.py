@@ -21,6 +21,7 @@ use the same order.
 from __future__ import annotations
 
 from ._scope_analysis import AnalysisMixin
+from ._scope_compare import CompareMixin
 from ._scope_compress import CompressMixin
 from ._scope_core import (
     DEFAULT_K,
@@ -42,12 +43,13 @@ __all__ = ["DEFAULT_K", "GRAPH_ON_DEMAND_MAX", "ITEMS", "EmbedReport", "IngestRe
            "Scope", "SpaceInfo", "_check_space", "copy_workspace", "layout_table", "neighbors_table", "vectors_table"]
 
 
-class Scope(AnalysisMixin, CompressMixin, LayoutsMixin, TranslateMixin, ScopeCore):
+class Scope(AnalysisMixin, CompareMixin, CompressMixin, LayoutsMixin, TranslateMixin, ScopeCore):
     """An embedscope workspace. Open one with :func:`embedscope.open` or :func:`embedscope.create`.
 
     The methods come in groups, one module each: storage, items, spaces, embedding and neighbours
-    (``_scope_core``); layouts and clusters (``_scope_layouts``); health, comparison, similarity and the report
-    (``_scope_analysis``); compression (``_scope_compress``); translators (``_scope_translate``).
+    (``_scope_core``); layouts and clusters (``_scope_layouts``); health, similarity and the report
+    (``_scope_analysis``); comparison of spaces (``_scope_compare``); compression (``_scope_compress``);
+    translators (``_scope_translate``).
 
     Parameters
     ----------
