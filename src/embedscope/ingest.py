@@ -34,6 +34,8 @@ _TEXT_NAMES = ("text", "content", "body", "document", "sentence", "passage", "ab
                "title", "name")
 #: Longest text accepted, in characters (10 MB); longer texts are an input error, not a silent cut.
 MAX_TEXT_CHARS = 10_000_000
+# The csv module refuses fields over 128 KiB by default; long texts are checked against MAX_TEXT_CHARS instead.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 
 
 @dataclass
@@ -519,8 +521,18 @@ def _read_id_file(path: Path, n: int) -> list[str]:
 
 
 def _read_json_vectors(path: Path, name: str) -> tuple[list[str], np.ndarray, list[str]]:
+    dups: dict[int, tuple[str, int]] = {}  # id of an object -> its first key given twice, and where
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for i, (k, v) in enumerate(items):
+            if k in out and id(out) not in dups:
+                dups[id(out)] = (k, i)
+            out[k] = v
+        return out
+
     try:
-        obj = json.loads(path.read_bytes().decode("utf-8-sig"))
+        obj = json.loads(path.read_bytes().decode("utf-8-sig"), object_pairs_hook=pairs)
     except UnicodeDecodeError:
         raise InputError("not UTF-8", file=name) from None
     except json.JSONDecodeError as exc:
@@ -531,6 +543,10 @@ def _read_json_vectors(path: Path, name: str) -> tuple[list[str], np.ndarray, li
         )
     if not obj:
         raise InputError("the JSON object is empty", file=name)
+    if id(obj) in dups:
+        k, i = dups[id(obj)]
+        raise InputError(f"duplicate id {k!r} (a JSON key given twice); make the ids unique", file=name,
+                         row=i + 1, column=k)
     keys = list(obj.keys())
     dim = None
     rows: list[list[float]] = []
@@ -685,5 +701,6 @@ def _check_unique(ids: list[str], name: str) -> None:
     seen: dict[str, int] = {}
     for i, s in enumerate(ids):
         if s in seen:
-            raise InputError(f"duplicate id {s!r} (first seen in row {seen[s] + 1})", file=name, row=i + 1)
+            raise InputError(f"duplicate id {s!r} (first seen in row {seen[s] + 1}); make the ids unique", file=name,
+                             row=i + 1)
         seen[s] = i
