@@ -22,7 +22,7 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[local,samples,e5,dev]'
+	$(PIP) install -q -e '.[local,samples,e5,ann,dev]'
 	touch $@
 
 web/node_modules/.installed: web/package.json web/package-lock.json

@@ -500,25 +500,58 @@ class ScopeCore:
         return self.embedder(space).embed_queries([text])[0]
 
     # ------------------------------------------------------------------------------------ neighbours
-    def knn(self, space: str | None = None, k: int = DEFAULT_K, *, progress: Progress | None = None) -> KNN:
+    def knn(self, space: str | None = None, k: int = DEFAULT_K, *, exact: bool | None = None,
+            progress: Progress | None = None) -> KNN:
         """The stored cosine kNN graph of a space (built and stored on first need).
+
+        Parameters
+        ----------
+        space
+            Space name (default: the only one).
+        k
+            Neighbours per item wanted (the graph is built with at least ``DEFAULT_K``).
+        exact
+            ``None`` (default): exact up to :data:`embedscope.neighbors.ANN_ABOVE` items, approximate (HNSW,
+            needs ``embedscope[ann]``) above, and a stored graph of either kind is reused. ``True``: an exact
+            graph (a stored approximate one is rebuilt). ``False``: approximate whatever the size (a stored
+            exact graph is reused: it is at least as good).
 
         Returns
         -------
         KNN
-            ``indices``/``scores`` of shape ``(n, min(k, n - 1))`` in point order.
+            ``indices``/``scores`` of shape ``(n, min(k, n - 1))`` in point order. How it was made is in
+            :meth:`graph_info`: approximate graphs record their recall@10 against exact search, measured on
+            1,000 sampled items when they are built.
         """
+        from . import neighbors as _nb
+
         space = self.resolve_space(space)
         name = neighbors_table(space)
         vrec = self.manifest.records[vectors_table(space)]
         rec = self.manifest.records.get(name)
         if rec is None or rec.inputs.get(vectors_table(space)) != vrec.fingerprint or \
-                int(rec.params.get("k", 0)) < min(k, vrec.rows - 1):
+                int(rec.params.get("k", 0)) < min(k, vrec.rows - 1) or \
+                (exact is True and rec.params.get("exact") is False):
             with self._writing():
                 _, x, _ = self._space_arrays(space)
                 kk = max(k, DEFAULT_K)
                 cb = (lambda d, t: progress("neighbors", d, t)) if progress else None
-                graph = knn_graph(x, kk, "cosine", progress=cb)
+                approx = (not exact) if exact is not None else len(x) > _nb.ANN_ABOVE
+                params: dict[str, Any] = {"metric": "cosine", "space": space, "exact": not approx}
+                if approx:
+                    import time
+
+                    t0 = time.perf_counter()
+                    graph = _nb.ann_graph(x, kk, progress=cb)
+                    params["build_s"] = round(time.perf_counter() - t0, 2)
+                    recall, scan_s = _nb.graph_recall(x, graph, 10)
+                    params.update({"method": _nb.ANN_METHOD, "recall@10": round(recall, 4),
+                                   "recall_sample": min(_nb.RECALL_SAMPLE, len(x)),
+                                   "exact_estimate_s": round(scan_s * len(x) / max(1, min(_nb.RECALL_SAMPLE,
+                                                                                          len(x))), 1)})
+                else:
+                    graph = knn_graph(x, kk, "cosine", progress=cb)
+                    params["method"] = "exact"
                 ids = self._space_arrays(space)[0]
                 g = graph.k
                 table = pa.table({
@@ -528,11 +561,12 @@ class ScopeCore:
                     "sim": pa.FixedSizeListArray.from_arrays(pa.array(graph.scores.reshape(-1)), max(g, 1))
                     if g else pa.array([[]] * len(ids), pa.list_(pa.float32())),
                 })
-                rec = Record(table=name, kind="neighbors", params={"k": g, "metric": "cosine", "space": space},
+                rec = Record(table=name, kind="neighbors", params={"k": g, **params},
                              inputs={vectors_table(space): vrec.fingerprint},
                              # exact graphs of the same vectors agree on their common prefix, so a graph
                              # grown to a larger k does not make the layouts built on it stale
-                             fingerprint=fingerprint_arrays(vrec.fingerprint, "cosine-exact"))
+                             fingerprint=fingerprint_arrays(vrec.fingerprint, "cosine-ann" if approx else
+                                                            "cosine-exact"))
                 self._write(rec, table)
             return KNN(graph.indices[:, :k], graph.scores[:, :k], "cosine")
         t = self._read(name)
@@ -544,6 +578,24 @@ class ScopeCore:
         sim = t.column("sim").combine_chunks().values.to_numpy().reshape(n, g)
         return KNN(idx[:, :k], sim[:, :k], "cosine")
 
+    def graph_info(self, space: str | None = None) -> dict[str, Any] | None:
+        """How the stored kNN graph of a space was made, or ``None`` if there is none (or it is stale).
+
+        ``{"exact": bool, "k": int, "method": str}``, and for approximate graphs ``"recall@10"`` (against exact
+        search, measured on ``"recall_sample"`` sampled items when it was built) and ``"build_s"``.
+        """
+        space = self.resolve_space(space)
+        rec = self.manifest.records.get(neighbors_table(space))
+        vrec = self.manifest.records[vectors_table(space)]
+        if rec is None or rec.inputs.get(vectors_table(space)) != vrec.fingerprint:
+            return None
+        out: dict[str, Any] = {"exact": rec.params.get("exact", True) is not False, "k": int(rec.params.get("k", 0)),
+                               "method": rec.params.get("method", "exact")}
+        for key in ("recall@10", "recall_sample", "build_s"):
+            if key in rec.params:
+                out[key] = rec.params[key]
+        return out
+
     def neighbors(
         self,
         item: str | None = None,
@@ -553,6 +605,7 @@ class ScopeCore:
         k: int = 10,
         metric: str = "cosine",
         space: str | None = None,
+        exact: bool = False,
     ) -> Neighbors:
         """The ``k`` nearest items, in the original space, to an item, a text or a vector.
 
@@ -570,6 +623,10 @@ class ScopeCore:
             ``cosine``, ``dot``, ``euclidean`` or ``manhattan``.
         space
             Space name (default: the only one).
+        exact
+            For an item: scan every vector even when the stored kNN graph is approximate. By default an item's
+            cosine neighbours come from the stored graph (``Neighbors.graph`` then says how it was made and,
+            for an approximate one, its measured recall@10).
         """
         try:
             check_metric(metric)
@@ -586,13 +643,15 @@ class ScopeCore:
             if row is None:
                 raise InputError(f"no item with id {item!r} in space {space!r}")
             n = len(ids)
-            if metric == "cosine" and (n <= GRAPH_ON_DEMAND_MAX or neighbors_table(space) in self.manifest.records):
-                graph_rec = self.manifest.records.get(neighbors_table(space))
+            graph_rec = self.manifest.records.get(neighbors_table(space))
+            if metric == "cosine" and (n <= GRAPH_ON_DEMAND_MAX or graph_rec is not None) and \
+                    not (exact and graph_rec is not None and graph_rec.params.get("exact") is False):
                 if k <= DEFAULT_K or (graph_rec is not None and int(graph_rec.params.get("k", 0)) >= k):
                     g = self.knn(space, min(k, DEFAULT_K) if graph_rec is None else k)
                     kk = min(k, g.k)
                     r = g.indices[row, :kk].astype(np.int64)
-                    return Neighbors([ids[i] for i in r], r, g.scores[row, :kk].copy(), metric)
+                    return Neighbors([ids[i] for i in r], r, g.scores[row, :kk].copy(), metric,
+                                     graph=self.graph_info(space))
             res = search(x, x[row: row + 1], k + 1, metric)
             r_all = res.indices[0].astype(np.int64)
             keep = r_all != row

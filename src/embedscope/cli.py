@@ -162,18 +162,25 @@ def neighbors(
     space: SPACE = None,
     k: Annotated[int, typer.Option("-k", "--k", min=1, max=100_000, help="How many neighbours.")] = 10,
     metric: Annotated[str, typer.Option("--metric", help="cosine | dot | euclidean | manhattan")] = "cosine",
+    exact: Annotated[bool, typer.Option("--exact", help="Scan every vector even when the stored kNN graph is "
+                                        "approximate (spaces above 200,000 items).")] = False,
     as_json: JSON = False,
 ) -> None:
     """The k nearest items to an item or a text, in the original space, best first.
 
     Scores: cosine similarity, dot product, euclidean distance or manhattan distance. The item itself is
-    left out. JSON: a list of {"id": str, "score": float}.
+    left out. JSON: a list of {"id": str, "score": float}. An item's cosine neighbours come from the space's
+    stored kNN graph; above 200,000 items that graph is approximate (HNSW) and its recall@10 against exact
+    search, measured when it was built, is printed on stderr (also with --json) and under the table.
     """
     if (item is None) == (query is None):
         raise InputError("give an item ID or --query TEXT (one of them)")
     scope = _open(ws)
-    res = scope.neighbors(item, query=query, k=k, metric=metric, space=space)
+    res = scope.neighbors(item, query=query, k=k, metric=metric, space=space, exact=exact)
+    note = _graph_note(res.graph)
     if as_json:
+        if note:
+            err.print(note)
         _emit(res.to_records())
         return
     texts = _texts(scope, res.ids)
@@ -184,7 +191,17 @@ def neighbors(
     table.add_column("text", overflow="fold", max_width=90)
     for i, (iid, s) in enumerate(zip(res.ids, res.scores, strict=True), 1):
         table.add_row(str(i), iid, f"{s:.4f}", texts.get(iid, "") or "")
+    if note:
+        table.caption = note
     Console().print(table)
+
+
+def _graph_note(graph: dict[str, Any] | None) -> str | None:
+    """One line on an approximate graph's measured recall (``None`` for exact answers)."""
+    if not graph or graph.get("exact", True):
+        return None
+    return (f"from an approximate kNN graph ({graph.get('method')}): recall@10 {graph.get('recall@10', float('nan')):.3f}"
+            f" against exact search on {graph.get('recall_sample', 0):,} sampled items; --exact scans instead")
 
 
 def _texts(scope: Any, ids: list[str]) -> dict[str, str | None]:

@@ -92,12 +92,17 @@ class Neighbors:
         float32, shape ``(k,)``: cosine similarity, dot product, euclidean or manhattan distance.
     metric
         The metric of ``scores``.
+    graph
+        When the answer came from the stored kNN graph: how that graph was made (``exact``, ``method``, ``k``
+        and, for an approximate graph, its measured ``recall@10``; see ``Scope.graph_info``); ``None`` when the
+        answer is an exact scan.
     """
 
     ids: list[str]
     rows: np.ndarray
     scores: np.ndarray
     metric: str
+    graph: dict[str, Any] | None = None
 
     def to_records(self) -> list[dict[str, Any]]:
         """``[{"id": str, "score": float}, ...]``, best first (the CLI's ``--json`` shape)."""

@@ -82,6 +82,8 @@ export interface Neighbors {
   metric: string;
   k: number;
   neighbors: Neighbor[];
+  /** How the stored kNN graph that answered was made (null: an exact scan). */
+  graph?: { exact: boolean; method: string; k: number; 'recall@10'?: number | null; recall_sample?: number | null } | null;
 }
 
 export const METRICS = ['cosine', 'dot', 'euclidean', 'manhattan'] as const;

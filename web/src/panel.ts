@@ -103,9 +103,14 @@ export class Panel {
   showNeighbors(result: Neighbors, mapRanks: number[] = [], farRank = Infinity): void {
     const distance = result.metric === 'euclidean' || result.metric === 'manhattan';
     const far = mapRanks.filter((r) => r > farRank).length;
+    this.nbrStatus.title = result.graph && !result.graph.exact
+      ? `From the stored approximate kNN graph (${result.graph.method}); recall@10 measured against exact search on ${result.graph.recall_sample ?? '?'} sampled items`
+      : '';
     this.nbrStatus.textContent =
       `${result.neighbors.length} by ${result.metric} ${distance ? 'distance (lower is closer)' : 'similarity'}` +
-      (far ? ` · ${far} far away on the map` : '');
+      (far ? ` · ${far} far away on the map` : '') +
+      (result.graph && !result.graph.exact && result.graph['recall@10'] != null
+        ? ` · approximate graph, recall@10 ${result.graph['recall@10'].toFixed(2)}` : '');
     this.nbrList.replaceChildren(
       ...result.neighbors.map((n, i) => {
         const rank = mapRanks[i];

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from ...workspace import neighbors_table
 from .state import RESERVED, ExplorerState, get_state, jsonable
@@ -34,12 +34,25 @@ class NeighborOut(BaseModel):
     text: str | None
 
 
+class GraphOut(BaseModel):
+    """How the stored kNN graph that answered was made; approximate graphs carry their measured recall@10."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    exact: bool
+    method: str
+    k: int
+    recall_at_10: float | None = Field(None, alias="recall@10", description="Against exact search, on sampled items.")
+    recall_sample: int | None = None
+
+
 class NeighborsOut(BaseModel):
     row: int
     id: str
     metric: str
     k: int
     neighbors: list[NeighborOut]
+    #: ``null`` when the answer is an exact scan rather than the stored graph.
+    graph: GraphOut | None = None
 
 
 Row = Path(ge=0, description="Row in point order (0-based).")
@@ -67,14 +80,16 @@ def get_neighbors(
     """The ``k`` nearest neighbours of the item at ``row``, best first, the item itself left out."""
     state.check_row(space, row)
     item_id = state.point_ids(space)[row]
-    ids, rows, scores = _find(state, space, row, k, metric)
+    ids, rows, scores, graph = _find(state, space, row, k, metric)
     snippets = _snippets(state.texts(space), rows)
     neighbors = [NeighborOut(row=r, id=str(i), score=float(s), text=t)
                  for r, i, s, t in zip(rows, ids, scores, snippets, strict=True)]
-    return NeighborsOut(row=row, id=item_id, metric=metric, k=k, neighbors=neighbors)
+    return NeighborsOut(row=row, id=item_id, metric=metric, k=k, neighbors=neighbors,
+                        graph=GraphOut.model_validate(graph) if graph else None)
 
 
-def _find(state: ExplorerState, space: str, row: int, k: int, metric: str) -> tuple[list[str], list[int], list[float]]:
+def _find(state: ExplorerState, space: str, row: int, k: int, metric: str
+          ) -> tuple[list[str], list[int], list[float], dict[str, Any] | None]:
     """Neighbours from the Scope; one exact scan instead when the space is big and has no stored graph yet.
 
     ``Scope.neighbors`` builds the space's whole kNN graph on first need (quadratic: minutes at 200k
@@ -88,9 +103,9 @@ def _find(state: ExplorerState, space: str, row: int, k: int, metric: str) -> tu
             found = scope.neighbors(vector=x[row], k=min(k + 1, len(x)), metric=metric, space=space)
             keep = [i for i, r in enumerate(found.rows.tolist()) if r != row][:k]
             return ([found.ids[i] for i in keep], [int(found.rows[i]) for i in keep],
-                    [float(found.scores[i]) for i in keep])
+                    [float(found.scores[i]) for i in keep], None)
         found = scope.neighbors(state.point_ids(space)[row], k=k, metric=metric, space=space)
-    return list(found.ids), [int(r) for r in found.rows], [float(s) for s in found.scores]
+    return list(found.ids), [int(r) for r in found.rows], [float(s) for s in found.scores], found.graph
 
 
 def _has_graph(scope: Any, space: str) -> bool:
