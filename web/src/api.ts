@@ -352,3 +352,75 @@ export async function getDimensions(space: string): Promise<DimensionStats> {
     max: floats(table.getChild('max')),
   };
 }
+
+/** One row of a retrieval table: each space's mean, the best space, its margin and whether it is a real win. */
+export interface RetrievalRow {
+  metric: string;
+  values: Record<string, number>;
+  best: string;
+  runner_up: string;
+  difference: number;
+  ci95: [number, number];
+  /** null: a tie (the 95% interval of the margin holds 0). */
+  winner: string | null;
+}
+
+export interface ChangedItem {
+  id: string;
+  jaccard: number;
+  neighbors_a: string[];
+  neighbors_b: string[];
+  /** The item's row in each space (added by the server for the compare view). */
+  row_a: number;
+  row_b: number;
+}
+
+/** ``embedscope compare --json`` of two spaces (see src/embedscope/_scope_compare.py). */
+export interface CompareResult {
+  spaces: [string, string];
+  k: number;
+  items: number;
+  dims: [number, number];
+  jaccard_mean: number;
+  jaccard_median: number;
+  chance_jaccard: number;
+  cka: number;
+  spearman: number;
+  spearman_pairs: number;
+  similarity: { edges: number[]; a: number[]; b: number[]; pairs: number; mean?: [number, number] };
+  calibration: { percentiles: number[]; a: number[]; b: number[] } | null;
+  retrieval: { column: string; queries: number; rows: RetrievalRow[] } | null;
+  qrels: { file: string; queries: number; rows: RetrievalRow[] } | null;
+  changed_most: ChangedItem[];
+  verdict: string;
+}
+
+/** Per point of one side, in its point order: neighbour agreement (NaN: not compared) and the other row. */
+export interface ComparePoints {
+  jaccard: Float32Array;
+  other: Int32Array;
+}
+
+const compareUrl = (a: string, b: string) => `api/compare?a=${enc(a)}&b=${enc(b)}`;
+
+/** The stored comparison of spaces ``a`` and ``b``, or null. */
+export const getCompare = async (a: string, b: string) =>
+  (await json<{ result: CompareResult | null }>(compareUrl(a, b))).result;
+
+/** Compare two spaces now (seconds; minutes on large spaces) and return it. */
+export async function measureCompare(a: string, b: string, k: number, label: string | null): Promise<CompareResult> {
+  const url = compareUrl(a, b) + `&k=${k}` + (label ? `&label=${enc(label)}` : '');
+  const response = await fetch(url, { method: 'POST', credentials: 'same-origin' });
+  const body = await response.json();
+  if (!response.ok) throw new ApiError(response.status, typeof body.detail === 'string' ? body.detail : 'failed');
+  return body.result as CompareResult;
+}
+
+export async function getComparePoints(a: string, b: string, side: 'a' | 'b'): Promise<ComparePoints> {
+  const table = await arrow(`api/compare/points?a=${enc(a)}&b=${enc(b)}&side=${side}`);
+  const other = table.getChild('other')?.toArray();
+  return {
+    jaccard: floats(table.getChild('jaccard')),
+    other: other instanceof Int32Array ? other : Int32Array.from((other ?? []) as ArrayLike<number>),
+  };
+}

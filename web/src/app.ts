@@ -51,6 +51,7 @@ import { MapView, pointSizeFor } from './map';
 import { Panel } from './panel';
 import { encodeScores, searchView } from './search';
 import { Sheet } from './sheet';
+import { CompareView } from './compare';
 import { translateView } from './translate';
 import { Tooltip } from './tooltip';
 import { readHash, writeHash } from './url';
@@ -105,6 +106,7 @@ export class Explorer {
   private globeSpace: string | null = null;
   private readonly panel: Panel;
   private readonly sheet = new Sheet($('sheet'));
+  private compareView: CompareView | null = null;
   /** The current search (its result and every point's score), or null. */
   private query: { result: SearchResult; scores: Float32Array; space: string } | null = null;
   private readonly tooltip: Tooltip;
@@ -157,9 +159,11 @@ export class Explorer {
     });
     $('health-open').addEventListener('click', () => void this.run(() => this.openHealth()));
     $('translate-open').addEventListener('click', () => void this.run(() => this.openTranslate()));
+    $('compare-open').addEventListener('click', () => void this.run(() => this.openCompare()));
     window.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Escape') return;
-      if (this.sheet.isOpen) this.sheet.close();
+      if (this.compareView?.isOpen) this.compareView.close();
+      else if (this.sheet.isOpen) this.sheet.close();
       else if (this.selected !== null) void this.deselect();
     });
     const self = this;
@@ -222,6 +226,7 @@ export class Explorer {
       }
       const names = this.info.spaces.map((s) => s.name);
       $('translate-open').hidden = names.length < 2;
+      $('compare-open').hidden = names.length < 2;
       const space = wanted.space && names.includes(wanted.space) ? wanted.space : (this.info.default_space ?? names[0]);
       fillSelect(this.spaceSelect, this.info.spaces.map((s) => ({ value: s.name, label: spaceLabel(s) })), space);
       await this.openSpace(space, wanted.layout, wanted.color);
@@ -231,6 +236,17 @@ export class Explorer {
   }
 
   /** The health sheet of the current space: every check with its verdict, and the pair-similarity histogram. */
+  /** The compare view: two spaces' maps side by side, coloured by neighbour agreement, linked. */
+  private async openCompare(): Promise<void> {
+    if (!this.info) return;
+    if (!this.compareView) {
+      this.compareView = new CompareView($('compare'), this.info, (task) => this.run(task));
+      this.hook.compare = this.compareView.hook;
+    }
+    const others = this.info.spaces.map((s) => s.name).filter((n) => n !== this.spaceName);
+    await this.compareView.open(this.spaceName, others[0]);
+  }
+
   /** The translate sheet: pick two spaces, see the stored evaluation of maps between them or run it. */
   private async openTranslate(from?: string, to?: string): Promise<void> {
     const names = this.info?.spaces.map((sp) => sp.name) ?? [];

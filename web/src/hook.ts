@@ -1,5 +1,6 @@
 // window.__embedscope: a read-back hook for browser tests (and curious users in the console).
 import type { Rgb } from './colors';
+import type { CompareHook } from './compare';
 
 export interface TestHook {
   /** True once the first map is drawn and after every later redraw settles. */
@@ -36,6 +37,8 @@ export interface TestHook {
   hover(row: number): void;
   select(row: number): Promise<void>;
   deselect(): Promise<void>;
+  /** The compare view, once opened. */
+  compare?: CompareHook;
 }
 
 declare global {

@@ -112,6 +112,13 @@ export class MapView {
     this.viewChanged();
   }
 
+  /** Zoom so the whole layout fits the canvas, also when it is taller than wide (the default view fits the
+   * height only). */
+  async fitAll(): Promise<void> {
+    await this.plot.zoomToArea({ x: -1, y: -1, width: 2, height: 2 }, { transition: false });
+    this.viewChanged();
+  }
+
   /** Recolour the points (same layout). */
   async setEncoding(encoding: Encoding): Promise<void> {
     this.encoding = encoding;
