@@ -755,7 +755,8 @@ def _serve(scope: Any, host: str, port: int, token: str | None, cors: list[str] 
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     err.print(f"embedscope: serving {escape(str(scope.path))} at [bold]{escape(url)}[/] (Ctrl-C to stop)",
               highlight=False)
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    # Room in h11's request-line buffer for the longest valid URL (the app answers 414 above 32 kB).
+    uvicorn.run(app_, host=host, port=port, log_level="warning", h11_max_incomplete_event_size=64 * 1024)
 
 
 @app.command()

@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 
 from ..errors import EmbedscopeError, InputError, WorkspaceError
 from .guard import ErrorShield, RequestLimits, TokenGuard
@@ -29,6 +30,23 @@ from .routes.state import ExplorerState
 
 #: Where ``npm run build`` (in ``web/``) puts the front end.
 STATIC_DIR = Path(__file__).parent / "static"
+
+
+
+class ErrorOut(BaseModel):
+    """What every 4xx (but 422, FastAPI's own shape) and the rare 500 carry: one line saying what went wrong."""
+
+    detail: str
+
+
+#: The error answers every API route may give, declared so the OpenAPI schema (and the fuzzing) knows them.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Bad input (e.g. an empty query, a free-text column as colours)."},
+    401: {"model": ErrorOut, "description": "Missing or wrong token (only when served with --token)."},
+    404: {"model": ErrorOut, "description": "No such space, layout, column, row or stored result."},
+    413: {"model": ErrorOut, "description": "Request body over 1 MiB."},
+    414: {"model": ErrorOut, "description": "URL over 32 kB."},
+}
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>embedscope</title>
 <body style="font:16px system-ui;margin:3em;background:#0f1115;color:#e6e8ee">
@@ -54,7 +72,7 @@ def create_app(scope: Any, *, token: str | None = None, static_dir: Path | None 
     cors
         Origins allowed to call the API from another site (none by default: no CORS headers at all).
 
-    Every app refuses bodies over 1 MiB (413) and URLs over 16 kB (414), and answers an unexpected error with
+    Every app refuses bodies over 1 MiB (413) and URLs over 32 kB (414), and answers an unexpected error with
     a generic 500 whose log line names its type and place but not the request (see :mod:`.guard`).
     """
     app = FastAPI(title="embedscope", version=_version(), docs_url="/docs", redoc_url=None)
@@ -71,7 +89,7 @@ def create_app(scope: Any, *, token: str | None = None, static_dir: Path | None 
                            allow_headers=["Authorization"], expose_headers=["ETag"])
     app.add_middleware(ErrorShield)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERRORS)
     _mount_static(app, static_dir or STATIC_DIR)
     return app
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 from fastapi import Response
 
 #: The IANA media type of the Arrow IPC stream format.
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
+_BYTES = {"schema": {"type": "string", "format": "binary"}}
+#: OpenAPI ``responses`` of a route answering an Arrow stream with no ETag.
+ARROW_ONLY: dict[int | str, dict[str, Any]] = {200: {"content": {ARROW_STREAM: _BYTES}, "description": "Arrow IPC stream."}}
+#: ... and of one with an ETag (``ExplorerState.send_arrow``): 304 when ``If-None-Match`` still holds.
+ARROW_CACHED: dict[int | str, dict[str, Any]] = {
+    **ARROW_ONLY, 304: {"description": "Not modified: the bytes with the ETag sent in If-None-Match still hold."}}
 
 
 def ipc_bytes(table: pa.Table) -> bytes:

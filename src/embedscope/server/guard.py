@@ -32,8 +32,9 @@ ASGIApp = Any
 
 #: Bodies above this are refused (the API takes parameters in the URL; no route needs a body this big).
 MAX_BODY_BYTES = 1 << 20
-#: URLs (path and query string) above this are refused.
-MAX_URL_CHARS = 16_384
+#: URLs (path and query string) above this are refused: room for the longest query text a route takes (2,000
+#: characters, up to 12 URL bytes each once percent-encoded) and the rest of the URL.
+MAX_URL_CHARS = 32_768
 
 
 def cookie_name(token: str) -> str:

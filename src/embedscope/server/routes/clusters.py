@@ -17,7 +17,7 @@ import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from ..arrow import ARROW_STREAM
+from ..arrow import ARROW_CACHED
 from .state import ExplorerState, get_state, jsonable
 
 router = APIRouter(prefix="/api/spaces/{space}/clusters", tags=["clusters"])
@@ -73,7 +73,7 @@ def get_clusters(
                        clusters=clusters[offset: offset + limit])
 
 
-@router.get("/labels", response_class=Response, responses={200: {"content": {ARROW_STREAM: {}}}})
+@router.get("/labels", response_class=Response, responses=ARROW_CACHED)
 def get_cluster_labels(space: str, request: Request, state: ExplorerState = Depends(get_state)) -> Response:
     """Each point's cluster id, ``cluster`` int32 in point order (-1: unclustered), as an Arrow IPC stream."""
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from ...errors import InputError
+from ..arrow import ARROW_CACHED
 from .state import ColumnKind, ExplorerState, categorical_table, get_state, numeric_table
 
 router = APIRouter(prefix="/api/spaces/{space}", tags=["columns"])
@@ -24,7 +25,7 @@ def list_columns(space: str, state: ExplorerState = Depends(get_state)) -> list[
 
 
 @router.get("/columns/{name}", response_class=Response,
-            responses={200: {"content": {"application/vnd.apache.arrow.stream": {}}}})
+            responses=ARROW_CACHED)
 def get_column(space: str, name: str, request: Request, state: ExplorerState = Depends(get_state)) -> Response:
     """One column in point order, as an Arrow IPC stream.
 

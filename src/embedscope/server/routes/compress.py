@@ -29,7 +29,7 @@ class CompressOut(BaseModel):
 @router.get("", response_model=CompressOut)
 def get_compress(space: str, state: ExplorerState = Depends(get_state)) -> CompressOut:
     """The stored compression table of ``space``, or ``result: null``."""
-    state.version()
+    state.check_space(space)
     with state.lock:
         found = state.scope.compression(space)
     return CompressOut(space=space, result=jsonable(found) if found is not None else None)
@@ -42,7 +42,7 @@ def post_compress(
     state: ExplorerState = Depends(get_state),
 ) -> CompressOut:
     """Measure every default codec on ``space`` now, store the table, and return it."""
-    state.version()
+    state.check_space(space)
     with state.lock:
         state.scope.compress(space, queries=queries)
         found = state.scope.compression(space)

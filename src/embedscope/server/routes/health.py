@@ -20,7 +20,7 @@ import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from ..arrow import ARROW_STREAM
+from ..arrow import ARROW_CACHED
 from .state import ExplorerState, get_state, jsonable
 
 router = APIRouter(prefix="/api/spaces/{space}/health", tags=["health"])
@@ -68,7 +68,7 @@ def get_health(
     return state.cached(("health", space, bins, pairs, label), compute)
 
 
-@router.get("/dimensions", response_class=Response, responses={200: {"content": {ARROW_STREAM: {}}}})
+@router.get("/dimensions", response_class=Response, responses=ARROW_CACHED)
 def get_dimensions(space: str, request: Request, state: ExplorerState = Depends(get_state)) -> Response:
     """Per-dimension ``mean``, ``std``, ``min``, ``max`` (float32, one row per dimension) as an Arrow stream."""
     state.check_space(space)

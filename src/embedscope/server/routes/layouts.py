@@ -11,21 +11,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Request, Response
 
 from ...errors import WorkspaceError
-from ..arrow import ARROW_STREAM
+from ..arrow import ARROW_CACHED
 from .state import ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/layouts", tags=["layouts"])
 
 #: Per-item honesty columns, in the order sent.
 HONESTY = ("trustworthiness", "continuity", "knn_recall")
-_ARROW: dict[int | str, dict[str, Any]] = {200: {"content": {ARROW_STREAM: {}}}}
+_ARROW = ARROW_CACHED
 
 
 def _f32(values: np.ndarray) -> pa.Array:

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from ...errors import InputError
-from ..arrow import ARROW_STREAM, arrow_response
+from ..arrow import ARROW_ONLY, arrow_response
 from .items import _snippets
 from .state import RESERVED, ExplorerState, get_state
 
@@ -144,7 +144,7 @@ def search(
     return SearchOut(query=q, mode=mode, k=k, total=total, hits=hits, histogram=histogram, cut=cut)
 
 
-@router.get("/scores", response_class=Response, responses={200: {"content": {ARROW_STREAM: {}}}})
+@router.get("/scores", response_class=Response, responses=ARROW_ONLY)
 def search_scores(space: str, q: str = Q, mode: Mode = MODE, state: ExplorerState = Depends(get_state)) -> Response:
     """Every item's score for ``q`` (``score`` float32, point order) as an Arrow IPC stream."""
     state.check_space(space)
