@@ -488,3 +488,21 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
             "/api/spaces/{space}/layouts/{method}/honesty", "/api/spaces/{space}/items/{row}",
             "/api/spaces/{space}/items/{row}/neighbors", "/api/spaces/{space}/clusters",
             "/api/spaces/{space}/clusters/labels"} <= set(paths)
+
+
+# ---------------------------------------------------------------------------------------------- pages
+def test_items_are_paged_in_point_order(vec_client: TestClient, vec_scope: embedscope.Scope) -> None:
+    url = "/api/spaces/vec/items"
+    first = vec_client.get(url).json()
+    assert first["total"] == N_VEC and first["offset"] == 0 and len(first["items"]) == 100
+    page = vec_client.get(url, params={"offset": 2990, "limit": 50}).json()
+    ids = [str(i) for i in vec_scope.point_ids("vec")]
+    assert [it["row"] for it in page["items"]] == list(range(2990, 3000))
+    assert [it["id"] for it in page["items"]] == ids[2990:]
+    assert first["items"][0]["metadata"] == {"flag": True, "wide": "w0", "rating": None}
+    assert page["items"][0]["metadata"]["rating"] == 0.0
+    assert all(len(it["text"]) <= 300 for it in first["items"]) and first["items"][0]["text"].endswith("…")
+    assert vec_client.get(url, params={"offset": 5000}).json()["items"] == []
+    for bad in ({"limit": 1001}, {"limit": 0}, {"offset": -1}):
+        assert vec_client.get(url, params=bad).status_code == 422
+    assert vec_client.get("/api/spaces/nope/items").status_code == 404

@@ -569,13 +569,22 @@ class ScopeCore:
                                                             "cosine-exact"))
                 self._write(rec, table)
             return KNN(graph.indices[:, :k], graph.scores[:, :k], "cosine")
-        t = self._read(name)
-        g = int(rec.params["k"])
-        n = t.num_rows
-        if g == 0:
-            return KNN(np.zeros((n, 0), np.int32), np.zeros((n, 0), np.float32), "cosine")
-        idx = t.column("nbr").combine_chunks().values.to_numpy().reshape(n, g)
-        sim = t.column("sim").combine_chunks().values.to_numpy().reshape(n, g)
+        # decoded once per table version: the server asks for one row's neighbours per click, and copying a
+        # million-row graph out of Arrow each time cost ~100 ms and as many MB
+        key = (name + "#arrays", rec.table_version)
+        hit = self._cache.get(key)
+        if hit is None:
+            t = self._read(name)
+            g = int(rec.params["k"])
+            n = t.num_rows
+            if g == 0:
+                hit = (np.zeros((n, 0), np.int32), np.zeros((n, 0), np.float32))
+            else:
+                hit = (t.column("nbr").combine_chunks().values.to_numpy().reshape(n, g),
+                       t.column("sim").combine_chunks().values.to_numpy().reshape(n, g))
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != key[0]}
+            self._cache[key] = hit
+        idx, sim = hit
         return KNN(idx[:, :k], sim[:, :k], "cosine")
 
     def graph_info(self, space: str | None = None) -> dict[str, Any] | None:

@@ -55,7 +55,37 @@ class NeighborsOut(BaseModel):
     graph: GraphOut | None = None
 
 
+class ItemsPageOut(BaseModel):
+    """A page of a space's items in point order: ``items[i]`` is row ``offset + i``; texts cut to 300 characters."""
+
+    total: int
+    offset: int
+    items: list[ItemOut]
+
+
 Row = Path(ge=0, description="Row in point order (0-based).")
+#: Items in one page of ``/items``.
+MAX_PAGE = 1000
+
+
+@router.get("", response_model=ItemsPageOut)
+def list_items(
+    space: str,
+    offset: int = Query(0, ge=0, description="Skip this many items (point order)."),
+    limit: int = Query(100, ge=1, le=MAX_PAGE, description="At most this many items (1..1000)."),
+    state: ExplorerState = Depends(get_state),
+) -> ItemsPageOut:
+    """Items ``offset .. offset + limit - 1`` of ``space``: row, id, text snippet and metadata."""
+    ids = state.point_ids(space)
+    page = state.items(space).slice(offset, limit).to_pylist() if offset < len(ids) else []
+    out = []
+    for i, record in enumerate(page):
+        text = record.get("text")
+        if text is not None and len(text) > SNIPPET_CHARS:
+            text = text[: SNIPPET_CHARS - 1] + "…"
+        out.append(ItemOut(row=offset + i, id=ids[offset + i], text=text,
+                           metadata={k: jsonable(v) for k, v in record.items() if k not in RESERVED}))
+    return ItemsPageOut(total=len(ids), offset=offset, items=out)
 
 
 @router.get("/{row}", response_model=ItemOut)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,13 +54,17 @@ class Blob:
     etag: str
 
 
-def _manifest_stamp(scope: Any) -> str:
-    """A token that changes whenever the workspace's manifest does (every commit rewrites it)."""
+def _manifest_path(scope: Any) -> str | None:
     path = getattr(scope, "path", None)
-    if path is None:
+    return None if path is None else os.fspath(Path(path) / "scope.json")
+
+
+def _manifest_stamp(manifest: str | None) -> str:
+    """A token that changes whenever the workspace's manifest does (every commit rewrites it)."""
+    if manifest is None:
         return "0"
     try:
-        st = (Path(path) / "scope.json").stat()
+        st = os.stat(manifest)
     except OSError:
         return "0"
     return f"{st.st_mtime_ns}-{st.st_size}-{st.st_ino}"
@@ -73,12 +78,13 @@ class ExplorerState:
         #: Serialises calls into the Scope (it is not thread-safe; FastAPI runs sync routes in threads).
         self.lock = threading.RLock()
         self._cache: dict[tuple, Any] = {}
-        self._stamp = _manifest_stamp(scope)
+        self._manifest = _manifest_path(scope)
+        self._stamp = _manifest_stamp(self._manifest)
 
     # -- cache ---------------------------------------------------------------------------------
     def version(self) -> str:
         """The workspace version; when another process changed the workspace, the Scope re-reads it."""
-        stamp = _manifest_stamp(self.scope)
+        stamp = _manifest_stamp(self._manifest)
         if stamp != self._stamp:
             with self.lock:
                 if stamp != self._stamp:
@@ -163,7 +169,9 @@ class ExplorerState:
 
     def texts(self, space: str) -> pa.Array | None:
         items = self.items(space)
-        return items.column("text").combine_chunks() if "text" in items.column_names else None
+        if "text" not in items.column_names:
+            return None
+        return self.cached(("texts", space), lambda: items.column("text").combine_chunks())
 
     # -- layouts -------------------------------------------------------------------------------
     def layout(self, space: str, method: str) -> Any:
