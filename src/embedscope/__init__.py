@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import EmbedscopeError, InputError, WorkspaceError
+from .widget import widget  # the module only imports anywidget when called
 from .workspace import Layout, Neighbors, Scope, SpaceInfo
 
 __version__ = "0.1.0"
@@ -26,6 +27,7 @@ __all__ = [
     "__version__",
     "create",
     "open",
+    "widget",
 ]
 
 

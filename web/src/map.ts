@@ -153,6 +153,18 @@ export class MapView {
     );
   }
 
+  /** Mark ``rows`` as selected (selected colour, the rest dimmed) without neighbour lines; ``[]`` clears.
+   * Call it again after ``setEncoding`` (which restores the focus-and-neighbours look). */
+  async selectRows(rows: number[]): Promise<void> {
+    const valid = rows.filter((r) => r >= 0 && r < this.n);
+    if (valid.length === 0) return this.clearHighlight();
+    [this.focus, ...this.neighbors] = valid;
+    this.highlighted = new Set(valid);
+    this.plot.select(valid, { preventEvent: true });
+    await this.plot.set({ opacityInactiveScale: DIMMED });
+    await this.plot.drawAnnotations([]);
+  }
+
   async clearHighlight(): Promise<void> {
     this.focus = null;
     this.neighbors = [];

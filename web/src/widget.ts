@@ -1,0 +1,214 @@
+// The Jupyter widget (anywidget): the web app's map of one layout, in a notebook cell.
+// Python (src/embedscope/widget.py) sends coordinates and the colour column as bytes traits; hover text is
+// fetched on demand with custom messages; the selection goes back as a uint32 bytes trait of rows.
+import type { ColumnData, Item } from './api';
+import { h } from './dom';
+import { type Encoding, encode, plainEncoding } from './encoding';
+import { renderLegend } from './legend';
+import { MapView } from './map';
+import { Tooltip } from './tooltip';
+import css from './widget.css?inline';
+
+/** The part of anywidget's model the widget uses (anywidget >= 0.9; ``Bytes`` traits arrive as DataView). */
+export interface WidgetModel {
+  get(name: string): any;
+  set(name: string, value: unknown): void;
+  save_changes(): void;
+  on(event: string, callback: (...args: any[]) => void): void;
+  off(event?: string, callback?: (...args: any[]) => void): void;
+  send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]): void;
+}
+
+/** What tests (and the curious) can read back from the widget's root element (``el.embedscope``). */
+export interface WidgetHook {
+  ready: boolean;
+  count: number;
+  /** Selected rows, as the map shows them. */
+  selected: number[];
+  pointToScreen(row: number): [number, number] | null;
+  colorOf(row: number): [number, number, number] | null;
+}
+
+type Bytes = DataView | ArrayBuffer | Uint8Array | null | undefined;
+
+/** A typed-array view on a bytes trait (copied only when it is not aligned for ``T``). */
+function typed<T extends Float32Array | Int16Array | Uint32Array>(
+  bytes: Bytes,
+  Kind: { new (buffer: ArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number },
+): T {
+  if (!bytes) return new Kind(new ArrayBuffer(0), 0, 0);
+  const buffer = bytes instanceof ArrayBuffer ? bytes : (bytes.buffer as ArrayBuffer);
+  const offset = bytes instanceof ArrayBuffer ? 0 : bytes.byteOffset;
+  const length = Math.floor(bytes.byteLength / Kind.BYTES_PER_ELEMENT);
+  if (offset % Kind.BYTES_PER_ELEMENT === 0) return new Kind(buffer, offset, length);
+  return new Kind(buffer.slice(offset, offset + length * Kind.BYTES_PER_ELEMENT), 0, length);
+}
+
+/** The colour column the model holds, as the web app's encoder expects it. */
+function column(model: WidgetModel): ColumnData | null {
+  const name = model.get('color') as string;
+  const kind = model.get('_color_kind') as string;
+  if (!name || kind === 'none') return null;
+  if (kind === 'categorical') {
+    return { kind, name, codes: Int32Array.from(typed(model.get('_codes'), Int16Array)), categories: model.get('_categories') };
+  }
+  return { kind: 'numeric', name, values: typed(model.get('_codes'), Float32Array) };
+}
+
+function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
+  const style = h('style', {}, css);
+  const select = h('select', { class: 'es-color', 'aria-label': 'colour by' });
+  const info = h('span', { class: 'es-info' });
+  const picked = h('span', { class: 'es-selected' });
+  const legend = h('div', { class: 'legend', hidden: true });
+  const tip = h('div', { class: 'tooltip', hidden: true, role: 'tooltip' });
+  const stage = h('div', { class: 'es-stage' }, legend, tip);
+  const root = h('div', { class: 'embedscope-widget' }, style,
+    h('div', { class: 'es-bar' }, info, h('label', {}, 'colour ', select), h('span', { class: 'es-spacer' }), picked), stage);
+  el.appendChild(root);
+
+  let encoding: Encoding = plainEncoding(0);
+  let rows: number[] = [];
+  const hook: WidgetHook = {
+    ready: false,
+    count: 0,
+    selected: [],
+    pointToScreen: (row) => map.screenPosition(row),
+    colorOf: (row) => map.colorOf(row),
+  };
+  (root as unknown as { embedscope: WidgetHook }).embedscope = hook;
+
+  // Hover text, on demand: one custom message per item, answered by the kernel, cached.
+  const items = new Map<number, Item>();
+  const waiting = new Map<number, ((item: Item) => void)[]>();
+  const onMessage = (msg: { type?: string; item?: Item }) => {
+    if (msg?.type !== 'item' || !msg.item) return;
+    items.set(msg.item.row, msg.item);
+    for (const resolve of waiting.get(msg.item.row) ?? []) resolve(msg.item);
+    waiting.delete(msg.item.row);
+  };
+  model.on('msg:custom', onMessage);
+  const load = (row: number): Promise<Item> => {
+    const hit = items.get(row);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve) => {
+      const queue = waiting.get(row);
+      if (queue) queue.push(resolve);
+      else {
+        waiting.set(row, [resolve]);
+        model.send({ type: 'item', row });
+      }
+    });
+  };
+  const tooltip = new Tooltip(tip, load);
+
+  const pushSelection = (next: number[]) => {
+    rows = next;
+    hook.selected = next;
+    showSelected();
+    model.set('_selected_rows', new DataView(Uint32Array.from(next).buffer));
+    model.save_changes();
+  };
+  const map = new MapView(stage, {
+    hover: (row) => tooltip.show(row, row === null ? null : map.screenPosition(row)),
+    click: (row) => {
+      pushSelection([row]);
+      void map.selectRows([row]);
+    },
+    selectMany: (many) => {
+      pushSelection(many);
+      void map.selectRows(many);
+    },
+    deselect: () => {
+      if (rows.length) pushSelection([]);
+      void map.clearHighlight();
+    },
+  });
+
+  function showSelected(): void {
+    picked.textContent = rows.length ? `${rows.length.toLocaleString()} selected` : '';
+  }
+
+  function fillColors(): void {
+    const options = [{ name: '', kind: 'none' }, ...(model.get('_columns') as { name: string; kind: string }[])];
+    select.replaceChildren(...options.map((c) => h('option', { value: c.name }, c.name || '(none)')));
+    select.value = model.get('color') ?? '';
+    select.disabled = options.length <= 1;
+  }
+
+  async function recolor(): Promise<void> {
+    const col = column(model);
+    encoding = col ? encode(col) : plainEncoding(map.count);
+    await map.clearHighlight();
+    await map.setEncoding(encoding);
+    renderLegend(legend, encoding.legend);
+    select.value = model.get('color') ?? '';
+    await map.selectRows(rows);
+  }
+
+  async function relayout(): Promise<void> {
+    hook.ready = false;
+    const x = typed(model.get('_x'), Float32Array);
+    const y = typed(model.get('_y'), Float32Array);
+    const col = column(model);
+    encoding = col ? encode(col) : plainEncoding(x.length);
+    await map.setLayout({ x, y }, encoding);
+    await map.fitAll();
+    renderLegend(legend, encoding.legend);
+    hook.count = map.count;
+    info.textContent = `${model.get('space')} · ${model.get('method')} · ${map.count.toLocaleString()} points`;
+    rows = Array.from(typed(model.get('_selected_rows'), Uint32Array));
+    hook.selected = rows;
+    showSelected();
+    await map.selectRows(rows);
+    hook.ready = true;
+  }
+
+  const onSelected = () => {
+    rows = Array.from(typed(model.get('_selected_rows'), Uint32Array));
+    hook.selected = rows;
+    showSelected();
+    void map.selectRows(rows);
+  };
+  // The colour's name, kind, categories and codes arrive together; recolour once for all of them.
+  let recolorQueued = false;
+  const onColor = () => {
+    if (recolorQueued) return;
+    recolorQueued = true;
+    queueMicrotask(() => {
+      recolorQueued = false;
+      void recolor();
+    });
+  };
+  const COLOR_TRAITS = ['color', '_color_kind', '_categories', '_codes'];
+  const onLayout = () => void relayout();
+  const onHeight = () => {
+    stage.style.height = `${model.get('height')}px`;
+  };
+  select.addEventListener('change', () => {
+    model.set('color', select.value);
+    model.save_changes();
+  });
+  model.on('change:_selected_rows', onSelected);
+  for (const name of COLOR_TRAITS) model.on(`change:${name}`, onColor);
+  model.on('change:_columns', fillColors);
+  model.on('change:_x', onLayout);
+  model.on('change:height', onHeight);
+
+  onHeight();
+  fillColors();
+  void relayout();
+
+  return () => {
+    model.off('msg:custom', onMessage);
+    model.off('change:_selected_rows', onSelected);
+    for (const name of COLOR_TRAITS) model.off(`change:${name}`, onColor);
+    model.off('change:_columns', fillColors);
+    model.off('change:_x', onLayout);
+    model.off('change:height', onHeight);
+    root.remove();
+  };
+}
+
+export { render };
+export default { render };
