@@ -97,6 +97,10 @@ class CompressMixin(ScopeCore):
         space = self.resolve_space(space)
         _check_space(as_name)
         if as_name in self.spaces():
+            old = self.manifest.records[vectors_table(as_name)]
+            if old.params.get("source") == "compressed" and old.params.get("from") == space and \
+                    old.params.get("codec") == codec and not self._stale(old):
+                return self.space_info(as_name)  # the same copy of the same vectors: a rerun is a no-op
             raise InputError(f"space {as_name!r} exists; choose another --as name")
         if codec.startswith("binary+rescore"):
             raise InputError("a stored copy cannot rescore (that needs the full vectors); store 'binary'")
