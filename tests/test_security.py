@@ -310,3 +310,51 @@ def test_unexpected_errors_are_a_generic_500_and_the_log_keeps_the_text_out(
     logged = "\n".join(rec.getMessage() for rec in caplog.records)
     assert "RuntimeError" in logged and "/api/spaces/{space}/search" in logged
     assert secret not in logged and secret not in caplog.text
+
+
+# -------------------------------------------------------------------------------------------- browser
+@pytest.mark.browser
+def test_page_opened_with_the_token_draws_and_drops_it_from_the_address_bar(workspace: Path) -> None:
+    """The printed ``?token=`` URL in a real browser: the redirect sets the cookie, every fetch of the page then
+    passes (same-origin credentials), and the map is drawn; a browser without the token gets 401."""
+    import threading
+
+    import uvicorn
+
+    from embedscope.server.app import STATIC_DIR
+    from tests.test_browser import VIEWPORT, chromium, wait_ready
+
+    if not (STATIC_DIR / "index.html").is_file():
+        pytest.fail("front end not built: cd web && npm ci && npm run build")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(embedscope.open(workspace), token=TOKEN), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        with chromium() as browser:
+            ctx = browser.new_context(viewport=VIEWPORT)
+            pg = ctx.new_page()
+            errors: list[str] = []
+            refused: list[str] = []
+            pg.on("pageerror", lambda e: errors.append(str(e)))
+            pg.on("response", lambda r: refused.append(r.url) if r.status == 401 else None)
+            pg.goto(f"{base}?token={TOKEN}")
+            wait_ready(pg)
+            assert pg.evaluate("window.__embedscope.ready")
+            assert TOKEN not in pg.url and pg.url.split("#")[0] == base
+            assert not errors and not refused, (errors, refused)
+            assert pg.evaluate("document.cookie") == ""  # HttpOnly: scripts on the page cannot read the token
+            ctx.close()
+            stranger = browser.new_context(viewport=VIEWPORT)
+            response = stranger.new_page().goto(base)
+            assert response is not None and response.status == 401
+            stranger.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
