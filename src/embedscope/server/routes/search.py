@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from ...errors import InputError
+from ...scan import QueryScan
 from ..arrow import ARROW_ONLY, arrow_response
 from .items import _snippets
 from .state import RESERVED, ExplorerState, get_state
@@ -74,8 +75,13 @@ def _scores(state: ExplorerState, space: str, q: str, mode: str) -> np.ndarray:
         raise InputError("the query is empty")
     if mode == "keyword":
         return state.cached(("keyword", space, q.casefold()), lambda: _keyword(state, space, q))
-    version = state.version()
-    key = (version, space, q)
+    return _scan(state, space).scores(_query_vector(state, space, q))
+
+
+def _query_vector(state: ExplorerState, space: str, q: str) -> np.ndarray:
+    """The query embedded with the space's model (LRU-cached by workspace version, space and text)."""
+    q = q.strip()
+    key = (state.version(), space, q)
     vec = _queries.get(key)
     if vec is None:
         with state.lock:
@@ -85,18 +91,20 @@ def _scores(state: ExplorerState, space: str, q: str, mode: str) -> np.ndarray:
             _queries.popitem(last=False)
     else:
         _queries.move_to_end(key)
-    unit = state.cached(("unit", space), lambda: _unit(state, space))
-    if unit.shape[1] != vec.shape[0]:
-        raise InputError(f"the query embeds to {vec.shape[0]} dimensions but space {space!r} has {unit.shape[1]}")
-    qn = vec / max(float(np.linalg.norm(vec)), 1e-30)
-    return np.asarray(unit @ qn, dtype=np.float32)
+    dim = _scan(state, space).vectors.shape[1]
+    if dim != vec.shape[0]:
+        raise InputError(f"the query embeds to {vec.shape[0]} dimensions but space {space!r} has {dim}")
+    return vec
 
 
-def _unit(state: ExplorerState, space: str) -> np.ndarray:
-    with state.lock:
-        _, x = state.scope.vectors(space)
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-30)
+def _scan(state: ExplorerState, space: str) -> QueryScan:
+    """The space's query scan: exact float32, or int8 codes with exact rescoring of hits above 200,000 items."""
+    def build() -> QueryScan:
+        with state.lock:
+            _, x = state.scope.vectors(space)
+        return QueryScan(x)
+
+    return state.cached(("scan", space), build)
 
 
 def _keyword(state: ExplorerState, space: str, q: str) -> np.ndarray:
@@ -130,17 +138,19 @@ def search(
         total = int((scores > 0).sum())
         histogram, cut = None, None
     else:
-        k = min(k, len(scores))
-        part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        rows = part[np.lexsort((part, -scores[part]))]
+        # hits rescored exactly (the scan of a big space is int8; see embedscope.scan)
+        rows, exact = _scan(state, space).top(_query_vector(state, space, q), k, scores)
+        k = len(rows)
         total = len(scores)
         lo, hi = float(scores.min()), float(scores.max())
         counts, edges = np.histogram(scores, bins=HISTOGRAM_BINS, range=(lo, hi if hi > lo else lo + 1e-6))
         histogram = Histogram(edges=[float(e) for e in edges], counts=[int(c) for c in counts])
-        cut = float(scores[rows[-1]]) if len(rows) else None
+        cut = float(exact[-1]) if len(rows) else None
     row_list = [int(r) for r in rows]
     texts = _snippets(state.texts(space), row_list)
-    hits = [Hit(row=r, id=ids[r], score=float(scores[r]), text=t) for r, t in zip(row_list, texts, strict=True)]
+    hit_scores = exact.tolist() if mode != "keyword" else [float(scores[r]) for r in row_list]
+    hits = [Hit(row=r, id=ids[r], score=float(sc), text=t)
+            for r, sc, t in zip(row_list, hit_scores, texts, strict=True)]
     return SearchOut(query=q, mode=mode, k=k, total=total, hits=hits, histogram=histogram, cut=cut)
 
 

@@ -1,0 +1,76 @@
+"""The reduced-precision query scan (int8 codes, exact rescoring of the hits) against exact float32 search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from fastapi.testclient import TestClient
+
+import embedscope
+from embedscope import scan as scan_mod
+from embedscope.neighbors import search
+from embedscope.scan import QueryScan, int8_codes
+from embedscope.server import create_app
+
+
+def clustered(n: int, d: int = 64, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((40, d))
+    x = centres[rng.integers(0, 40, n)] + 0.5 * rng.standard_normal((n, d))
+    return (x * rng.uniform(0.5, 2.0, (n, 1))).astype(np.float32)  # not unit: the scan normalises
+
+
+def test_int8_codes_reconstruct_unit_rows() -> None:
+    x = clustered(500)
+    codes, scale = int8_codes(x, block=128)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    assert codes.dtype == np.int8 and np.abs(codes).max() == 127
+    assert np.abs(codes * scale[:, None] - unit).max() < 0.5 * scale.max() + 1e-6
+
+
+def test_int8_scan_scores_and_exact_hits() -> None:
+    x = clustered(20_000)
+    fast, exact = QueryScan(x, int8=True), QueryScan(x, int8=False)
+    assert fast.precision == "int8" and exact.precision == "float32"
+    rng = np.random.default_rng(1)
+    for q in x[rng.choice(len(x), 20, replace=False)] + 0.3 * rng.standard_normal((20, x.shape[1])).astype(np.float32):
+        s8, s32 = fast.scores(q), exact.scores(q)
+        assert s8.dtype == np.float32 and s8.shape == (len(x),)
+        assert np.abs(s8 - s32).max() < 0.01
+        ref = search(x, q[None, :], 25, "cosine")
+        rows, sims = fast.top(q, 25, s8)
+        # the ranked hits are rescored exactly: the same similarities as exact search, best first
+        np.testing.assert_allclose(sims, ref.scores[0], atol=1e-5)
+        assert set(rows.tolist()) == set(ref.indices[0].tolist()) or np.allclose(sims, ref.scores[0], atol=1e-6)
+        _, sims32 = exact.top(q, 25)
+        np.testing.assert_allclose(sims32, ref.scores[0], atol=1e-5)
+    assert fast.top(x[0], 0)[0].shape == (0,)
+    assert len(fast.top(x[0], 10**9)[0]) == len(x)
+
+
+def test_candidate_selection_by_sampled_threshold_matches_argpartition() -> None:
+    rng = np.random.default_rng(2)
+    s = rng.standard_normal(400_000).astype(np.float32)
+    s[123] = s[456] = s.max() + 1  # a tie at the top
+    got = scan_mod._top_candidates(s, 300)
+    want = np.argsort(-s, kind="stable")[:300]
+    assert set(got.tolist()) == set(want.tolist())
+
+
+def test_search_route_with_int8_scan_gives_exact_hits(small_scope: embedscope.Scope,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan_mod, "INT8_ABOVE", 0)  # the 60-item space scans like a big one
+    client = TestClient(create_app(small_scope))
+    q = "a football game and its goals"
+    doc = client.get("/api/spaces/minilm/search", params={"q": q, "k": 10}).json()
+    api = small_scope.neighbors(query=q, k=10, space="minilm")
+    assert [h["id"] for h in doc["hits"]] == list(api.ids)
+    np.testing.assert_allclose([h["score"] for h in doc["hits"]], api.scores, atol=1e-6)
+    assert doc["cut"] == pytest.approx(float(api.scores[-1]), abs=1e-6)
+    table = pa.ipc.open_stream(client.get("/api/spaces/minilm/search/scores", params={"q": q}).content).read_all()
+    _, x = small_scope.vectors("minilm")
+    full = small_scope.neighbors(query=q, k=len(x), space="minilm")
+    want = np.empty(len(x), np.float32)
+    want[full.rows] = full.scores
+    assert np.abs(table.column("score").to_numpy() - want).max() < 0.01
