@@ -17,6 +17,7 @@ import embedscope
 from embedscope.errors import InputError, MissingDependencyError, WorkspaceError
 
 from .conftest import topic_frame
+from .widget_page import PAGE, wire
 
 pytest.importorskip("anywidget")
 
@@ -154,44 +155,6 @@ def test_missing_anywidget_names_the_extra(scope, monkeypatch: pytest.MonkeyPatc
 
 # -- the real front end in Chromium --------------------------------------------------------------------------
 
-PAGE = """<!doctype html><meta charset="utf-8"><body style="margin:0;background:#fff">
-<div id="cell" style="width:900px;margin:20px"></div>
-<script type="module">
-import widget from './widget.js';
-// A minimal stand-in for anywidget's model: bytes as DataView (as anywidget >= 0.9 gives them), change events,
-// and a log of what the widget sets, saves and sends.
-const decode = (v) => v && typeof v === 'object' && '__bytes__' in v
-  ? new DataView(Uint8Array.from(atob(v.__bytes__), (c) => c.charCodeAt(0)).buffer) : v;
-window.mount = (raw) => {
-  const state = {};
-  const listeners = {};
-  const log = { sets: [], saves: 0, sent: [] };
-  const emit = (event, ...args) => (listeners[event] || []).forEach((cb) => cb(...args));
-  const model = {
-    get: (name) => state[name],
-    set: (name, value) => { state[name] = value; log.sets.push([name, value]); emit(`change:${name}`); },
-    save_changes: () => { log.saves += 1; },
-    on: (event, cb) => { (listeners[event] ||= []).push(cb); },
-    off: (event, cb) => { listeners[event] = (listeners[event] || []).filter((f) => f !== cb); },
-    send: (content) => log.sent.push(content),
-  };
-  for (const [k, v] of Object.entries(raw)) state[k] = decode(v);
-  const update = (changes) => {
-    for (const [k, v] of Object.entries(changes)) state[k] = decode(v);
-    for (const k of Object.keys(changes)) emit(`change:${k}`);
-  };
-  const bytesOf = (dv) => btoa(String.fromCharCode(...new Uint8Array(dv.buffer, dv.byteOffset, dv.byteLength)));
-  const el = document.getElementById('cell');
-  window.fake = { model, log, emit, update, bytesOf, cleanup: widget.render({ model, el }) };
-};
-</script>"""
-
-
-def _wire(state: dict[str, Any]) -> dict[str, Any]:
-    """Trait values as the page gets them: bytes as base64 (decoded to DataView there), the rest as JSON."""
-    return {k: {"__bytes__": base64.b64encode(v).decode()} if isinstance(v, bytes) else v for k, v in state.items()}
-
-
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
@@ -218,7 +181,7 @@ def _mount(browser, w) -> Any:
              lambda route: route.fulfill(body=STATIC.read_bytes(), content_type="text/javascript"))
     pg.goto("http://widget.test/")
     pg.wait_for_function("typeof window.mount === 'function'")
-    pg.evaluate("(state) => window.mount(state)", _wire(w.get_state()))
+    pg.evaluate("(state) => window.mount(state)", wire(w.get_state()))
     pg.wait_for_function("document.querySelector('.embedscope-widget')?.embedscope?.ready === true", timeout=30_000)
     pg.wait_for_timeout(300)  # let the first frames draw
     pg.errors = errors
@@ -303,7 +266,7 @@ def test_widget_draws_points_in_category_colours_and_a_click_selects(browser, sc
         # Python selects: the map shows those points in the selected colour.
         chosen = [i for i, t in enumerate(topics) if t == "space"][:5]
         w.selected = [ids[i] for i in chosen]
-        pg.evaluate("(changes) => fake.update(changes)", _wire({"_selected_rows": w._selected_rows}))
+        pg.evaluate("(changes) => fake.update(changes)", wire({"_selected_rows": w._selected_rows}))
         pg.wait_for_function(f"document.querySelector('.embedscope-widget').embedscope.selected.length === {len(chosen)}")
         colours = pg.evaluate(f"{chosen}.map((r) => document.querySelector('.embedscope-widget').embedscope.colorOf(r))")
         assert all(c == [255, 209, 102] for c in colours)  # colors.ts ACTIVE
@@ -314,7 +277,7 @@ def test_widget_draws_points_in_category_colours_and_a_click_selects(browser, sc
         pg.locator(".embedscope-widget select").select_option("length")
         pg.wait_for_function("fake.log.sets.some(([k, v]) => k === 'color' && v === 'length') && fake.log.saves > 1")
         w.set_state({"color": "length"})
-        pg.evaluate("(changes) => fake.update(changes)", _wire({k: w.get_state()[k] for k in
+        pg.evaluate("(changes) => fake.update(changes)", wire({k: w.get_state()[k] for k in
                                                               ("_color_kind", "_categories", "_codes")}))
         pg.locator(".embedscope-widget .legend .ramp").wait_for()
         assert pg.locator(".embedscope-widget .legend-title").inner_text().lower() == "length"

@@ -102,6 +102,24 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   };
   const tooltip = new Tooltip(tip, load);
 
+  // Redraws run one at a time (the scatterplot ignores a draw while another is in flight). A redraw asked for
+  // while one of the same kind is still waiting is merged into it: jobs read the model when they run.
+  let chain: Promise<void> = Promise.resolve();
+  const queued = new Set<string>();
+  const redraw = (kind: 'layout' | 'color' | 'selection', job: () => Promise<void>) => {
+    if (queued.has(kind)) return;
+    queued.add(kind);
+    chain = chain.then(async () => {
+      queued.delete(kind);
+      try {
+        await job();
+      } catch (e) {
+        console.error('embedscope widget:', e);
+      }
+    });
+  };
+  const showRows = () => redraw('selection', () => map.selectRows(rows));
+
   const pushSelection = (next: number[]) => {
     rows = next;
     hook.selected = next;
@@ -113,15 +131,15 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     hover: (row) => tooltip.show(row, row === null ? null : map.screenPosition(row)),
     click: (row) => {
       pushSelection([row]);
-      void map.selectRows([row]);
+      showRows();
     },
     selectMany: (many) => {
       pushSelection(many);
-      void map.selectRows(many);
+      showRows();
     },
     deselect: () => {
       if (rows.length) pushSelection([]);
-      void map.clearHighlight();
+      showRows();
     },
   });
 
@@ -168,20 +186,12 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     rows = Array.from(typed(model.get('_selected_rows'), Uint32Array));
     hook.selected = rows;
     showSelected();
-    void map.selectRows(rows);
+    showRows();
   };
-  // The colour's name, kind, categories and codes arrive together; recolour once for all of them.
-  let recolorQueued = false;
-  const onColor = () => {
-    if (recolorQueued) return;
-    recolorQueued = true;
-    queueMicrotask(() => {
-      recolorQueued = false;
-      void recolor();
-    });
-  };
+  // The colour's name, kind, categories and codes arrive together; one recolour serves them all.
+  const onColor = () => redraw('color', recolor);
   const COLOR_TRAITS = ['color', '_color_kind', '_categories', '_codes'];
-  const onLayout = () => void relayout();
+  const onLayout = () => redraw('layout', relayout);
   const onHeight = () => {
     stage.style.height = `${model.get('height')}px`;
   };
@@ -197,7 +207,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
 
   onHeight();
   fillColors();
-  void relayout();
+  onLayout();
 
   return () => {
     model.off('msg:custom', onMessage);
