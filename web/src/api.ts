@@ -424,3 +424,19 @@ export async function getComparePoints(a: string, b: string, side: 'a' | 'b'): P
     other: other instanceof Int32Array ? other : Int32Array.from((other ?? []) as ArrayLike<number>),
   };
 }
+
+/** The given rows (point order) of a space as a CSV file: id, text, metadata, and the layout's x/y. */
+export async function selectionCsv(space: string, layout: string | null, rows: ArrayLike<number>): Promise<Blob> {
+  const url = `api/spaces/${enc(space)}/selection.csv` + (layout ? `?layout=${enc(layout)}` : '');
+  const response = await fetch(url, {
+    method: 'POST',
+    body: Uint32Array.from(rows),
+    headers: { 'Content-Type': 'application/octet-stream' },
+    credentials: 'same-origin',
+  });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new ApiError(response.status, typeof body.detail === 'string' ? body.detail : response.statusText);
+  }
+  return response.blob();
+}

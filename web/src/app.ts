@@ -26,6 +26,7 @@ import {
   type SearchResult,
   search,
   searchScores,
+  selectionCsv,
 } from './api';
 import { MISSING } from './colors';
 import { compressView } from './compress';
@@ -50,6 +51,7 @@ import { renderLegend } from './legend';
 import { MapView, pointSizeFor } from './map';
 import { Panel } from './panel';
 import { encodeScores, searchView } from './search';
+import { download, exportView, selectionView } from './selection';
 import { Sheet } from './sheet';
 import { CompareView } from './compare';
 import { translateView } from './translate';
@@ -107,6 +109,9 @@ export class Explorer {
   private readonly panel: Panel;
   private readonly sheet = new Sheet($('sheet'));
   private compareView: CompareView | null = null;
+  /** Points chosen together (a lasso), point order; empty when none. */
+  private selection: number[] = [];
+  private saveTimer: number | undefined;
   /** The current search (its result and every point's score), or null. */
   private query: { result: SearchResult; scores: Float32Array; space: string } | null = null;
   private readonly tooltip: Tooltip;
@@ -120,11 +125,14 @@ export class Explorer {
     this.map = new MapView($('map'), {
       hover: (row) => this.tooltip.show(row, row === null ? null : this.map.screenPosition(row)),
       click: (row) => void this.select(row),
-      selectMany: () => void this.deselect(),
-      deselect: () => void this.deselect(),
+      selectMany: (rows) => void this.run(() => this.selectMany(rows)),
+      deselect: () => void (this.selection.length ? this.run(() => this.clearSelection()) : this.deselect()),
     });
     this.labels = new ClusterLabels($('map'));
-    this.map.onView(() => this.labels.schedule());
+    this.map.onView(() => {
+      this.labels.schedule();
+      this.saveViewSoon();
+    });
     this.tooltip = new Tooltip($('tooltip'), (row) => this.items.get(this.spaceName, row));
     this.panel = new Panel(
       $('panel'),
@@ -160,11 +168,13 @@ export class Explorer {
     $('health-open').addEventListener('click', () => void this.run(() => this.openHealth()));
     $('translate-open').addEventListener('click', () => void this.run(() => this.openTranslate()));
     $('compare-open').addEventListener('click', () => void this.run(() => this.openCompare()));
+    $('export-open').addEventListener('click', () => void this.run(() => this.openExport()));
     window.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Escape') return;
       if (this.compareView?.isOpen) this.compareView.close();
       else if (this.sheet.isOpen) this.sheet.close();
       else if (this.selected !== null) void this.deselect();
+      else if (this.selection.length) void this.run(() => this.clearSelection());
     });
     const self = this;
     this.hook = installHook({
@@ -186,6 +196,12 @@ export class Explorer {
       },
       get farNeighbors() {
         return self.far.slice();
+      },
+      get selection() {
+        return self.selection.slice();
+      },
+      get camera() {
+        return self.map.camera;
       },
       pointToScreen: (row) => this.map.screenPosition(row),
       globePointToScreen: (row) => (this.view === 'globe' && this.globe ? this.globe.screenPosition(row) : null),
@@ -231,7 +247,14 @@ export class Explorer {
       fillSelect(this.spaceSelect, this.info.spaces.map((s) => ({ value: s.name, label: spaceLabel(s) })), space);
       await this.openSpace(space, wanted.layout, wanted.color);
       if (wanted.view === 'globe' && this.hasSphere()) await this.setView('globe');
-      if (wanted.row !== undefined && wanted.row < this.map.count) await this.select(wanted.row);
+      if (wanted.cam) await this.map.setCamera(wanted.cam);
+      if (wanted.q) {
+        ($('search') as HTMLInputElement).value = wanted.q;
+        ($('search-mode') as HTMLSelectElement).value = wanted.mode ?? 'semantic';
+        await this.runSearch(wanted.q, wanted.mode ?? 'semantic');
+      }
+      if (wanted.sel?.length) await this.selectMany(wanted.sel.filter((r) => r < this.map.count));
+      else if (wanted.row !== undefined && wanted.row < this.map.count) await this.select(wanted.row);
     });
   }
 
@@ -330,6 +353,7 @@ export class Explorer {
     this.refreshColorOptions();
     await this.colorByColumn(QUERY);
     this.setStatus(`${result.hits.length} hits for “${q}”`);
+    this.saveView();
   }
 
   /** Forget the search: back to the default colouring. */
@@ -338,6 +362,7 @@ export class Explorer {
     this.query = null;
     this.hook.search = null;
     this.sheet.close();
+    this.saveView();
     this.refreshColorOptions();
     if (this.colorBy === QUERY) await this.colorByColumn(this.defaultColor());
   }
@@ -519,8 +544,10 @@ export class Explorer {
     this.colorBy = column;
     this.encoding = await this.encodingFor(column, this.map.count);
     await this.map.setEncoding(this.encoding);
+    if (this.selection.length) await this.map.selectRows(this.selection);
     if (this.globeShowsLayout()) this.globe?.setEncoding(this.encoding);
     renderLegend($('legend'), this.encoding.legend);
+    if (this.selection.length && this.sheet.isOpen && document.getElementById('selection-view')) this.showSelection();
     this.hook.colorBy = column || null;
     this.saveView();
   }
@@ -622,6 +649,7 @@ export class Explorer {
   async select(row: number): Promise<void> {
     if (!this.space || row < 0 || row >= this.map.count) return;
     this.sheet.close();
+    this.selection = [];
     const token = ++this.selectToken;
     this.selected = row;
     this.neighbors = [];
@@ -671,6 +699,7 @@ export class Explorer {
   }
 
   private saveView(): void {
+    const q = this.query && this.query.space === this.space?.name ? this.query.result : null;
     writeHash({
       space: this.space?.name,
       layout: this.layoutName ?? undefined,
@@ -678,7 +707,77 @@ export class Explorer {
       row: this.selected ?? undefined,
       view: this.view === 'globe' ? 'globe' : undefined,
       labels: this.labelsOn ? undefined : false,
+      q: q?.query,
+      mode: q && q.mode !== 'semantic' ? (q.mode as SearchMode) : undefined,
+      sel: this.selection.length ? this.selection : undefined,
+      cam: this.map.count ? this.map.camera : undefined,
     });
+  }
+
+  /** Save the view a moment after panning and zooming stop. */
+  private saveViewSoon(): void {
+    window.clearTimeout(this.saveTimer);
+    this.saveTimer = window.setTimeout(() => this.saveView(), 400);
+  }
+
+  /** A lasso chose ``rows``: mark them, and show how they split over the colouring's categories. */
+  private async selectMany(rows: number[]): Promise<void> {
+    if (!this.space || rows.length === 0) return;
+    await this.deselect();
+    this.selection = rows.slice();
+    await this.map.selectRows(this.selection);
+    this.showSelection();
+    this.saveView();
+    this.setStatus(`${rows.length.toLocaleString()} points selected`);
+  }
+
+  private showSelection(): void {
+    const space = this.spaceName;
+    this.sheet.open(
+      `Selection · ${this.selection.length.toLocaleString()} items`,
+      selectionView(this.selection, this.encoding, this.map.count, {
+        item: (row) => this.items.get(space, row),
+        open: (row) => void this.run(() => this.select(row)),
+        csv: () => void this.run(() => this.downloadSelection()),
+        clear: () => void this.run(() => this.clearSelection()),
+      }),
+    );
+  }
+
+  private async clearSelection(): Promise<void> {
+    this.selection = [];
+    this.sheet.close();
+    await this.map.clearHighlight();
+    this.saveView();
+  }
+
+  private async downloadSelection(): Promise<void> {
+    const space = this.spaceName;
+    if (!space || !this.selection.length) return;
+    this.setStatus('Preparing the CSV…');
+    const blob = await selectionCsv(space, this.layoutName, this.selection);
+    download(blob, `${space}-selection-${this.selection.length}.csv`);
+    this.setStatus(`CSV of ${this.selection.length.toLocaleString()} items downloaded`);
+  }
+
+  /** The export sheet: the map as PNG, the selection as CSV, a link to this view, the CLI for everything. */
+  private async openExport(): Promise<void> {
+    const space = this.spaceName;
+    if (!space) return;
+    this.saveView();
+    this.sheet.open(
+      'Export',
+      exportView({
+        png: () =>
+          void this.run(async () => {
+            download(await this.map.toPng(), `${space}-${this.layoutName ?? 'map'}.png`);
+          }),
+        csv: this.selection.length ? () => void this.run(() => this.downloadSelection()) : null,
+        link: window.location.href,
+        workspaceHint: `The whole space with metadata, coordinates and vectors: embedscope export WORKSPACE --space ${space} ` +
+          '--format parquet|csv|projector-tsv -o PATH (projector-tsv loads into projector.tensorflow.org).',
+      }),
+    );
   }
 
   /** Run a step with the page marked busy; errors go to the status line (and the empty-state note). */

@@ -13,6 +13,10 @@ export interface TestHook {
   selected: number | null;
   /** Rows of the highlighted neighbours of ``selected``. */
   neighbors: number[];
+  /** Rows chosen together with the lasso (empty when none). */
+  readonly selection: number[];
+  /** The map camera: target x, target y, distance. */
+  readonly camera: [number, number, number];
   /** Those of ``neighbors`` that the map places far away (more than max(50, 5k) points drawn closer). */
   readonly farNeighbors: number[];
   /** What is shown: the flat map or the globe (the sphere layout on a ball). */

@@ -119,6 +119,36 @@ export class MapView {
     this.viewChanged();
   }
 
+  /** The camera as ``[target x, target y, distance]`` (for the link that restores a view). */
+  get camera(): [number, number, number] {
+    const t = this.plot.get('cameraTarget') as [number, number];
+    return [t[0], t[1], this.plot.get('cameraDistance') as number];
+  }
+
+  async setCamera([x, y, distance]: [number, number, number]): Promise<void> {
+    if (![x, y, distance].every(Number.isFinite) || distance <= 0) return;
+    await this.plot.set({ cameraTarget: [x, y], cameraDistance: distance });
+    this.viewChanged();
+  }
+
+  /** The map as drawn (points, current colours and zoom) as a PNG file. */
+  async toPng(): Promise<Blob> {
+    const image = (await this.plot.export({ scale: 1 })) as ImageData;
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) throw new Error('no 2D canvas to write the PNG');
+    ctx.fillStyle = BACKGROUND;
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    const layer = document.createElement('canvas');
+    layer.width = image.width;
+    layer.height = image.height;
+    layer.getContext('2d')?.putImageData(image, 0, 0);
+    ctx.drawImage(layer, 0, 0);
+    return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('PNG encoding failed'))), 'image/png'));
+  }
+
   /** Recolour the points (same layout). */
   async setEncoding(encoding: Encoding): Promise<void> {
     this.encoding = encoding;

@@ -1,9 +1,9 @@
 """One router per resource: info, spaces (columns), layouts, clusters, items (and their neighbours), compress,
-health, search, translate, compare."""
+health, search, translate, compare, selection (CSV export)."""
 
-from . import clusters, columns, compare, compress, health, info, items, layouts, search, translate
+from . import clusters, columns, compare, compress, health, info, items, layouts, search, selection, translate
 
 ROUTERS = (info.router, columns.router, layouts.router, clusters.router, items.router, compress.router,
-           health.router, search.router, translate.router, compare.router)
+           health.router, search.router, translate.router, compare.router, selection.router)
 
 __all__ = ["ROUTERS"]

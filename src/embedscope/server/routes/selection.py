@@ -1,0 +1,56 @@
+"""The page's export of a selection: the chosen points (a lasso, a search, a filter) as a CSV download.
+
+``POST /api/spaces/{space}/selection.csv?layout=M`` with the rows as raw little-endian uint32 in the body
+(``application/octet-stream``, 4 bytes a row: a million rows is 4 MB, never a JSON list) answers a UTF-8 CSV of
+``id``, ``text``, the metadata columns and the layout's ``{M}_x`` / ``{M}_y``, in the order the rows were sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from ...errors import InputError, WorkspaceError
+from .state import ExplorerState, get_state
+
+router = APIRouter(prefix="/api/spaces/{space}", tags=["selection"])
+
+_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/octet-stream": {
+    "schema": {"type": "string", "format": "binary"}}},
+    "description": "Rows (point order) as little-endian uint32, 4 bytes each."}}
+_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The selected items as CSV."}}
+
+
+@router.post("/selection.csv", response_class=Response, responses=_CSV, openapi_extra=_BODY)
+async def selection_csv(request: Request, space: str,
+                        layout: str | None = Query(None, min_length=1, max_length=100,
+                                                   description="Add this layout's x/y columns."),
+                        state: ExplorerState = Depends(get_state)) -> Response:
+    """The rows in the body (uint32 LE) as CSV: id, text, metadata, and the layout's coordinates."""
+    body = await request.body()
+    if len(body) == 0 or len(body) % 4:
+        raise InputError("the body must hold the rows as little-endian uint32 (4 bytes each), at least one")
+    rows = np.frombuffer(body, dtype="<u4").astype(np.int64)
+    n = state.count(space)
+    if rows.max() >= n:
+        raise InputError(f"row {int(rows.max())} is out of range: space {space!r} has {n} points")
+    if layout is not None and layout not in state.scope.layouts(space):
+        raise WorkspaceError(f"space {space!r} has no {layout!r} layout")
+
+    def table() -> pa.Table:
+        from ...export import export_table
+
+        return export_table(state.scope, space, layouts=[layout] if layout else [], vectors=False)
+
+    with state.lock:
+        full = state.cached(("selection-table", space, layout), table)
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(full.take(pa.array(rows)), sink)
+    name = f"{space}-selection-{len(rows)}.csv".replace('"', "")
+    return Response(sink.getvalue().to_pybytes(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
