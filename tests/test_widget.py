@@ -146,6 +146,14 @@ def test_missing_layout_or_space_is_a_clear_error(tmp_path: Path) -> None:
         embedscope.widget(scope, space="other")
 
 
+def test_importing_embedscope_does_not_import_anywidget() -> None:
+    import subprocess
+
+    code = "import sys, embedscope; print(callable(embedscope.widget), 'anywidget' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "False"]
+
+
 def test_missing_anywidget_names_the_extra(scope, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "anywidget", None)  # `import anywidget` now raises ImportError
     with pytest.raises(ImportError, match=r"needs 'anywidget'.*pip install 'embedscope\[notebook\]'") as err:

@@ -69,7 +69,8 @@ def widget(scope: Scope, space: str | None = None, layout: str | None = None, co
     -------
     ScopeWidget
         An ``anywidget.AnyWidget``. ``w.selected`` is the list of selected item ids (set it to highlight
-        items); ``w.selection_frame()`` the selected items as a DataFrame.
+        items); ``w.selection_frame()`` the selected items as a DataFrame; ``w.color`` the colour column;
+        ``w.height`` the map's height in CSS pixels (480).
 
     Raises
     ------
@@ -190,6 +191,8 @@ def _widget_class() -> type:
 
         # -- colour ------------------------------------------------------------------------------
         def _recolor(self, _change: Any) -> None:
+            # The server's encoders, so a column gets the same category order (most frequent first), hence the
+            # same colours, as in `embedscope serve`.
             from .server.routes.state import categorical_table, numeric_table
 
             name = self.color
