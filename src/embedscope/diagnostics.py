@@ -187,7 +187,7 @@ def intrinsic_dimension(x: np.ndarray, *, rng: np.random.Generator, discard: flo
     est = float((lx * ly).sum() / (lx * lx).sum()) if m > 2 and (lx * lx).sum() > 0 else float("nan")
     verdict = (f"the vectors live on a manifold of about {est:.0f} dimensions out of {d}" if np.isfinite(est)
                else "not measurable (too many duplicates)")
-    return Check("intrinsic_dimension", est, verdict, None, True,
+    return Check("intrinsic_dimension", est if np.isfinite(est) else None, verdict, None, True,
                  {"method": "TwoNN (line fit on the CDF, top 10% of ratios left out)", "points": int(keep.sum()),
                   "ambient": d})
 

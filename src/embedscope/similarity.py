@@ -277,8 +277,10 @@ def default_range(metric: str, values: np.ndarray) -> tuple[float, float]:
     if len(values) == 0:
         return 0.0, 1.0
     lo, hi = float(values.min()), float(values.max())
-    if hi <= lo:
-        lo, hi = lo - 0.5, hi + 0.5
+    scale = max(abs(lo), abs(hi))
+    if hi - lo <= 1e-9 * scale or hi <= lo:  # constant (to float precision, at any magnitude): pad it
+        pad = max(0.5, 1e-6 * scale)
+        lo, hi = lo - pad, hi + pad
     return lo, hi
 
 

@@ -314,7 +314,9 @@ def _ridge_factors(xtr: np.ndarray, ytr: np.ndarray) -> tuple[np.ndarray, np.nda
     """SVD factors of a centred ridge problem: (mx, my, s, Vt, U^T Yc, mean eigenvalue)."""
     mx, my = xtr.mean(0), ytr.mean(0)
     u, s, vt = np.linalg.svd(xtr - mx, full_matrices=False)
-    return mx, my, s, vt, u.T @ (ytr - my), float((s**2).sum() / xtr.shape[1])
+    # floored: identical sources (no variance) would make every ridge weight 0/0; with the floor they are 0
+    # and the map predicts the target mean
+    return mx, my, s, vt, u.T @ (ytr - my), max(float((s**2).sum() / xtr.shape[1]), _EPS)
 
 
 def _ridge_w(s: np.ndarray, vt: np.ndarray, uty: np.ndarray, alpha: float) -> np.ndarray:
