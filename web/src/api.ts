@@ -148,8 +148,18 @@ export const getColumns = (space: string) => json<ColumnMeta[]>(`api/spaces/${en
 
 export const getItem = (space: string, row: number) => json<Item>(`api/spaces/${enc(space)}/items/${row}`);
 
-export const getNeighbors = (space: string, row: number, k: number, metric: Metric) =>
-  json<Neighbors>(`api/spaces/${enc(space)}/items/${row}/neighbors?k=${k}&metric=${enc(metric)}`);
+/** ``&filter=...`` for a metadata filter (JSON, see embedscope.filters), or nothing. */
+const withFilter = (filter?: string | null) => (filter ? `&filter=${enc(filter)}` : '');
+
+export const getNeighbors = (space: string, row: number, k: number, metric: Metric, filter?: string | null) =>
+  json<Neighbors>(`api/spaces/${enc(space)}/items/${row}/neighbors?k=${k}&metric=${enc(metric)}${withFilter(filter)}`);
+
+/** Which points pass a metadata filter (1 = kept), point order. */
+export async function getFilter(space: string, filter: string): Promise<Uint8Array> {
+  const table = await arrow(`api/spaces/${enc(space)}/filter?filter=${enc(filter)}`);
+  const keep = table.getChild('keep')?.toArray();
+  return keep instanceof Uint8Array ? keep : Uint8Array.from((keep ?? []) as ArrayLike<number>);
+}
 
 export async function getLayout(space: string, method: string): Promise<Layout> {
   const table = await arrow(`api/spaces/${enc(space)}/layouts/${enc(method)}`);
@@ -284,8 +294,8 @@ export interface SearchResult {
 }
 
 /** The k best hits for a query (semantic: embedded with the space's model on the server). */
-export const search = (space: string, q: string, mode: SearchMode, k: number) =>
-  json<SearchResult>(`api/spaces/${enc(space)}/search?q=${enc(q)}&mode=${mode}&k=${k}`);
+export const search = (space: string, q: string, mode: SearchMode, k: number, filter?: string | null) =>
+  json<SearchResult>(`api/spaces/${enc(space)}/search?q=${enc(q)}&mode=${mode}&k=${k}${withFilter(filter)}`);
 
 /** Every point's score for a query, in point order (cosine similarity, or 1/0 for a keyword match). */
 export async function searchScores(space: string, q: string, mode: SearchMode): Promise<Float32Array> {

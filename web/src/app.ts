@@ -18,6 +18,7 @@ import {
   getInfo,
   getLayout,
   getNeighbors,
+  getFilter,
   getXyz,
   measureCompress,
   getTranslate,
@@ -51,6 +52,7 @@ import { renderLegend } from './legend';
 import { MapView, pointSizeFor } from './map';
 import { Panel } from './panel';
 import { encodeScores, searchView } from './search';
+import { type FilterSpec, filterJson, filterView, parseFilter } from './filter';
 import { download, exportView, selectionView } from './selection';
 import { Sheet } from './sheet';
 import { CompareView } from './compare';
@@ -112,8 +114,13 @@ export class Explorer {
   /** Points chosen together (a lasso), point order; empty when none. */
   private selection: number[] = [];
   private saveTimer: number | undefined;
+  /** The metadata filter (see filter.ts) and which points pass it, or null. */
+  private filter: FilterSpec | null = null;
+  private keep: Uint8Array | null = null;
+  /** Text columns of the current space (the filter matches substrings in them). */
+  private textColumns: ColumnMeta[] = [];
   /** The current search (its result and every point's score), or null. */
-  private query: { result: SearchResult; scores: Float32Array; space: string } | null = null;
+  private query: { result: SearchResult; scores: Float32Array; space: string; filter: string | null } | null = null;
   private readonly tooltip: Tooltip;
   private readonly hook: TestHook;
   private readonly spaceSelect = $('space-select') as HTMLSelectElement;
@@ -169,6 +176,7 @@ export class Explorer {
     $('translate-open').addEventListener('click', () => void this.run(() => this.openTranslate()));
     $('compare-open').addEventListener('click', () => void this.run(() => this.openCompare()));
     $('export-open').addEventListener('click', () => void this.run(() => this.openExport()));
+    $('filter-open').addEventListener('click', () => void this.run(() => this.openFilter()));
     window.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Escape') return;
       if (this.compareView?.isOpen) this.compareView.close();
@@ -202,6 +210,9 @@ export class Explorer {
       },
       get camera() {
         return self.map.camera;
+      },
+      get filter() {
+        return self.filter && self.keep ? { json: filterJson(self.filter) ?? '', count: countKept(self.keep) } : null;
       },
       pointToScreen: (row) => this.map.screenPosition(row),
       globePointToScreen: (row) => (this.view === 'globe' && this.globe ? this.globe.screenPosition(row) : null),
@@ -247,6 +258,7 @@ export class Explorer {
       fillSelect(this.spaceSelect, this.info.spaces.map((s) => ({ value: s.name, label: spaceLabel(s) })), space);
       await this.openSpace(space, wanted.layout, wanted.color);
       if (wanted.view === 'globe' && this.hasSphere()) await this.setView('globe');
+      if (wanted.filter) await this.applyFilter(parseFilter(wanted.filter), false);
       if (wanted.cam) await this.map.setCamera(wanted.cam);
       if (wanted.q) {
         ($('search') as HTMLInputElement).value = wanted.q;
@@ -334,16 +346,17 @@ export class Explorer {
     const cached = this.query;
     let result: SearchResult;
     let scores: Float32Array;
-    if (cached && cached.space === space && cached.result.query === q && cached.result.mode === mode) {
+    const filter = filterJson(this.filter);
+    if (cached && cached.space === space && cached.result.query === q && cached.result.mode === mode && cached.filter === filter) {
       ({ result, scores } = cached);
     } else {
       this.setStatus(mode === 'semantic' ? 'Embedding the query…' : 'Searching…');
-      [result, scores] = await Promise.all([search(space, q, mode, 50), searchScores(space, q, mode)]);
+      [result, scores] = await Promise.all([search(space, q, mode, 50, filter), searchScores(space, q, mode)]);
       if (this.spaceName !== space) return;
       if (scores.length !== this.map.count) throw new ApiError(500, 'the scores do not match the map');
     }
     await this.deselect();
-    this.query = { result, scores, space };
+    this.query = { result, scores, space, filter };
     this.hook.search = { query: q, mode, rows: result.hits.map((h) => h.row), total: result.total };
     this.sheet.open(
       `Search · ${mode === 'semantic' ? 'meaning' : 'words'}`,
@@ -419,7 +432,9 @@ export class Explorer {
     this.sheet.close();
     this.space = space;
     this.hook.space = name;
-    this.columns = (await getColumns(name)).filter((c) => c.kind !== 'text');
+    const allColumns = await getColumns(name);
+    this.columns = allColumns.filter((c) => c.kind !== 'text');
+    this.textColumns = allColumns.filter((c) => c.kind === 'text');
     this.clusterData = space.has_clusters ? await this.clustersOf(name) : null;
     this.labels.setClusters(this.clusterData?.meta.clusters ?? null);
     $('labels-field').hidden = !this.clusterData;
@@ -452,6 +467,7 @@ export class Explorer {
     fillSelect(this.colorSelect, options, this.colorBy);
     this.encoding ??= await this.encodingFor(this.colorBy, layout.x.length);
     await this.map.setLayout(layout, this.encoding);
+    if (this.filter) await this.refreshKeep();
     this.placeLabels();
     this.selected = null;
     this.neighbors = [];
@@ -671,7 +687,7 @@ export class Explorer {
     if (!this.space) return;
     this.panel.neighborsLoading();
     try {
-      const result = await getNeighbors(this.space.name, row, this.panel.k, this.panel.metric as Metric);
+      const result = await getNeighbors(this.space.name, row, this.panel.k, this.panel.metric as Metric, filterJson(this.filter));
       if (token !== this.selectToken) return;
       const rows = result.neighbors.map((n) => n.row);
       // A true neighbour is "far on the map" when more than 5k points (at least 50) are drawn closer to the item.
@@ -710,6 +726,7 @@ export class Explorer {
       q: q?.query,
       mode: q && q.mode !== 'semantic' ? (q.mode as SearchMode) : undefined,
       sel: this.selection.length ? this.selection : undefined,
+      filter: filterJson(this.filter) ?? undefined,
       cam: this.map.count ? this.map.camera : undefined,
     });
   }
@@ -760,6 +777,56 @@ export class Explorer {
     this.setStatus(`CSV of ${this.selection.length.toLocaleString()} items downloaded`);
   }
 
+  /** The filter sheet: categories, numeric ranges and text matches over the metadata. */
+  private async openFilter(): Promise<void> {
+    const space = this.spaceName;
+    if (!space || !this.info) return;
+    const view = await filterView(
+      [...this.columns, ...this.textColumns],
+      this.info.has_text,
+      (meta) => getColumn(space, meta),
+      this.filter,
+      this.keep ? { count: countKept(this.keep), total: this.keep.length } : null,
+      { apply: (spec) => void this.run(() => this.applyFilter(spec)) },
+    );
+    this.sheet.open('Filter', view);
+  }
+
+  /** Keep only the items that pass ``spec`` (null: all) on the map, in the search and in neighbour lists. */
+  private async applyFilter(spec: FilterSpec | null, reopen = true): Promise<void> {
+    this.filter = spec && Object.keys(spec).length ? spec : null;
+    await this.refreshKeep();
+    if (this.selection.length && this.keep) {
+      const keep = this.keep;
+      this.selection = this.selection.filter((r) => keep[r]);
+    }
+    if (this.selected !== null && this.keep && !this.keep[this.selected]) await this.deselect();
+    else if (this.selected !== null) await this.loadNeighbors(this.selected);
+    if (this.query) await this.runSearch(this.query.result.query, this.query.result.mode as SearchMode);
+    else if (reopen) await this.openFilter();
+    this.saveView();
+  }
+
+  /** Which points pass the filter in the current space, and hide the others on the map. */
+  private async refreshKeep(): Promise<void> {
+    const json = filterJson(this.filter);
+    const button = $('filter-open');
+    if (!json || !this.space) {
+      this.keep = null;
+      await this.map.setFilter(null);
+      button.textContent = 'Filter';
+      button.classList.remove('on');
+      return;
+    }
+    this.keep = await getFilter(this.space.name, json);
+    const rows: number[] = [];
+    this.keep.forEach((v, i) => v && rows.push(i));
+    await this.map.setFilter(rows);
+    button.textContent = `Filter · ${rows.length.toLocaleString()}`;
+    button.classList.add('on');
+    this.setStatus(`${rows.length.toLocaleString()} of ${this.keep.length.toLocaleString()} items pass the filter`);
+  }
+
   /** The export sheet: the map as PNG, the selection as CSV, a link to this view, the CLI for everything. */
   private async openExport(): Promise<void> {
     const space = this.spaceName;
@@ -808,6 +875,12 @@ export class Explorer {
       (select.parentElement as HTMLElement).hidden = select.options.length === 0;
     }
   }
+}
+
+function countKept(keep: Uint8Array): number {
+  let n = 0;
+  for (const v of keep) n += v;
+  return n;
 }
 
 function hasHonesty(info: LayoutInfo | null | undefined): boolean {

@@ -17,6 +17,8 @@ export interface TestHook {
   readonly selection: number[];
   /** The map camera: target x, target y, distance. */
   readonly camera: [number, number, number];
+  /** The metadata filter (its JSON) and how many points pass it, or null. */
+  readonly filter: { json: string; count: number } | null;
   /** Those of ``neighbors`` that the map places far away (more than max(50, 5k) points drawn closer). */
   readonly farNeighbors: number[];
   /** What is shown: the flat map or the globe (the sphere layout on a ball). */

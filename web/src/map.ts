@@ -119,6 +119,12 @@ export class MapView {
     this.viewChanged();
   }
 
+  /** Show only ``rows`` (a metadata filter); ``null`` shows every point again. */
+  async setFilter(rows: number[] | null): Promise<void> {
+    if (rows === null) await this.plot.unfilter({ preventEvent: true });
+    else await this.plot.filter(rows, { preventEvent: true });
+  }
+
   /** The camera as ``[target x, target y, distance]`` (for the link that restores a view). */
   get camera(): [number, number, number] {
     const t = this.plot.get('cameraTarget') as [number, number];

@@ -16,6 +16,8 @@ export interface ViewState {
   sel?: number[];
   /** The map camera: target x, target y, distance. */
   cam?: [number, number, number];
+  /** A metadata filter (its JSON, see filter.ts). */
+  filter?: string;
 }
 
 /** Rows of a selection kept in the link; a bigger selection is left out of it (the CSV export has it). */
@@ -35,6 +37,7 @@ export function readHash(): ViewState {
     mode: p.get('mode') === 'keyword' ? 'keyword' : undefined,
     sel: parseRows(p.get('sel')),
     cam: parseCamera(p.get('cam')),
+    filter: p.get('filter') || undefined,
   };
 }
 

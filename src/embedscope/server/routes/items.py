@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -105,12 +106,22 @@ def get_neighbors(
     row: int = Row,
     k: int = Query(10, ge=1, le=MAX_K, description="How many neighbours (1..1000)."),
     metric: Metric = Query("cosine", description="cosine, dot (similarities) or euclidean, manhattan (distances)."),
+    spec: str | None = Query(None, alias="filter", max_length=20_000,
+                             description="Only neighbours that pass this metadata filter (see embedscope.filters)."),
     state: ExplorerState = Depends(get_state),
 ) -> NeighborsOut:
-    """The ``k`` nearest neighbours of the item at ``row``, best first, the item itself left out."""
+    """The ``k`` nearest neighbours of the item at ``row``, best first, the item itself left out (with
+    ``filter``: among the items that pass it, by an exact scan)."""
+    from .filter import filter_mask
+
     state.check_row(space, row)
     item_id = state.point_ids(space)[row]
-    ids, rows, scores, graph = _find(state, space, row, k, metric)
+    keep = filter_mask(state, space, spec)
+    if keep is None:
+        ids, rows, scores, graph = _find(state, space, row, k, metric)
+    else:
+        ids, rows, scores = _find_within(state, space, row, k, metric, keep)
+        graph = None
     snippets = _snippets(state.texts(space), rows)
     neighbors = [NeighborOut(row=r, id=str(i), score=float(s), text=t)
                  for r, i, s, t in zip(rows, ids, scores, snippets, strict=True)]
@@ -136,6 +147,27 @@ def _find(state: ExplorerState, space: str, row: int, k: int, metric: str
                     [float(found.scores[i]) for i in keep], None)
         found = scope.neighbors(state.point_ids(space)[row], k=k, metric=metric, space=space)
     return list(found.ids), [int(r) for r in found.rows], [float(s) for s in found.scores], found.graph
+
+
+def _find_within(state: ExplorerState, space: str, row: int, k: int, metric: str, keep: np.ndarray
+                 ) -> tuple[list[str], list[int], list[float]]:
+    """Exact neighbours of ``row`` among the points where ``keep`` holds (one scan of the space)."""
+    from ...neighbors import higher_is_closer
+    from ...similarity import query_scores
+
+    with state.lock:
+        _, x = state.scope.vectors(space)
+    s = query_scores(x, x[row], metric)
+    order_key = -s if higher_is_closer(metric) else s.copy()
+    order_key[~keep] = np.inf
+    order_key[row] = np.inf
+    k = int(min(k, int(keep.sum()) - int(keep[row])))
+    if k <= 0:
+        return [], [], []
+    top = np.argpartition(order_key, k - 1)[:k] if k < len(order_key) else np.arange(len(order_key))
+    top = top[np.lexsort((top, order_key[top]))]
+    ids = state.point_ids(space)
+    return [ids[i] for i in top], [int(i) for i in top], [float(s[i]) for i in top]
 
 
 def _has_graph(scope: Any, space: str) -> bool:

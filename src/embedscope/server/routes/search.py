@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from ...errors import InputError
 from ...scan import QueryScan
 from ..arrow import ARROW_ONLY, arrow_response
+from .filter import FILTER, filter_mask
 from .items import _snippets
 from .state import RESERVED, ExplorerState, get_state
 
@@ -127,23 +128,32 @@ def search(
     q: str = Q,
     mode: Mode = MODE,
     k: int = Query(20, ge=1, le=MAX_K, description="How many hits (1..1000)."),
+    spec: str | None = FILTER,
     state: ExplorerState = Depends(get_state),
 ) -> SearchOut:
-    """The ``k`` best hits for ``q`` in ``space``; for semantic search also the similarity histogram."""
+    """The ``k`` best hits for ``q`` in ``space``; for semantic search also the similarity histogram. With
+    ``filter``, only items that pass it are hits, counted and in the histogram."""
     state.check_space(space)
     scores = _scores(state, space, q, mode)
+    keep = filter_mask(state, space, spec)
     ids = state.point_ids(space)
     if mode == "keyword":
-        rows = np.flatnonzero(scores > 0)[:k]
-        total = int((scores > 0).sum())
+        match = scores > 0 if keep is None else (scores > 0) & keep
+        rows = np.flatnonzero(match)[:k]
+        total = int(match.sum())
         histogram, cut = None, None
     else:
         # hits rescored exactly (the scan of a big space is int8; see embedscope.scan)
-        rows, exact = _scan(state, space).top(_query_vector(state, space, q), k, scores)
+        ranked = scores if keep is None else np.where(keep, scores, -np.inf).astype(np.float32)
+        rows, exact = _scan(state, space).top(_query_vector(state, space, q), k, ranked)
+        if keep is not None:  # fewer items pass than k: drop the ones from outside
+            inside = keep[rows]
+            rows, exact = rows[inside], exact[inside]
         k = len(rows)
-        total = len(scores)
-        lo, hi = float(scores.min()), float(scores.max())
-        counts, edges = np.histogram(scores, bins=HISTOGRAM_BINS, range=(lo, hi if hi > lo else lo + 1e-6))
+        shown = scores if keep is None else scores[keep]
+        total = len(shown)
+        lo, hi = (float(shown.min()), float(shown.max())) if len(shown) else (0.0, 1.0)
+        counts, edges = np.histogram(shown, bins=HISTOGRAM_BINS, range=(lo, hi if hi > lo else lo + 1e-6))
         histogram = Histogram(edges=[float(e) for e in edges], counts=[int(c) for c in counts])
         cut = float(exact[-1]) if len(rows) else None
     row_list = [int(r) for r in rows]
