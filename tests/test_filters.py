@@ -81,7 +81,7 @@ def test_server_restricts_map_search_and_neighbours(ws: Path) -> None:
     assert kw["hits"] and all(topics[h["row"]] == "cooking" for h in kw["hits"])
     # neighbours among the filtered items, exact, for every metric
     row = int(np.flatnonzero(topics == "space")[0])  # an item outside the filter still has neighbours inside it
-    ids, x = scope.vectors("minilm")
+    _, x = scope.vectors("minilm")
     inside = np.flatnonzero(topics == "cooking")
     for metric in ("cosine", "dot", "euclidean", "manhattan"):
         got = client.get(f"/api/spaces/minilm/items/{row}/neighbors",

@@ -1,90 +1,31 @@
-// Typed client of the embedscope server (see src/embedscope/server/routes/*.py; shapes mirror its OpenAPI
-// schema at /openapi.json). JSON for metadata, Arrow IPC for per-point arrays.
+// Typed client of the embedscope server: the JSON shapes come from its OpenAPI schema (schema.ts, generated from
+// the routes' pydantic models by `python -m embedscope.server.schema`). JSON for metadata, Arrow IPC for
+// per-point arrays.
 import { tableFromIPC } from 'apache-arrow';
+import type * as schema from './schema';
 
 /** A stored layout and its honesty at ``k`` neighbours (null: not measured). */
-export interface LayoutInfo {
-  method: string;
-  k: number | null;
-  trustworthiness: number | null;
-  continuity: number | null;
-  knn_recall: number | null;
-  stale: boolean;
-  /** Has 3-D coordinates (``/xyz``): the sphere's unit vectors, PCA's first three components. */
-  has_xyz: boolean;
-}
+export type LayoutInfo = schema.LayoutOut;
 
-export interface SpaceInfo {
-  name: string;
-  kind: 'embedded' | 'vectors' | string;
-  model: string | null;
-  dim: number;
-  count: number;
-  layouts: LayoutInfo[];
-  stale: boolean;
-  /** A clustering is stored (``embedscope cluster``): see ``getClusters``. */
-  has_clusters: boolean;
-}
+export type SpaceInfo = schema.SpaceOut;
 
 /** One cluster of a space: its id (as in the labels), member count and keyword label. */
-export interface Cluster {
-  id: number;
-  size: number;
-  keywords: string[];
-  label: string;
-}
+export type Cluster = schema.ClusterOut;
 
 /** A page of a space's clusters, biggest first. */
-export interface Clusters {
-  params: Record<string, unknown>;
-  /** Points in no cluster (label -1). */
-  unclustered: number;
-  total: number;
-  offset: number;
-  stale: boolean;
-  /** Changes whenever the clustering does (part of the labels URL, so no stale bytes come from the cache). */
-  version: string;
-  clusters: Cluster[];
-}
+export type Clusters = schema.ClustersOut;
 
-export interface Info {
-  count: number;
-  default_space: string | null;
-  spaces: SpaceInfo[];
-  has_text: boolean;
-}
+export type Info = schema.InfoOut;
 
 export type ColumnKind = 'categorical' | 'numeric' | 'text';
 
-export interface ColumnMeta {
-  name: string;
-  kind: ColumnKind;
-  n_unique: number;
-}
+export type ColumnMeta = schema.ColumnOut;
 
-export interface Item {
-  row: number;
-  id: string;
-  text: string | null;
-  metadata: Record<string, unknown>;
-}
+export type Item = schema.ItemOut;
 
-export interface Neighbor {
-  row: number;
-  id: string;
-  score: number;
-  text: string | null;
-}
+export type Neighbor = schema.NeighborOut;
 
-export interface Neighbors {
-  row: number;
-  id: string;
-  metric: string;
-  k: number;
-  neighbors: Neighbor[];
-  /** How the stored kNN graph that answered was made (null: an exact scan). */
-  graph?: { exact: boolean; method: string; k: number; 'recall@10'?: number | null; recall_sample?: number | null } | null;
-}
+export type Neighbors = schema.NeighborsOut;
 
 export const METRICS = ['cosine', 'dot', 'euclidean', 'manhattan'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -276,22 +217,9 @@ export async function measureCompress(space: string): Promise<CompressResult> {
 
 export type SearchMode = 'semantic' | 'keyword';
 
-export interface SearchHit {
-  row: number;
-  id: string;
-  score: number;
-  text: string | null;
-}
+export type SearchHit = schema.Hit;
 
-export interface SearchResult {
-  query: string;
-  mode: SearchMode;
-  k: number;
-  total: number;
-  hits: SearchHit[];
-  histogram: { edges: number[]; counts: number[] } | null;
-  cut: number | null;
-}
+export type SearchResult = Omit<schema.SearchOut, 'mode'> & { mode: SearchMode };
 
 /** The k best hits for a query (semantic: embedded with the space's model on the server). */
 export const search = (space: string, q: string, mode: SearchMode, k: number, filter?: string | null) =>
