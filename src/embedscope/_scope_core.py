@@ -95,9 +95,24 @@ class ScopeCore:
             raise WorkspaceError(f"{p} already exists")
         if p.exists() and (not p.is_dir() or any(p.iterdir())):
             raise WorkspaceError(f"{p} exists and is not an empty directory or an embedscope workspace")
-        p.mkdir(parents=True, exist_ok=True)
-        (p / "db").mkdir(exist_ok=True)
-        Manifest(created=now()).save(p)
+        # Built beside its place and renamed into it, so a killed create leaves no half-made workspace (a
+        # directory without a manifest, which a rerun would refuse); only a '.name.creating-*' folder at worst.
+        # The directory is private to its owner (mode 0700, from mkdtemp): it holds the user's texts.
+        p.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
+        tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.creating-", dir=p.parent))
+        try:
+            (tmp / "db").mkdir()
+            Manifest(created=now()).save(tmp)
+            os.rename(tmp, p)  # replaces an empty directory at p, if there is one
+        except BaseException as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError) and (p / "scope.json").exists():  # another process created it first
+                if exist_ok:
+                    return cls(p)
+                raise WorkspaceError(f"{p} already exists") from None
+            raise
         return cls(p)
 
     @classmethod
