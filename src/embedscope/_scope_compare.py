@@ -20,6 +20,8 @@ from .errors import EmbedscopeError, InputError
 from .manifest import Record, fingerprint_arrays
 from .neighbors import KNN, knn_graph, normalize, search
 
+#: Bumped when what a stored comparison holds changes (older ones are then recomputed).
+COMPARE_VERSION = 2
 #: Histogram bins of the similarity scales and of the agreement.
 BINS = 50
 
@@ -92,7 +94,8 @@ class CompareMixin(ScopeCore):
         if a == b:
             raise InputError(f"compare needs two different spaces, got {a!r} twice")
         qrels_key = _file_digest(qrels) if qrels is not None else None
-        want = {"k": int(k), "label": label, "qrels": qrels_key, "top": int(top), "seed": int(seed)}
+        want = {"k": int(k), "label": label, "qrels": qrels_key, "top": int(top), "seed": int(seed),
+                "version": COMPARE_VERSION}
         name = compare_table(a, b)
         rec = self.manifest.records.get(name)
         if rec is not None and not self._stale(rec) and rec.params == want:
@@ -103,7 +106,7 @@ class CompareMixin(ScopeCore):
         ga, gb = self._shared_graph(a, rows[a], k), self._shared_graph(b, rows[b], k)
         labels = self._labels(a, rows[a], label) if label is not None else None
         res = _compare(xa, xb, ga, gb, k=k, labels=labels, seed=seed)
-        order = np.argsort(res.jaccard, kind="stable")[:top]
+        order = _changed_most(res.jaccard, xa, xb, ga.indices[:, :res.k], gb.indices[:, :res.k], top)
         changed = [{"id": shared[i], "jaccard": float(res.jaccard[i]),
                     "neighbors_a": [shared[j] for j in ga.indices[i, :res.k]],
                     "neighbors_b": [shared[j] for j in gb.indices[i, :res.k]]} for i in order]
@@ -220,6 +223,35 @@ class CompareMixin(ScopeCore):
                 "judgements": q.judgements,
                 "rows": retrieval_table(per, ("precision", "recall", "ndcg", "mrr"), k, bootstrap=bootstrap,
                                         seed=seed)}
+
+
+def _changed_most(jac: np.ndarray, xa: np.ndarray, xb: np.ndarray, na: np.ndarray, nb: np.ndarray, top: int,
+                  *, cap: int = 5_000) -> np.ndarray:
+    """The ``top`` items whose neighbourhoods changed most: lowest Jaccard first; ties (often many items share
+    0) broken by how far each space's neighbours moved in the other space: the mean cosine, in B, of the item to
+    its A-neighbours relative to its own B-neighbours, plus the same from B to A (lower = moved further).
+
+    ``na``/``nb``: int, shape ``(n, k)``, the items' neighbours in A and B (rows of ``xa``/``xb``).
+    """
+    order = np.argsort(jac, kind="stable")
+    if len(order) <= top:
+        return order
+    tied = order[jac[order] <= jac[order[top - 1]]][:cap]
+    if len(tied) <= top:
+        return order[:top]
+    moved = np.zeros(len(tied))
+    for x, mine, theirs in ((xb, na, nb), (xa, nb, na)):  # A's neighbours measured in B, then B's in A
+        xn = x[tied] / np.maximum(np.linalg.norm(x[tied], axis=1, keepdims=True), 1e-12)
+
+        def mean_cos(nbrs: np.ndarray, x: np.ndarray = x, xn: np.ndarray = xn) -> np.ndarray:
+            v = x[nbrs[tied]]
+            v = v / np.maximum(np.linalg.norm(v, axis=2, keepdims=True), 1e-12)
+            return np.einsum("nd,nkd->nk", xn, v).mean(1)
+
+        own = mean_cos(theirs)
+        moved += mean_cos(mine) / np.where(np.abs(own) > 1e-9, own, 1e-9)
+    worst = tied[np.lexsort((moved, jac[tied]))]
+    return worst[:top]
 
 
 def _file_digest(path: str | Path) -> str:
