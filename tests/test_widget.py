@@ -98,8 +98,12 @@ def test_selection_round_trip_between_python_and_the_front_end(scope) -> None:
     # Front end -> Python: the rows arrive as a binary buffer (a memoryview, as the kernel's comm gives them).
     w.set_state({"_selected_rows": memoryview(np.array([3, 59, 0], "<u4").tobytes())})
     assert w.selected == [ids[3], ids[59], ids[0]]
+    w.set_state({"_selected_rows": memoryview(np.array([4, 9, 4], "<u4").tobytes())})
+    assert w.selected == [ids[4], ids[9]] and np.frombuffer(w._selected_rows, "<u4").tolist() == [4, 9]
     w.set_state({"_selected_rows": memoryview(b"")})
     assert w.selected == []
+    with pytest.raises(InputError, match="selected row 60 is beyond the 60 points"):
+        w.set_state({"_selected_rows": memoryview(np.array([60], "<u4").tobytes())})
     with pytest.raises(InputError, match=r"1 selected id\(s\) are not points of space 'toy': 'nope'"):
         w.selected = [ids[1], "nope"]
 

@@ -135,7 +135,8 @@ def _widget_class() -> type:
             self._scope = scope
             self._space = space
             self._ids = ids
-            self._row_of = {item_id: row for row, item_id in enumerate(ids)}
+            self._row_index: dict[str, int] | None = None
+            self._from_front_end = False
             self._coords = coords
             self._items_table: Any = None
             columns = _colourable(self._items())
@@ -164,15 +165,24 @@ def _widget_class() -> type:
         # -- selection ---------------------------------------------------------------------------
         def selection_frame(self) -> pd.DataFrame:
             """The selected items: ``id``, ``text`` (if any), metadata columns, ``x``, ``y`` (layout coordinates)."""
-            rows = np.fromiter((self._row_of[i] for i in self.selected), dtype=np.int64, count=len(self.selected))
+            rows = np.frombuffer(self._selected_rows, dtype="<u4").astype(np.int64)  # in step with `selected`
             frame = self._items().take(rows).to_pandas()
             frame["x"] = self._coords[rows, 0]
             frame["y"] = self._coords[rows, 1]
             return frame
 
+        @property
+        def _row_of(self) -> dict[str, int]:
+            """Row of each id (built on first use: a million ids take a second)."""
+            if self._row_index is None:
+                self._row_index = {item_id: row for row, item_id in enumerate(self._ids)}
+            return self._row_index
+
         @traitlets.validate("selected")
         def _check_selected(self, proposal: Any) -> list[str]:
             ids = [str(i) for i in proposal["value"]]
+            if self._from_front_end:  # ids of valid, distinct rows (see _from_rows)
+                return ids
             unknown = [i for i in ids if i not in self._row_of]
             if unknown:
                 shown = ", ".join(repr(i) for i in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
@@ -180,6 +190,8 @@ def _widget_class() -> type:
             return list(dict.fromkeys(ids))
 
         def _to_rows(self, change: Any) -> None:
+            if self._from_front_end:
+                return
             rows = np.fromiter((self._row_of[i] for i in change["new"]), dtype="<u4", count=len(change["new"]))
             self._selected_rows = rows.tobytes()
 
@@ -187,7 +199,16 @@ def _widget_class() -> type:
             rows = np.frombuffer(change["new"], dtype="<u4")
             if rows.size and int(rows.max()) >= len(self._ids):
                 raise InputError(f"selected row {int(rows.max())} is beyond the {len(self._ids)} points of the map")
-            self.selected = [self._ids[r] for r in rows.tolist()]
+            _, first = np.unique(rows, return_index=True)
+            if first.size < rows.size:
+                self._selected_rows = rows[np.sort(first)].tobytes()  # comes back here without the repeats
+                return
+            # Rows from the map are valid and distinct: no id lookup (a million-id index takes a second).
+            self._from_front_end = True
+            try:
+                self.selected = [self._ids[r] for r in rows.tolist()]
+            finally:
+                self._from_front_end = False
 
         # -- colour ------------------------------------------------------------------------------
         def _recolor(self, _change: Any) -> None:

@@ -27,6 +27,9 @@ export interface WidgetHook {
   selected: number[];
   pointToScreen(row: number): [number, number] | null;
   colorOf(row: number): [number, number, number] | null;
+  /** Milliseconds of the last layout's steps: ``encode`` (typed arrays and colours), ``draw`` (the
+   * scatterplot's first draw, spatial index included), ``fit`` (zoom to the whole layout), ``total``. */
+  timings: Record<string, number>;
 }
 
 type Bytes = DataView | ArrayBuffer | Uint8Array | null | undefined;
@@ -75,6 +78,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     selected: [],
     pointToScreen: (row) => map.screenPosition(row),
     colorOf: (row) => map.colorOf(row),
+    timings: {},
   };
   (root as unknown as { embedscope: WidgetHook }).embedscope = hook;
 
@@ -166,19 +170,24 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
 
   async function relayout(): Promise<void> {
     hook.ready = false;
+    const t0 = performance.now();
     const x = typed(model.get('_x'), Float32Array);
     const y = typed(model.get('_y'), Float32Array);
     const col = column(model);
     encoding = col ? encode(col) : plainEncoding(x.length);
+    const t1 = performance.now();
     await map.setLayout({ x, y }, encoding);
+    const t2 = performance.now();
     await map.fitAll();
+    const t3 = performance.now();
     renderLegend(legend, encoding.legend);
     hook.count = map.count;
     info.textContent = `${model.get('space')} · ${model.get('method')} · ${map.count.toLocaleString()} points`;
     rows = Array.from(typed(model.get('_selected_rows'), Uint32Array));
     hook.selected = rows;
     showSelected();
-    await map.selectRows(rows);
+    if (rows.length) await map.selectRows(rows);
+    hook.timings = { encode: t1 - t0, draw: t2 - t1, fit: t3 - t2, total: performance.now() - t0 };
     hook.ready = true;
   }
 
