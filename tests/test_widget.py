@@ -150,6 +150,12 @@ def test_missing_layout_or_space_is_a_clear_error(tmp_path: Path) -> None:
         embedscope.widget(scope, space="other")
 
 
+def test_unbuilt_front_end_says_how_to_build_it(scope, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sys.modules["embedscope.widget"], "STATIC", tmp_path / "widget.js")
+    with pytest.raises(WorkspaceError, match=r"front end is not built .*widget\.js is missing.*npm run build"):
+        embedscope.widget(scope)
+
+
 def test_importing_embedscope_does_not_import_anywidget() -> None:
     import subprocess
 
