@@ -332,9 +332,18 @@ class ScopeCore:
         if hit is None:
             ids = self._space_arrays(space)[0]
             items = self.items()
-            pos = {s: i for i, s in enumerate(items.column("id").to_pylist())}
-            take = pa.array([pos[s] for s in ids], pa.int64())
-            hit = items.take(take)
+            have = items.column("id").combine_chunks()
+            want = pa.array(ids, have.type)
+            if have.equals(want):  # the usual case: items stored in point order (0.02 s vs 1.7 s at 1M)
+                hit = items
+            else:
+                import pyarrow.compute as pc
+
+                take = pc.index_in(want, value_set=have)
+                if take.null_count:
+                    raise WorkspaceError(f"{take.null_count} point(s) of space {space!r} have no item; "
+                                         f"re-ingest the items or the vectors")
+                hit = items.take(take)
             self._cache[key] = hit
         return hit  # type: ignore[no-any-return]
 
@@ -419,6 +428,9 @@ class ScopeCore:
         dimensions: int | None = None,
         dry_run: bool = False,
         progress: Progress | None = None,
+        engine: str = "local",
+        address: str | None = None,
+        concurrency: int | None = None,
     ) -> EmbedReport | DryRun:
         """Embed every item's text into ``space`` with ``model``; cached, batched and resumable.
 
@@ -434,11 +446,18 @@ class ScopeCore:
             Count items, tokens and cost; embed nothing.
         progress
             Called with (stage, done, total).
+        engine
+            ``local`` (this process) or ``ray`` (:mod:`embedscope.ray_engine`: an actor pool on a Ray cluster,
+            same vectors; needs ``embedscope[ray]``).
+        address, concurrency
+            With ``engine="ray"``: the cluster (``None``: a local runtime on 127.0.0.1) and how many actors.
 
         Returns
         -------
         EmbedReport or DryRun
         """
+        if engine not in ("local", "ray"):
+            raise InputError(f"unknown engine {engine!r}; use local or ray")
         items = self.items()
         if "text" not in items.column_names:
             raise InputError(f"{self.path} has no texts to embed (it holds vectors only)")
@@ -472,12 +491,36 @@ class ScopeCore:
         with self._writing():
             cache = LanceCache(self, emb.key)
             cb = (lambda d, t: progress("embed", d, t)) if progress else None
-            vecs, stats = embed_texts(texts, emb, cache, batch_size=batch_size, on_batch=cb)
+            if engine == "ray":
+                from .ray_engine import embed_texts_ray
+
+                if emb.needs_fit:
+                    raise InputError(f"--model {model} is fitted on the whole corpus in one process; "
+                                     "embed it without --engine ray")
+                opts = {"batch_size": batch_size, "device": device, "dimensions": dimensions}
+                vecs, stats = embed_texts_ray(
+                    texts, model, opts, cache, str(self.path / "staging" / f"ray-{cache.name}.lance"),
+                    batch_size=batch_size or emb.batch_size, concurrency=concurrency, address=address,
+                    on_batch=cb)
+            else:
+                vecs, stats = embed_texts(texts, emb, cache, batch_size=batch_size, on_batch=cb)
+            model_file = None
             if emb.needs_fit and hasattr(emb, "save"):
-                emb.save(self.path / "models" / f"{space}.pkl")
+                # one file per fit, named in the space's record: a kill between saving it and recording the new
+                # vectors leaves the old vectors with their own (old) model, never with the new one
+                import hashlib
+
+                model_file = f"{space}__fit-{hashlib.blake2b(emb.key.encode(), digest_size=8).hexdigest()}.pkl"
+                emb.save(self.path / "models" / model_file)
             items_fp = self.manifest.records[ITEMS].fingerprint
-            params = {"source": "embedded", "model": model, **emb.spec()}
+            params = {"source": "embedded", "model": model, **emb.spec(),
+                      **({"model_file": model_file} if model_file else {})}
             self._write_space(space, ids, vecs, params, {ITEMS: items_fp})
+            if model_file:  # earlier fits of this space are no longer recorded anywhere
+                for old in (self.path / "models").glob(f"{space}__fit-*.pkl"):
+                    if old.name != model_file:
+                        old.unlink(missing_ok=True)
+                (self.path / "models" / f"{space}.pkl").unlink(missing_ok=True)
             cache.compact()
         self._embedders[space] = emb
         return EmbedReport(space, model, int(vecs.shape[1]), stats, len(mask) - len(ids))
@@ -501,7 +544,7 @@ class ScopeCore:
                              "search it by item id instead")
         emb = get_embedder(str(rec.params["model"]), dimensions=rec.params.get("dimensions"))
         if emb.needs_fit:
-            path = self.path / "models" / f"{space}.pkl"
+            path = self.path / "models" / str(rec.params.get("model_file") or f"{space}.pkl")
             if not path.exists():
                 raise WorkspaceError(f"the fitted model of space {space!r} is missing ({path}); embed it again")
             emb.load(path)  # type: ignore[attr-defined]
