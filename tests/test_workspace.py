@@ -169,3 +169,15 @@ def test_dataframe_api_roundtrip(tmp_path: Path) -> None:
     s.embed(model="tfidf:3")
     t = s.items_for("tfidf-3")
     assert t.column("id").to_pylist() == ["0", "1", "2", "3"] and t.column("n").to_pylist() == [1, 2, 3, 4]
+
+
+def test_items_for_follows_the_point_order_of_the_space(tmp_path: Path) -> None:
+    s = embedscope.create(tmp_path / "o.scope")
+    s.ingest(pd.DataFrame({"id": ["a", "b", "c", "d"], "text": ["w x", "x y", "y z", "z w"], "n": [1, 2, 3, 4]}))
+    s.add_vectors("mine", ["c", "a", "d", "b"], np.eye(4, dtype=np.float32) + 0.1)
+    assert s.point_ids("mine") == ["c", "a", "d", "b"]
+    t = s.items_for("mine")
+    assert t.column("id").to_pylist() == ["c", "a", "d", "b"] and t.column("n").to_pylist() == [3, 1, 4, 2]
+    s.embed(model="tfidf:3")  # the texts' space: points in the items' own order (the fast path)
+    t = s.items_for("tfidf-3")
+    assert t.column("id").to_pylist() == ["a", "b", "c", "d"] and t.column("n").to_pylist() == [1, 2, 3, 4]
