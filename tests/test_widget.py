@@ -164,6 +164,17 @@ def test_importing_embedscope_does_not_import_anywidget() -> None:
     assert out.split() == ["True", "False"]
 
 
+def test_layout_out_of_step_with_the_space_is_a_clear_error(scope_path: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(scope_path, tmp_path / "grown.scope")
+    scope = embedscope.open(tmp_path / "grown.scope")
+    scope.add_vectors(SPACE, ["late"], np.ones((1, 16), np.float32))  # the stored layout has 60 points, the space 61
+    with pytest.raises(WorkspaceError, match=r"layout 'pca' of space 'toy' is not in the space's point order; "
+                                             r"recompute it with embedscope project .* --space toy --method pca"):
+        embedscope.widget(scope)
+
+
 def test_missing_anywidget_names_the_extra(scope, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "anywidget", None)  # `import anywidget` now raises ImportError
     with pytest.raises(ImportError, match=r"needs 'anywidget'.*pip install 'embedscope\[notebook\]'") as err:

@@ -92,6 +92,7 @@ def widget(scope: Scope, space: str | None = None, layout: str | None = None, co
 def _widget_class() -> type:
     """``ScopeWidget``, defined on first use (anywidget is an optional dependency)."""
     import anywidget
+    import pyarrow as pa
     import traitlets
     from ipywidgets.widgets.trait_types import bytes_serialization
 
@@ -139,6 +140,11 @@ def _widget_class() -> type:
             self._from_front_end = False
             self._coords = coords
             self._items_table: Any = None
+            in_order = self._items().column("id").combine_chunks()
+            if not in_order.equals(pa.array(ids, in_order.type)):
+                raise WorkspaceError(f"layout {method!r} of space {space!r} is not in the space's point order; "
+                                     f"recompute it with embedscope project {scope.path} --space {space} "
+                                     f"--method {method}")
             columns = _colourable(self._items())
             names = [c["name"] for c in columns]
             if color is None:
