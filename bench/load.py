@@ -168,7 +168,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None, help="Also write the results here.")
+    ap.add_argument("--mix", default=None, help="Shares of neighbours,pages,queries (default 0.7,0.2,0.1).")
     a = ap.parse_args()
+    if a.mix:
+        global MIX
+        shares = [float(v) for v in a.mix.split(",")]
+        MIX = tuple((kind, share / sum(shares)) for (kind, _), share in zip(MIX, shares, strict=True))
 
     ws = a.workspace
     if ws is None:

@@ -376,6 +376,7 @@ def jsonable(value: Any) -> Any:
         return str(value)
 
 
-def get_state(request: Request) -> ExplorerState:
-    """FastAPI dependency: the app's :class:`ExplorerState`."""
+async def get_state(request: Request) -> ExplorerState:
+    """FastAPI dependency: the app's :class:`ExplorerState` (async: a sync dependency costs a thread hop per
+    request)."""
     return request.app.state.explorer
