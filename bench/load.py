@@ -4,7 +4,8 @@
 
 The server is the real CLI (``python -m embedscope serve WS --token T``, so the token check is part of every
 request) in its own process; the clients are ``--clients`` asyncio tasks sharing one HTTP/1.1 connection pool of
-that size in this process (client and server share the machine). Each client loops until the time is up,
+its own keep-alive HTTP/1.1 connection in this process (a minimal asyncio client, so the client's own CPU
+time stays small next to the server's: they share the machine). Each client loops until the time is up,
 drawing its next request from its own seeded generator:
 
 - 70% neighbour lookups ``GET /api/spaces/S/items/{row}/neighbors?k=10`` of a uniformly random row (answered from
@@ -35,6 +36,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import numpy as np
@@ -97,41 +99,71 @@ def _request(kind: str, rng: np.random.Generator, space: str, n: int, words: lis
     return f"/api/spaces/{space}/search", {"q": q, "k": 20}
 
 
-async def run_load(base: str, space: str, n: int, words: list[str], clients: int, seconds: float, seed: int,
+class Connection:
+    """One keep-alive HTTP/1.1 connection: ``GET`` with the token, the status and the body (``Content-Length``)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str, params: dict) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        target = f"{path}?{urlencode(params)}" if params else path
+        self.writer.write(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+                          .encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = next((int(v) for k, _, v in (ln.partition(":") for ln in lines[1:]) if k.lower() == "content-length"),
+                      None)
+        if length is None:
+            raise ValueError("no Content-Length")
+        body = await self.reader.readexactly(length)
+        return status, body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+async def run_load(port: int, space: str, n: int, words: list[str], clients: int, seconds: float, seed: int,
                    pid: int) -> dict[str, Any]:
     kinds = [k for k, _ in MIX]
     probs = np.array([p for _, p in MIX])
     records: list[tuple[str, float, float, int]] = []  # kind, start (s since t0), latency (s), status (0: none)
     rss: list[tuple[float, float]] = []
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as http:
-        t0 = time.perf_counter()
-        end = t0 + seconds
+    t0 = time.perf_counter()
+    end = t0 + seconds
 
-        async def client(i: int) -> None:
-            rng = np.random.default_rng([seed, i])
+    async def client(i: int) -> None:
+        rng = np.random.default_rng([seed, i])
+        conn = Connection(port)
+        try:
             while time.perf_counter() < end:
                 kind = kinds[int(rng.choice(len(kinds), p=probs))]
                 path, params = _request(kind, rng, space, n, words)
                 start = time.perf_counter()
                 try:
-                    r = await http.get(path, params=params)
-                    await r.aread()
-                    status = r.status_code
-                except httpx.HTTPError:
+                    status, _ = await asyncio.wait_for(conn.get(path, params), timeout=60)
+                except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError):
                     status = 0
+                    conn.close()
                 records.append((kind, start - t0, time.perf_counter() - start, status))
+        finally:
+            conn.close()
 
-        async def sample() -> None:
-            while time.perf_counter() < end:
-                rss.append((time.perf_counter() - t0, _rss_mb(pid)))
-                await asyncio.sleep(1.0)
+    async def sample() -> None:
+        while time.perf_counter() < end:
             rss.append((time.perf_counter() - t0, _rss_mb(pid)))
+            await asyncio.sleep(1.0)
+        rss.append((time.perf_counter() - t0, _rss_mb(pid)))
 
-        await asyncio.gather(sample(), *(client(i) for i in range(clients)))
-        wall = time.perf_counter() - t0
-    return {"records": records, "rss": rss, "wall": wall}
+    await asyncio.gather(sample(), *(client(i) for i in range(clients)))
+    return {"records": records, "rss": rss, "wall": time.perf_counter() - t0}
 
 
 def summarise(raw: dict[str, Any], seconds: float) -> dict[str, Any]:
@@ -204,7 +236,7 @@ def main() -> None:
                 warm[kind] = round(time.perf_counter() - t1, 2)
             _log(f"warm-up ({n:,} points, {len(words):,} query words): {warm} s; server RSS {_rss_mb(proc.pid):,.0f} MB")
         load_before = os.getloadavg()
-        raw = asyncio.run(run_load(base, a.space, n, words, a.clients, a.seconds, a.seed, proc.pid))
+        raw = asyncio.run(run_load(port, a.space, n, words, a.clients, a.seconds, a.seed, proc.pid))
     finally:
         proc.terminate()
         try:
