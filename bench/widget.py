@@ -88,6 +88,8 @@ def python_side(path: Path, repeat: int) -> tuple[Any, dict[str, float]]:
     times, recolor = [], []
     w = None
     for _ in range(repeat):
+        if w is not None:
+            w.close()  # ipywidgets keeps every open widget alive (and its million ids with it)
         scope = embedscope.open(path)
         t0 = time.perf_counter()
         w = embedscope.widget(scope, color="group")
