@@ -256,6 +256,8 @@ def main() -> None:
     print(f"server RSS MB: {brief}")
     print(f"load average before/after: {doc['load_average_before']} / {doc['load_average_after']}")
     doc["rss_mb"] = series
+    slow = sorted(raw["records"], key=lambda r: -r[2])[:5]
+    print("slowest: " + ", ".join(f"{k} at {t:.1f} s took {lat * 1000:.0f} ms" for k, t, lat, _ in slow))
     if a.json:
         a.json.write_text(json.dumps(doc, indent=2))
 
