@@ -559,7 +559,7 @@ class ScopeCore:
 
     # ------------------------------------------------------------------------------------ neighbours
     def knn(self, space: str | None = None, k: int = DEFAULT_K, *, exact: bool | None = None,
-            progress: Progress | None = None) -> KNN:
+            progress: Progress | None = None, engine: str = "local", address: str | None = None) -> KNN:
         """The stored cosine kNN graph of a space (built and stored on first need).
 
         Parameters
@@ -573,6 +573,10 @@ class ScopeCore:
             needs ``embedscope[ann]``) above, and a stored graph of either kind is reused. ``True``: an exact
             graph (a stored approximate one is rebuilt). ``False``: approximate whatever the size (a stored
             exact graph is reused: it is at least as good).
+        engine, address
+            ``ray``: build an exact graph as Ray tasks over shards of the items
+            (:func:`embedscope.ray_engine.knn_graph_ray`; the same graph) on the cluster at ``address``
+            (``None``: a local runtime on 127.0.0.1).
 
         Returns
         -------
@@ -594,7 +598,9 @@ class ScopeCore:
                 _, x, _ = self._space_arrays(space)
                 kk = max(k, DEFAULT_K)
                 cb = (lambda d, t: progress("neighbors", d, t)) if progress else None
-                approx = (not exact) if exact is not None else len(x) > _nb.ANN_ABOVE
+                approx = (not exact) if exact is not None else len(x) > _nb.ANN_ABOVE and engine != "ray"
+                if approx and engine == "ray":
+                    raise InputError("the Ray engine builds exact graphs; drop exact=False or the engine")
                 params: dict[str, Any] = {"metric": "cosine", "space": space, "exact": not approx}
                 if approx:
                     import time
@@ -607,6 +613,11 @@ class ScopeCore:
                                    "recall_sample": min(_nb.RECALL_SAMPLE, len(x)),
                                    "exact_estimate_s": round(scan_s * len(x) / max(1, min(_nb.RECALL_SAMPLE,
                                                                                           len(x))), 1)})
+                elif engine == "ray":
+                    from .ray_engine import knn_graph_ray
+
+                    graph = knn_graph_ray(x, kk, address=address, progress=cb)
+                    params["method"] = "exact"
                 else:
                     graph = knn_graph(x, kk, "cosine", progress=cb)
                     params["method"] = "exact"

@@ -131,13 +131,19 @@ def embed(
     device: Annotated[str | None, typer.Option("--device", help="Torch device for local models (cpu).")] = None,
     dimensions: Annotated[int | None, typer.Option("--dimensions", min=1, help="Output dimension (openai).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count items, tokens and cost; send nothing.")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="local (this process) | ray (an actor pool on a Ray "
+                                        "cluster; pip install 'embedscope\\[ray]')")] = "local",
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (default: start a local "
+                                                "one on 127.0.0.1 with 2 CPUs).")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, max=10_000,
+                                                    help="Ray actors, one model each (default: the cluster's CPUs).")] = None,
     as_json: JSON = False,
 ) -> None:
     """Embed every item's text with MODEL into a space. Cached by content; rerun after a crash resumes."""
     scope = _open(ws)
     with _progress(not as_json) as cb:
         res = scope.embed(space, model, batch_size=batch_size, device=device, dimensions=dimensions,
-                          dry_run=dry_run, progress=cb)
+                          dry_run=dry_run, progress=cb, engine=engine, address=address, concurrency=concurrency)
     doc = asdict(res)
     if as_json:
         _emit(doc)

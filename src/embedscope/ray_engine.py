@@ -1,0 +1,396 @@
+"""The Ray backend: the heavy steps of a workspace run on a Ray cluster, with Lance datasets as the exchange.
+
+Embedding (:func:`embed_texts_ray`) is a Ray Data pipeline over the texts still to embed: ``map_batches``
+with an actor pool, one embedder loaded once per actor (:class:`EmbedActor`). Each actor appends every batch
+it finishes to a *staging* Lance dataset (one atomic Lance commit per batch; concurrent appends do not
+conflict). The driver then reads the vectors back from that dataset, commits them to the workspace's
+embedding cache and deletes it. The workspace itself is written once, at the end, by the caller: a job killed
+at any point leaves it as it was, and a rerun finds the batches already in the staging dataset (or in the
+cache) and embeds only the rest.
+
+The exact kNN graph (:func:`knn_graph_ray`) splits the queries into shards, one Ray task each, every task
+scanning its shard against all vectors (put once in the object store); the shards' answers are concatenated
+into the graph :func:`embedscope.neighbors.knn_graph` gives in one process.
+
+``address=None`` starts a Ray runtime in this process bound to 127.0.0.1 (2 CPUs, a 500 MB object store);
+otherwise ``address`` is that of a running cluster (``ray start --head``). On a cluster of several machines
+the staging dataset must be somewhere every node sees: a shared directory or object storage (``s3://...``).
+
+Ray is optional: ``pip install 'embedscope[ray]'``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .embedding import EmbedStats, VectorCache, text_hash
+from .errors import InputError, MissingDependencyError
+from .neighbors import KNN, search
+
+#: CPUs and object store of the Ray runtime started when no ``address`` is given.
+LOCAL_CPUS = 2
+LOCAL_OBJECT_STORE_BYTES = 500 * 2**20
+
+
+def _ray() -> Any:
+    try:
+        import ray
+        import ray.data
+    except ImportError:
+        raise MissingDependencyError("--engine ray", "ray", "ray[data]") from None
+    return ray
+
+
+@contextmanager
+def ray_runtime(address: str | None = None) -> Iterator[Any]:
+    """Connect to Ray for the duration of a step, and disconnect if this call connected.
+
+    Parameters
+    ----------
+    address
+        ``None``: reuse the runtime this process already has, else start one bound to 127.0.0.1 with
+        :data:`LOCAL_CPUS` CPUs and a :data:`LOCAL_OBJECT_STORE_BYTES` object store. Else the address of a
+        running cluster (``HOST:PORT`` or ``ray://HOST:PORT``; ``auto`` for the one ``ray start`` made here).
+
+    Yields
+    ------
+    module
+        The ``ray`` module.
+    """
+    ray = _ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                              "logging_level": logging.WARNING, "configure_logging": True}
+    if address is None:
+        kwargs.update(address="local", num_cpus=LOCAL_CPUS, object_store_memory=LOCAL_OBJECT_STORE_BYTES,
+                      _node_ip_address="127.0.0.1")
+        # Ray turns 127.0.0.1 into the machine's routable address unless it thinks it is on a laptop, where a
+        # one-node "cluster" stays on loopback; ask for that behaviour (this process and the ones it starts)
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+        try:
+            from ray._private import ray_constants
+
+            ray_constants.ENABLE_RAY_CLUSTER = False
+        except (ImportError, AttributeError):  # pragma: no cover - a Ray without this switch
+            pass
+    else:
+        kwargs["address"] = address
+    try:
+        with warnings.catch_warnings():  # lance/lancedb warn about the raylet forked off this process
+            warnings.simplefilter("ignore")
+            ray.init(**kwargs)
+    except ConnectionError as e:
+        raise InputError(f"cannot reach the Ray cluster at {address!r}: {e}") from None
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+# ------------------------------------------------------------------------------------------- embedding
+_SCHEMA_META = b"embedscope.staging"
+
+
+def _append(uri: str, table: pa.Table, tries: int = 20) -> None:
+    """Append ``table`` to the Lance dataset at ``uri`` (created by the first writer), retrying on conflicts."""
+    import lance
+
+    for attempt in range(tries):
+        try:
+            mode = "append" if _exists(uri) else "create"
+            lance.write_dataset(table, uri, mode=mode)
+            return
+        except Exception:  # a concurrent create or commit won; the next try appends after it
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _exists(uri: str) -> bool:
+    import lance
+
+    try:
+        lance.dataset(uri)
+        return True
+    except (ValueError, FileNotFoundError, OSError):
+        return False
+
+
+class EmbedActor:
+    """One embedder per Ray actor, loaded once; each call embeds a batch and appends it to the staging dataset.
+
+    Parameters
+    ----------
+    model
+        The ``--model`` value (:func:`embedscope.embedders.get_embedder`).
+    options
+        ``batch_size``, ``device``, ``dimensions`` for the embedder.
+    uri
+        The staging Lance dataset (local path or object-storage URI seen by every node).
+    """
+
+    def __init__(self, model: str, options: dict[str, Any], uri: str) -> None:
+        from .embedders import get_embedder
+
+        self.embedder = get_embedder(model, **options)
+        self.uri = uri
+        if "torch" in sys.modules or model.partition(":")[0] == "local":
+            try:  # one thread per CPU Ray gave this actor, not one per core of the machine
+                import torch
+
+                _ = self.embedder.model  # type: ignore[attr-defined]
+                torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
+            except (ImportError, AttributeError):
+                pass
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Embed one batch.
+
+        Parameters
+        ----------
+        batch
+            ``{"hash": (b,) str, "text": (b,) str}``.
+
+        Returns
+        -------
+        dict
+            ``{"hash": (b,) str, "truncated": (b,) bool}``; the vectors, float32 ``(b, d)``, went to the
+            staging dataset.
+        """
+        texts = [str(t) for t in batch["text"]]
+        hashes = [str(h) for h in batch["hash"]]
+        x = np.ascontiguousarray(self.embedder.embed(texts), dtype=np.float32)
+        window = self.embedder.max_tokens
+        counts, _ = self.embedder.count_tokens(texts) if window is not None else ([0] * len(texts), False)
+        table = pa.table({"hash": pa.array(hashes, pa.string()),
+                          "vector": pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])})
+        _append(self.uri, table)
+        return {"hash": np.asarray(hashes, dtype=object),
+                "truncated": np.asarray([window is not None and c > window for c in counts], dtype=bool)}
+
+
+def read_staging(uri: str) -> dict[str, np.ndarray]:
+    """The vectors in a staging dataset: content hash -> float32 ``(d,)`` (empty if there is none)."""
+    import lance
+
+    if not _exists(uri):
+        return {}
+    t = lance.dataset(uri).to_table()
+    if t.num_rows == 0:
+        return {}
+    col = t.column("vector").combine_chunks()
+    x = col.values.to_numpy(zero_copy_only=False).reshape(-1, col.type.list_size)
+    out: dict[str, np.ndarray] = {}
+    for i, h in enumerate(t.column("hash").to_pylist()):
+        out.setdefault(h, x[i])  # a retried batch may have been appended twice
+    return out
+
+
+def drop_staging(uri: str) -> None:
+    """Delete a staging dataset (local or object storage)."""
+    import pyarrow.fs as pafs
+
+    fs, path = pafs.FileSystem.from_uri(uri if "://" in uri else os.path.abspath(uri))
+    if fs.get_file_info(path).type != pafs.FileType.NotFound:
+        fs.delete_dir(path)
+    parent = os.path.dirname(path)
+    if "://" not in uri and os.path.isdir(parent) and not os.listdir(parent):
+        os.rmdir(parent)  # the workspace's staging/ directory, now empty
+
+
+def embed_texts_ray(
+    texts: Sequence[str],
+    model: str,
+    options: dict[str, Any],
+    cache: VectorCache,
+    staging: str,
+    *,
+    batch_size: int,
+    concurrency: int | None = None,
+    address: str | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> tuple[np.ndarray, EmbedStats]:
+    """Embed ``texts`` on Ray; same contract as :func:`embedscope.embedding.embed_texts`.
+
+    Texts found in ``cache`` or in the staging dataset (from an earlier, killed run) are not embedded again.
+    The rest are cut into the batches the single-process path would use (sorted by length, ``batch_size``
+    each), embedded by ``concurrency`` actors, appended to ``staging``, read back, committed to ``cache`` in
+    one go; then ``staging`` is deleted.
+
+    Parameters
+    ----------
+    texts
+        ``n`` texts (duplicates are embedded once).
+    model, options
+        The ``--model`` value and embedder options each actor builds its embedder from.
+    cache
+        The workspace's embedding cache (read before, written after).
+    staging
+        URI of the staging Lance dataset; it must be reachable from every Ray node.
+    batch_size
+        Texts per batch (one ``map_batches`` call, one Lance commit).
+    concurrency
+        Actors (each one model, one CPU); default: the cluster's CPUs.
+    address
+        See :func:`ray_runtime`.
+    on_batch
+        Called with (texts done, texts to do) as batches finish.
+
+    Returns
+    -------
+    vectors : numpy.ndarray
+        float32, shape ``(n, d)``, row ``i`` for ``texts[i]``.
+    stats : EmbedStats
+        ``cached`` counts texts found in the cache or the staging dataset.
+    """
+    hashes = [text_hash(t) for t in texts]
+    first: dict[str, int] = {}
+    for i, h in enumerate(hashes):
+        first.setdefault(h, i)
+    found = cache.lookup(list(first))
+    staged = {h: v for h, v in read_staging(staging).items() if h in first and h not in found}
+    found.update(staged)
+    todo = sorted((h for h in first if h not in found), key=lambda h: (len(texts[first[h]]), first[h]))
+    bs = max(1, batch_size)
+    truncated = 0
+    batches = 0
+    if on_batch:
+        on_batch(0, len(todo))
+    if todo:
+        with ray_runtime(address) as ray:
+            n_actors = concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            # one block per batch, so each actor call gets exactly the batch the single-process path embeds
+            tbl = pa.table({"hash": pa.array(todo, pa.string()),
+                            "text": pa.array([texts[first[h]] for h in todo], pa.string())})
+            blocks = [tbl.slice(s, bs) for s in range(0, len(todo), bs)]
+            ds = ray.data.from_arrow(blocks).map_batches(
+                EmbedActor, fn_constructor_kwargs={"model": model, "options": options, "uri": staging},
+                batch_size=bs, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=n_actors), num_cpus=1)
+            done = 0
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for out in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                    done += len(out["hash"])
+                    truncated += int(np.sum(out["truncated"]))
+                    batches += 1
+                    if on_batch:
+                        on_batch(done, len(todo))
+        new = read_staging(staging)
+        missing = [h for h in todo if h not in new]
+        if missing:
+            raise RuntimeError(f"the Ray job finished but {len(missing)} of {len(todo)} texts are not in {staging}")
+        todo_x = np.stack([new[h] for h in todo]).astype(np.float32, copy=False)
+        cache.store(todo, todo_x)
+        for h, v in zip(todo, todo_x, strict=True):
+            found[h] = v
+    if staged:
+        cache.store(list(staged), np.stack(list(staged.values())).astype(np.float32, copy=False))
+    drop_staging(staging)
+    if not texts:
+        return np.zeros((0, 0), np.float32), EmbedStats(0, 0, 0, 0, 0, 0)
+    out_x = np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
+    return out_x, EmbedStats(len(texts), len(first), len(first) - len(todo), len(todo), batches, truncated)
+
+
+# --------------------------------------------------------------------------------------------- kNN graph
+def _knn_shard(base: np.ndarray, start: int, stop: int, k: int, block_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact cosine neighbours of rows ``start:stop`` of the unit vectors ``base`` (n, d) among all rows.
+
+    Returns ``(indices, scores)``, int32 and float32 of shape ``(stop - start, k)``, best first, ties by index,
+    a row never its own neighbour: what :func:`embedscope.neighbors.knn_graph` gives for those rows.
+    """
+    from .neighbors import _topk_smallest
+
+    n = base.shape[0]
+    m = stop - start
+    out_i = np.zeros((m, k), np.int32)
+    out_s = np.zeros((m, k), np.float32)
+    rows = max(1, min(m, block_bytes // (4 * n)))
+    for a in range(start, stop, rows):
+        b = min(stop, a + rows)
+        key = base[a:b] @ base.T  # (b - a, n), higher is closer
+        np.negative(key, out=key)
+        key[np.arange(b - a), np.arange(a, b)] = np.inf
+        cand = _topk_smallest(key, k)
+        out_i[a - start:b - start] = cand
+        out_s[a - start:b - start] = -np.take_along_axis(key, cand, axis=1)
+    return out_i, out_s
+
+
+def knn_graph_ray(
+    vectors: np.ndarray,
+    k: int = 50,
+    *,
+    shards: int | None = None,
+    address: str | None = None,
+    block_bytes: int = 64 * 2**20,
+    progress: Callable[[int, int], None] | None = None,
+) -> KNN:
+    """The exact cosine kNN graph, its query rows split into shards scanned by Ray tasks.
+
+    The unit-normalised vectors go into the object store once; task ``j`` finds the neighbours of shard ``j``'s
+    rows among all of them in blocks of ``block_bytes`` of scores; the shards are concatenated in row order.
+
+    Parameters
+    ----------
+    vectors
+        Shape ``(n, d)``.
+    k
+        Neighbours per item (capped at ``n - 1``).
+    shards
+        Query shards (tasks); default four per CPU of the cluster.
+    address
+        See :func:`ray_runtime`.
+    progress
+        Called with (rows done, n) as shards finish.
+
+    Returns
+    -------
+    KNN
+        Cosine, shape ``(n, min(k, n - 1))``: the graph :func:`embedscope.neighbors.knn_graph` gives.
+    """
+    from .neighbors import normalize
+
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    n = x.shape[0]
+    k = int(max(0, min(k, n - 1)))
+    if k == 0:
+        return search(x, x, k, "cosine", exclude_self=True)
+    base = normalize(x)
+    with ray_runtime(address) as ray:
+        n_shards = shards or 4 * max(1, int(ray.cluster_resources().get("CPU", 1)))
+        n_shards = max(1, min(n_shards, n))
+        bounds = np.linspace(0, n, n_shards + 1).astype(int)
+        task = ray.remote(num_cpus=1)(_knn_shard)
+        ref = ray.put(base)
+        pending = {task.remote(ref, int(a), int(b), k, block_bytes): (int(a), int(b))
+                   for a, b in itertools.pairwise(bounds) if b > a}
+        out_i = np.zeros((n, k), np.int32)
+        out_s = np.zeros((n, k), np.float32)
+        done = 0
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            a, b = pending.pop(ready[0])
+            out_i[a:b], out_s[a:b] = ray.get(ready[0])
+            done += b - a
+            if progress:
+                progress(done, n)
+    return KNN(out_i, out_s, "cosine")
