@@ -63,6 +63,8 @@ def test_traits_hold_the_stored_layout_and_colour_codes_as_bytes(scope) -> None:
     assert [w._categories[c] for c in codes] == topics
     assert sorted(w._categories) == w._categories == ["cooking", "space", "sport"]
     assert {c["name"]: c["kind"] for c in w._columns} == {"topic": "categorical", "length": "numeric"}
+    # A path works as well as an open Scope.
+    assert embedscope.widget(str(scope.path), layout="pca")._x == w._x
 
 
 def test_state_travels_as_binary_buffers_not_json_numbers(scope) -> None:

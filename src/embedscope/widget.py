@@ -45,7 +45,8 @@ MAX_TEXT = 1_000
 __all__ = ["widget"]
 
 
-def widget(scope: Scope, space: str | None = None, layout: str | None = None, color: str | None = None) -> Any:
+def widget(scope: Scope | str | Path, space: str | None = None, layout: str | None = None,
+           color: str | None = None) -> Any:
     """The map of a stored layout as a Jupyter widget; select points with the mouse, read them in Python.
 
     Hover shows an item's text; a click selects one item, shift + drag draws a lasso around several;
@@ -54,7 +55,7 @@ def widget(scope: Scope, space: str | None = None, layout: str | None = None, co
     Parameters
     ----------
     scope
-        An open workspace (:func:`embedscope.open`).
+        An open workspace (:func:`embedscope.open`) or the path of one.
     space
         The space whose layout is shown; may be omitted when the workspace has one space.
     layout
@@ -85,6 +86,10 @@ def widget(scope: Scope, space: str | None = None, layout: str | None = None, co
         import anywidget  # noqa: F401
     except ImportError:
         raise MissingDependencyError("the notebook widget", "notebook", "anywidget") from None
+    if isinstance(scope, (str, Path)):
+        from .workspace import Scope
+
+        scope = Scope.open(scope)
     return _widget_class()(scope, space=space, layout=layout, color=color)
 
 
