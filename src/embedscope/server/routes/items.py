@@ -137,6 +137,9 @@ def _find(state: ExplorerState, space: str, row: int, k: int, metric: str
     points); a click in the browser must not wait for that, so big spaces without a graph answer with
     one exact scan (milliseconds) and leave the graph to ``embedscope project`` / the CLI.
     """
+    hit = _from_graph(state, space, row, k) if metric == "cosine" else None
+    if hit is not None:
+        return hit
     scope = state.scope
     with state.lock:
         if metric == "cosine" and state.count(space) > SCAN_ABOVE and not _has_graph(scope, space):
@@ -147,6 +150,28 @@ def _find(state: ExplorerState, space: str, row: int, k: int, metric: str
                     [float(found.scores[i]) for i in keep], None)
         found = scope.neighbors(state.point_ids(space)[row], k=k, metric=metric, space=space)
     return list(found.ids), [int(r) for r in found.rows], [float(s) for s in found.scores], found.graph
+
+
+def _from_graph(state: ExplorerState, space: str, row: int, k: int
+                ) -> tuple[list[str], list[int], list[float], dict[str, Any] | None] | None:
+    """The common click, answered from the stored graph's arrays without taking the Scope's lock (a query being
+    embedded holds it for tens of milliseconds); ``None`` when there is no fresh graph or it is shorter than
+    ``k``, and :func:`_find` asks the Scope. The same rows and scores as ``Scope.neighbors`` (which reads the
+    same graph), decoded once per workspace version."""
+
+    def load() -> tuple[Any, dict[str, Any]] | None:
+        info = state.scope.graph_info(space)
+        if info is None or int(info.get("k", 0)) < 1:
+            return None
+        return state.scope.knn(space, int(info["k"])), info
+
+    found = state.cached(("graph", space), load)
+    if found is None or k > found[0].indices.shape[1]:
+        return None
+    graph, info = found
+    rows = [int(r) for r in graph.indices[row, :k]]
+    ids = state.point_ids(space)
+    return [ids[r] for r in rows], rows, [float(x) for x in graph.scores[row, :k]], info
 
 
 def _find_within(state: ExplorerState, space: str, row: int, k: int, metric: str, keep: np.ndarray
