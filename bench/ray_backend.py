@@ -1,0 +1,121 @@
+"""The Ray backend against the single-process path on the same items: embedding and the exact kNN graph.
+
+(Not ``bench/ray.py``: this directory is on ``sys.path`` and a ``ray.py`` here would shadow the ``ray`` package.)
+
+What is measured, on ``--n`` distinct Bible texts (``bench/_corpus.bible_texts``) and the bundled MiniLM:
+
+- ``embed local``: ``Scope.embed("minilm", "local")`` in a fresh workspace (model load included);
+- ``embed ray``: ``Scope.embed(..., engine="ray")`` in another fresh workspace, on a local Ray runtime with 2
+  CPUs bound to 127.0.0.1 (started first and timed apart as ``ray init``), ``--concurrency`` actors (default 2,
+  one model and one torch thread each); its time includes starting the actors and loading a model in each;
+- ``steady texts/s``: texts per second between the first and the last finished batch (progress callbacks),
+  i.e. without start-up: the rate a long run approaches, used for the projection;
+- ``knn local`` / ``knn ray``: the exact cosine graph (k = 50) of the embedded vectors,
+  ``embedscope.neighbors.knn_graph`` against ``embedscope.ray_engine.knn_graph_ray`` (8 shards as tasks),
+  both on the same runtime; and on ``--knn-n`` seeded random unit vectors (384 dims) for a larger size.
+
+Checks printed: same ids, max abs difference of the vectors, whether the graphs' indices are equal.
+
+Run::
+
+    .venv/bin/python bench/ray_backend.py [--n 5000] [--knn-n 50000] [--batch-size 128] [--concurrency 2] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def _timed_embed(scope, **kw):  # type: ignore[no-untyped-def]
+    marks: list[tuple[float, int]] = []
+    t0 = time.perf_counter()
+    rep = scope.embed("minilm", "local", progress=lambda _s, d, _t: marks.append((time.perf_counter(), d)), **kw)
+    total = time.perf_counter() - t0
+    done = [(t, d) for t, d in marks if d > 0]
+    steady = (done[-1][1] - done[0][1]) / (done[-1][0] - done[0][0]) if len(done) > 1 else float("nan")
+    return rep, total, steady
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=5000)
+    ap.add_argument("--knn-n", type=int, default=50_000)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--concurrency", type=int, default=2)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    import embedscope
+    from _corpus import bible_texts
+    from embedscope.neighbors import knn_graph
+    from embedscope.ray_engine import knn_graph_ray, ray_runtime
+
+    df = bible_texts(args.n)[["id", "text"]]
+    tmp = Path(tempfile.mkdtemp(prefix="embedscope-bench-ray-"))
+    res: dict[str, object] = {"n": len(df), "batch_size": args.batch_size, "concurrency": args.concurrency,
+                              "load": os.getloadavg()[0]}
+    try:
+        a = embedscope.create(tmp / "local.scope")
+        a.ingest(df)
+        _, res["embed_local_s"], res["embed_local_steady"] = _timed_embed(a, batch_size=args.batch_size)
+        b = embedscope.create(tmp / "ray.scope")
+        b.ingest(df)
+        t0 = time.perf_counter()
+        with ray_runtime(None):
+            res["ray_init_s"] = time.perf_counter() - t0
+            _, res["embed_ray_s"], res["embed_ray_steady"] = _timed_embed(
+                b, batch_size=args.batch_size, engine="ray", concurrency=args.concurrency)
+            ia, xa, _ = a._space_arrays("minilm")
+            ib, xb, _ = b._space_arrays("minilm")
+            res["same_ids"] = list(ia) == list(ib)
+            res["max_abs_diff"] = float(np.abs(xa - xb).max())
+            rng = np.random.default_rng(0)
+            sets = [("embedded", xa)]
+            if args.knn_n:
+                r = rng.standard_normal((args.knn_n, 384)).astype(np.float32)
+                sets.append(("random", r / np.linalg.norm(r, axis=1, keepdims=True)))
+            for name, x in sets:
+                t0 = time.perf_counter()
+                ref = knn_graph(x, 50)
+                tl = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                got = knn_graph_ray(x, 50, shards=8)
+                tr = time.perf_counter() - t0
+                res[f"knn_{name}"] = {"n": len(x), "local_s": tl, "ray_s": tr,
+                                      "equal_indices": bool(np.array_equal(ref.indices, got.indices))}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    res["load_after"] = os.getloadavg()[0]
+    if args.json:
+        print(json.dumps(res, indent=1))
+        return
+    el, er = float(res["embed_local_s"]), float(res["embed_ray_s"])  # type: ignore[arg-type]
+    sl, sr = float(res["embed_local_steady"]), float(res["embed_ray_steady"])  # type: ignore[arg-type]
+    print(f"{res['n']} texts, batch {args.batch_size}, {args.concurrency} Ray actors (1 CPU each) on a local "
+          f"2-CPU runtime; load average {res['load']:.1f} -> {res['load_after']:.1f}")
+    print(f"{'step':<28}{'local s':>10}{'ray s':>10}{'ray/local':>11}")
+    print(f"{'embed (incl. model load)':<28}{el:>10.1f}{er:>10.1f}{er / el:>11.2f}")
+    print(f"{'  + ray init':<28}{'':>10}{float(res['ray_init_s']):>10.1f}")  # type: ignore[arg-type]
+    print(f"{'steady texts/s':<28}{sl:>10.1f}{sr:>10.1f}{sr / sl:>11.2f}")
+    for name in ("embedded", "random"):
+        kk = res.get(f"knn_{name}")
+        if isinstance(kk, dict):
+            label = f"knn exact k=50, n={kk['n']}"
+            print(f"{label:<28}{kk['local_s']:>10.1f}{kk['ray_s']:>10.1f}{kk['ray_s'] / kk['local_s']:>11.2f}"
+                  f"   indices equal: {kk['equal_indices']}")
+    print(f"same ids: {res['same_ids']}, max abs diff of the vectors: {res['max_abs_diff']:.2e}")
+
+
+if __name__ == "__main__":
+    main()
