@@ -53,6 +53,7 @@ def main() -> None:
     ap.add_argument("--knn-n", type=int, default=50_000)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--concurrency", type=int, default=2)
+    ap.add_argument("--knn-only", action="store_true", help="Skip embedding; kNN on --knn-n random vectors only.")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -66,22 +67,25 @@ def main() -> None:
     res: dict[str, object] = {"n": len(df), "batch_size": args.batch_size, "concurrency": args.concurrency,
                               "load": os.getloadavg()[0]}
     try:
-        a = embedscope.create(tmp / "local.scope")
-        a.ingest(df)
-        _, res["embed_local_s"], res["embed_local_steady"] = _timed_embed(a, batch_size=args.batch_size)
-        b = embedscope.create(tmp / "ray.scope")
-        b.ingest(df)
+        if not args.knn_only:
+            a = embedscope.create(tmp / "local.scope")
+            a.ingest(df)
+            _, res["embed_local_s"], res["embed_local_steady"] = _timed_embed(a, batch_size=args.batch_size)
+            b = embedscope.create(tmp / "ray.scope")
+            b.ingest(df)
         t0 = time.perf_counter()
         with ray_runtime(None):
             res["ray_init_s"] = time.perf_counter() - t0
-            _, res["embed_ray_s"], res["embed_ray_steady"] = _timed_embed(
-                b, batch_size=args.batch_size, engine="ray", concurrency=args.concurrency)
-            ia, xa, _ = a._space_arrays("minilm")
-            ib, xb, _ = b._space_arrays("minilm")
-            res["same_ids"] = list(ia) == list(ib)
-            res["max_abs_diff"] = float(np.abs(xa - xb).max())
+            sets = []
+            if not args.knn_only:
+                _, res["embed_ray_s"], res["embed_ray_steady"] = _timed_embed(
+                    b, batch_size=args.batch_size, engine="ray", concurrency=args.concurrency)
+                ia, xa, _ = a._space_arrays("minilm")
+                ib, xb, _ = b._space_arrays("minilm")
+                res["same_ids"] = list(ia) == list(ib)
+                res["max_abs_diff"] = float(np.abs(xa - xb).max())
+                sets.append(("embedded", xa))
             rng = np.random.default_rng(0)
-            sets = [("embedded", xa)]
             if args.knn_n:
                 r = rng.standard_normal((args.knn_n, 384)).astype(np.float32)
                 sets.append(("random", r / np.linalg.norm(r, axis=1, keepdims=True)))
@@ -93,28 +97,34 @@ def main() -> None:
                 got = knn_graph_ray(x, 50, shards=8)
                 tr = time.perf_counter() - t0
                 res[f"knn_{name}"] = {"n": len(x), "local_s": tl, "ray_s": tr,
-                                      "equal_indices": bool(np.array_equal(ref.indices, got.indices))}
+                                      "equal_indices": bool(np.array_equal(ref.indices, got.indices)),
+                                      "rows_differing": int((ref.indices != got.indices).any(axis=1).sum()),
+                                      "max_score_diff": float(np.abs(ref.scores - got.scores).max())}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     res["load_after"] = os.getloadavg()[0]
     if args.json:
         print(json.dumps(res, indent=1))
         return
-    el, er = float(res["embed_local_s"]), float(res["embed_ray_s"])  # type: ignore[arg-type]
-    sl, sr = float(res["embed_local_steady"]), float(res["embed_ray_steady"])  # type: ignore[arg-type]
     print(f"{res['n']} texts, batch {args.batch_size}, {args.concurrency} Ray actors (1 CPU each) on a local "
           f"2-CPU runtime; load average {res['load']:.1f} -> {res['load_after']:.1f}")
     print(f"{'step':<28}{'local s':>10}{'ray s':>10}{'ray/local':>11}")
-    print(f"{'embed (incl. model load)':<28}{el:>10.1f}{er:>10.1f}{er / el:>11.2f}")
+    if not args.knn_only:
+        el, er = float(res["embed_local_s"]), float(res["embed_ray_s"])  # type: ignore[arg-type]
+        sl, sr = float(res["embed_local_steady"]), float(res["embed_ray_steady"])  # type: ignore[arg-type]
+        print(f"{'embed (incl. model load)':<28}{el:>10.1f}{er:>10.1f}{er / el:>11.2f}")
     print(f"{'  + ray init':<28}{'':>10}{float(res['ray_init_s']):>10.1f}")  # type: ignore[arg-type]
-    print(f"{'steady texts/s':<28}{sl:>10.1f}{sr:>10.1f}{sr / sl:>11.2f}")
+    if not args.knn_only:
+        print(f"{'steady texts/s':<28}{sl:>10.1f}{sr:>10.1f}{sr / sl:>11.2f}")
     for name in ("embedded", "random"):
         kk = res.get(f"knn_{name}")
         if isinstance(kk, dict):
             label = f"knn exact k=50, n={kk['n']}"
             print(f"{label:<28}{kk['local_s']:>10.1f}{kk['ray_s']:>10.1f}{kk['ray_s'] / kk['local_s']:>11.2f}"
-                  f"   indices equal: {kk['equal_indices']}")
-    print(f"same ids: {res['same_ids']}, max abs diff of the vectors: {res['max_abs_diff']:.2e}")
+                  f"   indices equal: {kk['equal_indices']} ({kk['rows_differing']} rows differ), "
+                  f"max score diff {kk['max_score_diff']:.1e}")
+    if not args.knn_only:
+        print(f"same ids: {res['same_ids']}, max abs diff of the vectors: {res['max_abs_diff']:.2e}")
 
 
 if __name__ == "__main__":

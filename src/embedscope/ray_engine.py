@@ -36,7 +36,7 @@ import pyarrow as pa
 
 from .embedding import EmbedStats, VectorCache, text_hash
 from .errors import InputError, MissingDependencyError
-from .neighbors import KNN, search
+from .neighbors import BLOCK_BYTES, KNN, search
 
 #: CPUs and object store of the Ray runtime started when no ``address`` is given.
 LOCAL_CPUS = 2
@@ -323,7 +323,7 @@ def _knn_shard(base: np.ndarray, start: int, stop: int, k: int, block_bytes: int
     m = stop - start
     out_i = np.zeros((m, k), np.int32)
     out_s = np.zeros((m, k), np.float32)
-    rows = max(1, min(m, block_bytes // (4 * n)))
+    rows = max(1, min(n, block_bytes // (4 * n)))
     for a in range(start, stop, rows):
         b = min(stop, a + rows)
         key = base[a:b] @ base.T  # (b - a, n), higher is closer
@@ -341,13 +341,15 @@ def knn_graph_ray(
     *,
     shards: int | None = None,
     address: str | None = None,
-    block_bytes: int = 64 * 2**20,
+    block_bytes: int = BLOCK_BYTES,
     progress: Callable[[int, int], None] | None = None,
 ) -> KNN:
     """The exact cosine kNN graph, its query rows split into shards scanned by Ray tasks.
 
     The unit-normalised vectors go into the object store once; task ``j`` finds the neighbours of shard ``j``'s
     rows among all of them in blocks of ``block_bytes`` of scores; the shards are concatenated in row order.
+    Shards are whole blocks of the single-process scan, so the scores are the same to the bit and near-ties
+    fall the same way.
 
     Parameters
     ----------
@@ -377,8 +379,12 @@ def knn_graph_ray(
     base = normalize(x)
     with ray_runtime(address) as ray:
         n_shards = shards or 4 * max(1, int(ray.cluster_resources().get("CPU", 1)))
-        n_shards = max(1, min(n_shards, n))
-        bounds = np.linspace(0, n, n_shards + 1).astype(int)
+        # shards made of whole blocks of the single-process scan, so every block multiplies the same rows and
+        # the scores, hence the order of near-ties, are the same to the bit
+        rows = max(1, min(n, block_bytes // (4 * n)))
+        blocks = -(-n // rows)
+        n_shards = max(1, min(n_shards, blocks))
+        bounds = np.minimum(np.linspace(0, blocks, n_shards + 1).astype(int) * rows, n)
         task = ray.remote(num_cpus=1)(_knn_shard)
         ref = ray.put(base)
         pending = {task.remote(ref, int(a), int(b), k, block_bytes): (int(a), int(b))
