@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import embedscope
-from embedscope.embedding import text_hash
 from embedscope.neighbors import knn_graph
 
 from .conftest import run
@@ -80,33 +79,6 @@ def test_embed_with_ray_matches_local(ray_local: None, local_ws: Path, bible_df,
     np.testing.assert_array_equal(b._space_arrays("minilm")[1], xb)
 
 
-def test_ray_resumes_from_staged_batches(ray_local: None, local_ws: Path, bible_df, tmp_path: Path) -> None:
-    """A job killed after some batches left them in the staging dataset; the rerun embeds only the rest."""
-    from embedscope._cache import LanceCache
-    from embedscope.ray_engine import _append
-
-    ws = tmp_path / "resume.scope"
-    scope = embedscope.create(ws)
-    scope.ingest(bible_df)
-    a = embedscope.open(local_ws)
-    _, xa, _ = a._space_arrays("minilm")
-    texts = list(bible_df["text"])
-    done = 100  # what the killed job had committed, as the actors commit it: one Lance append per batch
-    staging = ws / "staging" / f"ray-{LanceCache(scope, a.embedder('minilm').key).name}.lance"
-    import pyarrow as pa
-
-    for s in range(0, done, 50):
-        x = xa[s:s + 50]
-        _append(str(staging), pa.table({
-            "hash": pa.array([text_hash(t) for t in texts[s:s + 50]], pa.string()),
-            "vector": pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), 384)}))
-    assert "vectors__minilm" not in scope.manifest.records  # the workspace did not change
-    rep = scope.embed("minilm", "local", engine="ray", batch_size=64, concurrency=1)
-    assert rep.stats.cached == done and rep.stats.computed == N - done
-    np.testing.assert_allclose(scope._space_arrays("minilm")[1], xa, rtol=1e-5, atol=1e-5)
-    assert not staging.exists()
-
-
 def test_knn_graph_with_ray_equals_single_process(ray_local: None, local_ws: Path, tmp_path: Path) -> None:
     import shutil
 
@@ -126,3 +98,46 @@ def test_knn_graph_with_ray_equals_single_process(ray_local: None, local_ws: Pat
     g = scope.knn("minilm", 10, engine="ray")
     np.testing.assert_array_equal(g.indices, ref.indices[:, :10])
     assert scope.graph_info("minilm") == {"exact": True, "k": 50, "method": "exact"}
+
+
+def test_killed_ray_job_leaves_workspace_and_rerun_resumes(ray_local: None, local_ws: Path, bible_df,
+                                                           tmp_path: Path) -> None:
+    """SIGKILL the driver of a Ray embedding run once some batches are staged: nothing changed, the rerun resumes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import lance
+
+    ws = tmp_path / "killed.scope"
+    embedscope.create(ws).ingest(bible_df)
+    before = (ws / "scope.json").read_text()
+    staging_dir = ws / "staging"
+    proc = subprocess.Popen([sys.executable, "-m", "embedscope", "embed", str(ws), "--space", "minilm",
+                             "--engine", "ray", "--batch-size", "8", "--concurrency", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    staged = 0
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            sets = list(staging_dir.glob("*.lance")) if staging_dir.exists() else []
+            if sets:
+                try:
+                    staged = lance.dataset(str(sets[0])).count_rows()
+                except Exception:
+                    staged = 0
+                if staged >= 16:
+                    break
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert 16 <= staged < N, "the run was not caught mid-way"
+    assert (ws / "scope.json").read_text() == before  # the workspace did not change
+    scope = embedscope.open(ws)
+    rep = scope.embed("minilm", "local", engine="ray", batch_size=64)
+    assert rep.stats.cached >= staged and rep.stats.computed == N - rep.stats.cached
+    np.testing.assert_allclose(scope._space_arrays("minilm")[1], embedscope.open(local_ws)._space_arrays("minilm")[1],
+                               rtol=1e-5, atol=1e-5)
