@@ -141,3 +141,23 @@ def test_killed_ray_job_leaves_workspace_and_rerun_resumes(ray_local: None, loca
     assert rep.stats.cached >= staged and rep.stats.computed == N - rep.stats.cached
     np.testing.assert_allclose(scope._space_arrays("minilm")[1], embedscope.open(local_ws)._space_arrays("minilm")[1],
                                rtol=1e-5, atol=1e-5)
+
+
+def test_without_ray_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    import pandas as pd
+
+    from embedscope.errors import MissingDependencyError
+    from embedscope.ray_engine import ray_runtime
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    with pytest.raises(MissingDependencyError, match=r"pip install 'embedscope\[ray\]'"), ray_runtime(None):
+        pass
+    ws = tmp_path / "e.scope"
+    embedscope.create(ws).ingest(pd.DataFrame({"text": ["a b c", "d e f"]}))
+    code, _, err = run(capsys, "embed", str(ws), "--model", "tfidf:2", "--engine", "nope")
+    assert code == 2 and "unknown engine 'nope'" in err
+    code, _, err = run(capsys, "embed", str(ws), "--model", "tfidf:2", "--engine", "ray")
+    assert code == 2 and "without --engine ray" in err  # fitted models embed in one process

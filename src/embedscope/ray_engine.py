@@ -47,7 +47,9 @@ def _ray() -> Any:
     try:
         import ray
         import ray.data
-    except ImportError:
+    except ImportError as e:
+        if getattr(e, "name", None) not in (None, "ray", "ray.data"):
+            raise  # Ray is there but one of its own imports failed: show that, not "install Ray"
         raise MissingDependencyError("--engine ray", "ray", "ray[data]") from None
     return ray
 
