@@ -864,6 +864,11 @@ export class Explorer {
   private setStatus(text: string, error = false): void {
     this.status.textContent = text;
     this.status.classList.toggle('error', error);
+    this.status.title = text;
+    // an error must be read: when the header is too crowded for it (every button at 1280 px), it floats as a
+    // pill over the map; other messages just shorten (the full text is the tooltip)
+    this.status.classList.remove('floating');
+    if (error && text && this.status.scrollWidth > this.status.clientWidth + 1) this.status.classList.add('floating');
   }
 
   private showEmpty(text: string): void {
