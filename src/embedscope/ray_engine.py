@@ -51,6 +51,10 @@ def _ray() -> Any:
         if getattr(e, "name", None) not in (None, "ray", "ray.data"):
             raise  # Ray is there but one of its own imports failed: show that, not "install Ray"
         raise MissingDependencyError("--engine ray", "ray", "ray[data]") from None
+    try:
+        import lance  # noqa: F401  (the staging datasets)
+    except ImportError:
+        raise MissingDependencyError("--engine ray", "ray", "pylance") from None
     return ray
 
 
