@@ -15,9 +15,8 @@ import {
   getNeighbors,
   measureCompare,
 } from './api';
-import { MISSING, viridis } from './colors';
 import { $, fillSelect, h, svgEl } from './dom';
-import { type Encoding, NUMERIC_BINS, plainEncoding } from './encoding';
+import { type Encoding, encodeUnit, plainEncoding } from './encoding';
 import { renderLegend } from './legend';
 import { MapView } from './map';
 
@@ -42,27 +41,12 @@ export interface CompareHook {
 
 /** Agreement on a fixed 0..1 ramp; items in only one space (or never compared) grey. */
 function encodeAgreement(values: Float32Array, k: number): Encoding {
-  const codes = new Float32Array(values.length);
-  let missing = 0;
-  values.forEach((v, i) => {
-    if (Number.isNaN(v)) {
-      missing += 1;
-      codes[i] = NUMERIC_BINS;
-    } else codes[i] = Math.max(0, Math.min(NUMERIC_BINS - 1, Math.floor(v * NUMERIC_BINS)));
-  });
-  return {
-    codes,
-    palette: [...viridis(NUMERIC_BINS), MISSING],
-    legend: {
-      kind: 'numeric',
-      title: `neighbour agreement (Jaccard@${k})`,
-      min: 0,
-      max: 1,
-      missing,
-      note: `Share of an item's ${k} nearest neighbours that the two spaces have in common, measured in the original spaces (1 = the same neighbours).`,
-      missingLabel: 'not in both spaces',
-    },
-  };
+  return encodeUnit(
+    values,
+    `neighbour agreement (Jaccard@${k})`,
+    `Share of an item's ${k} nearest neighbours that the two spaces have in common, measured in the original spaces (1 = the same neighbours).`,
+    'not in both spaces',
+  );
 }
 
 /** Both spaces' pair-similarity histograms on one axis. */

@@ -128,8 +128,8 @@ export function honestyNote(kind: HonestyKind, k: number): string {
   }
 }
 
-/** A honesty column on a fixed 0..1 ramp (so layouts compare), NaN (not measured) grey. */
-export function encodeHonesty(values: Float32Array, kind: HonestyKind, k: number): Encoding {
+/** Values in [0, 1] on a fixed viridis ramp (so different arrays compare), NaN grey as ``missingLabel``. */
+export function encodeUnit(values: Float32Array, title: string, note: string, missingLabel: string): Encoding {
   const codes = new Float32Array(values.length);
   let missing = 0;
   values.forEach((v, i) => {
@@ -141,16 +141,13 @@ export function encodeHonesty(values: Float32Array, kind: HonestyKind, k: number
   return {
     codes,
     palette: [...viridis(NUMERIC_BINS), MISSING],
-    legend: {
-      kind: 'numeric',
-      title: `map honesty: ${HONESTY_LABELS[kind]}@${k}`,
-      min: 0,
-      max: 1,
-      missing,
-      note: honestyNote(kind, k),
-      missingLabel: 'not measured',
-    },
+    legend: { kind: 'numeric', title, min: 0, max: 1, missing, note, missingLabel },
   };
+}
+
+/** A honesty column on a fixed 0..1 ramp (so layouts compare), NaN (not measured) grey. */
+export function encodeHonesty(values: Float32Array, kind: HonestyKind, k: number): Encoding {
+  return encodeUnit(values, `map honesty: ${HONESTY_LABELS[kind]}@${k}`, honestyNote(kind, k), 'not measured');
 }
 
 /** Opacity of points that are neither selected nor neighbours while something is selected. */
