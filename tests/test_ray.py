@@ -161,3 +161,96 @@ def test_without_ray_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch, 
     assert code == 2 and "unknown engine 'nope'" in err
     code, _, err = run(capsys, "embed", str(ws), "--model", "tfidf:2", "--engine", "ray")
     assert code == 2 and "without --engine ray" in err  # fitted models embed in one process
+
+
+# ------------------------------------------------------------------------------------ approximate graph
+def _clustered(n: int, d: int = 48, seed: int = 0) -> np.ndarray:
+    """Noisy Gaussian clusters: a space whose neighbour lists an ANN index can get wrong."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((n // 100, d)).astype(np.float32)
+    return (centres[rng.integers(0, len(centres), n)] + 0.7 * rng.standard_normal((n, d))).astype(np.float32)
+
+
+def test_ann_graph_with_ray_recall_and_workspace(ray_local: None, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from embedscope.neighbors import ann_graph, graph_recall
+
+    x = _clustered(6000)
+    ws = tmp_path / "ann.scope"
+    scope = embedscope.create(ws)
+    scope.add_vectors("v", [f"p{i}" for i in range(len(x))], x)
+    # forced approximate on small data, through the CLI
+    code, out, err = run(capsys, "knn", str(ws), "--mode", "approximate", "--engine", "ray", "--json")
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["exact"] is False and info["engine"] == "ray" and info["k"] == 50
+    local = graph_recall(x, ann_graph(x, 50), 10, sample=len(x))[0]
+    scope = embedscope.open(ws)
+    g = scope.knn("v", 50)
+    ray_recall = graph_recall(x, g, 10, sample=len(x))[0]
+    assert ray_recall >= 0.95 and abs(ray_recall - local) <= 0.02, (ray_recall, local)
+    assert info["recall@10"] >= 0.95  # stored with the graph, measured on 1,000 sampled items
+    assert not (g.indices == np.arange(len(x))[:, None]).any()  # never its own neighbour
+    # the stored scores are exact cosine similarities of the listed neighbours, best first
+    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
+    rows = np.arange(0, len(x), 97)
+    np.testing.assert_allclose(g.scores[rows], np.einsum("bd,bkd->bk", xn[rows], xn[g.indices[rows]]), atol=1e-5)
+    assert (np.diff(g.scores, axis=1) <= 1e-7).all()
+    assert not (ws / "staging").exists()
+    # the neighbour list shown says where it came from
+    code, _, err = run(capsys, "neighbors", str(ws), "p0", "--json")
+    assert code == 0 and "approximate kNN graph" in err and "recall@10" in err
+
+
+def test_ann_graph_with_ray_retries_a_killed_task_and_resumes(ray_local: None, tmp_path: Path) -> None:
+    """A worker killed mid-shard is retried; a driver stopped after some shards reruns only the others."""
+    from embedscope import ray_engine
+
+    x = _clustered(3000, seed=1)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    original = ray_engine._ann_shard
+
+    def dying_once(x: np.ndarray, lo: int, hi: int, *args: object) -> object:
+        import os
+
+        flag = marks / f"died-{lo}"
+        if lo == 0 and not flag.exists():
+            flag.touch()
+            os._exit(1)  # the worker process dies: Ray retries the task
+        (marks / f"ran-{lo}-{os.getpid()}").touch()
+        return original(x, lo, hi, *args)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_first(done: int, total: int) -> None:
+        if done == 1:
+            raise Stop
+
+    staging = tmp_path / "ws" / "staging" / "knn-v"
+    ray_engine._ann_shard = dying_once  # type: ignore[assignment]
+    try:
+        with pytest.raises(Stop):
+            ray_engine.ann_graph_ray(x, 20, shards=4, staging=staging, key="fp", progress=stop_after_first)
+        staged = {p.name for p in staging.glob("shard-*.npz")}
+        assert len(staged) == 1 and (marks / "died-0").exists()
+        for p in marks.glob("ran-*"):
+            p.unlink()
+        seen: list[tuple[int, int]] = []
+        got = ray_engine.ann_graph_ray(x, 20, shards=4, staging=staging, key="fp",
+                                       progress=lambda d, t: seen.append((d, t)))
+    finally:
+        ray_engine._ann_shard = original  # type: ignore[assignment]
+    bounds = np.linspace(0, len(x), 5).astype(int)
+    ran = {int(p.name.split("-")[1]) for p in marks.glob("ran-*")}
+    staged_lo = {int(bounds[int(s[6:-4])]) for s in staged}
+    assert ran == set(bounds[:-1].tolist()) - staged_lo  # only the missing shards ran again
+    assert seen[-1] == (4, 4)
+    assert not staging.exists()
+    ref = ray_engine.ann_graph_ray(x, 20, shards=4)
+    np.testing.assert_array_equal(got.indices, ref.indices)  # resumed = built in one go
+    # a stage left by another job (other vectors) is not mixed in
+    stage = ray_engine.ShardStage(staging, {"key": "fp"})
+    stage.save(0, indices=np.zeros((1, 1), np.int32))
+    assert ray_engine.ShardStage(staging, {"key": "other"}).done() == set()

@@ -574,9 +574,11 @@ class ScopeCore:
             graph (a stored approximate one is rebuilt). ``False``: approximate whatever the size (a stored
             exact graph is reused: it is at least as good).
         engine, address
-            ``ray``: build an exact graph as Ray tasks over shards of the items
-            (:func:`embedscope.ray_engine.knn_graph_ray`; the same graph) on the cluster at ``address``
-            (``None``: a local runtime on 127.0.0.1).
+            ``ray``: build the graph as Ray tasks on the cluster at ``address`` (``None``: a local runtime on
+            127.0.0.1): an exact graph over query shards (:func:`embedscope.ray_engine.knn_graph_ray`; the
+            same graph), or an approximate one from one HNSW index per shard of the items, merged
+            (:func:`embedscope.ray_engine.ann_graph_ray`; finished shards are staged in the workspace, so a
+            killed build reruns only the missing ones).
 
         Returns
         -------
@@ -587,6 +589,8 @@ class ScopeCore:
         """
         from . import neighbors as _nb
 
+        if engine not in ("local", "ray"):
+            raise InputError(f"unknown engine {engine!r}; use local or ray")
         space = self.resolve_space(space)
         name = neighbors_table(space)
         vrec = self.manifest.records[vectors_table(space)]
@@ -598,15 +602,20 @@ class ScopeCore:
                 _, x, _ = self._space_arrays(space)
                 kk = max(k, DEFAULT_K)
                 cb = (lambda d, t: progress("neighbors", d, t)) if progress else None
-                approx = (not exact) if exact is not None else len(x) > _nb.ANN_ABOVE and engine != "ray"
-                if approx and engine == "ray":
-                    raise InputError("the Ray engine builds exact graphs; drop exact=False or the engine")
+                approx = (not exact) if exact is not None else len(x) > _nb.ANN_ABOVE
                 params: dict[str, Any] = {"metric": "cosine", "space": space, "exact": not approx}
                 if approx:
                     import time
 
                     t0 = time.perf_counter()
-                    graph = _nb.ann_graph(x, kk, progress=cb)
+                    if engine == "ray":
+                        from .ray_engine import ann_graph_ray
+
+                        graph = ann_graph_ray(x, kk, address=address, progress=cb, key=vrec.fingerprint,
+                                              staging=self.path / "staging" / f"knn-{space}")
+                        params["engine"] = "ray"
+                    else:
+                        graph = _nb.ann_graph(x, kk, progress=cb)
                     params["build_s"] = round(time.perf_counter() - t0, 2)
                     recall, scan_s = _nb.graph_recall(x, graph, 10)
                     params.update({"method": _nb.ANN_METHOD, "recall@10": round(recall, 4),
@@ -660,7 +669,8 @@ class ScopeCore:
         """How the stored kNN graph of a space was made, or ``None`` if there is none (or it is stale).
 
         ``{"exact": bool, "k": int, "method": str}``, and for approximate graphs ``"recall@10"`` (against exact
-        search, measured on ``"recall_sample"`` sampled items when it was built) and ``"build_s"``.
+        search, measured on ``"recall_sample"`` sampled items when it was built), ``"build_s"`` and, built on
+        Ray, ``"engine": "ray"``.
         """
         space = self.resolve_space(space)
         rec = self.manifest.records.get(neighbors_table(space))
@@ -669,7 +679,7 @@ class ScopeCore:
             return None
         out: dict[str, Any] = {"exact": rec.params.get("exact", True) is not False, "k": int(rec.params.get("k", 0)),
                                "method": rec.params.get("method", "exact")}
-        for key in ("recall@10", "recall_sample", "build_s"):
+        for key in ("recall@10", "recall_sample", "build_s", "engine"):
             if key in rec.params:
                 out[key] = rec.params[key]
         return out

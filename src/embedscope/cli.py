@@ -202,6 +202,48 @@ def neighbors(
     Console().print(table)
 
 
+ENGINE = Annotated[str, typer.Option("--engine", help="local (this process) | ray (tasks on a Ray cluster; "
+                                     "pip install 'embedscope\\[ray]')")]
+ADDRESS = Annotated[str | None, typer.Option("--address", help="Ray cluster address (default: start a local one "
+                                             "on 127.0.0.1 with 2 CPUs).")]
+
+
+@app.command()
+def knn(
+    ws: WS,
+    space: SPACE = None,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=1000, help="Neighbours per item (at least 50 are "
+                                   "stored).")] = 50,
+    mode: Annotated[str, typer.Option("--mode", help="auto (exact up to 200,000 items, HNSW above) | exact | "
+                                      "approximate")] = "auto",
+    engine: ENGINE = "local",
+    address: ADDRESS = None,
+    as_json: JSON = False,
+) -> None:
+    """Build (or reuse) the stored cosine kNN graph of a space, the one neighbour lists and layouts read.
+
+    With --engine ray an exact graph is scanned in query shards, an approximate one is one HNSW index per
+    shard of the items, merged; a killed approximate build reruns only the shards it had not finished.
+    JSON: {"space", "exact", "k", "method", and for approximate graphs "recall@10", "recall_sample", "build_s"}.
+    """
+    if mode not in ("auto", "exact", "approximate"):
+        raise InputError(f"unknown --mode {mode!r}; use auto, exact or approximate")
+    if engine not in ("local", "ray"):
+        raise InputError(f"unknown engine {engine!r}; use local or ray")
+    scope = _open(ws)
+    space = scope.resolve_space(space)
+    with _progress(not as_json) as cb:
+        scope.knn(space, k, exact={"auto": None, "exact": True, "approximate": False}[mode], progress=cb,
+                  engine=engine, address=address)
+    info = {"space": space, **(scope.graph_info(space) or {})}
+    if as_json:
+        _emit(info)
+        return
+    what = "exact" if info.get("exact") else f"approximate ({info.get('method')}), recall@10 " \
+        f"{info.get('recall@10', float('nan')):.3f} against exact search on {info.get('recall_sample', 0):,} items"
+    err.print(f"kNN graph of space {space!r}: k = {info.get('k')}, {what}")
+
+
 def _graph_note(graph: dict[str, Any] | None) -> str | None:
     """One line on an approximate graph's measured recall (``None`` for exact answers)."""
     if not graph or graph.get("exact", True):

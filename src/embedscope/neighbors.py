@@ -267,52 +267,125 @@ def ann_graph(
     KNN
         Shape ``(n, min(k, n - 1))``; an item is never its own neighbour.
     """
-    index_cls = _usearch()
     x = np.asarray(vectors, dtype=np.float32)
-    n, d = x.shape
+    n = x.shape[0]
     k = int(max(0, min(k, n - 1)))
     if k == 0:
         return KNN(np.zeros((n, 0), np.int32), np.zeros((n, 0), np.float32), "cosine")
-    index = index_cls(ndim=d, metric="cos", dtype="f16", connectivity=connectivity, expansion_add=expansion_add,
-                      expansion_search=max(expansion_search, k + 1))
-    for lo in range(0, n, chunk):
-        hi = min(n, lo + chunk)
-        index.add(np.arange(lo, hi, dtype=np.uint64), np.ascontiguousarray(x[lo:hi]), threads=threads)
-        if progress:
-            progress(hi, 2 * n)
-    norms = np.linalg.norm(x, axis=1).astype(np.float32)
-    norms[norms == 0] = 1.0
+    index = hnsw_index(x, connectivity=connectivity, expansion_add=expansion_add,
+                       expansion_search=max(expansion_search, k + 1), threads=threads, chunk=chunk,
+                       progress=(lambda done, _t: progress(done, 2 * n)) if progress else None)
+    norms = row_norms(x)
     out_i = np.empty((n, k), np.int32)
     out_s = np.empty((n, k), np.float32)
     short: list[np.ndarray] = []
     for lo in range(0, n, chunk):
         hi = min(n, lo + chunk)
-        found = index.search(np.ascontiguousarray(x[lo:hi]), k + 1, threads=threads)
-        keys = np.asarray(found.keys).astype(np.int64).reshape(hi - lo, -1)
-        counts = np.asarray(found.counts).reshape(-1)
-        rows = np.arange(lo, hi)
-        drop = (keys == rows[:, None]) | (np.arange(keys.shape[1])[None, :] >= counts[:, None])
-        order = np.argsort(drop, axis=1, kind="stable")[:, :k]  # valid non-self candidates first
-        cand = np.take_along_axis(keys, order, axis=1)
-        bad = np.take_along_axis(drop, order, axis=1).any(axis=1)
-        cand[bad] = 0
-        sims = np.einsum("bd,bkd->bk", x[lo:hi], x[cand]) / (norms[lo:hi, None] * norms[cand])
-        o = np.lexsort((cand, -sims), axis=1)
-        out_i[lo:hi] = np.take_along_axis(cand, o, axis=1)
-        out_s[lo:hi] = np.take_along_axis(sims, o, axis=1)
+        cand, sims, valid = hnsw_search(index, x, norms, lo, hi, k, threads=threads)
+        out_i[lo:hi] = cand
+        out_s[lo:hi] = sims
+        bad = ~valid.all(axis=1)
         if bad.any():
-            short.append(rows[bad])
+            short.append(np.arange(lo, hi)[bad])
         if progress:
             progress(n + hi, 2 * n)
     del index
     if short:
-        rows = np.concatenate(short)
-        res = search(x, x[rows], k + 1, "cosine")
-        for j, r in enumerate(rows):
-            keep = res.indices[j] != r
-            out_i[r] = res.indices[j][keep][:k]
-            out_s[r] = res.scores[j][keep][:k]
+        fill_exact(x, np.concatenate(short), out_i, out_s)
     return KNN(out_i, out_s, "cosine")
+
+
+def fill_exact(x: np.ndarray, rows: np.ndarray, out_i: np.ndarray, out_s: np.ndarray) -> None:
+    """Overwrite rows ``rows`` of a graph (``out_i``/``out_s``, shape ``(n, k)``) with their exact neighbours.
+
+    For the few items an approximate index answered with fewer than ``k`` others.
+    """
+    k = out_i.shape[1]
+    res = search(x, x[rows], k + 1, "cosine")
+    for j, r in enumerate(rows):
+        keep = res.indices[j] != r
+        out_i[r] = res.indices[j][keep][:k]
+        out_s[r] = res.scores[j][keep][:k]
+
+
+def row_norms(x: np.ndarray) -> np.ndarray:
+    """L2 norms of the rows of ``x`` (n, d) as float32 ``(n,)``, zero norms replaced by 1."""
+    norms = np.linalg.norm(x, axis=1).astype(np.float32)
+    norms[norms == 0] = 1.0
+    return norms
+
+
+def hnsw_index(
+    vectors: np.ndarray,
+    keys: np.ndarray | None = None,
+    *,
+    connectivity: int = 16,
+    expansion_add: int = 128,
+    expansion_search: int = 64,
+    threads: int = 0,
+    chunk: int = 50_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> Any:
+    """A usearch HNSW index (cosine, float16 copies) of ``vectors`` (m, d) under ``keys`` (m,) (default ``0..m-1``).
+
+    The index :func:`ann_graph` builds, also built per shard by :func:`embedscope.ray_engine.ann_graph_ray`.
+    ``progress`` is called with (items added, m).
+    """
+    index_cls = _usearch()
+    m, d = vectors.shape
+    keys = np.arange(m, dtype=np.uint64) if keys is None else np.asarray(keys, dtype=np.uint64)
+    index = index_cls(ndim=d, metric="cos", dtype="f16", connectivity=connectivity, expansion_add=expansion_add,
+                      expansion_search=expansion_search)
+    for lo in range(0, m, chunk):
+        hi = min(m, lo + chunk)
+        index.add(keys[lo:hi], np.ascontiguousarray(vectors[lo:hi], dtype=np.float32), threads=threads)
+        if progress:
+            progress(hi, m)
+    return index
+
+
+def hnsw_search(index: Any, x: np.ndarray, norms: np.ndarray, lo: int, hi: int, k: int, *, threads: int = 0,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows ``lo:hi`` of ``x`` searched in an HNSW index whose keys are row numbers of ``x``, rescored exactly.
+
+    Each row asks the index for its ``k + 1`` nearest; the row itself and empty answers are dropped, the
+    first ``k`` others are rescored as float32 cosine similarities from ``x`` and sorted (best first, ties by
+    row number).
+
+    Parameters
+    ----------
+    index
+        From :func:`hnsw_index`; it may hold only some rows of ``x`` (a shard).
+    x, norms
+        All vectors, shape ``(n, d)``, and :func:`row_norms` of them, ``(n,)``.
+    lo, hi
+        The query rows.
+    k
+        Neighbours wanted.
+
+    Returns
+    -------
+    indices : numpy.ndarray
+        int32, shape ``(hi - lo, k)``; 0 where not ``valid``.
+    scores : numpy.ndarray
+        float32, shape ``(hi - lo, k)``; ``-inf`` where not ``valid`` (sorted last).
+    valid : numpy.ndarray
+        bool, shape ``(hi - lo, k)``: False where the index returned fewer than ``k`` others.
+    """
+    found = index.search(np.ascontiguousarray(x[lo:hi], dtype=np.float32), k + 1, threads=threads)
+    keys = np.asarray(found.keys).astype(np.int64).reshape(hi - lo, -1)
+    counts = np.asarray(found.counts).reshape(-1)
+    rows = np.arange(lo, hi)
+    drop = (keys == rows[:, None]) | (np.arange(keys.shape[1])[None, :] >= counts[:, None])
+    order = np.argsort(drop, axis=1, kind="stable")[:, :k]  # valid non-self candidates first
+    cand = np.take_along_axis(keys, order, axis=1)
+    valid = ~np.take_along_axis(drop, order, axis=1)
+    cand[~valid] = 0
+    sims = np.einsum("bd,bkd->bk", x[lo:hi], x[cand]) / (norms[lo:hi, None] * norms[cand])
+    sims = np.where(valid, sims, -np.inf).astype(np.float32)
+    o = np.lexsort((cand, -sims), axis=1)
+    return (np.take_along_axis(cand, o, axis=1).astype(np.int32), np.take_along_axis(sims, o, axis=1),
+            np.take_along_axis(valid, o, axis=1))
 
 
 def graph_recall(vectors: np.ndarray, graph: KNN, k: int = 10, *, sample: int = RECALL_SAMPLE, seed: int = 0,

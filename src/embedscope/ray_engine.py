@@ -10,7 +10,11 @@ cache) and embeds only the rest.
 
 The exact kNN graph (:func:`knn_graph_ray`) splits the queries into shards, one Ray task each, every task
 scanning its shard against all vectors (put once in the object store); the shards' answers are concatenated
-into the graph :func:`embedscope.neighbors.knn_graph` gives in one process.
+into the graph :func:`embedscope.neighbors.knn_graph` gives in one process. The approximate graph
+(:func:`ann_graph_ray`, chosen above :data:`embedscope.neighbors.ANN_ABOVE` items) builds one HNSW index per
+shard of the items, searches every item in each, and merges the exactly rescored lists; finished shards are
+staged in the workspace (:class:`ShardStage`) so a killed build reruns only the missing ones, and a task whose
+worker dies is retried.
 
 ``address=None`` starts a Ray runtime in this process bound to 127.0.0.1 (2 CPUs, a 500 MB object store);
 otherwise ``address`` is that of a running cluster (``ray start --head``). On a cluster of several machines
@@ -405,4 +409,240 @@ def knn_graph_ray(
             done += b - a
             if progress:
                 progress(done, n)
+    return KNN(out_i, out_s, "cosine")
+
+
+# ------------------------------------------------------------------------------------ staged shards
+class ShardStage:
+    """Finished shards of a Ray step, staged as one ``.npz`` file each so a killed job reruns only the rest.
+
+    The directory holds ``job.json`` (what the shards belong to: the input fingerprint and the parameters)
+    and ``shard-{j}.npz`` per finished shard, each written to a temporary name and renamed (atomic on one
+    file system): a kill leaves whole shards or none. A directory left by a different job is emptied first.
+    Written by the driver, so it only has to be reachable from the driver.
+
+    Parameters
+    ----------
+    path
+        The directory (``WS/staging/...``); ``None``: nothing is staged (no resume).
+    job
+        JSON-able description of the job; shards staged under another description are discarded.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None, job: dict[str, Any]) -> None:
+        import json
+        import shutil
+
+        self.path = None if path is None else os.fspath(path)
+        if self.path is None:
+            return
+        meta = os.path.join(self.path, "job.json")
+        text = json.dumps(job, sort_keys=True)
+        try:
+            with open(meta) as f:
+                same = f.read() == text
+        except OSError:
+            same = False
+        if not same:
+            shutil.rmtree(self.path, ignore_errors=True)
+            os.makedirs(self.path)
+            with open(meta + ".tmp", "w") as f:
+                f.write(text)
+            os.replace(meta + ".tmp", meta)
+
+    def _file(self, j: int) -> str:
+        assert self.path is not None
+        return os.path.join(self.path, f"shard-{j}.npz")
+
+    def done(self) -> set[int]:
+        """Shards already staged."""
+        if self.path is None:
+            return set()
+        return {int(f[6:-4]) for f in os.listdir(self.path) if f.startswith("shard-") and f.endswith(".npz")}
+
+    def save(self, j: int, **arrays: np.ndarray) -> None:
+        """Stage shard ``j``'s arrays (atomic rename)."""
+        if self.path is None:
+            return
+        tmp = self._file(j) + ".tmp"
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)  # type: ignore[arg-type]
+        os.replace(tmp, self._file(j))
+
+    def load(self, j: int) -> dict[str, np.ndarray]:
+        """Shard ``j``'s staged arrays."""
+        with np.load(self._file(j)) as z:
+            return {name: z[name] for name in z.files}
+
+    def drop(self) -> None:
+        """Delete the staged shards (the step's result is stored)."""
+        import shutil
+
+        if self.path is None:
+            return
+        shutil.rmtree(self.path, ignore_errors=True)
+        parent = os.path.dirname(self.path)
+        if os.path.isdir(parent) and not os.listdir(parent):
+            os.rmdir(parent)
+
+
+def _gather(ray: Any, stage: ShardStage, shards: int, submit: Callable[[int], Any],
+            use: Callable[[int, dict[str, np.ndarray]], None], progress: Callable[[int, int], None] | None,
+            window: int) -> None:
+    """Hand every shard's arrays to ``use``: the staged ones first, then those of the tasks ``submit(j)``
+    starts for the missing shards (at most ``window`` in flight), each staged as it arrives."""
+    staged = stage.done() & set(range(shards))
+    done = 0
+    for j in sorted(staged):
+        use(j, stage.load(j))
+        done += 1
+        if progress:
+            progress(done, shards)
+    todo = [j for j in range(shards) if j not in staged]
+    pending: dict[Any, int] = {}
+    while todo or pending:
+        while todo and len(pending) < window:
+            j = todo.pop(0)
+            pending[submit(j)] = j
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        j = pending.pop(ready[0])
+        res = ray.get(ready[0])
+        stage.save(j, **res)
+        use(j, res)
+        del res
+        done += 1
+        if progress:
+            progress(done, shards)
+
+
+# ------------------------------------------------------------------------------ approximate kNN graph
+#: Query rows searched per call inside a shard task (bounds the task's memory: the candidates' vectors,
+#: ``ANN_CHUNK * k * d`` float32, 150 MB at k = 50, d = 384).
+ANN_CHUNK = 2_000
+
+
+def _ann_shard(x: np.ndarray, lo: int, hi: int, k: int, hnsw: dict[str, int], threads: int,
+               ) -> dict[str, np.ndarray]:
+    """Rows ``lo:hi`` of ``x`` (n, d) indexed in an HNSW index, every row of ``x`` searched in it.
+
+    Returns
+    -------
+    dict
+        ``indices`` int32 and ``scores`` float32, shape ``(n, k)``: each item's ``k`` nearest among the
+        shard's items (itself excluded), exact float32 cosine, best first; ``-inf`` scores where the index
+        gave fewer.
+    """
+    from .neighbors import hnsw_index, hnsw_search, row_norms
+
+    index = hnsw_index(x[lo:hi], np.arange(lo, hi), threads=threads, connectivity=hnsw["connectivity"],
+                       expansion_add=hnsw["expansion_add"], expansion_search=hnsw["expansion_search"])
+    norms = row_norms(x)
+    n = x.shape[0]
+    out_i = np.empty((n, k), np.int32)
+    out_s = np.empty((n, k), np.float32)
+    for a in range(0, n, ANN_CHUNK):
+        b = min(n, a + ANN_CHUNK)
+        out_i[a:b], out_s[a:b], _ = hnsw_search(index, x, norms, a, b, k, threads=threads)
+    return {"indices": out_i, "scores": out_s}
+
+
+def merge_topk(a_i: np.ndarray, a_s: np.ndarray, b_i: np.ndarray, b_s: np.ndarray, rows: int = 50_000,
+               ) -> None:
+    """Merge the top-k lists ``b`` into ``a`` in place: per row, the ``k`` best of both by (score desc, index).
+
+    ``a_i``/``b_i`` int32 and ``a_s``/``b_s`` float32 of shape ``(n, k)`` (higher scores closer; the two hold
+    disjoint candidates). The order is total, so merging shards in any order gives the same lists.
+    """
+    n, k = a_i.shape
+    for lo in range(0, n, rows):
+        hi = min(n, lo + rows)
+        idx = np.concatenate([a_i[lo:hi], b_i[lo:hi]], axis=1)
+        sc = np.concatenate([a_s[lo:hi], b_s[lo:hi]], axis=1)
+        o = np.lexsort((idx, -sc), axis=1)[:, :k]
+        a_i[lo:hi] = np.take_along_axis(idx, o, axis=1)
+        a_s[lo:hi] = np.take_along_axis(sc, o, axis=1)
+
+
+def ann_graph_ray(
+    vectors: np.ndarray,
+    k: int = 50,
+    *,
+    shards: int | None = None,
+    address: str | None = None,
+    staging: str | os.PathLike[str] | None = None,
+    key: str = "",
+    connectivity: int = 16,
+    expansion_add: int = 128,
+    expansion_search: int = 64,
+    progress: Callable[[int, int], None] | None = None,
+) -> KNN:
+    """An approximate cosine kNN graph: one HNSW index per shard of the items, built by a Ray task, merged.
+
+    Task ``j`` indexes shard ``j``'s items (:func:`embedscope.neighbors.hnsw_index`, the index
+    :func:`embedscope.neighbors.ann_graph` builds over all items) and searches *every* item in it, rescoring
+    the candidates as exact float32 cosine similarities (:func:`embedscope.neighbors.hnsw_search`). The driver
+    merges the shards' lists into one top-``k`` per item (:func:`merge_topk`); items left with fewer than
+    ``k`` candidates get an exact search. Each shard's lists are staged in ``staging`` as they arrive, so a
+    killed job reruns only the shards missing there. Measure the result with
+    :func:`embedscope.neighbors.graph_recall`.
+
+    Cost: building is about that of one index over all items; searching is ``shards`` times that of one
+    index (every item visits every shard's index), spread over the cluster.
+
+    Parameters
+    ----------
+    vectors
+        Shape ``(n, d)``; put once in the object store.
+    k
+        Neighbours per item (capped at ``n - 1``).
+    shards
+        Index shards (tasks); default the cluster's CPUs, at most ``n // (k + 1)`` (a shard holds at least
+        ``k + 1`` items).
+    address
+        See :func:`ray_runtime`.
+    staging, key
+        Directory for finished shards (``None``: no resume) and a fingerprint of ``vectors`` naming the job.
+    connectivity, expansion_add, expansion_search
+        HNSW's M, efConstruction and efSearch (raised to ``k + 1``), as in :func:`~embedscope.neighbors.ann_graph`.
+    progress
+        Called with (shards done, shards).
+
+    Returns
+    -------
+    KNN
+        Shape ``(n, min(k, n - 1))``; an item is never its own neighbour.
+    """
+    from .neighbors import fill_exact
+
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    n = x.shape[0]
+    k = int(max(0, min(k, n - 1)))
+    if k == 0:
+        return KNN(np.zeros((n, 0), np.int32), np.zeros((n, 0), np.float32), "cosine")
+    hnsw = {"connectivity": connectivity, "expansion_add": expansion_add,
+            "expansion_search": max(expansion_search, k + 1)}
+    with ray_runtime(address) as ray:
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        n_shards = max(1, min(shards or cpus, n // (k + 1)))
+        bounds = np.linspace(0, n, n_shards + 1).astype(int)
+        stage = ShardStage(staging, {"step": "ann", "key": key, "n": n, "k": k, "shards": n_shards, **hnsw})
+        out_i = np.zeros((n, k), np.int32)
+        out_s = np.full((n, k), -np.inf, np.float32)
+        task = ray.remote(num_cpus=1, max_retries=3)(_ann_shard)
+        ref: list[Any] = []
+
+        def submit(j: int) -> Any:
+            if not ref:
+                ref.append(ray.put(x))
+            return task.remote(ref[0], int(bounds[j]), int(bounds[j + 1]), k, hnsw, 1)
+
+        def use(j: int, res: dict[str, np.ndarray]) -> None:
+            merge_topk(out_i, out_s, res["indices"], res["scores"])
+
+        _gather(ray, stage, n_shards, submit, use, progress, window=n_shards)
+        ref.clear()
+    short = np.flatnonzero(~np.isfinite(out_s).all(axis=1))
+    if len(short):
+        fill_exact(x, short, out_i, out_s)
+    stage.drop()
     return KNN(out_i, out_s, "cosine")
