@@ -161,6 +161,11 @@ def test_without_ray_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch, 
     assert code == 2 and "unknown engine 'nope'" in err
     code, _, err = run(capsys, "embed", str(ws), "--model", "tfidf:2", "--engine", "ray")
     assert code == 2 and "without --engine ray" in err  # fitted models embed in one process
+    code, _, err = run(capsys, "embed", str(ws), "--model", "tfidf:2")
+    assert code == 0, err
+    for args in (["knn", str(ws), "--mode", "approximate"], ["project", str(ws), "--sample", "5"]):
+        code, _, err = run(capsys, *args, "--engine", "ray")
+        assert code == 1 and "pip install 'embedscope[ray]'" in err, (args, err)
 
 
 # ------------------------------------------------------------------------------------ approximate graph
@@ -254,3 +259,33 @@ def test_ann_graph_with_ray_retries_a_killed_task_and_resumes(ray_local: None, t
     stage = ray_engine.ShardStage(staging, {"key": "fp"})
     stage.save(0, indices=np.zeros((1, 1), np.int32))
     assert ray_engine.ShardStage(staging, {"key": "other"}).done() == set()
+
+
+# ------------------------------------------------------------------------------------------- layouts
+def test_umap_layout_with_ray_equals_single_process(ray_local: None, local_ws: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Fit on a sample, place the rest in Ray tasks (four transform batches): the single-process layout."""
+    import shutil
+
+    from embedscope.projection import umap as um
+
+    monkeypatch.setattr(um, "TRANSFORM_BATCH", 40)  # 150 items to place: batches of 40, 40, 40, 30
+    a, b = tmp_path / "a.scope", tmp_path / "b.scope"
+    shutil.copytree(local_ws, a)
+    shutil.copytree(local_ws, b)
+    la = embedscope.open(a).project("minilm", "umap", sample=150)
+    lb = embedscope.open(b).project("minilm", "umap", sample=150, engine="ray")
+    assert lb.params["engine"] == "ray" and lb.params["shards"] == 4 and lb.params["placed_by_transform"] == 150
+    assert la.ids == lb.ids
+    np.testing.assert_allclose(lb.coords, la.coords, atol=1e-5)
+    assert abs(lb.quality["trustworthiness"] - la.quality["trustworthiness"]) <= 1e-6
+    assert lb.quality["trustworthiness"] > 0.7  # a real map of 300 verses, not noise
+    assert not (b / "staging").exists()
+    # other methods are not sharded: a clear error, exit code 2
+    code, _, err = run(capsys, "project", str(b), "--method", "pca", "--engine", "ray")
+    assert code == 2 and "--engine ray lays out umap" in err
+    code, _, err = run(capsys, "knn", str(b), "--engine", "nope")
+    assert code == 2 and "unknown engine 'nope'" in err
+    code, _, err = run(capsys, "project", str(b), "--engine", "nope")
+    assert code == 2 and "unknown engine 'nope'" in err

@@ -27,7 +27,8 @@ class LayoutsMixin(ScopeCore):
 
     # ------------------------------------------------------------------------------------- layouts
     def project(self, space: str | None = None, method: str = "umap", *, seed: int = 42, k: int = 15,
-                progress: Progress | None = None, **params: Any) -> Layout:
+                progress: Progress | None = None, engine: str = "local", address: str | None = None,
+                **params: Any) -> Layout:
         """Compute (or reuse) a layout of a space, measure its honesty, and store both.
 
         Parameters
@@ -40,6 +41,11 @@ class LayoutsMixin(ScopeCore):
             Random seed (the layout is reproducible).
         k
             Neighbourhood size of the honesty metrics (trustworthiness, continuity, kNN recall).
+        engine, address
+            ``ray`` (UMAP only): fit on a sample in this process, place every other item with ``transform``
+            in Ray tasks on the cluster at ``address`` (``None``: a local runtime on 127.0.0.1); the same
+            layout as the single-process path (:func:`embedscope.ray_engine.umap_layout_ray`). Only spaces
+            fitted on a sample (above 100,000 items, or ``sample=``) have anything to place.
         **params
             Method parameters (e.g. ``n_neighbors``, ``min_dist``, ``perplexity``), recorded with the layout.
 
@@ -54,6 +60,11 @@ class LayoutsMixin(ScopeCore):
 
         if method not in METHODS:
             raise InputError(f"unknown --method {method!r}; use one of {', '.join(METHODS)}")
+        if engine not in ("local", "ray"):
+            raise InputError(f"unknown engine {engine!r}; use local or ray")
+        if engine == "ray" and method != "umap":
+            raise InputError(f"--engine ray lays out umap (fitted on a sample, placed shard by shard); "
+                             f"compute {method} without --engine ray")
         space = self.resolve_space(space)
         name = layout_table(space, method)
         vrec = self.manifest.records[vectors_table(space)]
@@ -84,7 +95,13 @@ class LayoutsMixin(ScopeCore):
             if progress:
                 progress(method, 0, n)
             step = (lambda d, t: progress(method, d, t)) if progress else None
-            res = _project(x, method, knn=knn, seed=seed, progress=step, **params, **extra_args)
+            if engine == "ray":
+                from .ray_engine import umap_layout_ray
+
+                res = umap_layout_ray(x, seed=seed, address=address, progress=step, key=vrec.fingerprint,
+                                      staging=self.path / "staging" / f"umap-{space}", **params)
+            else:
+                res = _project(x, method, knn=knn, seed=seed, progress=step, **params, **extra_args)
             if progress:
                 progress(method, n, n)
             if res.model is not None:

@@ -272,6 +272,11 @@ def project(
     method: Annotated[str, typer.Option("--method", help="umap | pca | tsne | sphere")] = "umap",
     seed: Annotated[int, typer.Option("--seed", help="Random seed (layouts are reproducible).")] = 42,
     k: Annotated[int, typer.Option("-k", "--k", min=1, max=1000, help="Neighbourhood size of the honesty metrics.")] = 15,
+    sample: Annotated[int | None, typer.Option("--sample", min=5, max=100_000_000, help="umap: fit on this many "
+                                               "random items and place the rest with transform (default: all up "
+                                               "to 100,000 items, 50,000 above).")] = None,
+    engine: ENGINE = "local",
+    address: ADDRESS = None,
     as_json: JSON = False,
 ) -> None:
     """Compute a layout of a space, measure how much it distorts, and store both.
@@ -279,10 +284,15 @@ def project(
     umap and tsne reuse the stored kNN graph; pca keeps 3 components (explained variance stored); sphere is
     UMAP on the sphere (haversine), compared with the naive wrap of the flat map (the better one is kept).
     Every layout gets trustworthiness, continuity and kNN recall at k, per item and on average.
+    With --engine ray (umap), a space fitted on a sample (above 100,000 items, or --sample) has the other
+    items placed by Ray tasks: the same layout.
     """
+    if sample is not None and method != "umap":
+        raise InputError(f"--sample is for umap layouts, not {method}")
     scope = _open(ws)
     with _progress(not as_json) as cb:
-        lay = scope.project(space, method, seed=seed, k=k, progress=cb)
+        lay = scope.project(space, method, seed=seed, k=k, progress=cb, engine=engine, address=address,
+                            **({"sample": sample} if sample is not None else {}))
     doc = {"space": lay.space, "method": lay.method, "count": len(lay.ids),
            "params": {key: v for key, v in lay.params.items() if key != "request"}, "quality": lay.quality,
            "metrics": {key: v for key, v in lay.metrics.items() if key != "quality"}}

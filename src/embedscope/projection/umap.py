@@ -133,9 +133,24 @@ def _precomputed(knn: KNN | None, n: int, nn: int) -> tuple[np.ndarray, np.ndarr
     return idx, dist, None
 
 
-def _fit_sample_transform(x: np.ndarray, *, seed: int, n_neighbors: int, min_dist: float, sample: int,
-                          progress: Callable[[int, int], None] | None) -> LayoutResult:
-    """UMAP fitted on ``sample`` random rows (its own NN-descent index), the rest placed by ``transform``."""
+def fit_sample(x: np.ndarray, *, seed: int, n_neighbors: int, min_dist: float, sample: int,
+               ) -> tuple[Any, np.ndarray, np.ndarray, list[np.ndarray], dict[str, Any]]:
+    """UMAP fitted on ``sample`` random rows of ``x`` (n, d) (its own NN-descent index), ready to ``transform``.
+
+    Returns
+    -------
+    model
+        The fitted ``umap.UMAP``, set to place items with umap-learn's default transform epochs.
+    fit_rows : numpy.ndarray
+        int64, shape ``(sample,)``: the sampled rows, ascending.
+    fit_coords : numpy.ndarray
+        float32, shape ``(sample, 2)``: their coordinates.
+    batches : list of numpy.ndarray
+        The other rows, in the batches (``TRANSFORM_BATCH`` each) that :func:`place` transforms one call
+        each; a batch placed alone gives the same coordinates (umap-learn seeds every ``transform`` call).
+    params : dict
+        The layout's parameters.
+    """
     import umap
 
     n = len(x)
@@ -145,28 +160,38 @@ def _fit_sample_transform(x: np.ndarray, *, seed: int, n_neighbors: int, min_dis
     nn = int(max(2, min(n_neighbors, sample - 1)))
     reducer = umap.UMAP(n_neighbors=nn, n_components=2, metric="cosine", min_dist=min_dist, random_state=seed,
                         n_epochs=N_EPOCHS, low_memory=True, verbose=False)
-    out = np.empty((n, 2), np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if progress:
-            progress(0, n)
-        out[fit_rows] = reducer.fit_transform(x[fit_rows])
-        # transform would run n_epochs // 3 epochs per batch; umap-learn's own default (30 for batches above
-        # 10,000 items, 100 below) places items as well at a fraction of the cost
-        reducer.n_epochs = None
-        done = sample
-        if progress:
-            progress(done, n)
-        for start in range(0, len(rest), TRANSFORM_BATCH):
-            rows = rest[start:start + TRANSFORM_BATCH]
-            out[rows] = reducer.transform(x[rows])
-            done += len(rows)
-            if progress:
-                progress(done, n)
-    if not np.isfinite(out).all():
-        raise FloatingPointError("UMAP produced non-finite coordinates")
+        y = np.asarray(reducer.fit_transform(x[fit_rows]), dtype=np.float32)
+    # transform would run n_epochs // 3 epochs per batch; umap-learn's own default (30 for batches above
+    # 10,000 items, 100 below) places items as well at a fraction of the cost
+    reducer.n_epochs = None
+    batches = [rest[s:s + TRANSFORM_BATCH] for s in range(0, len(rest), TRANSFORM_BATCH)]
     params = {"n_neighbors": nn, "min_dist": min_dist, "metric": "cosine", "seed": seed, "init": "spectral",
               "knn": "nndescent (sample)", "n_epochs": N_EPOCHS, "fit_sample": sample, "placed_by_transform": len(rest)}
+    return reducer, fit_rows, y, batches, params
+
+
+def _fit_sample_transform(x: np.ndarray, *, seed: int, n_neighbors: int, min_dist: float, sample: int,
+                          progress: Callable[[int, int], None] | None) -> LayoutResult:
+    """UMAP fitted on ``sample`` random rows (:func:`fit_sample`), the rest placed by ``transform``."""
+    n = len(x)
+    out = np.empty((n, 2), np.float32)
+    if progress:
+        progress(0, n)
+    reducer, fit_rows, fit_coords, batches, params = fit_sample(x, seed=seed, n_neighbors=n_neighbors,
+                                                               min_dist=min_dist, sample=sample)
+    out[fit_rows] = fit_coords
+    done = sample
+    if progress:
+        progress(done, n)
+    for rows in batches:
+        out[rows] = place(reducer, x[rows])
+        done += len(rows)
+        if progress:
+            progress(done, n)
+    if not np.isfinite(out).all():
+        raise FloatingPointError("UMAP produced non-finite coordinates")
     return LayoutResult(out, "umap", params, model=reducer)
 
 
