@@ -141,7 +141,11 @@ class ScopeCore:
 
     def _write(self, record: Record, table: pa.Table) -> None:
         """Commit ``table`` as ``record.table`` and record it in the manifest (caller holds the lock)."""
-        name = record.table
+        self._record(record, self._commit(record.table, table), table.num_rows)
+
+    def _commit(self, name: str, data: pa.Table | pa.RecordBatchReader) -> int:
+        """Write ``data`` as the new content of table ``name`` (one Lance commit; a reader is streamed, and an
+        error raised while reading it commits nothing); returns the new table version. Not yet recorded."""
         tbl = None
         if name in self._table_names():
             try:
@@ -149,11 +153,16 @@ class ScopeCore:
             except Exception:
                 self._db.drop_table(name)
         if tbl is None:
-            tbl = self._db.create_table(name, data=table)
+            tbl = self._db.create_table(name, data=data)
         else:
-            tbl.add(table, mode="overwrite")
-        record.table_version = int(tbl.version)
-        record.rows = table.num_rows
+            tbl.add(data, mode="overwrite")
+        return int(tbl.version)
+
+    def _record(self, record: Record, version: int, rows: int) -> None:
+        """Record a committed table version in the manifest and save it (caller holds the lock)."""
+        name = record.table
+        record.table_version = version
+        record.rows = rows
         record.created = now()
         record.versions = library_versions()
         self.manifest.records[name] = record
@@ -306,17 +315,39 @@ class ScopeCore:
         ids, x, _ = self._space_arrays(self.resolve_space(space))
         return list(ids), x
 
+    def _open_version(self, name: str) -> Any:
+        """The LanceDB table ``name`` checked out at the version the manifest records."""
+        rec = self.manifest.records[name]
+        try:
+            tbl = self._db.open_table(name)
+        except Exception as exc:
+            raise WorkspaceError(f"{self.path}: cannot read table {name!r}: {exc}") from None
+        if rec.table_version is not None and tbl.version != rec.table_version:
+            try:
+                tbl.checkout(rec.table_version)
+            except ValueError as exc:
+                raise ManifestError(
+                    f"the manifest records version {rec.table_version} of table {name!r}, which the database "
+                    f"does not hold ({exc}); restore the manifest from a backup, or delete the workspace and "
+                    "ingest again", file=self.path / "scope.json", column=f"records.{name}.table_version",
+                ) from None
+        return tbl
+
     def _space_arrays(self, space: str) -> tuple[list[str], np.ndarray, dict[str, int]]:
         name = vectors_table(space)
         rec = self.manifest.records[name]
         key = (name + "#arrays", rec.table_version)
         hit = self._cache.get(key)
         if hit is None:
-            t = self._read(name)
-            col = t.column("vector").combine_chunks()
-            dim = col.type.list_size
-            x = col.values.to_numpy(zero_copy_only=False).reshape(-1, dim)
-            ids = t.column("id").to_pylist()
+            from ._vectors_io import read_column, read_matrix
+
+            # one float32 array filled page by page (the Arrow table is not kept: it was a second copy)
+            tbl = self._open_version(name)
+            try:
+                x = read_matrix(tbl, tbl.count_rows(), int(tbl.schema.field("vector").type.list_size))
+                ids = read_column(tbl, "id").to_pylist()
+            except Exception as exc:
+                raise WorkspaceError(f"{self.path}: cannot read table {name!r}: {exc}") from None
             hit = (ids, x, {s: i for i, s in enumerate(ids)})
             self._cache = {k: v for k, v in self._cache.items() if k[0] != key[0]}
             self._cache[key] = hit
@@ -402,20 +433,53 @@ class ScopeCore:
 
     def ingest_vectors(self, source: str | Path, space: str, *, ids: str | Path | None = None,
                        id: str | None = None, vector: str | None = None) -> IngestReport:
-        """Bring your own vectors from ``.npy`` (+ ``ids`` file), ``.json`` ``{id: [floats]}``, Parquet/Arrow."""
+        """Bring your own vectors from ``.npy`` (+ ``ids`` file), ``.json`` ``{id: [floats]}``, Parquet/Arrow.
+
+        A new space is streamed from the file into its table in batches (see :meth:`add_vector_stream`).
+        """
+        from ._vectors_io import open_vectors
+
         _check_space(space)
-        inp = _ingest.read_vectors(source, ids=ids, id=id, vector=vector)
-        return self.add_vectors(space, inp.ids, inp.vectors, source=inp.source)
+        return self.add_vector_stream(space, open_vectors(source, ids=ids, id=id, vector=vector))
+
+    def add_vector_stream(self, space: str, stream: Any) -> IngestReport:
+        """Store a :class:`embedscope._vectors_io.VectorStream` as ``space``, upserting by id.
+
+        Into a new space the vectors go from the file to the table a batch at a time (``.npy`` memory-mapped,
+        Parquet a record batch at a time), each batch checked as it passes; a bad vector raises
+        :class:`~embedscope.errors.InputError` before anything is committed. The peak is about one batch plus
+        Lance's write buffers, not a copy of the vectors. An existing space is merged in memory
+        (:meth:`add_vectors`).
+        """
+        from ._vectors_io import record_batches
+
+        _check_space(space)
+        name = vectors_table(space)
+        with self._writing():
+            if name not in self.manifest.records:
+                reader, fingerprint, dim = record_batches(stream)
+                version = self._commit(name, reader)
+                fp = fingerprint()
+                self._upsert_items(pa.table({"id": pa.array(stream.ids, pa.string())}), stream.source)
+                rec = Record(table=name, kind="space", params={"source": "vectors", "file": stream.source,
+                                                               "dim": dim}, fingerprint=fp)
+                self._record(rec, version, stream.n)
+                return IngestReport(stream.source, stream.n, 0, 0, stream.n, space=space)
+        return self.add_vectors(space, stream.ids, stream.read_all(), source=stream.source)
 
     def _write_space(self, space: str, ids: Sequence[str], x: np.ndarray, params: dict[str, Any],
                      inputs: dict[str, str] | None = None) -> None:
+        from ._vectors_io import BATCH_ROWS
+
         x = np.ascontiguousarray(x, dtype=np.float32)
-        vec = pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])
+        vec = pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])  # zero-copy views of x
         table = pa.table({"id": pa.array(list(ids), pa.string()), "vector": vec})
         id_arr = table.column("id")
         rec = Record(table=vectors_table(space), kind="space", params={**params, "dim": int(x.shape[1])},
                      inputs=inputs or {}, fingerprint=fingerprint_arrays(id_arr, x))
-        self._write(rec, table)
+        # written in slices, so Lance writes bounded pages (read back a page at a time, see _space_arrays)
+        reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=BATCH_ROWS))
+        self._record(rec, self._commit(rec.table, reader), table.num_rows)
 
     # ---------------------------------------------------------------------------------------- embed
     def embed(

@@ -106,12 +106,23 @@ def ingest(
             rep = scope._upsert_items(parsed.table, parsed.source)
         rep.text_column, rep.id_column = parsed.text_column, parsed.id_column
     else:
+        from ._vectors_io import open_vectors
         from .workspace import _check_space
 
         _check_space(space)
-        vin = _ing.read_vectors(file, ids=ids, id=id, vector=vector)
+        # ids and shape are checked now; the vectors (.npy memory-mapped, Parquet a record batch at a time) are
+        # checked as they stream into the space's table, so a bad one removes the workspace this command made
+        vin = open_vectors(file, ids=ids, id=id, vector=vector)
+        made = not (Path(ws) / "scope.json").exists()
         scope = Scope.create(ws, exist_ok=True)
-        rep = scope.add_vectors(space, vin.ids, vin.vectors, source=vin.source)
+        try:
+            rep = scope.add_vector_stream(space, vin)
+        except BaseException:
+            if made:
+                import shutil
+
+                shutil.rmtree(ws, ignore_errors=True)
+            raise
     if as_json:
         _emit(asdict(rep))
         return

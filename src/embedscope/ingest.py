@@ -589,48 +589,76 @@ def _table_vectors(table: pa.Table, name: str, id: str | None, vector: str | Non
     if table.num_rows == 0:
         raise InputError("no rows", file=name)
     vcol = _pick_vector_column(table, name, vector)
-    col = table.column(vcol).combine_chunks()
+    mat = list_matrix(table.column(vcol).combine_chunks(), name, vcol)
+    return _table_ids(table, name, id), mat
+
+
+def list_matrix(col: pa.Array, name: str, vcol: str, *, row_offset: int = 0, dim: int | None = None
+                ) -> np.ndarray:
+    """The numbers of a list (or fixed-size list) column as a matrix, checked: no missing vector, the same
+    dimension in every row (``dim`` if given), numbers only.
+
+    Parameters
+    ----------
+    col
+        One Arrow array of ``m`` lists.
+    row_offset
+        Rows of the file before this array (for the row numbers in errors).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(m, d)``, the column's own number type (zero-copy when it allows).
+    """
     if pa.types.is_fixed_size_list(col.type):
         if col.null_count:
             bad = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
-            raise InputError("missing vector", file=name, row=bad + 1, column=vcol)
+            raise InputError("missing vector", file=name, row=row_offset + bad + 1, column=vcol)
         values = col.flatten()
         d = col.type.list_size
         if not (pa.types.is_floating(values.type) or pa.types.is_integer(values.type)):
             raise InputError(f"vector values must be numbers, got {values.type}; store the vectors as lists of "
-                             "floats", file=name, row=1, column=vcol)
-        mat = values.to_numpy(zero_copy_only=False).reshape(-1, d)
-    else:
-        lens = col.value_lengths().to_numpy(zero_copy_only=False)
-        nulls = col.is_null().to_numpy(zero_copy_only=False)
-        if nulls.any():
-            raise InputError("missing vector", file=name, row=int(np.flatnonzero(nulls)[0]) + 1, column=vcol)
-        if len(lens) and (lens != lens[0]).any():
-            bad = int(np.flatnonzero(lens != lens[0])[0])
-            raise InputError(f"vector has {lens[bad]} dimensions, row 1 has {lens[0]}; every vector needs the same "
-                             "number",
-                             file=name, row=bad + 1, column=vcol)
-        values = col.flatten()
-        if not (pa.types.is_floating(values.type) or pa.types.is_integer(values.type)):
-            raise InputError(f"vector values must be numbers, got {values.type}; store the vectors as lists of "
-                             "floats", file=name, row=1, column=vcol)
-        if values.null_count:
-            flat_bad = int(np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))[0])
-            raise InputError("null inside a vector", file=name, row=flat_bad // int(lens[0]) + 1, column=vcol)
-        mat = values.to_numpy(zero_copy_only=False).reshape(len(col), int(lens[0]) if len(lens) else 0)
+                             "floats", file=name, row=row_offset + 1, column=vcol)
+        if dim is not None and d != dim and len(col):
+            raise InputError(f"vector has {d} dimensions, row 1 has {dim}; every vector needs the same number",
+                             file=name, row=row_offset + 1, column=vcol)
+        return values.to_numpy(zero_copy_only=False).reshape(-1, d)
+    lens = col.value_lengths().to_numpy(zero_copy_only=False)
+    nulls = col.is_null().to_numpy(zero_copy_only=False)
+    if nulls.any():
+        raise InputError("missing vector", file=name, row=row_offset + int(np.flatnonzero(nulls)[0]) + 1,
+                         column=vcol)
+    want = dim if dim is not None else (int(lens[0]) if len(lens) else 0)
+    if len(lens) and (lens != want).any():
+        bad = int(np.flatnonzero(lens != want)[0])
+        raise InputError(f"vector has {lens[bad]} dimensions, row 1 has {want}; every vector needs the same "
+                         "number",
+                         file=name, row=row_offset + bad + 1, column=vcol)
+    values = col.flatten()
+    if not (pa.types.is_floating(values.type) or pa.types.is_integer(values.type)):
+        raise InputError(f"vector values must be numbers, got {values.type}; store the vectors as lists of "
+                         "floats", file=name, row=row_offset + 1, column=vcol)
+    if values.null_count:
+        flat_bad = int(np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))[0])
+        raise InputError("null inside a vector", file=name, row=row_offset + flat_bad // int(want) + 1,
+                         column=vcol)
+    return values.to_numpy(zero_copy_only=False).reshape(len(col), want)
+
+
+def _table_ids(table: pa.Table, name: str, id: str | None) -> list[str]:
+    """The ids of a table of vectors: its ``id`` column (or ``id``), else row positions; checked non-empty."""
     id_col = id if id is not None else ("id" if "id" in table.column_names else None)
     if id_col is None:
-        ids = [str(i) for i in range(table.num_rows)]
-    else:
-        if id_col not in table.column_names:
-            raise InputError(f"no column {id_col!r}; columns are: {', '.join(table.column_names)}",
-                             file=name, column=id_col)
-        ids = []
-        for i, v in enumerate(table.column(id_col).to_pylist()):
-            if v is None or (isinstance(v, str) and not v.strip()):
-                raise InputError("empty id", file=name, row=i + 1, column=id_col)
-            ids.append(v if isinstance(v, str) else _id_str(v))
-    return ids, mat
+        return [str(i) for i in range(table.num_rows)]
+    if id_col not in table.column_names:
+        raise InputError(f"no column {id_col!r}; columns are: {', '.join(table.column_names)}",
+                         file=name, column=id_col)
+    ids = []
+    for i, v in enumerate(table.column(id_col).to_pylist()):
+        if v is None or (isinstance(v, str) and not v.strip()):
+            raise InputError("empty id", file=name, row=i + 1, column=id_col)
+        ids.append(v if isinstance(v, str) else _id_str(v))
+    return ids
 
 
 def _frame_vectors(df: pd.DataFrame, name: str, id: str | None, vector: str | None,
@@ -672,7 +700,9 @@ def _frame_vectors(df: pd.DataFrame, name: str, id: str | None, vector: str | No
     return ids, mat
 
 
-def _validate_matrix(mat: np.ndarray, name: str, keys: list[str] | None) -> np.ndarray:
+def _validate_matrix(mat: np.ndarray, name: str, keys: list[str] | None, *, row_offset: int = 0) -> np.ndarray:
+    """``mat`` as C-contiguous float32, checked: finite, fits float32, no all-zero row. ``row_offset``: rows of
+    the file before ``mat`` (for the row numbers in errors)."""
     if mat.shape[0] == 0:
         raise InputError("no vectors", file=name)
     if mat.ndim != 2 or mat.shape[1] == 0:
@@ -683,17 +713,17 @@ def _validate_matrix(mat: np.ndarray, name: str, keys: list[str] | None) -> np.n
     if not finite.all():
         r, c = map(int, np.argwhere(~finite)[0])
         raise InputError(f"value {mat[r, c]} in dimension {c} is not a finite number; fix or drop this vector",
-                         file=name, row=r + 1, column=keys[r] if keys else None)
+                         file=name, row=row_offset + r + 1, column=keys[r] if keys else None)
     big = ~np.isfinite(as32)
     if big.any():
         r, c = map(int, np.argwhere(big)[0])
-        raise InputError(f"value {mat[r, c]} in dimension {c} does not fit in float32", file=name, row=r + 1,
+        raise InputError(f"value {mat[r, c]} in dimension {c} does not fit in float32", file=name, row=row_offset + r + 1,
                          column=keys[r] if keys else None)
     zero = ~as32.any(axis=1)
     if zero.any():
         r = int(np.flatnonzero(zero)[0])
         raise InputError("all-zero vector (it has no direction, so no similarity); drop or fix it",
-                         file=name, row=r + 1, column=keys[r] if keys else None)
+                         file=name, row=row_offset + r + 1, column=keys[r] if keys else None)
     return np.ascontiguousarray(as32)
 
 

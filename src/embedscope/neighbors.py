@@ -117,25 +117,20 @@ def search(
     if k == 0 or m == 0:
         return KNN(out_i, out_s, metric)
     inv_norm = None
-    if metric == "cosine" and not same and m <= 256:
-        # a few queries (a click, a sample): scale the scores by 1/|x| instead of writing a normalised copy
-        # of the data (1.5 GB at 1M x 384) on every call
+    base, qs = data, queries
+    if metric == "cosine":
+        # scale each block's scores by 1/|x| instead of writing a normalised copy of the data (1.5 GB at
+        # 1M x 384); the queries are normalised a block at a time below
         norms = np.sqrt(np.einsum("ij,ij->i", data, data))
         norms[norms == 0] = 1.0
         inv_norm = (1.0 / norms).astype(np.float32)
-        base, qs = data, normalize(queries)
-    elif metric == "cosine":
-        base = normalize(data)
-        qs = base if same else normalize(queries)
-    else:
-        base, qs = data, queries
     sq_base = np.einsum("ij,ij->i", base, base) if metric == "euclidean" else None
     rows = max(1, min(m, block_bytes // (4 * n)))
     if metric == "manhattan":
         rows = max(1, min(rows, 256))
     for start in range(0, m, rows):
         stop = min(m, start + rows)
-        q = qs[start:stop]
+        q = normalize(qs[start:stop]) if metric == "cosine" else qs[start:stop]
         if metric in ("cosine", "dot"):
             order_key = q @ base.T  # (b, n), higher is closer
             if inv_norm is not None:
