@@ -122,10 +122,10 @@ def test_killed_ray_job_leaves_workspace_and_rerun_resumes(ray_local: None, loca
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and proc.poll() is None:
-            sets = list(staging_dir.glob("*.lance")) if staging_dir.exists() else []
-            if sets:
+            sets = list(staging_dir.glob("*/actor-*.lance")) if staging_dir.exists() else []
+            if sets:  # one dataset per actor
                 try:
-                    staged = lance.dataset(str(sets[0])).count_rows()
+                    staged = sum(lance.dataset(str(s)).count_rows() for s in sets)
                 except Exception:
                     staged = 0
                 if staged >= 16:

@@ -2,11 +2,11 @@
 
 Embedding (:func:`embed_texts_ray`) is a Ray Data pipeline over the texts still to embed: ``map_batches``
 with an actor pool, one embedder loaded once per actor (:class:`EmbedActor`). Each actor appends every batch
-it finishes to a *staging* Lance dataset (one atomic Lance commit per batch; concurrent appends do not
-conflict). The driver then reads the vectors back from that dataset, commits them to the workspace's
-embedding cache and deletes it. The workspace itself is written once, at the end, by the caller: a job killed
-at any point leaves it as it was, and a rerun finds the batches already in the staging dataset (or in the
-cache) and embeds only the rest.
+it finishes to its own *staging* Lance dataset (one atomic Lance commit per batch, no two writers on one
+dataset). The driver then streams the vectors from those datasets, a few thousand at a time, into the result
+and the workspace's embedding cache, and deletes them. The space itself is written once, at the end, by the
+caller: a job killed at any point leaves it as it was, and a rerun finds the batches already staged (or in
+the cache) and embeds only the rest.
 
 The exact kNN graph (:func:`knn_graph_ray`) splits the queries into shards, one Ray task each, every task
 scanning its shard against all vectors (put once in the object store); the shards' answers are concatenated
@@ -145,7 +145,8 @@ def _exists(uri: str) -> bool:
 
 
 class EmbedActor:
-    """One embedder per Ray actor, loaded once; each call embeds a batch and appends it to the staging dataset.
+    """One embedder per Ray actor, loaded once; each call embeds a batch and appends it to the actor's own
+    staging dataset.
 
     Parameters
     ----------
@@ -154,14 +155,17 @@ class EmbedActor:
     options
         ``batch_size``, ``device``, ``dimensions`` for the embedder.
     uri
-        The staging Lance dataset (local path or object-storage URI seen by every node).
+        The staging directory (local path or object-storage URI seen by every node); the actor writes
+        ``{uri}/actor-{random}.lance``, a dataset no other actor appends to (so commits never conflict).
     """
 
     def __init__(self, model: str, options: dict[str, Any], uri: str) -> None:
+        import uuid
+
         from .embedders import get_embedder
 
         self.embedder = get_embedder(model, **options)
-        self.uri = uri
+        self.uri = f"{uri.rstrip('/')}/actor-{uuid.uuid4().hex[:16]}.lance"
         if "torch" in sys.modules or model.partition(":")[0] == "local":
             try:  # one thread per CPU Ray gave this actor, not one per core of the machine
                 import torch
@@ -197,25 +201,51 @@ class EmbedActor:
                 "truncated": np.asarray([window is not None and c > window for c in counts], dtype=bool)}
 
 
-def read_staging(uri: str) -> dict[str, np.ndarray]:
-    """The vectors in a staging dataset: content hash -> float32 ``(d,)`` (empty if there is none)."""
+def _staged_datasets(uri: str) -> list[str]:
+    """The staging datasets under ``uri``: one per actor (``actor-*.lance``), and ``uri`` itself if it is one
+    (the single shared dataset of earlier versions, left by a killed run)."""
+    import pyarrow.fs as pafs
+
+    out = [uri] if _exists(uri) else []
+    fs, path = pafs.FileSystem.from_uri(uri if "://" in uri else os.path.abspath(uri))
+    scheme = uri.split("://", 1)[0] + "://" if "://" in uri else ""
+    for info in fs.get_file_info(pafs.FileSelector(path, allow_not_found=True)):
+        if info.type == pafs.FileType.Directory and info.base_name.startswith("actor-") and \
+                info.base_name.endswith(".lance") and _exists(scheme + info.path):
+            out.append(scheme + info.path)
+    return sorted(out)
+
+
+def staged_batches(uri: str, rows: int = 8192) -> Iterator[tuple[list[str], np.ndarray]]:
+    """Stream the vectors staged under ``uri``, ``rows`` at a time: (hashes, float32 ``(b, d)``) per batch.
+
+    A retried batch may have been appended twice: the same hash then comes again with the same vector.
+    """
     import lance
 
-    if not _exists(uri):
-        return {}
-    t = lance.dataset(uri).to_table()
-    if t.num_rows == 0:
-        return {}
-    col = t.column("vector").combine_chunks()
-    x = col.values.to_numpy(zero_copy_only=False).reshape(-1, col.type.list_size)
+    for ds_uri in _staged_datasets(uri):
+        for rb in lance.dataset(ds_uri).to_batches(columns=["hash", "vector"], batch_size=rows):
+            if rb.num_rows == 0:
+                continue
+            col = rb.column(1)
+            x = col.values.to_numpy(zero_copy_only=False).reshape(-1, col.type.list_size)
+            yield rb.column(0).to_pylist(), x
+
+
+def read_staging(uri: str) -> dict[str, np.ndarray]:
+    """The vectors staged under ``uri``: content hash -> float32 ``(d,)`` (empty if there are none).
+
+    Holds them all in memory: for inspection and tests; :func:`embed_texts_ray` streams instead.
+    """
     out: dict[str, np.ndarray] = {}
-    for i, h in enumerate(t.column("hash").to_pylist()):
-        out.setdefault(h, x[i])  # a retried batch may have been appended twice
+    for hashes, x in staged_batches(uri):
+        for h, v in zip(hashes, x, strict=True):
+            out.setdefault(h, v)
     return out
 
 
 def drop_staging(uri: str) -> None:
-    """Delete a staging dataset (local or object storage)."""
+    """Delete a staging directory or dataset (local or object storage)."""
     import pyarrow.fs as pafs
 
     fs, path = pafs.FileSystem.from_uri(uri if "://" in uri else os.path.abspath(uri))
@@ -224,6 +254,42 @@ def drop_staging(uri: str) -> None:
     parent = os.path.dirname(path)
     if "://" not in uri and os.path.isdir(parent) and not os.listdir(parent):
         os.rmdir(parent)  # the workspace's staging/ directory, now empty
+
+
+class _Assembly:
+    """The ``(n, d)`` result of :func:`embed_texts_ray`, filled in place as vectors arrive (one copy)."""
+
+    def __init__(self, first: dict[str, int]) -> None:
+        self.first = first
+        self.done: set[str] = set()
+        self.x: np.ndarray | None = None
+
+    def put(self, hashes: Sequence[str], x: np.ndarray) -> list[int]:
+        """Fill the rows of ``hashes`` not yet filled (first occurrence of each); their positions in the batch."""
+        keep = []
+        for j, h in enumerate(hashes):
+            if h in self.first and h not in self.done:
+                self.done.add(h)
+                keep.append(j)
+        if keep:
+            if self.x is None:
+                self.x = np.empty((len(self.first), x.shape[1]), np.float32)
+            rows = np.fromiter((self.first[hashes[j]] for j in keep), np.int64, len(keep))
+            self.x[rows] = x[keep]
+        return keep
+
+
+def _absorb(staging: str, asm: _Assembly, cache: VectorCache) -> int:
+    """Stream the staged vectors into the result and the cache (one commit per batch), then drop the staging;
+    the number of new vectors."""
+    got = 0
+    for hashes, x in staged_batches(staging):
+        keep = asm.put(hashes, x)
+        if keep:
+            cache.store([hashes[j] for j in keep], x[keep])
+            got += len(keep)
+    drop_staging(staging)
+    return got
 
 
 def embed_texts_ray(
@@ -240,10 +306,12 @@ def embed_texts_ray(
 ) -> tuple[np.ndarray, EmbedStats]:
     """Embed ``texts`` on Ray; same contract as :func:`embedscope.embedding.embed_texts`.
 
-    Texts found in ``cache`` or in the staging dataset (from an earlier, killed run) are not embedded again.
+    Texts found in ``cache`` or in the staging datasets (from an earlier, killed run) are not embedded again.
     The rest are cut into the batches the single-process path would use (sorted by length, ``batch_size``
-    each), embedded by ``concurrency`` actors, appended to ``staging``, read back, committed to ``cache`` in
-    one go; then ``staging`` is deleted.
+    each) and embedded by ``concurrency`` actors, each appending its batches to its own staging dataset under
+    ``staging``. The driver then streams the staged vectors, a few thousand at a time, into the result and
+    into ``cache`` (one commit per batch, as the single-process path commits), and deletes ``staging``.
+    Memory: the result (``n x d`` float32), what ``cache`` held already, and one batch.
 
     Parameters
     ----------
@@ -252,9 +320,9 @@ def embed_texts_ray(
     model, options
         The ``--model`` value and embedder options each actor builds its embedder from.
     cache
-        The workspace's embedding cache (read before, written after).
+        The workspace's embedding cache (read before, written as the staged batches are taken in).
     staging
-        URI of the staging Lance dataset; it must be reachable from every Ray node.
+        URI of the staging directory; it must be reachable from every Ray node.
     batch_size
         Texts per batch (one ``map_batches`` call, one Lance commit).
     concurrency
@@ -269,16 +337,24 @@ def embed_texts_ray(
     vectors : numpy.ndarray
         float32, shape ``(n, d)``, row ``i`` for ``texts[i]``.
     stats : EmbedStats
-        ``cached`` counts texts found in the cache or the staging dataset.
+        ``cached`` counts texts found in the cache or the staging datasets.
     """
     hashes = [text_hash(t) for t in texts]
     first: dict[str, int] = {}
     for i, h in enumerate(hashes):
         first.setdefault(h, i)
-    found = cache.lookup(list(first))
-    staged = {h: v for h, v in read_staging(staging).items() if h in first and h not in found}
-    found.update(staged)
-    todo = sorted((h for h in first if h not in found), key=lambda h: (len(texts[first[h]]), first[h]))
+    if not texts:
+        drop_staging(staging)
+        return np.zeros((0, 0), np.float32), EmbedStats(0, 0, 0, 0, 0, 0)
+    uniq = list(first)
+    asm = _Assembly({h: j for j, h in enumerate(uniq)})
+    found = cache.lookup(uniq)
+    keys = list(found)
+    for lo in range(0, len(keys), 8192):
+        asm.put(keys[lo:lo + 8192], np.stack([found[h] for h in keys[lo:lo + 8192]]))
+    del found, keys
+    _absorb(staging, asm, cache)  # batches a killed run staged
+    todo = sorted((h for h in uniq if h not in asm.done), key=lambda h: (len(texts[first[h]]), first[h]))
     bs = max(1, batch_size)
     truncated = 0
     batches = 0
@@ -303,20 +379,14 @@ def embed_texts_ray(
                     batches += 1
                     if on_batch:
                         on_batch(done, len(todo))
-        new = read_staging(staging)
-        missing = [h for h in todo if h not in new]
+        _absorb(staging, asm, cache)
+        missing = len(uniq) - len(asm.done)
         if missing:
-            raise RuntimeError(f"the Ray job finished but {len(missing)} of {len(todo)} texts are not in {staging}")
-        todo_x = np.stack([new[h] for h in todo]).astype(np.float32, copy=False)
-        cache.store(todo, todo_x)
-        for h, v in zip(todo, todo_x, strict=True):
-            found[h] = v
-    if staged:
-        cache.store(list(staged), np.stack(list(staged.values())).astype(np.float32, copy=False))
-    drop_staging(staging)
-    if not texts:
-        return np.zeros((0, 0), np.float32), EmbedStats(0, 0, 0, 0, 0, 0)
-    out_x = np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
+            raise RuntimeError(f"the Ray job finished but {missing} of {len(todo)} texts are not in {staging}")
+    assert asm.x is not None
+    # one row per text: rows of distinct texts in order, duplicates repeated
+    rows = np.fromiter((asm.first[h] for h in hashes), np.int64, len(hashes))
+    out_x = asm.x if len(uniq) == len(hashes) else asm.x[rows]
     return out_x, EmbedStats(len(texts), len(first), len(first) - len(todo), len(todo), batches, truncated)
 
 
