@@ -16,6 +16,10 @@ shard of the items, searches every item in each, and merges the exactly rescored
 staged in the workspace (:class:`ShardStage`) so a killed build reruns only the missing ones, and a task whose
 worker dies is retried.
 
+UMAP layouts (:func:`umap_layout_ray`) are fitted on a sample in the driver, as the single-process path does
+above 100,000 items; every ``transform`` batch of the other items is then one Ray task, the fitted model put
+once in the object store. The layout is the single-process one (umap-learn seeds every ``transform`` call).
+
 ``address=None`` starts a Ray runtime in this process bound to 127.0.0.1 (2 CPUs, a 500 MB object store);
 otherwise ``address`` is that of a running cluster (``ray start --head``). On a cluster of several machines
 the staging dataset must be somewhere every node sees: a shared directory or object storage (``s3://...``).
