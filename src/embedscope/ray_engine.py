@@ -395,22 +395,27 @@ def embed_texts_ray(
 
 
 # --------------------------------------------------------------------------------------------- kNN graph
-def _knn_shard(base: np.ndarray, start: int, stop: int, k: int, block_bytes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact cosine neighbours of rows ``start:stop`` of the unit vectors ``base`` (n, d) among all rows.
+def _knn_shard(x: np.ndarray, start: int, stop: int, k: int, block_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact cosine neighbours of rows ``start:stop`` of ``x`` (n, d) among all rows.
 
     Returns ``(indices, scores)``, int32 and float32 of shape ``(stop - start, k)``, best first, ties by index,
-    a row never its own neighbour: what :func:`embedscope.neighbors.knn_graph` gives for those rows.
+    a row never its own neighbour: what :func:`embedscope.neighbors.knn_graph` gives for those rows, computed
+    the same way (each block's queries normalised, scores scaled by ``1/|x|``).
     """
-    from .neighbors import _topk_smallest
+    from .neighbors import _topk_smallest, normalize
 
-    n = base.shape[0]
+    n = x.shape[0]
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x))
+    norms[norms == 0] = 1.0
+    inv_norm = (1.0 / norms).astype(np.float32)
     m = stop - start
     out_i = np.zeros((m, k), np.int32)
     out_s = np.zeros((m, k), np.float32)
     rows = max(1, min(n, block_bytes // (4 * n)))
     for a in range(start, stop, rows):
         b = min(stop, a + rows)
-        key = base[a:b] @ base.T  # (b - a, n), higher is closer
+        key = normalize(x[a:b]) @ x.T  # (b - a, n), higher is closer
+        key *= inv_norm[None, :]
         np.negative(key, out=key)
         key[np.arange(b - a), np.arange(a, b)] = np.inf
         cand = _topk_smallest(key, k)
@@ -430,7 +435,7 @@ def knn_graph_ray(
 ) -> KNN:
     """The exact cosine kNN graph, its query rows split into shards scanned by Ray tasks.
 
-    The unit-normalised vectors go into the object store once; task ``j`` finds the neighbours of shard ``j``'s
+    The vectors go into the object store once; task ``j`` finds the neighbours of shard ``j``'s
     rows among all of them in blocks of ``block_bytes`` of scores; the shards are concatenated in row order.
     Shards are whole blocks of the single-process scan, so the scores are the same to the bit and near-ties
     fall the same way.
@@ -453,14 +458,11 @@ def knn_graph_ray(
     KNN
         Cosine, shape ``(n, min(k, n - 1))``: the graph :func:`embedscope.neighbors.knn_graph` gives.
     """
-    from .neighbors import normalize
-
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     n = x.shape[0]
     k = int(max(0, min(k, n - 1)))
     if k == 0:
         return search(x, x, k, "cosine", exclude_self=True)
-    base = normalize(x)
     with ray_runtime(address) as ray:
         n_shards = shards or 4 * max(1, int(ray.cluster_resources().get("CPU", 1)))
         # shards made of whole blocks of the single-process scan, so every block multiplies the same rows and
@@ -470,7 +472,7 @@ def knn_graph_ray(
         n_shards = max(1, min(n_shards, blocks))
         bounds = np.minimum(np.linspace(0, blocks, n_shards + 1).astype(int) * rows, n)
         task = ray.remote(num_cpus=1)(_knn_shard)
-        ref = ray.put(base)
+        ref = ray.put(x)
         pending = {task.remote(ref, int(a), int(b), k, block_bytes): (int(a), int(b))
                    for a, b in itertools.pairwise(bounds) if b > a}
         out_i = np.zeros((n, k), np.int32)
