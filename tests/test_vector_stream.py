@@ -200,3 +200,22 @@ def test_blocked_pca_matches_full_svd(monkeypatch: pytest.MonkeyPatch) -> None:
     got = np.column_stack([res.coords, res.extra["z"]])
     assert np.allclose(got, y, atol=1e-3 * np.abs(y).max())
     assert np.allclose(res.metrics["explained_variance_ratio"], ref.explained_variance_ratio_, rtol=1e-4)
+
+
+def test_parquet_metadata_columns_become_item_metadata(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    x = _clusters(12, 4)
+    ids = [f"m{i}" for i in range(12)]
+    t = pa.table({"id": ids, "vector": pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), 4),
+                  "group": pa.array([f"g{i % 3}" for i in range(12)]), "score": pa.array(np.arange(12) / 2),
+                  "text": pa.array([f"t{i}" for i in range(12)]), "tags": pa.array([[1, 2]] * 12)})
+    f = tmp_path / "m.parquet"
+    pq.write_table(t, f, row_group_size=5)
+    ws = tmp_path / "m.scope"
+    assert run(capsys, "ingest", str(ws), str(f), "--space", "v")[0] == 0
+    items = embedscope.open(ws).items_for("v")
+    assert items.column_names == ["id", "group", "score", "text_"]  # the list column is not metadata
+    assert items.column("group").to_pylist() == [f"g{i % 3}" for i in range(12)]
+    assert items.column("score").to_pylist() == list(np.arange(12) / 2)
+    # re-ingesting the same file changes nothing
+    code, out, _ = run(capsys, "ingest", str(ws), str(f), "--space", "v", "--json")
+    assert code == 0 and json.loads(out)["unchanged"] == 12

@@ -449,7 +449,8 @@ class ScopeCore:
         Parquet a record batch at a time), each batch checked as it passes; a bad vector raises
         :class:`~embedscope.errors.InputError` before anything is committed. The peak is about one batch plus
         Lance's write buffers, not a copy of the vectors. An existing space is merged in memory
-        (:meth:`add_vectors`).
+        (:meth:`add_vectors`). The file's other scalar columns (``stream.metadata``) are upserted into the
+        items as metadata.
         """
         from ._vectors_io import record_batches
 
@@ -460,12 +461,26 @@ class ScopeCore:
                 reader, fingerprint, dim = record_batches(stream)
                 version = self._commit(name, reader)
                 fp = fingerprint()
-                self._upsert_items(pa.table({"id": pa.array(stream.ids, pa.string())}), stream.source)
+                self._upsert_items(self._stream_items(stream), stream.source)
                 rec = Record(table=name, kind="space", params={"source": "vectors", "file": stream.source,
                                                                "dim": dim}, fingerprint=fp)
                 self._record(rec, version, stream.n)
                 return IngestReport(stream.source, stream.n, 0, 0, stream.n, space=space)
-        return self.add_vectors(space, stream.ids, stream.read_all(), source=stream.source)
+        rep = self.add_vectors(space, stream.ids, stream.read_all(), source=stream.source)
+        if getattr(stream, "metadata", None) is not None:
+            with self._writing():
+                self._upsert_items(self._stream_items(stream), stream.source)
+        return rep
+
+    @staticmethod
+    def _stream_items(stream: Any) -> pa.Table:
+        """``id`` and the stream's metadata columns, as items."""
+        table = pa.table({"id": pa.array(stream.ids, pa.string())})
+        meta = getattr(stream, "metadata", None)
+        if meta is not None:
+            for c in meta.column_names:
+                table = table.append_column(c, meta.column(c))
+        return table
 
     def _write_space(self, space: str, ids: Sequence[str], x: np.ndarray, params: dict[str, Any],
                      inputs: dict[str, str] | None = None) -> None:

@@ -47,12 +47,16 @@ class VectorStream:
         The file.
     dim
         Dimensions ``d`` if known before reading the vectors (``.npy``, fixed-size lists), else ``None``.
+    metadata
+        The file's other scalar columns (numbers, strings, booleans, dates), one row per id, stored as item
+        metadata; ``None`` when it has none (``.npy``, JSON).
     """
 
     ids: list[str]
     source: str
     dim: int | None
     _batches: Callable[[], Iterator[np.ndarray]]
+    metadata: pa.Table | None = None
 
     @property
     def n(self) -> int:
@@ -136,7 +140,9 @@ def _parquet(path: Path, name: str, id: str | None, vector: str | None, batch_ro
     import pyarrow.parquet as pq
 
     try:
-        pf = pq.ParquetFile(path)
+        # no pre-buffering, one thread: a row group at a time in flight (pre-buffered, threaded reads held
+        # about twice as much)
+        pf = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
         schema = pf.schema_arrow
     except Exception as exc:
         raise InputError(f"cannot read: {exc}", file=name) from None
@@ -146,14 +152,15 @@ def _parquet(path: Path, name: str, id: str | None, vector: str | None, batch_ro
     id_col = id if id is not None else ("id" if "id" in schema.names else None)
     if id_col is not None and id_col not in schema.names:
         raise InputError(f"no column {id_col!r}; columns are: {', '.join(schema.names)}", file=name, column=id_col)
-    if id_col is None:
-        id_list = [str(i) for i in range(pf.metadata.num_rows)]
-    else:
-        try:
-            id_table = pf.read(columns=[id_col])
-        except Exception as exc:
-            raise InputError(f"cannot read: {exc}", file=name) from None
-        id_list = _ingest._table_ids(id_table, name, id_col)
+    meta_cols = [f.name for f in schema if f.name not in (vcol, id_col) and _is_scalar(f.type)]
+    try:
+        side = pf.read(columns=[c for c in (id_col, *meta_cols) if c is not None])
+    except Exception as exc:
+        raise InputError(f"cannot read: {exc}", file=name) from None
+    id_list = _ingest._table_ids(side, name, id_col) if id_col is not None else \
+        [str(i) for i in range(pf.metadata.num_rows)]
+    metadata = pa.table({(c if c not in ("id", "text") else f"{c}_"): side.column(c) for c in meta_cols}) \
+        if meta_cols else None
     vtype = schema.field(vcol).type
     dim = int(vtype.list_size) if pa.types.is_fixed_size_list(vtype) else None
 
@@ -161,7 +168,7 @@ def _parquet(path: Path, name: str, id: str | None, vector: str | None, batch_ro
         lo = 0
         want = dim
         try:
-            it = pf.iter_batches(batch_size=batch_rows, columns=[vcol])
+            it = pf.iter_batches(batch_size=batch_rows, columns=[vcol], use_threads=False)
             for batch in it:
                 col = batch.column(0)
                 mat = _ingest.list_matrix(col, name, vcol, row_offset=lo, dim=want)
@@ -173,7 +180,13 @@ def _parquet(path: Path, name: str, id: str | None, vector: str | None, batch_ro
         except Exception as exc:
             raise InputError(f"cannot read: {exc}", file=name) from None
 
-    return VectorStream(id_list, name, dim, batches)
+    return VectorStream(id_list, name, dim, batches, metadata)
+
+
+def _is_scalar(t: pa.DataType) -> bool:
+    """Whether a column of this type can be item metadata (not a list, struct, map or binary blob)."""
+    return not (pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
+                or pa.types.is_fixed_size_binary(t) or pa.types.is_null(t))
 
 
 class StreamFingerprint:

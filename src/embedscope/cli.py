@@ -91,6 +91,10 @@ def ingest(
 
     Re-ingesting upserts by id: new ids are added, changed rows replace the old ones, and spaces embedded
     from changed texts are marked stale (embed again to update only what changed).
+
+    Vectors (.npy, Parquet) stream into the workspace in batches, so a million 384-d vectors need about one
+    batch of memory, not the file; a Parquet file's other scalar columns become item metadata (one named
+    text or id is stored as text_ / id_).
     """
     from .workspace import Scope
 
