@@ -11,20 +11,19 @@ Then the real CLI, one subprocess a step, each under ``/usr/bin/time -v`` (wall 
 maximum resident set size):
 
 1. ``embedscope ingest WS FILE --space byo``;
-2. ``embedscope project WS --method umap`` (the default layout; above 100,000 items UMAP fits a 50,000-item
-   sample and places the rest, and needs no kNN graph);
-3. with ``--graph``: ``embedscope knn WS`` (the stored cosine kNN graph, k=50: exact up to 200,000 items, HNSW
-   above, with its recall@10 measured on 1,000 items) and then ``embedscope project WS --method pca`` (the PCA
-   layout with its honesty on that graph; without a graph ``project --method pca`` would build it first, so
-   PCA is only run with ``--graph``);
-4. ``embedscope serve WS``, until the page's data has been fetched: ``/api/info``, the UMAP layout (Arrow
-   x, y), its per-item honesty and the column list; peak memory of the server from ``/proc/PID/status``
-   (``VmHWM``) after those requests.
+2. with ``--graph``: ``embedscope knn WS`` (the stored cosine kNN graph, k=50: exact up to 200,000 items, HNSW
+   above, with its recall@10 measured on 1,000 items);
+3. ``embedscope project WS --method M`` for each M of ``--layouts`` (default ``umap``; above 100,000 items UMAP
+   fits a 50,000-item sample and places the rest; without a stored graph, honesty is measured on a sample of
+   items, each ranked exactly against all items);
+4. ``embedscope serve WS``, until the page's data has been fetched: ``/api/info``, the first layout of
+   ``--layouts`` (Arrow x, y), its per-item honesty and the column list; peak memory of the server from
+   ``/proc/PID/status`` (``VmHWM``) after those requests.
 
 "Copies" is (peak - baseline) / (n * d * 4 bytes), the baseline being the peak of a process that imports what
 the steps import (numpy, pyarrow, lancedb, pandas, sklearn, the CLI) and does nothing. Run::
 
-    nice -n 5 .venv/bin/python bench/byo_1m.py --n 1000000 [--graph] [--json]
+    nice -n 5 .venv/bin/python bench/byo_1m.py --n 1000000 [--layouts pca,umap] [--graph] [--json]
 """
 
 from __future__ import annotations
@@ -112,7 +111,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
             "stdout": proc.stdout}
 
 
-def serve_until_ready(ws: Path, port: int, env: dict[str, str]) -> dict[str, Any]:
+def serve_until_ready(ws: Path, port: int, env: dict[str, str], method: str) -> dict[str, Any]:
     """Start ``embedscope serve``, fetch what the page needs for its first paint, return time and peak RSS."""
     import httpx
 
@@ -131,7 +130,7 @@ def serve_until_ready(ws: Path, port: int, env: dict[str, str]) -> dict[str, Any
             except httpx.HTTPError:
                 time.sleep(0.2)
         up = time.perf_counter() - t0
-        for path in (f"/api/spaces/{SPACE}/layouts/umap", f"/api/spaces/{SPACE}/layouts/umap/honesty",
+        for path in (f"/api/spaces/{SPACE}/layouts/{method}", f"/api/spaces/{SPACE}/layouts/{method}/honesty",
                      f"/api/spaces/{SPACE}/columns"):
             r = httpx.get(url + path, timeout=600)
             r.raise_for_status()
@@ -160,6 +159,9 @@ def main() -> None:
     ap.add_argument("--format", choices=("parquet", "npy"), default="parquet")
     ap.add_argument("--graph", action="store_true", help="also build the kNN graph (+ PCA layout); at 1M the HNSW "
                     "graph takes 30-60+ min here")
+    ap.add_argument("--layouts", default="umap", help="comma-separated layout methods, run in this order; "
+                    "the first is the map served (default umap)")
+    ap.add_argument("--reuse", action="store_true", help="keep the workspace of an earlier run and skip ingest")
     ap.add_argument("--port", type=int, default=8797)
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
@@ -172,8 +174,9 @@ def main() -> None:
     _log(f"file {path} ({path.stat().st_size / 2**20:,.0f} MB) ready in {time.perf_counter() - t0:.1f} s; "
          f"one copy of the vectors = {copy_mb:,.0f} MB")
     ws = folder / f"ws-{a.format}.scope"
-    if ws.exists():
+    if ws.exists() and not a.reuse:
         shutil.rmtree(ws)
+    layouts = [m.strip() for m in a.layouts.split(",") if m.strip()]
     cli = [sys.executable, "-m", "embedscope"]
     steps: dict[str, dict[str, Any]] = {}
     steps["baseline"] = baseline(env)
@@ -181,17 +184,16 @@ def main() -> None:
     ingest = [*cli, "ingest", str(ws), str(path), "--space", SPACE, "--json"]
     if a.format == "npy":
         ingest += ["--ids", str(folder / f"vectors-{a.n}.ids")]
-    plan: list[tuple[str, list[str]]] = [("ingest", ingest),
-                                         ("layout_umap", [*cli, "project", str(ws), "--method", "umap", "--json"])]
+    plan: list[tuple[str, list[str]]] = [] if a.reuse else [("ingest", ingest)]
     if a.graph:
         plan.append(("knn_graph", [*cli, "knn", str(ws), "--json"]))
-        plan.append(("layout_pca", [*cli, "project", str(ws), "--method", "pca", "--json"]))
+    plan += [(f"layout_{m}", [*cli, "project", str(ws), "--method", m, "--json"]) for m in layouts]
     for name, cmd in plan:
         _log(f"{name}: {' '.join(cmd[2:])}")
         steps[name] = timed(cmd, env)
         _log(f"  {steps[name]['s']:.1f} s, peak {steps[name]['peak_mb']:,} MB, load {steps[name]['load']}")
     _log("serve: until the map's data has been fetched")
-    steps["serve"] = serve_until_ready(ws, a.port, env)
+    steps["serve"] = serve_until_ready(ws, a.port, env, layouts[0])
     _log(f"  {steps['serve']['s']:.1f} s, peak {steps['serve']['peak_mb']:,} MB")
     base = steps["baseline"]["peak_mb"]
     for name, st in steps.items():

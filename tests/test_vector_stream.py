@@ -219,3 +219,18 @@ def test_parquet_metadata_columns_become_item_metadata(tmp_path: Path, capsys: p
     # re-ingesting the same file changes nothing
     code, out, _ = run(capsys, "ingest", str(ws), str(f), "--space", "v", "--json")
     assert code == 0 and json.loads(out)["unchanged"] == 12
+
+
+def test_pca_of_a_big_space_builds_no_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import embedscope.projection.umap as umap_mod
+
+    monkeypatch.setattr(umap_mod, "SAMPLE_FIT_MIN", 100)  # "big" above 100 items, for the test
+    x = _clusters(300, 10, seed=2)
+    scope = embedscope.create(tmp_path / "b.scope")
+    scope.add_vectors("s", [f"p{i}" for i in range(300)], normalize(x))
+    lay = scope.project("s", "pca", k=10)
+    assert scope.graph_info("s") is None  # honesty measured without storing a graph
+    assert lay.quality["trustworthiness"] > 0.9 and np.isfinite(lay.per_item["knn_recall"]).all()
+    scope.knn("s")  # a graph built later leaves the stored layout valid (its input is the vectors)
+    again = scope.project("s", "pca", k=10)
+    assert abs(again.quality["trustworthiness"] - lay.quality["trustworthiness"]) < 1e-6

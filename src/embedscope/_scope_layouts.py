@@ -81,8 +81,11 @@ class LayoutsMixin(ScopeCore):
         from .projection.umap import SAMPLE_FIT_MIN
 
         graph_rec = self.manifest.records.get(neighbors_table(space))
-        if method == "umap" and n > SAMPLE_FIT_MIN and (graph_rec is None or self._stale(graph_rec)):
-            knn = None  # UMAP fits a sample with its own index; honesty is measured on a sample of items
+        if method in ("umap", "pca") and n > SAMPLE_FIT_MIN and (graph_rec is None or self._stale(graph_rec)):
+            # UMAP fits a sample with its own index and PCA needs none; honesty is measured on a sample of
+            # items (exact neighbours among all items), so a big space gets a map without first building its
+            # kNN graph (an HNSW build of 30-60 min at 1M here); a stored graph is used when there is one
+            knn = None
         else:
             knn = self.knn(space, graph_k, progress=progress)
         with self._writing():

@@ -298,7 +298,9 @@ def project(
 
     umap and tsne reuse the stored kNN graph; pca keeps 3 components (explained variance stored); sphere is
     UMAP on the sphere (haversine), compared with the naive wrap of the flat map (the better one is kept).
-    Every layout gets trustworthiness, continuity and kNN recall at k, per item and on average.
+    Every layout gets trustworthiness, continuity and kNN recall at k, per item and on average. Above
+    100,000 items without a stored kNN graph (embedscope knn), umap and pca measure them on a sample of
+    items (each ranked exactly against all items) instead of building the graph first.
     With --engine ray (umap), a space fitted on a sample (above 100,000 items, or --sample) has the other
     items placed by Ray tasks: the same layout.
     """

@@ -160,13 +160,19 @@ def layout_quality(
         sims *= inv_norm[None, :]
         if hi_all is None:
             sims[b, blk] = -np.inf
-            part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            np.negative(sims, out=sims)  # in place (exact): no second (b, n) array
+            part = np.argpartition(sims, k - 1, axis=1)[:, :k]
+            np.negative(sims, out=sims)
             hi_blk = np.take_along_axis(part, np.argsort(-np.take_along_axis(sims, part, 1), axis=1), 1)
             recall[blk] = _overlap(hi_blk, lo[blk]) / k
         else:
             hi_blk = hi_all[blk]
         sims[b, blk] = np.inf  # the item itself: counted as rank 1, so counts below are 1-based ranks
-        dist = y_sq[blk][:, None] + y_sq[None, :] - 2.0 * (y[blk] @ y.T)  # (b, n) layout distances^2
+        dist = y_sq[blk][:, None] + y_sq[None, :]  # (b, n) layout distances^2, two (b, n) arrays at a time
+        prod = y[blk] @ y.T
+        prod *= 2.0
+        dist -= prod
+        del prod
         dist[b, blk] = -np.inf
         trust[blk] = 1.0 - norm * _penalty(sims, lo[blk], hi_blk, k, nearer="greater")
         cont[blk] = 1.0 - norm * _penalty(dist, hi_blk, lo[blk], k, nearer="smaller")
