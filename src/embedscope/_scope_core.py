@@ -38,6 +38,14 @@ _SPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 Progress = Callable[[str, int, int], None]
 
 
+def _recorded_backend(params: dict[str, Any]) -> str | None:
+    """The backend that embedded a space of a local model (``torch`` for spaces recorded before backends
+    existed), ``None`` for other models."""
+    if str(params.get("model", "")).partition(":")[0] != "local":
+        return None
+    return str(params.get("backend") or "torch")
+
+
 def _check_space(name: str) -> str:
     if not _SPACE_RE.match(name) or "__" in name:
         raise InputError(
@@ -510,6 +518,7 @@ class ScopeCore:
         engine: str = "local",
         address: str | None = None,
         concurrency: int | None = None,
+        backend: str | None = None,
     ) -> EmbedReport | DryRun:
         """Embed every item's text into ``space`` with ``model``; cached, batched and resumable.
 
@@ -530,6 +539,11 @@ class ScopeCore:
             same vectors; needs ``embedscope[ray]``).
         address, concurrency
             With ``engine="ray"``: the cluster (``None``: a local runtime on 127.0.0.1) and how many actors.
+        backend
+            Local models: ``torch``, ``onnx`` or ``onnx-int8``. ``None``: the backend an existing space of this
+            model recorded (``torch`` if it recorded none), else the default
+            (:func:`embedscope.embedders.local.default_backend`). Another backend than the space's re-embeds the
+            whole space (its vectors are cached under another key), so a space never mixes backends.
 
         Returns
         -------
@@ -540,7 +554,7 @@ class ScopeCore:
         items = self.items()
         if "text" not in items.column_names:
             raise InputError(f"{self.path} has no texts to embed (it holds vectors only)")
-        emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions)
+        emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions, backend=backend)
         space = _check_space(space or emb.default_space)
         text_col = items.column("text")
         mask = text_col.is_valid().to_numpy(zero_copy_only=False)
@@ -555,6 +569,9 @@ class ScopeCore:
                              f"choose another --space for {model!r}")
         if rec is not None and rec.params.get("source") == "vectors":
             raise InputError(f"space {space!r} holds vectors you brought; choose another --space to embed into")
+        recorded = _recorded_backend(rec.params) if rec is not None and rec.params.get("source") == "embedded" else None
+        if backend is None and recorded is not None and getattr(emb, "backend", recorded) != recorded:
+            emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions, backend=recorded)
         if emb.needs_fit:
             emb.fit(texts)
         if dry_run:
@@ -576,7 +593,8 @@ class ScopeCore:
                 if emb.needs_fit:
                     raise InputError(f"--model {model} is fitted on the whole corpus in one process; "
                                      "embed it without --engine ray")
-                opts = {"batch_size": batch_size, "device": device, "dimensions": dimensions}
+                opts = {"batch_size": batch_size, "device": device, "dimensions": dimensions,
+                        "backend": getattr(emb, "backend", None)}
                 vecs, stats = embed_texts_ray(
                     texts, model, opts, cache, str(self.path / "staging" / f"ray-{cache.name}.lance"),
                     batch_size=batch_size or emb.batch_size, concurrency=concurrency, address=address,
@@ -602,7 +620,8 @@ class ScopeCore:
                 (self.path / "models" / f"{space}.pkl").unlink(missing_ok=True)
             cache.compact()
         self._embedders[space] = emb
-        return EmbedReport(space, model, int(vecs.shape[1]), stats, len(mask) - len(ids))
+        return EmbedReport(space, model, int(vecs.shape[1]), stats, len(mask) - len(ids),
+                           getattr(emb, "backend", None))
 
     def embedder(self, space: str | None = None) -> Embedder:
         """The embedder that made ``space`` (to embed queries into it)."""
@@ -621,7 +640,8 @@ class ScopeCore:
         if rec.params.get("source") != "embedded":
             raise InputError(f"space {space!r} holds vectors you brought, with no model to embed a query; "
                              "search it by item id instead")
-        emb = get_embedder(str(rec.params["model"]), dimensions=rec.params.get("dimensions"))
+        emb = get_embedder(str(rec.params["model"]), dimensions=rec.params.get("dimensions"),
+                           backend=_recorded_backend(rec.params))
         if emb.needs_fit:
             path = self.path / "models" / str(rec.params.get("model_file") or f"{space}.pkl")
             if not path.exists():

@@ -152,13 +152,18 @@ def embed(
                                                 "one on 127.0.0.1 with 2 CPUs).")] = None,
     concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, max=10_000,
                                                     help="Ray actors, one model each (default: the cluster's CPUs).")] = None,
+    backend: Annotated[str | None, typer.Option(
+        "--backend", help="Local models: torch | onnx | onnx-int8 (ONNX Runtime, float32 or int8 weights). Default: "
+        "the backend an existing space recorded, else onnx-int8 for the bundled model when onnxruntime is installed, "
+        "else torch. Queries of a space always use its own backend.")] = None,
     as_json: JSON = False,
 ) -> None:
     """Embed every item's text with MODEL into a space. Cached by content; rerun after a crash resumes."""
     scope = _open(ws)
     with _progress(not as_json) as cb:
         res = scope.embed(space, model, batch_size=batch_size, device=device, dimensions=dimensions,
-                          dry_run=dry_run, progress=cb, engine=engine, address=address, concurrency=concurrency)
+                          dry_run=dry_run, progress=cb, engine=engine, address=address, concurrency=concurrency,
+                          backend=backend)
     doc = asdict(res)
     if as_json:
         _emit(doc)
@@ -169,7 +174,8 @@ def embed(
                   f"{cost}; {doc['truncated']} longer than the model window. " + " ".join(doc["notes"]))
         return
     st = doc["stats"]
-    err.print(f"space {doc['space']!r} ({doc['model']}, {doc['dim']} dims): {st['texts']} texts, "
+    via = f", {doc['backend']}" if doc.get("backend") else ""
+    err.print(f"space {doc['space']!r} ({doc['model']}{via}, {doc['dim']} dims): {st['texts']} texts, "
               f"{st['computed']} embedded, {st['cached']} from cache"
               + (f"; {st['truncated']} texts were longer than the model window and were cut" if st["truncated"] else "")
               + (f"; {doc['skipped_without_text']} items without text skipped" if doc["skipped_without_text"] else ""))

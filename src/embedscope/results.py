@@ -136,3 +136,5 @@ class EmbedReport:
     dim: int
     stats: EmbedStats
     skipped_without_text: int = 0
+    #: Local models: the backend that made the vectors (``torch``, ``onnx``, ``onnx-int8``), else ``None``.
+    backend: str | None = None

