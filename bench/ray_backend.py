@@ -14,11 +14,25 @@ What is measured, on ``--n`` distinct Bible texts (``bench/_corpus.bible_texts``
   ``embedscope.neighbors.knn_graph`` against ``embedscope.ray_engine.knn_graph_ray`` (8 shards as tasks),
   both on the same runtime; and on ``--knn-n`` seeded random unit vectors (384 dims) for a larger size.
 
-Checks printed: same ids, max abs difference of the vectors, whether the graphs' indices are equal.
+- ``ann local`` / ``ann ray``: the approximate cosine graph (k = 50) of ``--ann-n`` vectors,
+  ``embedscope.neighbors.ann_graph`` (one usearch HNSW index, 2 threads) against
+  ``embedscope.ray_engine.ann_graph_ray`` (one index per shard, ``--shards`` tasks of 1 CPU, merged), each
+  with its recall@10 against exact search on the same 1,000 sampled items (``neighbors.graph_recall``);
+- ``umap local`` / ``umap ray``: the UMAP layout of ``--layout-n`` vectors fitted on a 50,000 sample
+  (``projection.umap.umap_layout``: fit, then ``transform`` in batches of 20,000) against
+  ``ray_engine.umap_layout_ray`` (the same fit in the driver, each batch a Ray task), with the fit's time
+  apart and the largest coordinate difference between the two layouts.
+
+The vectors of the ANN and layout steps are ``bench/_big_workspace.make_vectors``: the 100,000 real MiniLM
+embeddings of the Bible corpus tiled with seeded Gaussian noise (0.03 a dimension), re-normalised.
+
+Checks printed: same ids, max abs difference of the vectors, whether the graphs' indices are equal, each
+graph's recall, the layouts' largest difference. Load averages are printed before and after every step.
 
 Run::
 
-    .venv/bin/python bench/ray_backend.py [--n 5000] [--knn-n 50000] [--batch-size 128] [--concurrency 2] [--json]
+    .venv/bin/python bench/ray_backend.py [--n 5000] [--knn-n 50000] [--ann-n 0] [--layout-n 0] [--shards 2]
+        [--batch-size 128] [--concurrency 2] [--json]
 """
 
 from __future__ import annotations
@@ -47,6 +61,54 @@ def _timed_embed(scope, **kw):  # type: ignore[no-untyped-def]
     return rep, total, steady
 
 
+def _ann_step(n: int, shards: int) -> dict[str, object]:
+    """The approximate graph of ``n`` tiled real vectors, one process against Ray, with recall@10 of each."""
+    from _big_workspace import make_vectors
+    from embedscope.neighbors import ann_graph, graph_recall
+    from embedscope.ray_engine import ann_graph_ray
+
+    _, x = make_vectors(n)
+    load = [os.getloadavg()[0]]
+    t0 = time.perf_counter()
+    ref = ann_graph(x, 50)
+    tl = time.perf_counter() - t0
+    load.append(os.getloadavg()[0])
+    t0 = time.perf_counter()
+    got = ann_graph_ray(x, 50, shards=shards)
+    tr = time.perf_counter() - t0
+    load.append(os.getloadavg()[0])
+    return {"n": n, "shards": shards, "local_s": tl, "ray_s": tr, "load": load,
+            "local_recall": graph_recall(x, ref, 10)[0], "ray_recall": graph_recall(x, got, 10)[0],
+            "rows_equal": float((ref.indices[:, :10] == got.indices[:, :10]).all(axis=1).mean())}
+
+
+def _layout_step(n: int) -> dict[str, object]:
+    """The sampled UMAP layout of ``n`` tiled real vectors, one process against Ray, fit and placement apart."""
+    from _big_workspace import make_vectors
+    from embedscope.projection.umap import umap_layout
+    from embedscope.ray_engine import umap_layout_ray
+
+    _, x = make_vectors(n)
+    out: dict[str, object] = {"n": n}
+    load = [os.getloadavg()[0]]
+    for name, fn in (("local", umap_layout), ("ray", umap_layout_ray)):
+        marks: list[tuple[float, int]] = []
+        t0 = time.perf_counter()
+        lay = fn(x, seed=42, progress=lambda d, _t, m=marks: m.append((time.perf_counter(), d)))  # type: ignore[operator]
+        total = time.perf_counter() - t0
+        fit_end = next(t for t, d in marks if d > 0)
+        out[f"{name}_s"] = total
+        out[f"{name}_fit_s"] = fit_end - t0
+        out[f"{name}_place_s"] = total - (fit_end - t0)
+        out[f"{name}_coords"] = lay.coords
+        out["sample"], out["placed"] = lay.params.get("fit_sample", n), lay.params.get("placed_by_transform", 0)
+        load.append(os.getloadavg()[0])
+    a, b = out.pop("local_coords"), out.pop("ray_coords")
+    out["max_coord_diff"] = float(np.abs(np.asarray(a) - np.asarray(b)).max())
+    out["load"] = load
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=5000)
@@ -54,6 +116,9 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--concurrency", type=int, default=2)
     ap.add_argument("--knn-only", action="store_true", help="Skip embedding; kNN on --knn-n random vectors only.")
+    ap.add_argument("--ann-n", type=int, default=0, help="Items of the approximate graph step (0: skip).")
+    ap.add_argument("--layout-n", type=int, default=0, help="Items of the UMAP layout step (0: skip).")
+    ap.add_argument("--shards", type=int, default=2, help="Index shards of the Ray approximate graph.")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -100,14 +165,21 @@ def main() -> None:
                                       "equal_indices": bool(np.array_equal(ref.indices, got.indices)),
                                       "rows_differing": int((ref.indices != got.indices).any(axis=1).sum()),
                                       "max_score_diff": float(np.abs(ref.scores - got.scores).max())}
+            if args.ann_n:
+                res["ann"] = _ann_step(args.ann_n, args.shards)
+                print(json.dumps({"ann": res["ann"]}), file=sys.stderr, flush=True)  # each step as it ends
+            if args.layout_n:
+                res["umap"] = _layout_step(args.layout_n)
+                print(json.dumps({"umap": res["umap"]}), file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     res["load_after"] = os.getloadavg()[0]
     if args.json:
         print(json.dumps(res, indent=1))
         return
-    print(f"{res['n']} texts, batch {args.batch_size}, {args.concurrency} Ray actors (1 CPU each) on a local "
-          f"2-CPU runtime; load average {res['load']:.1f} -> {res['load_after']:.1f}")
+    what = "no embedding" if args.knn_only else \
+        f"{res['n']} texts, batch {args.batch_size}, {args.concurrency} Ray actors (1 CPU each)"
+    print(f"{what}; a local 2-CPU Ray runtime; load average {res['load']:.1f} -> {res['load_after']:.1f}")
     print(f"{'step':<28}{'local s':>10}{'ray s':>10}{'ray/local':>11}")
     if not args.knn_only:
         el, er = float(res["embed_local_s"]), float(res["embed_ray_s"])  # type: ignore[arg-type]
@@ -125,6 +197,19 @@ def main() -> None:
                   f"max score diff {kk['max_score_diff']:.1e}")
     if not args.knn_only:
         print(f"same ids: {res['same_ids']}, max abs diff of the vectors: {res['max_abs_diff']:.2e}")
+    ann = res.get("ann")
+    if isinstance(ann, dict):
+        label = f"ann k=50, n={ann['n']}"
+        print(f"{label:<28}{ann['local_s']:>10.1f}{ann['ray_s']:>10.1f}{ann['ray_s'] / ann['local_s']:>11.2f}"
+              f"   recall@10 local {ann['local_recall']:.4f}, ray ({ann['shards']} shards) {ann['ray_recall']:.4f}; "
+              f"load {ann['load'][0]:.1f} / {ann['load'][1]:.1f} / {ann['load'][2]:.1f}")
+    um = res.get("umap")
+    if isinstance(um, dict):
+        label = f"umap n={um['n']}"
+        print(f"{label:<28}{um['local_s']:>10.1f}{um['ray_s']:>10.1f}{um['ray_s'] / um['local_s']:>11.2f}"
+              f"   fit on {um['sample']:,}: {um['local_fit_s']:.1f} / {um['ray_fit_s']:.1f} s; placing "
+              f"{um['placed']:,}: {um['local_place_s']:.1f} / {um['ray_place_s']:.1f} s; max coordinate diff "
+              f"{um['max_coord_diff']:.1e}; load {um['load'][0]:.1f} / {um['load'][1]:.1f} / {um['load'][2]:.1f}")
 
 
 if __name__ == "__main__":
