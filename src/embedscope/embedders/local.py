@@ -161,7 +161,8 @@ class LocalEmbedder(Embedder):
         if self.backend != "torch":
             return self.model.encode(self._clip(texts), self.batch_size)
         if not texts:
-            return np.zeros((0, int(self.model.get_sentence_embedding_dimension())), np.float32)
+            dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+            return np.zeros((0, int(dim())), np.float32)
         vecs = self.model.encode(
             self._clip(texts), batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
         )
