@@ -139,8 +139,11 @@ def test_killed_ray_job_leaves_workspace_and_rerun_resumes(ray_local: None, loca
     scope = embedscope.open(ws)
     rep = scope.embed("minilm", "local", engine="ray", batch_size=64)
     assert rep.stats.cached >= staged and rep.stats.computed == N - rep.stats.cached
-    np.testing.assert_allclose(scope._space_arrays("minilm")[1], embedscope.open(local_ws)._space_arrays("minilm")[1],
-                               rtol=1e-5, atol=1e-5)
+    # the killed run embedded batches of 8, the rerun and the local path batches of 64: the int8 default model
+    # quantises activations per batch, so a text's vector moves a little with its batch (not with the engine)
+    got, ref = scope._space_arrays("minilm")[1], embedscope.open(local_ws)._space_arrays("minilm")[1]
+    cos = np.einsum("ij,ij->i", got, ref) / (np.linalg.norm(got, axis=1) * np.linalg.norm(ref, axis=1))
+    assert cos.min() >= 0.99, cos.min()
 
 
 def test_without_ray_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,

@@ -232,7 +232,7 @@ def staged_batches(uri: str, rows: int = 8192) -> Iterator[tuple[list[str], np.n
             if rb.num_rows == 0:
                 continue
             col = rb.column(1)
-            x = col.values.to_numpy(zero_copy_only=False).reshape(-1, col.type.list_size)
+            x = col.flatten().to_numpy(zero_copy_only=False).reshape(-1, col.type.list_size)  # flatten: honours a slice
             yield rb.column(0).to_pylist(), x
 
 
