@@ -37,7 +37,7 @@ def get_column(space: str, name: str, request: Request, state: ExplorerState = D
                          "and numeric columns can be sent as colours")
 
     def table():
-        data = state.items(space).column(name)
+        data = state.metadata(space).column(name)
         return categorical_table(data, name) if col.kind == "categorical" else numeric_table(data, name)
 
     return state.send_arrow(request, ("column", space, name), table)

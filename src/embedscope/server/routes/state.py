@@ -141,6 +141,22 @@ class ExplorerState:
         self.check_space(space)
         return self.cached(("items", space), lambda: self.scope.items_for(space).combine_chunks())
 
+    def metadata(self, space: str) -> pa.Table:
+        """The metadata columns (no ``id``, no ``text``), one row per point in point order: what the column
+        list and the map's colours need, read without the texts (a million texts take seconds)."""
+        self.check_space(space)
+
+        def read() -> pa.Table:
+            full = self._cache.get((self.version(), "items", space), _MISSING)
+            if full is not _MISSING:
+                table = full
+            else:
+                names = [c for c in self.scope.item_columns() if c not in RESERVED]
+                table = self.scope.items_for(space, columns=names)
+            return table.select([c for c in table.column_names if c not in RESERVED])
+
+        return self.cached(("metadata", space), read)
+
     def point_ids(self, space: str) -> list[str]:
         self.check_space(space)
         return self.cached(("ids", space), lambda: [str(i) for i in self.scope.point_ids(space)])
@@ -267,7 +283,7 @@ class ExplorerState:
 
     # -- metadata columns ----------------------------------------------------------------------
     def columns(self, space: str) -> list[ColumnInfo]:
-        return self.cached(("columns", space), lambda: _describe(self.items(space)))
+        return self.cached(("columns", space), lambda: _describe(self.metadata(space)))
 
     def column(self, space: str, name: str) -> ColumnInfo:
         for col in self.columns(space):
