@@ -74,3 +74,17 @@ def test_search_route_with_int8_scan_gives_exact_hits(small_scope: embedscope.Sc
     want = np.empty(len(x), np.float32)
     want[full.rows] = full.scores
     assert np.abs(table.column("score").to_numpy() - want).max() < 0.01
+
+
+@pytest.mark.parametrize("int8", [True, False])
+def test_scores_many_equals_one_query_at_a_time(int8: bool) -> None:
+    rng = np.random.default_rng(3)
+    x = (rng.normal(size=(3_001, 48)) * rng.uniform(0.1, 5.0, size=(3_001, 1))).astype(np.float32)  # unnormalised
+    scan = QueryScan(x, int8=int8)
+    queries = rng.normal(size=(7, 48)).astype(np.float32)
+    many = scan.scores_many(queries)
+    assert many.shape == (7, 3_001) and many.dtype == np.float32
+    for q, row in zip(queries, many, strict=True):
+        np.testing.assert_allclose(row, scan.scores(q), atol=1e-5)
+    exact = (x / np.linalg.norm(x, axis=1, keepdims=True)) @ (queries / np.linalg.norm(queries, axis=1, keepdims=True)).T
+    assert np.abs(many - exact.T).max() < (0.01 if int8 else 1e-5)

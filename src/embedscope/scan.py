@@ -43,6 +43,38 @@ def _kernel():  # type: ignore[no-untyped-def]
     return _KERNEL
 
 
+_MANY = None
+
+
+def _kernel_many():  # type: ignore[no-untyped-def]
+    """The numba kernel scoring several queries in one pass over the codes (each row read once)."""
+    global _MANY
+    if _MANY is None:
+        from numba import njit, prange
+
+        @njit(parallel=True, fastmath=True, nogil=True, cache=True)
+        def scan_int8_many(codes, scale, qs, out):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+            n, d = codes.shape
+            b = qs.shape[0]
+            rows = 128
+            for blk in prange((n + rows - 1) // rows):
+                lo = blk * rows
+                hi = min(n, lo + rows)
+                buf = np.empty((hi - lo, d), np.float32)  # the block's codes as floats, converted once
+                for r in range(hi - lo):
+                    for t in range(d):
+                        buf[r, t] = np.float32(codes[lo + r, t])
+                for j in range(b):
+                    for r in range(hi - lo):
+                        acc = np.float32(0.0)
+                        for t in range(d):
+                            acc += buf[r, t] * qs[j, t]
+                        out[j, lo + r] = acc * scale[lo + r]
+
+        _MANY = scan_int8_many
+    return _MANY
+
+
 def int8_codes(vectors: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
     """Unit-normalised rows as int8 codes and float32 scales: ``x[i] / |x[i]| ~= scale[i] * codes[i]``.
 
@@ -103,6 +135,22 @@ class QueryScan:
             _kernel()(self.codes, self.scale, qn.astype(np.float32), out)
             return out
         return np.asarray(self.vectors @ qn, dtype=np.float32) / self.norms
+
+    def scores_many(self, queries: np.ndarray) -> np.ndarray:
+        """float32, shape ``(b, n)``: :meth:`scores` of each of ``queries`` (shape ``(b, d)``), in one pass.
+
+        Several concurrent queries cost little more than one: the rows are read once (int8: each row's codes
+        are scored against all ``b`` queries while in cache; float32: one matrix product).
+        """
+        q = np.asarray(queries, dtype=np.float32)
+        if q.ndim != 2:
+            raise ValueError(f"queries must have shape (b, d), not {q.shape}")
+        qn = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-30)
+        if self.int8:
+            out = np.empty((q.shape[0], self.codes.shape[0]), np.float32)
+            _kernel_many()(self.codes, self.scale, np.ascontiguousarray(qn, dtype=np.float32), out)
+            return out
+        return np.ascontiguousarray((np.asarray(self.vectors @ qn.T, dtype=np.float32) / self.norms[:, None]).T)
 
     def top(self, query: np.ndarray, k: int, scores: np.ndarray | None = None, *, extra: int = 256
             ) -> tuple[np.ndarray, np.ndarray]:

@@ -7,12 +7,12 @@ the texts and the string metadata).
 - ``GET /search/scores?q=...&mode=...``: ``score`` float32 in point order as an Arrow IPC stream (cosine
   similarity, or 1/0 for a keyword match), to light the map up.
 
-Query embeddings are kept in a small LRU cache, so the two requests embed once.
+Semantic queries go through the space's :class:`~embedscope.server.batcher.QueryBatcher`: concurrent queries are
+embedded and scored together, and query embeddings are kept (so the two requests embed once).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Literal
 
 import numpy as np
@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from ...errors import InputError
 from ...scan import QueryScan
 from ..arrow import ARROW_ONLY, arrow_response
+from ..batcher import QueryBatcher
 from .filter import FILTER, filter_mask
 from .items import _snippets
 from .state import RESERVED, ExplorerState, get_state
@@ -33,11 +34,7 @@ router = APIRouter(prefix="/api/spaces/{space}/search", tags=["search"])
 MAX_QUERY_CHARS = 2000
 MAX_K = 1000
 HISTOGRAM_BINS = 40
-#: Query embeddings kept (by workspace version, space, text).
-QUERY_CACHE = 64
 Mode = Literal["semantic", "keyword"]
-
-_queries: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
 
 Q = Query(..., min_length=1, max_length=MAX_QUERY_CHARS, description="The query text (1..2000 characters).")
 MODE = Query("semantic", description="semantic: by meaning, with the space's model; keyword: substring match.")
@@ -76,26 +73,27 @@ def _scores(state: ExplorerState, space: str, q: str, mode: str) -> np.ndarray:
         raise InputError("the query is empty")
     if mode == "keyword":
         return state.cached(("keyword", space, q.casefold()), lambda: _keyword(state, space, q))
-    return _scan(state, space).scores(_query_vector(state, space, q))
+    return _batcher(state, space).scores(q)[1]
 
 
 def _query_vector(state: ExplorerState, space: str, q: str) -> np.ndarray:
-    """The query embedded with the space's model (LRU-cached by workspace version, space and text)."""
-    q = q.strip()
-    key = (state.version(), space, q)
-    vec = _queries.get(key)
-    if vec is None:
-        with state.lock:
-            vec = np.asarray(state.scope.embed_query(q, space), dtype=np.float32)
-        _queries[key] = vec
-        while len(_queries) > QUERY_CACHE:
-            _queries.popitem(last=False)
-    else:
-        _queries.move_to_end(key)
-    dim = _scan(state, space).vectors.shape[1]
-    if dim != vec.shape[0]:
-        raise InputError(f"the query embeds to {vec.shape[0]} dimensions but space {space!r} has {dim}")
-    return vec
+    """The query embedded with the space's model (kept by the space's batcher)."""
+    return _batcher(state, space).vector(q.strip())
+
+
+def _batcher(state: ExplorerState, space: str) -> QueryBatcher:
+    """The space's query batcher (one per workspace version)."""
+
+    def build() -> QueryBatcher:
+        scan = _scan(state, space)
+
+        def embed(texts: list[str]) -> np.ndarray:
+            with state.lock:  # the Scope (and its model cache) is not thread-safe
+                return np.asarray(state.scope.embedder(space).embed_queries(texts), dtype=np.float32)
+
+        return QueryBatcher(embed, scan)
+
+    return state.cached(("queries", space), build)
 
 
 def _scan(state: ExplorerState, space: str) -> QueryScan:
