@@ -9,7 +9,7 @@ Three backends (``backend=``, ``embedscope embed --backend``):
 - ``torch``: sentence-transformers on torch, the reference;
 - ``onnx``: the same model exported to ONNX, float32, on ONNX Runtime (:mod:`._onnx`);
 - ``onnx-int8``: that export with int8 weights; the default for the bundled model when ``onnxruntime`` is
-  installed (1.4x-1.9x the throughput of plain sentence-transformers on a busy 2-core machine, cosine min 0.99 /
+  installed (2.26x the throughput of plain sentence-transformers at load 5-7 on 2 cores, 1.44x at load 10-15, cosine min 0.99 /
   mean 0.996 to its vectors on KJV verses; docs/BENCHMARKS.md). int8 activations are quantised per batch, so a
   text's vector moves slightly with its batch-mates.
 
