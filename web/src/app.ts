@@ -196,6 +196,7 @@ export class Explorer {
       clusters: 0,
       labels: false,
       search: null,
+      timings: {},
       get selected() {
         return self.selected;
       },
@@ -242,6 +243,7 @@ export class Explorer {
   async start(): Promise<void> {
     await this.run(async () => {
       this.info = await getInfo();
+      this.mark('info');
       const wanted = readHash();
       if (wanted.labels === false) {
         this.labelsOn = false;
@@ -455,6 +457,7 @@ export class Explorer {
     this.setStatus(`Loading ${method} layout…`);
     const info = space.layouts.find((l) => l.method === method) ?? null;
     const layout = await getLayout(space.name, method);
+    this.mark('layout');
     this.layoutName = method;
     this.layoutInfo = info;
     // Colour choices: metadata columns, clusters, the honesty of this layout when measured, the search.
@@ -466,7 +469,9 @@ export class Explorer {
     if (this.colorBy.startsWith(HONESTY)) this.encoding = null; // honesty belongs to the layout
     fillSelect(this.colorSelect, options, this.colorBy);
     this.encoding ??= await this.encodingFor(this.colorBy, layout.x.length);
+    this.mark('colors');
     await this.map.setLayout(layout, this.encoding);
+    this.mark('drawn');
     if (this.filter) await this.refreshKeep();
     this.placeLabels();
     this.selected = null;
@@ -857,8 +862,13 @@ export class Explorer {
       if (e instanceof ApiError && e.status === 404 && this.map.count === 0) this.showEmpty(message(e));
     } finally {
       await frames(2);
+      this.mark('ready');
       this.hook.ready = true;
     }
+  }
+
+  private mark(step: string): void {
+    this.hook.timings[step] = performance.now();
   }
 
   private setStatus(text: string, error = false): void {

@@ -43,6 +43,10 @@ export interface TestHook {
   hover(row: number): void;
   select(row: number): Promise<void>;
   deselect(): Promise<void>;
+  /** When the page reached each step of its last load, in ms since navigation (``performance.now()``):
+   * ``info``, ``layout`` (coordinates received), ``colors`` (colour column received and encoded), ``drawn``
+   * (points handed to WebGL), ``ready`` (two frames later). For benchmarks. */
+  timings: Record<string, number>;
   /** The compare view, once opened. */
   compare?: CompareHook;
 }

@@ -4,6 +4,7 @@ import createScatterplot from 'regl-scatterplot';
 import type { Layout } from './api';
 import { ACTIVE, BACKGROUND, HOVER, type Rgb } from './colors';
 import { DIMMED, type Encoding, drawnRgb } from './encoding';
+import { spatialIndex } from './spatial';
 /** Lines from the selected point to its neighbours (normalised RGBA). */
 const LINK: [number, number, number, number] = [1, 0.82, 0.4, 0.55];
 
@@ -27,7 +28,11 @@ export function pointSizeFor(n: number): number {
 }
 
 export class MapView {
-  private readonly plot: Plot;
+  private plot: Plot;
+  private readonly handlers: MapHandlers;
+  /** Points are drawn as squares: at 2 px or less they look the same as circles and a software renderer
+   * draws them about a third faster (a million points). */
+  private squares = false;
   private readonly canvas: HTMLCanvasElement;
   private n = 0;
   private x: Float32Array = new Float32Array();
@@ -36,13 +41,25 @@ export class MapView {
   private focus: number | null = null;
   private neighbors: number[] = [];
   private highlighted = new Set<number>();
+  /** The current layout's spatial index (built once per layout, reused by every recolouring draw). */
+  private index: Promise<ArrayBuffer | null> = Promise.resolve(null);
+  /** Neighbour lines are drawn (clearing none would cost a full redraw). */
+  private annotated = false;
   private readonly viewListeners: (() => void)[] = [];
 
   constructor(container: HTMLElement, handlers: MapHandlers) {
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'map-canvas';
     container.appendChild(this.canvas);
-    this.plot = createScatterplot({
+    this.handlers = handlers;
+    this.plot = this.makePlot(false);
+    if ('ResizeObserver' in window) new ResizeObserver(() => this.viewChanged()).observe(this.canvas);
+  }
+
+  /** The scatterplot; ``squares`` draws points as squares (a choice the library fixes at creation). */
+  private makePlot(squares: boolean): Plot {
+    const handlers = this.handlers;
+    const plot = createScatterplot({
       canvas: this.canvas,
       width: 'auto',
       height: 'auto',
@@ -55,16 +72,18 @@ export class MapView {
       showReticle: false,
       deselectOnDblClick: false,
       lassoColor: '#7aa2f7',
+      renderPointsAsSquares: squares,
     });
-    this.plot.subscribe('pointOver', (row) => handlers.hover(row));
-    this.plot.subscribe('pointOut', () => handlers.hover(null));
-    this.plot.subscribe('select', ({ points }) => {
+    plot.subscribe('pointOver', (row) => handlers.hover(row));
+    plot.subscribe('pointOut', () => handlers.hover(null));
+    plot.subscribe('select', ({ points }) => {
       if (points.length === 1) handlers.click(points[0]);
       else if (points.length > 1) handlers.selectMany(points);
     });
-    this.plot.subscribe('deselect', () => handlers.deselect());
-    this.plot.subscribe('view', () => this.viewChanged());
-    if ('ResizeObserver' in window) new ResizeObserver(() => this.viewChanged()).observe(this.canvas);
+    plot.subscribe('deselect', () => handlers.deselect());
+    plot.subscribe('view', () => this.viewChanged());
+    this.squares = squares;
+    return plot;
   }
 
   /** Call ``listener`` whenever what is on screen moves: pan, zoom, resize, a new layout. */
@@ -103,13 +122,27 @@ export class MapView {
   async setLayout(layout: Layout, encoding: Encoding): Promise<void> {
     this.n = layout.x.length;
     [this.x, this.y] = normalise(layout.x, layout.y);
+    this.index = spatialIndex(this.x, this.y);
     this.focus = null;
     this.neighbors = [];
     this.highlighted.clear();
-    await this.plot.set({ pointSize: pointSizeFor(this.n), opacityInactiveScale: 1 });
+    const size = pointSizeFor(this.n);
+    if (size <= 2 !== this.squares) {
+      this.plot.destroy();
+      this.plot = this.makePlot(size <= 2);
+      this.annotated = false;
+    }
+    await this.plot.set({ pointSize: size, opacityInactiveScale: 1 });
     await this.setEncoding(encoding);
-    await this.plot.drawAnnotations([]);
+    await this.annotate([]);
     this.viewChanged();
+  }
+
+  /** Draw neighbour lines; clearing lines that are not there is skipped (each call redraws every point). */
+  private async annotate(lines: Parameters<Plot['drawAnnotations']>[0]): Promise<void> {
+    if (lines.length === 0 && !this.annotated) return;
+    this.annotated = lines.length > 0;
+    await this.plot.drawAnnotations(lines);
   }
 
   /** Zoom so the whole layout fits the canvas, also when it is taller than wide (the default view fits the
@@ -165,9 +198,10 @@ export class MapView {
       pointColorActive: encoding.palette.map(() => ACTIVE) as unknown as string,
       pointColorHover: encoding.palette.map(() => HOVER) as unknown as string,
     });
+    const index = await this.index;
     await this.plot.draw(
       { x: this.x, y: this.y, z: encoding.codes },
-      { zDataType: 'categorical', transition: false, preventFilterReset: true },
+      { zDataType: 'categorical', transition: false, preventFilterReset: true, ...(index ? { spatialIndex: index } : {}) },
     );
     if (this.focus !== null) this.highlight(this.focus, this.neighbors);
   }
@@ -180,7 +214,7 @@ export class MapView {
     this.plot.select([focus, ...this.neighbors], { preventEvent: true });
     await this.plot.set({ opacityInactiveScale: DIMMED });
     const [fx, fy] = [this.x[focus], this.y[focus]];
-    await this.plot.drawAnnotations(
+    await this.annotate(
       this.neighbors.map((r) => ({
         vertices: [[fx, fy], [this.x[r], this.y[r]]] as [number, number][],
         lineColor: LINK,
@@ -198,7 +232,7 @@ export class MapView {
     this.highlighted = new Set(valid);
     this.plot.select(valid, { preventEvent: true });
     await this.plot.set({ opacityInactiveScale: DIMMED });
-    await this.plot.drawAnnotations([]);
+    await this.annotate([]);
   }
 
   async clearHighlight(): Promise<void> {
@@ -207,7 +241,7 @@ export class MapView {
     this.highlighted.clear();
     this.plot.deselect({ preventEvent: true });
     await this.plot.set({ opacityInactiveScale: 1 });
-    await this.plot.drawAnnotations([]);
+    await this.annotate([]);
   }
 
   /** For each of ``rows``, how many points lie closer to ``focus`` on this map (its rank by 2-D distance,
