@@ -89,7 +89,7 @@ def _batcher(state: ExplorerState, space: str) -> QueryBatcher:
 
         def embed(texts: list[str]) -> np.ndarray:
             with state.lock:  # the Scope (and its model cache) is not thread-safe
-                return np.asarray(state.scope.embedder(space).embed_queries(texts), dtype=np.float32)
+                return np.stack([np.asarray(state.scope.embed_query(t, space), dtype=np.float32) for t in texts])
 
         return QueryBatcher(embed, scan)
 
