@@ -80,6 +80,8 @@ def first_paint(browser: Any, url: str, n: int) -> dict[str, Any]:
     page.wait_for_function("window.__embedscope && window.__embedscope.ready", timeout=600_000, polling=20)
     dt = time.perf_counter() - t0
     count = page.evaluate("window.__embedscope.count")
+    # when the page reached each step (ms since navigation): info, layout/colours received, points drawn, ready
+    steps = {k: round(v) for k, v in page.evaluate("window.__embedscope.timings || {}").items()}
     rows = []
     for req in list(finished):
         sizes = req.sizes()
@@ -90,7 +92,7 @@ def first_paint(browser: Any, url: str, n: int) -> dict[str, Any]:
     biggest = sorted((r for r in rows if r["url"].startswith("api/")), key=lambda r: -r["bytes"])[:4]
     return {"time_s": dt, "points_drawn": count, "data_bytes": data, "static_bytes": static,
             "data_bytes_per_point": data / n, "total_bytes_per_point": (data + static) / n,
-            "requests": len(rows), "largest": biggest, "page_errors": errors}
+            "requests": len(rows), "largest": biggest, "page_errors": errors, "steps_ms": steps}
 
 
 def timed_get(client: httpx.Client, path: str, params: dict[str, Any] | None = None) -> tuple[float, httpx.Response]:
@@ -179,7 +181,7 @@ def main() -> None:
             continue
         print(f"first paint ({name}): {f['time_s']:.2f} s (goal < 3 s), {f['points_drawn']:,} points drawn; "
               f"data {f['data_bytes']:,} B = {f['data_bytes_per_point']:.2f} B/point (goal <= 12), "
-              f"+ app {f['static_bytes']:,} B; {f['requests']} requests")
+              f"+ app {f['static_bytes']:,} B; {f['requests']} requests; page steps (ms) {f['steps_ms']}")
     g = out["neighbors_graph_ms"]
     src = "from the stored graph" if out["graph"] else "by an exact scan (no stored graph)"
     print(f"neighbours k=10 {src}: p50 {g['p50']:.1f} ms, p99 {g['p99']:.1f} ms (goal p50 < 10 ms from the graph); "

@@ -23,8 +23,8 @@ export function pointSizeFor(n: number): number {
   if (n <= 2_000) return 8;
   if (n <= 20_000) return 5;
   if (n <= 200_000) return 3;
-  if (n <= 2_000_000) return 2;
-  return 1;
+  if (n <= 500_000) return 2;
+  return 1; // a million 2 px points would cover a full-HD canvas twice over; 1 px keeps the density readable
 }
 
 export class MapView {
