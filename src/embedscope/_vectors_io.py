@@ -116,14 +116,7 @@ def _whole(inp: _ingest.VectorsInput, batch_rows: int) -> VectorStream:
 
 
 def _npy(path: Path, name: str, ids: str | Path | None, batch_rows: int) -> VectorStream:
-    try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise InputError(f"cannot read as .npy: {exc}", file=name) from None
-    if arr.ndim != 2:
-        raise InputError(f"expected a 2-D array (items x dimensions), got shape {arr.shape}", file=name)
-    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
-        raise InputError(f"expected real numbers, got dtype {arr.dtype}", file=name)
+    arr = _ingest.load_npy(path, name, mmap=True)
     n = arr.shape[0]
     if n == 0:
         raise InputError("no vectors", file=name)

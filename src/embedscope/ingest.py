@@ -420,6 +420,20 @@ def _metadata_array(col: pd.Series, cname: str, name: str) -> pa.Array:
 
 
 # ---------------------------------------------------------------------------------------------- vectors
+def load_npy(path: Path, name: str, *, mmap: bool = False) -> np.ndarray:
+    """A ``.npy`` file of vectors, shape ``(n, d)``, real numbers (memory-mapped with ``mmap``); a clear
+    :class:`InputError` naming the file otherwise."""
+    try:
+        arr = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise InputError(f"cannot read as .npy: {exc}", file=name) from None
+    if arr.ndim != 2:
+        raise InputError(f"expected a 2-D array (items x dimensions), got shape {arr.shape}", file=name)
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise InputError(f"expected real numbers, got dtype {arr.dtype}", file=name)
+    return arr
+
+
 def read_vectors(
     source: str | Path,
     *,
@@ -465,14 +479,7 @@ def read_vectors(
     if path.stat().st_size == 0:
         raise InputError("the file is empty; it should hold the vectors", file=name)
     if kind == "npy":
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise InputError(f"cannot read as .npy: {exc}", file=name) from None
-        if arr.ndim != 2:
-            raise InputError(f"expected a 2-D array (items x dimensions), got shape {arr.shape}", file=name)
-        if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
-            raise InputError(f"expected real numbers, got dtype {arr.dtype}", file=name)
+        arr = load_npy(path, name)
         id_list = _read_id_file(Path(ids), arr.shape[0]) if ids else [str(i) for i in range(arr.shape[0])]
         keys = None
         mat = arr
