@@ -506,3 +506,33 @@ def test_items_are_paged_in_point_order(vec_client: TestClient, vec_scope: embed
     for bad in ({"limit": 1001}, {"limit": 0}, {"offset": -1}):
         assert vec_client.get(url, params=bad).status_code == 422
     assert vec_client.get("/api/spaces/nope/items").status_code == 404
+
+
+# ------------------------------------------------------------------------------------- first-paint warm-up
+def test_warm_up_prepares_what_the_first_paint_asks_for(clustered: embedscope.Scope,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from embedscope.server.warm import warm_first_paint
+
+    app = create_app(clustered)
+    state = app.state.explorer
+    steps = warm_first_paint(state)
+    assert {"spaces and columns", "clusters", "umap layout"} <= set(steps)
+    colour = next(k for k in steps if k.startswith("colours ("))[len("colours ("):-1]
+    assert colour == "topic"  # the page's default colour column (categorical, in PREFERRED)
+    # Every first-paint request is now answered from memory: reading the workspace again would fail.
+    for name in ("layout", "items_for", "clusters", "items", "point_ids"):
+        monkeypatch.setattr(clustered, name, lambda *a, **k: pytest.fail("read the workspace after warm-up"))
+    client = TestClient(app, raise_server_exceptions=False)
+    info = client.get("/api/info").json()
+    assert info["count"] == 60 and info["has_text"] is True and info["default_space"] == SPACE
+    assert [c["name"] for c in client.get(f"/api/spaces/{SPACE}/columns").json()] == ["topic", "length"]
+    for url in (f"/api/spaces/{SPACE}/layouts/umap", f"/api/spaces/{SPACE}/columns/topic",
+                f"/api/spaces/{SPACE}/clusters/labels"):
+        assert len(read_arrow(client.get(url))) == 60
+    assert client.get(f"/api/spaces/{SPACE}/clusters").json()["total"] == 3
+
+
+def test_warm_up_of_an_empty_workspace_does_nothing(tmp_path: Path) -> None:
+    from embedscope.server.warm import warm_first_paint
+
+    assert warm_first_paint(create_app(embedscope.create(tmp_path / "empty.scope")).state.explorer) == {}

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from ..arrow import ARROW_CACHED
-from .state import ExplorerState, get_state, jsonable
+from .state import Blob, ExplorerState, get_state, jsonable
 
 router = APIRouter(prefix="/api/spaces/{space}/clusters", tags=["clusters"])
 
@@ -76,9 +76,14 @@ def get_clusters(
 @router.get("/labels", response_class=Response, responses=ARROW_CACHED)
 def get_cluster_labels(space: str, request: Request, state: ExplorerState = Depends(get_state)) -> Response:
     """Each point's cluster id, ``cluster`` int32 in point order (-1: unclustered), as an Arrow IPC stream."""
+    return state.send_blob(request, labels_blob(state, space))
+
+
+def labels_blob(state: ExplorerState, space: str) -> Blob:
+    """The Arrow bytes of ``/clusters/labels``, cached."""
 
     def table() -> pa.Table:
         labels = np.ascontiguousarray(state.clustering(space).labels, dtype=np.int32)
         return pa.table({"cluster": pa.array(labels, type=pa.int32())})
 
-    return state.send_arrow(request, ("cluster-labels", space), table)
+    return state.blob(("cluster-labels", space), table)

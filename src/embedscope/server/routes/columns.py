@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from ...errors import InputError
 from ..arrow import ARROW_CACHED
-from .state import ColumnKind, ExplorerState, categorical_table, get_state, numeric_table
+from .state import Blob, ColumnKind, ExplorerState, categorical_table, get_state, numeric_table
 
 router = APIRouter(prefix="/api/spaces/{space}", tags=["columns"])
 
@@ -31,6 +31,11 @@ def get_column(space: str, name: str, request: Request, state: ExplorerState = D
 
     Categorical: ``dictionary<int16, string>`` (most frequent value first); numeric: ``float32`` with nulls.
     """
+    return state.send_blob(request, column_blob(state, space, name))
+
+
+def column_blob(state: ExplorerState, space: str, name: str) -> Blob:
+    """The Arrow bytes of ``/columns/{name}`` (categorical or numeric), cached; free text is a 400."""
     col = state.column(space, name)
     if col.kind == "text":
         raise InputError(f"column {name!r} is free text ({col.n_unique} distinct values); only categorical "
@@ -40,4 +45,4 @@ def get_column(space: str, name: str, request: Request, state: ExplorerState = D
         data = state.metadata(space).column(name)
         return categorical_table(data, name) if col.kind == "categorical" else numeric_table(data, name)
 
-    return state.send_arrow(request, ("column", space, name), table)
+    return state.blob(("column", space, name), table)

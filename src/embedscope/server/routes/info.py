@@ -49,11 +49,8 @@ def _space_out(state: ExplorerState, name: str) -> SpaceOut:
                     has_clusters=state.has_clusters(name))
 
 
-@router.get("/info", response_model=InfoOut)
-def get_info(state: ExplorerState = Depends(get_state)) -> InfoOut:
-    """Spaces with their model, dimension, count and stored layouts (with their honesty figures at ``k``:
-    trustworthiness, continuity, kNN recall) and whether they have clusters; the default space; whether
-    items have text."""
+def build_info(state: ExplorerState) -> InfoOut:
+    """What ``/api/info`` answers, once per workspace version."""
 
     def build() -> InfoOut:
         spaces = [_space_out(state, name) for name in state.spaces()]
@@ -64,3 +61,11 @@ def get_info(state: ExplorerState = Depends(get_state)) -> InfoOut:
         return InfoOut(count=state.item_count(), default_space=default, spaces=spaces, has_text=state.has_text())
 
     return state.cached(("info",), build)
+
+
+@router.get("/info", response_model=InfoOut)
+def get_info(state: ExplorerState = Depends(get_state)) -> InfoOut:
+    """Spaces with their model, dimension, count and stored layouts (with their honesty figures at ``k``:
+    trustworthiness, continuity, kNN recall) and whether they have clusters; the default space; whether
+    items have text."""
+    return build_info(state)

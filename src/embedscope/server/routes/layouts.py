@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from ...errors import WorkspaceError
 from ..arrow import ARROW_CACHED
-from .state import ExplorerState, get_state
+from .state import Blob, ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/layouts", tags=["layouts"])
 
@@ -42,11 +42,17 @@ def get_layout(space: str, method: str, request: Request, state: ExplorerState =
     For ``sphere`` these are longitude and latitude in degrees; its unit vectors are at ``.../xyz``.
     """
 
+    return state.send_blob(request, layout_blob(state, space, method))
+
+
+def layout_blob(state: ExplorerState, space: str, method: str) -> Blob:
+    """The Arrow bytes of ``/layouts/{method}`` (``x``, ``y`` float32), cached."""
+
     def table() -> pa.Table:
         coords = state.layout(space, method).coords
         return pa.table({"x": _f32(coords[:, 0]), "y": _f32(coords[:, 1])})
 
-    return _send(request, state, ("layout", space, method), table)
+    return state.blob(("layout", space, method), table)
 
 
 @router.get("/{method}/xyz", response_class=Response, responses=_ARROW)
