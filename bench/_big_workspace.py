@@ -81,17 +81,21 @@ def items_frame(n: int, real_ids: list[str]) -> pd.DataFrame:
 
 
 def as_minilm_space(path: str | Path) -> None:
-    """Record the space as made by the bundled MiniLM model (its vectors are MiniLM vectors plus a little
-    noise), so the server embeds queries with that model; the vectors table and its fingerprint are untouched,
-    so the stored graph and layout stay valid. Embedding a million texts here would take hours."""
+    """Record the space as made by the bundled MiniLM model on the default backend (its vectors are MiniLM
+    vectors plus a little noise), so the server embeds queries as it would in a workspace embedded today;
+    the vectors table and its fingerprint are untouched, so the stored graph and layout stay valid. Embedding
+    a million texts here would take hours."""
     from embedscope.embedders import get_embedder
 
     scope = embedscope.open(path)
+    spec = get_embedder("local").spec()  # the default backend's: what a workspace embedded today records
     with scope._writing():
         rec = scope.manifest.records[f"vectors__{SPACE}"]
-        if rec.params.get("source") == "embedded":
+        if rec.params.get("source") == "embedded" and rec.params.get("key") == spec["key"]:
             return
-        rec.params.update({"source": "embedded", "model": "local", **get_embedder("local").spec(),
+        for stale in ("key", "backend"):  # recorded by an older default (torch had no backend entry)
+            rec.params.pop(stale, None)
+        rec.params.update({"source": "embedded", "model": "local", **spec,
                            "note": "MiniLM vectors of the texts' source verses plus noise (bench/_big_workspace.py)"})
         rec.inputs = {"items": scope.manifest.records["items"].fingerprint}
         scope.manifest.save(scope.path)

@@ -59,6 +59,13 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, all its threads."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -236,7 +243,10 @@ def main() -> None:
                 warm[kind] = round(time.perf_counter() - t1, 2)
             _log(f"warm-up ({n:,} points, {len(words):,} query words): {warm} s; server RSS {_rss_mb(proc.pid):,.0f} MB")
         load_before = os.getloadavg()
+        cpu_before = (_cpu_s(proc.pid), time.process_time())
         raw = asyncio.run(run_load(port, a.space, n, words, a.clients, a.seconds, a.seed, proc.pid))
+        cpu = {"server_s": round(_cpu_s(proc.pid) - cpu_before[0], 1),
+               "client_s": round(time.process_time() - cpu_before[1], 1)}
     finally:
         proc.terminate()
         try:
@@ -245,7 +255,7 @@ def main() -> None:
             proc.kill()
     doc = {"workspace": str(ws), "points": n, "clients": a.clients, "seconds": a.seconds, "seed": a.seed,
            "mix": dict(MIX), "warmup_s": warm, "cpus": os.cpu_count(), "load_average_before": load_before,
-           "load_average_after": os.getloadavg(), **summarise(raw, a.seconds)}
+           "load_average_after": os.getloadavg(), "cpu": cpu, **summarise(raw, a.seconds)}
     series = doc.pop("rss_mb")
     brief = {k: v for k, v in series.items() if k != "series"}
     print(f"{doc['requests']:,} requests in {doc['wall_s']} s: {doc['throughput_rps']} req/s, {doc['errors']} errors")
@@ -255,6 +265,10 @@ def main() -> None:
               f"{k['p99_ms']:8.1f} {k['max_ms']:8.1f} {k['errors']}")
     print(f"server RSS MB: {brief}")
     print(f"load average before/after: {doc['load_average_before']} / {doc['load_average_after']}")
+    wall = doc["wall_s"]
+    print(f"CPU in the timed window: server {cpu['server_s']} s ({cpu['server_s'] / wall:.2f} cores, "
+          f"{1000 * cpu['server_s'] / max(1, doc['requests']):.1f} ms a request), client {cpu['client_s']} s "
+          f"({cpu['client_s'] / wall:.2f} cores)")
     doc["rss_mb"] = series
     slow = sorted(raw["records"], key=lambda r: -r[2])[:5]
     print("slowest: " + ", ".join(f"{k} at {t:.1f} s took {lat * 1000:.0f} ms" for k, t, lat, _ in slow))

@@ -88,3 +88,20 @@ def test_scores_many_equals_one_query_at_a_time(int8: bool) -> None:
         np.testing.assert_allclose(row, scan.scores(q), atol=1e-5)
     exact = (x / np.linalg.norm(x, axis=1, keepdims=True)) @ (queries / np.linalg.norm(queries, axis=1, keepdims=True)).T
     assert np.abs(many - exact.T).max() < (0.01 if int8 else 1e-5)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 1000, 250_000])
+def test_score_histogram_equals_numpys(n: int) -> None:
+    from embedscope.scan import score_histogram
+
+    rng = np.random.default_rng(n)
+    s = (rng.standard_normal(n) * 0.2).astype(np.float32)
+    s[::5] = s[0]  # ties, and values on the edges
+    for keep in (None, rng.random(n) < 0.3, np.zeros(n, bool), np.ones(n, bool)):
+        counts, edges, total = score_histogram(s, 40, keep)
+        shown = s if keep is None else s[keep]
+        lo, hi = (float(shown.min()), float(shown.max())) if len(shown) else (0.0, 1.0)
+        want, want_edges = np.histogram(shown, bins=40, range=(lo, hi if hi > lo else lo + 1e-6))
+        np.testing.assert_array_equal(counts, want)
+        np.testing.assert_array_equal(edges, want_edges)
+        assert total == len(shown) == counts.sum()

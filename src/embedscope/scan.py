@@ -64,15 +64,124 @@ def _kernel_many():  # type: ignore[no-untyped-def]
                 for r in range(hi - lo):
                     for t in range(d):
                         buf[r, t] = np.float32(codes[lo + r, t])
-                for j in range(b):
+                j = 0
+                while j + 4 <= b:  # four queries per pass over a row: each code loaded once for four products
+                    for r in range(hi - lo):
+                        a0 = np.float32(0.0)
+                        a1 = np.float32(0.0)
+                        a2 = np.float32(0.0)
+                        a3 = np.float32(0.0)
+                        for t in range(d):
+                            v = buf[r, t]
+                            a0 += v * qs[j, t]
+                            a1 += v * qs[j + 1, t]
+                            a2 += v * qs[j + 2, t]
+                            a3 += v * qs[j + 3, t]
+                        sc = scale[lo + r]
+                        out[j, lo + r] = a0 * sc
+                        out[j + 1, lo + r] = a1 * sc
+                        out[j + 2, lo + r] = a2 * sc
+                        out[j + 3, lo + r] = a3 * sc
+                    j += 4
+                while j < b:
                     for r in range(hi - lo):
                         acc = np.float32(0.0)
                         for t in range(d):
                             acc += buf[r, t] * qs[j, t]
                         out[j, lo + r] = acc * scale[lo + r]
+                    j += 1
 
         _MANY = scan_int8_many
     return _MANY
+
+
+_SUMMARY = None
+
+
+def _kernel_summary():  # type: ignore[no-untyped-def]
+    """The numba kernels of :func:`score_histogram`: masked min/max, then the counts.
+
+    One thread each (``nogil``, so concurrent requests run side by side): on a loaded 2-core machine a parallel
+    version of the same loops took 60 ms instead of 1 ms, waiting for descheduled workers.
+    """
+    global _SUMMARY
+    if _SUMMARY is None:
+        from numba import njit
+
+        @njit(nogil=True, cache=True)
+        def span(s, keep, use_keep):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+            lo, hi, c = np.inf, -np.inf, 0
+            for i in range(s.shape[0]):
+                if use_keep and not keep[i]:
+                    continue
+                v = np.float64(s[i])
+                if v < lo:
+                    lo = v
+                if v > hi:
+                    hi = v
+                c += 1
+            return lo, hi, c
+
+        @njit(nogil=True, cache=True)
+        def counts(s, keep, use_keep, edges):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+            bins = edges.shape[0] - 1
+            lo, hi = edges[0], edges[bins]
+            norm = bins / (hi - lo)
+            out = np.zeros(bins, np.int64)
+            for i in range(s.shape[0]):
+                if use_keep and not keep[i]:
+                    continue
+                v = np.float64(s[i])
+                if v < lo or v > hi:
+                    continue
+                b = min(int((v - lo) * norm), bins - 1)
+                if v < edges[b]:  # numpy's own correction of the float rounding at the edges
+                    b -= 1
+                elif b + 1 < bins and v >= edges[b + 1]:
+                    b += 1
+                out[b] += 1
+            return out
+
+        _SUMMARY = (span, counts)
+    return _SUMMARY
+
+
+def score_histogram(scores: np.ndarray, bins: int, keep: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Histogram of ``scores`` between their min and max, as ``np.histogram(scores[keep], bins, (min, max))``.
+
+    Two passes of a compiled kernel, no copy of the kept scores: ~6 ms over a million scores where
+    ``np.histogram`` (with the copy, min and max) took ~18 ms on a loaded machine, once per search request.
+
+    Parameters
+    ----------
+    scores
+        float32, shape ``(n,)``, finite.
+    bins
+        Number of bins (>= 1).
+    keep
+        bool, shape ``(n,)``: only these items are counted (``None``: all).
+
+    Returns
+    -------
+    counts : numpy.ndarray
+        int64, shape ``(bins,)``.
+    edges : numpy.ndarray
+        float32, shape ``(bins + 1,)``: from the smallest to the largest kept score (a range of 1e-6 when they
+        are equal; ``[0, 1]`` when nothing is kept).
+    total : int
+        Items counted.
+    """
+    s = np.ascontiguousarray(scores, dtype=np.float32)
+    use_keep = keep is not None
+    k = np.ascontiguousarray(keep, dtype=np.bool_) if keep is not None else np.ones(1, np.bool_)
+    span, counts = _kernel_summary()
+    lo, hi, total = span(s, k, use_keep)
+    if total == 0:
+        lo, hi = 0.0, 1.0
+    # np.histogram's edges for range=(lo, hi) of float32 scores: float32 (compared exactly in float64)
+    edges = np.linspace(float(lo), float(hi) if hi > lo else float(lo) + 1e-6, bins + 1, dtype=np.float32)
+    return counts(s, k, use_keep, edges.astype(np.float64)), edges, int(total)
 
 
 def int8_codes(vectors: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from ...errors import InputError
-from ...scan import QueryScan
+from ...scan import QueryScan, score_histogram
 from ..arrow import ARROW_ONLY, arrow_response
 from ..batcher import QueryBatcher
 from .filter import FILTER, filter_mask
@@ -148,10 +148,7 @@ def search(
             inside = keep[rows]
             rows, exact = rows[inside], exact[inside]
         k = len(rows)
-        shown = scores if keep is None else scores[keep]
-        total = len(shown)
-        lo, hi = (float(shown.min()), float(shown.max())) if len(shown) else (0.0, 1.0)
-        counts, edges = np.histogram(shown, bins=HISTOGRAM_BINS, range=(lo, hi if hi > lo else lo + 1e-6))
+        counts, edges, total = score_histogram(scores, HISTOGRAM_BINS, keep)
         histogram = Histogram(edges=[float(e) for e in edges], counts=[int(c) for c in counts])
         cut = float(exact[-1]) if len(rows) else None
     row_list = [int(r) for r in rows]
