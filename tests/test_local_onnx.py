@@ -63,6 +63,20 @@ def test_onnx_int8_is_close_to_torch_on_real_texts(local_embedder: Any, torch_em
     assert np.mean(sa.argmax(1) == sb.argmax(1)) > 0.8
 
 
+def test_onnx_int8_is_close_to_torch_on_longer_texts(local_embedder: Any, torch_embedder: LocalEmbedder) -> None:
+    """A second sample: paragraphs of six consecutive verses (~150 words, up to the 256-token window), embedded
+    through embed_texts (its batches, not embed's), against the float32 torch vectors."""
+    from embedscope.samples import bible
+
+    verses = bible(1200)["text"].tolist()
+    texts = [" ".join(verses[i:i + 6]) for i in range(0, 1200, 6)]
+    a, _ = embed_texts(texts, local_embedder, MemoryCache())
+    b = torch_embedder.embed(texts)
+    cos = _cos(a, b)
+    assert cos.min() >= 0.99, cos.min()
+    assert cos.mean() >= 0.995, cos.mean()
+
+
 def test_onnx_float32_reproduces_torch(torch_embedder: LocalEmbedder) -> None:
     """The float32 export with this module's tokenisation, pooling and normalisation is the torch pipeline."""
     texts = ["A cat sits on the mat", "  padded   with spaces  ", NON_ASCII, "", "x" * 10_000, "word " * 2_000]

@@ -1,17 +1,20 @@
 """A local sentence-transformers model on ONNX Runtime, exported on this machine and cached.
 
-The model's safetensors weights are exported once with ``torch.onnx`` (offline: nothing is downloaded), and for
+The model's safetensors weights are exported once with ``torch.onnx`` (offline: nothing is downloaded; eager
+attention, so that the graph has the pattern ONNX Runtime fuses), BERT models are fused by ONNX Runtime's
+transformer optimizer (``onnxruntime.transformers.optimizer``, part of the wheel: one Attention node per layer with
+the Q, K and V projections in one weight, SkipLayerNormalization, BiasGelu, EmbedLayerNormalization), and for
 ``onnx-int8`` quantised with ONNX Runtime's dynamic quantisation (int8 weights per output channel, activations
-quantised per tensor at run time). The file is cached in the user cache dir (``$XDG_CACHE_HOME/embedscope/onnx``,
-else ``~/.cache/embedscope/onnx``) under a name keyed by the model directory's fingerprint, the backend, the
-recipe and the versions of torch, transformers, onnx and onnxruntime. It is written atomically (temporary file,
-then rename) with a sidecar holding its SHA-256; a file whose sidecar is missing or does not match, or that ONNX
-Runtime cannot load, is rebuilt.
+quantised per tensor at run time; the fused Attention becomes QAttention). The file is cached in the user cache dir
+(``$XDG_CACHE_HOME/embedscope/onnx``, else ``~/.cache/embedscope/onnx``) under a name keyed by the model directory's
+fingerprint, the backend, the recipe and the versions of torch, transformers, onnx and onnxruntime. It is written
+atomically (temporary file, then rename) with a sidecar holding its SHA-256; a file whose sidecar is missing or does
+not match, or that ONNX Runtime cannot load, is rebuilt.
 
-Inference reproduces the sentence-transformers pipeline of a mean-pooled model: the ``tokenizers`` tokenizer
-from ``tokenizer.json`` truncating at ``max_seq_length`` tokens, the transformer, mean pooling over the attention
-mask (``sum / max(count, 1e-9)``) and, when the model has a ``Normalize`` module, L2 normalisation
-(``x / max(|x|, 1e-12)``). Texts of one call are sorted by token count and cut into batches of similar length.
+Inference reproduces the sentence-transformers pipeline of a mean-pooled model: the ``tokenizers`` tokenizer from
+``tokenizer.json`` truncating at ``max_seq_length`` tokens, the transformer, mean pooling over the attention mask
+(``sum / max(count, 1e-9)``) and, when the model has a ``Normalize`` module, L2 normalisation (``x / max(|x|,
+1e-12)``). Texts of one call are sorted by token count and cut into batches of similar length.
 """
 
 from __future__ import annotations
@@ -34,16 +37,26 @@ from ..errors import InputError, MissingDependencyError
 #: Backends of local models: sentence-transformers on torch, ONNX Runtime float32, ONNX Runtime int8 weights.
 BACKENDS = ("torch", "onnx", "onnx-int8")
 #: Version of the export and quantisation recipe below; part of the cache file name and of the embedder's key.
-RECIPE = 1
-#: A batch holds at most this many token positions (texts x longest text), so a batch of long texts stays small:
-#: the attention scores alone are ``12 heads x tokens x longest`` floats.
-MAX_BATCH_TOKENS = 16384
-#: MatMul nodes left in float32 by the int8 recipe, by substring of their name: the five whose int8 weights and
-#: activations cost all-MiniLM-L6-v2 the most cosine (each quantised alone, 250 KJV verses). With them in float32
-#: the min / mean cosine to the torch vectors on 1,000 verses is 0.991 / 0.996 (0.983 / 0.992 with none kept);
-#: they hold 28% of the weight multiply-adds (docs/BENCHMARKS.md).
+#: 1: unfused graph, 5 MatMuls in float32, batches of up to 16,384 token positions. 2: fused graph (int8 QAttention),
+#: 8 nodes in float32, batches of up to 1,024 token positions.
+RECIPE = 2
+#: A batch holds at most this many token positions (texts x longest text). Small batches run faster on the CPU
+#: (they stay in cache): 1,000 KJV verses on 2 cores took 4.6-5.0 s at 512 or 1,024 positions, 5.8 s at 16,384
+#: (128 verses of ~40 tokens); docs/BENCHMARKS.md.
+MAX_BATCH_TOKENS = 1024
+#: Nodes left in float32 by the int8 recipe, by substring of their name (the fused graph's MatMul names and the
+#: optimizer's ``Attention_<layer>``). Each node was quantised alone and the cosine to the float32 vectors measured
+#: (333 KJV verses and 200 longer texts): the three FFN ``output.dense`` of layers 0-2 and the ``intermediate.dense``
+#: of layers 1 and 4 cost the most on average, the ``attention.output.dense`` of layers 0 and 5 the most on the worst
+#: text (cheap to keep: 384 x 384), and the QKV projection of layer 4 the most of the Attention nodes. With them in
+#: float32 the min / mean cosine to the torch vectors is 0.992 / 0.997 on 1,000 verses and 0.994 / 0.997 on 1,000
+#: longer texts (0.983 / 0.992 with everything quantised).
 INT8_KEEP_FLOAT: tuple[str, ...] = ("layer.0/output/dense/", "layer.1/output/dense/", "layer.2/output/dense/",
-                                    "layer.1/intermediate/dense/", "layer.4/intermediate/dense/")
+                                    "layer.1/intermediate/dense/", "layer.4/intermediate/dense/",
+                                    "layer.0/attention/output/dense/", "layer.5/attention/output/dense/",
+                                    "Attention_4")
+#: Model types (``config.json``) whose export is fused by ONNX Runtime's BERT optimizer.
+FUSED_MODEL_TYPES = ("bert",)
 _MODULE_POOLING = "sentence_transformers.models.Pooling"
 _MODULE_TRANSFORMER = "sentence_transformers.models.Transformer"
 _MODULE_NORMALIZE = "sentence_transformers.models.Normalize"
@@ -130,6 +143,9 @@ def model_file(path: Path, fingerprint: str, backend: str) -> Path:
     with tempfile.TemporaryDirectory(dir=d, prefix=".build-") as tmp:
         fp32 = Path(tmp) / "model.onnx"
         _export(path, fp32)
+        fused = Path(tmp) / "model-fused.onnx"
+        if _fuse(path, fp32, fused):
+            fp32 = fused
         built = fp32
         if backend == "onnx-int8":
             built = Path(tmp) / "model-int8.onnx"
@@ -185,7 +201,8 @@ def _export(path: Path, out: Path) -> None:
         raise MissingDependencyError("exporting the local model to ONNX", "local", "torch") from None
     if importlib.util.find_spec("onnx") is None:
         raise MissingDependencyError("exporting the local model to ONNX", "local", "onnx")
-    model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+    # eager attention: the SDPA export (masking through IsNaN / Where) is a pattern the optimizer does not fuse
+    model = AutoModel.from_pretrained(str(path), local_files_only=True, attn_implementation="eager").eval()
     import inspect
 
     names = ["input_ids", "attention_mask"]
@@ -209,20 +226,70 @@ def _export(path: Path, out: Path) -> None:
                           dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
+def _fuse(path: Path, src: Path, dst: Path) -> bool:
+    """Fuse the export of a BERT model with ONNX Runtime's transformer optimizer into ``dst``.
+
+    Returns whether ``dst`` was written: not for other model types, nor when the fused graph's output differs from
+    the export's on a padded batch (then the unfused export is used as it is).
+    """
+    import logging
+
+    try:
+        cfg = json.loads((path / "config.json").read_text())
+        if cfg.get("model_type") not in FUSED_MODEL_TYPES:
+            return False
+        heads, hidden = int(cfg["num_attention_heads"]), int(cfg["hidden_size"])
+        from onnxruntime.transformers.optimizer import optimize_model
+    except (OSError, ValueError, KeyError, TypeError, ImportError):
+        return False
+    quiet = [logging.getLogger(n) for n in ("", "onnxruntime.transformers", "fusion_base", "onnx_model",
+                                               "onnx_model_bert", "optimizer")]
+    levels = [lg.level for lg in quiet]
+    for lg in quiet:
+        lg.setLevel(logging.ERROR)  # the optimizer logs each fusion
+    try:
+        opt = optimize_model(str(src), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0,
+                             use_gpu=False)
+        opt.save_model_to_file(str(dst))
+    finally:
+        for lg, lv in zip(quiet, levels, strict=True):
+            lg.setLevel(lv)
+    ids = np.array([[101, 7592, 2088, 2003, 102], [101, 7592, 102, 0, 0]], np.int64)
+    mask = (ids != 0).astype(np.int64)
+    a, b = (_run_once(f, ids, mask) for f in (src, dst))
+    if a.shape != b.shape or not np.allclose(a * mask[..., None], b * mask[..., None], atol=1e-3):
+        dst.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _run_once(f: Path, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(str(f), so, providers=["CPUExecutionProvider"])
+    feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+    return np.asarray(sess.run(None, {i.name: feeds[i.name] for i in sess.get_inputs()})[0])
+
+
 def _quantize(src: Path, dst: Path) -> None:
-    """int8 weights, per output channel, of the MatMuls with a constant weight (activations: dynamic, per tensor)."""
+    """int8 weights, per output channel, of the MatMuls with a constant weight and of the fused Attention's QKV
+    projection (activations: dynamic, per tensor), except the nodes of :data:`INT8_KEEP_FLOAT`."""
     import logging
 
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     g = onnx.load(str(src), load_external_data=False).graph
-    keep = [n.name for n in g.node if n.op_type == "MatMul" and any(s in n.name for s in INT8_KEEP_FLOAT)]
+    keep = [n.name for n in g.node if n.op_type in ("MatMul", "Attention") and any(s in n.name for s in INT8_KEEP_FLOAT)]
     level = logging.getLogger().level
     logging.getLogger().setLevel(logging.ERROR)  # the quantiser logs advice on the root logger
     try:
+        # DefaultTensorType: shape inference gives no type to the outputs of contrib ops (fused nodes)
         quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"], nodes_to_exclude=keep)
+                         op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=keep,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     finally:
         logging.getLogger().setLevel(level)
 
