@@ -337,6 +337,7 @@ class OnnxModel:
         self._counter = Tokenizer.from_file(str(path / "tokenizer.json"))
         self._counter.no_padding()
         self._counter.no_truncation()
+        self._last_counts: tuple[tuple[str, ...], list[int]] | None = None
 
     def _session(self, threads: int) -> Any:
         so = self._ort.SessionOptions()
@@ -356,8 +357,23 @@ class OnnxModel:
             return self._query_session
 
     def token_counts(self, texts: list[str]) -> list[int]:
-        """Tokens per text, special tokens included, without truncation."""
+        """Tokens per text, special tokens included, without truncation (those of the last :meth:`encode` call
+        when ``texts`` are the same string objects: ``embed_texts`` counts each batch it has just embedded)."""
+        last = self._last_counts
+        if last is not None and len(last[0]) == len(texts) and all(a is b for a, b in zip(last[0], texts, strict=True)):
+            return list(last[1])
         return [len(e.ids) for e in self._counter.encode_batch(texts)]
+
+    def _tokenize(self, texts: list[str]) -> list[Any]:
+        """Encodings truncated at ``max_seq_length``, from one untruncated pass (whose token counts are kept for
+        :meth:`token_counts`); only the texts over the window are encoded again, with truncation."""
+        enc = self._counter.encode_batch(texts)
+        self._last_counts = (tuple(texts), [len(e.ids) for e in enc])
+        over = [i for i, e in enumerate(enc) if len(e.ids) > self.max_seq_length]
+        if over:
+            for i, e in zip(over, self.tokenizer.encode_batch([texts[i] for i in over]), strict=True):
+                enc[i] = e
+        return enc
 
     def encode(self, texts: list[str], batch_size: int = 128, *, session: Any = None) -> np.ndarray:
         """Embed texts.
@@ -380,13 +396,19 @@ class OnnxModel:
         out = np.empty((len(texts), self.dim), np.float32)
         if not texts:
             return out
-        enc = self.tokenizer.encode_batch(list(texts))
+        enc = self._tokenize(list(texts))
         lens = np.fromiter((len(e.ids) for e in enc), np.int64, len(enc))
-        order = np.argsort(-lens, kind="stable")  # longest first: the first batch shows the peak memory
+        # longest first (the first batch shows the peak memory), ties by text: the batches, and so the vectors (int8
+        # activations are quantised per batch), are a function of the set of texts, not of their order
+        order = np.array(sorted(range(len(texts)), key=lambda i: (-int(lens[i]), texts[i])), np.int64)
         start = 0
         while start < len(order):
             longest = int(lens[order[start]])
             size = max(1, min(batch_size, MAX_BATCH_TOKENS // max(1, longest)))
+            # the rest cut into equal batches rather than full ones and a small last one (the later texts are no
+            # longer, so each batch stays within MAX_BATCH_TOKENS)
+            left = len(order) - start
+            size = -(-left // -(-left // size))
             idx = order[start:start + size]
             start += size
             ids = np.zeros((len(idx), longest), np.int64)
