@@ -9,9 +9,9 @@ Three backends (``backend=``, ``embedscope embed --backend``):
 - ``torch``: sentence-transformers on torch, the reference;
 - ``onnx``: the same model exported to ONNX, float32, on ONNX Runtime (:mod:`._onnx`);
 - ``onnx-int8``: that export with int8 weights; the default for the bundled model when ``onnxruntime`` is
-  installed (2.26x the throughput of plain sentence-transformers at load 5-7 on 2 cores, 1.44x at load 10-15, cosine min 0.99 /
-  mean 0.996 to its vectors on KJV verses; docs/BENCHMARKS.md). int8 activations are quantised per batch, so a
-  text's vector moves slightly with its batch-mates.
+  installed (recipe 2: 2.0-2.2x the throughput of plain sentence-transformers through ``embed_texts`` on 2 quiet
+  cores, cosine min 0.993 / mean 0.997 to its vectors on KJV verses and on longer texts; docs/BENCHMARKS.md). int8
+  activations are quantised per batch, so a text's vector moves slightly with its batch-mates.
 
 The backend is part of the embedder's :attr:`~LocalEmbedder.key` (``torch`` keeps the key of earlier versions)
 and of the space record (``backend``), so vectors of two backends never share a cache and a space's queries are
