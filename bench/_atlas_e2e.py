@@ -33,14 +33,7 @@ from typing import Any
 
 import numpy as np
 
-
-def peak_rss_mb() -> float:
-    """This process's own peak RSS (``VmHWM``) in MB."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
+from _atlas_project import peak_rss_mb  # the same VmHWM reader (this directory is sys.path[0])
 
 
 def main() -> None:
