@@ -105,3 +105,24 @@ def test_score_histogram_equals_numpys(n: int) -> None:
         np.testing.assert_array_equal(counts, want)
         np.testing.assert_array_equal(edges, want_edges)
         assert total == len(shown) == counts.sum()
+
+
+@pytest.mark.parametrize("d", [384, 48, 7])
+def test_avx2_and_portable_kernels_give_the_exact_integer_dot_products(d: int) -> None:
+    from embedscope import _int8scan
+
+    if not _int8scan.has_avx2():
+        pytest.skip("this CPU (or numba's target) has no AVX2: only the portable kernel runs")
+    rng = np.random.default_rng(d)
+    codes = rng.integers(-127, 128, (1_003, d)).astype(np.int8)
+    codes[0], codes[1] = 127, -127  # the extremes: |code| x |query| pairs must not saturate int16
+    scale = rng.uniform(0.5, 2.0, 1_003).astype(np.float32)
+    qcodes = rng.integers(-127, 128, (7, d)).astype(np.int8)  # one group of four queries and three alone
+    qcodes[0], qcodes[1] = 127, -127
+    qscale = rng.uniform(0.5, 2.0, 7).astype(np.float32)
+    exact = (codes.astype(np.int64) @ qcodes.T.astype(np.int64)).T
+    want = exact.astype(np.float32) * (qscale[:, None] * scale[None, :])
+    for kernel in (_int8scan.scan_avx2, _int8scan.scan_portable):
+        out = np.empty((7, 1_003), np.float32)
+        kernel(codes, scale, qcodes, qscale, out)
+        np.testing.assert_array_equal(out, want)
