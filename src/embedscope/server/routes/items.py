@@ -1,11 +1,19 @@
-"""One item (text + metadata) and its nearest neighbours, by point-order row."""
+"""One item (text + metadata) and its nearest neighbours, by point-order row.
+
+The two requests a browsing user sends most, a neighbour lookup answered from the stored kNN graph and a page of
+items, are answered on the event loop when everything they read is already cached (a slice of cached arrays:
+no workspace read, no lock), and sent as JSON bytes made from the response model; FastAPI's sync path would
+run the route and then the response's validation and serialisation in the thread pool, two thread hops that
+cost more than the answer (docs/BENCHMARKS.md, "Load on the server"). Anything else runs in the thread pool.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...workspace import neighbors_table
@@ -70,13 +78,19 @@ MAX_PAGE = 1000
 
 
 @router.get("", response_model=ItemsPageOut)
-def list_items(
+async def list_items(
     space: str,
     offset: int = Query(0, ge=0, description="Skip this many items (point order)."),
     limit: int = Query(100, ge=1, le=MAX_PAGE, description="At most this many items (1..1000)."),
     state: ExplorerState = Depends(get_state),
-) -> ItemsPageOut:
+) -> Response:
     """Items ``offset .. offset + limit - 1`` of ``space``: row, id, text snippet and metadata."""
+    if _items_cached(state, space):
+        return _json(_page(state, space, offset, limit))
+    return _json(await run_in_threadpool(_page, state, space, offset, limit))
+
+
+def _page(state: ExplorerState, space: str, offset: int, limit: int) -> ItemsPageOut:
     ids = state.point_ids(space)
     page = state.items(space).slice(offset, limit).to_pylist() if offset < len(ids) else []
     out = []
@@ -87,6 +101,21 @@ def list_items(
         out.append(ItemOut(row=offset + i, id=ids[offset + i], text=text,
                            metadata={k: jsonable(v) for k, v in record.items() if k not in RESERVED}))
     return ItemsPageOut(total=len(ids), offset=offset, items=out)
+
+
+def _json(model: BaseModel) -> Response:
+    """``model`` as FastAPI would send it for the route's ``response_model`` (by alias), without validating it
+    again."""
+    return Response(model.model_dump_json(by_alias=True), media_type="application/json")
+
+
+def _items_cached(state: ExplorerState, space: str) -> bool:
+    """Whether the space's ids, items and texts are cached (reading them is then a slice, fit for the event
+    loop); an unknown space is not (the thread-pool path answers its 404)."""
+    spaces, items = state.peek(("spaces",), ()), state.peek(("items", space))
+    if space not in spaces or items is None or state.peek(("ids", space)) is None:
+        return False
+    return "text" not in items.column_names or state.peek(("texts", space)) is not None
 
 
 @router.get("/{row}", response_model=ItemOut)
@@ -101,7 +130,7 @@ def get_item(space: str, row: int = Row, state: ExplorerState = Depends(get_stat
 
 
 @router.get("/{row}/neighbors", response_model=NeighborsOut)
-def get_neighbors(
+async def get_neighbors(
     space: str,
     row: int = Row,
     k: int = Query(10, ge=1, le=MAX_K, description="How many neighbours (1..1000)."),
@@ -109,9 +138,15 @@ def get_neighbors(
     spec: str | None = Query(None, alias="filter", max_length=20_000,
                              description="Only neighbours that pass this metadata filter (see embedscope.filters)."),
     state: ExplorerState = Depends(get_state),
-) -> NeighborsOut:
+) -> Response:
     """The ``k`` nearest neighbours of the item at ``row``, best first, the item itself left out (with
     ``filter``: among the items that pass it, by an exact scan)."""
+    if spec is None and metric == "cosine" and _items_cached(state, space) and _graph_cached(state, space, k):
+        return _json(_neighbors(state, space, row, k, metric, spec))
+    return _json(await run_in_threadpool(_neighbors, state, space, row, k, metric, spec))
+
+
+def _neighbors(state: ExplorerState, space: str, row: int, k: int, metric: str, spec: str | None) -> NeighborsOut:
     from .filter import filter_mask
 
     state.check_row(space, row)
@@ -127,6 +162,12 @@ def get_neighbors(
                  for r, i, s, t in zip(rows, ids, scores, snippets, strict=True)]
     return NeighborsOut(row=row, id=item_id, metric=metric, k=k, neighbors=neighbors,
                         graph=GraphOut.model_validate(graph) if graph else None)
+
+
+def _graph_cached(state: ExplorerState, space: str, k: int) -> bool:
+    """Whether :func:`_from_graph` answers ``k`` neighbours from cached arrays (no lock, no read)."""
+    found = state.peek(("graph", space))  # None: not read yet, or no graph
+    return found is not None and k <= found[0].indices.shape[1]
 
 
 def _find(state: ExplorerState, space: str, row: int, k: int, metric: str

@@ -107,6 +107,11 @@ class ExplorerState:
                 self._cache[full] = value
             return self._cache[full]
 
+    def peek(self, key: tuple, default: Any = None) -> Any:
+        """The cached value of ``key`` for the current workspace version, or ``default``; never computes, never
+        takes the lock (a route may answer on the event loop when everything it reads is cached)."""
+        return self._cache.get((self.version(), *key), default)
+
     def blob(self, key: tuple, table: Callable[[], pa.Table]) -> Blob:
         """Arrow IPC bytes of ``table()``, cached, with an ETag."""
 
