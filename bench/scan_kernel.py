@@ -3,7 +3,8 @@
     python bench/scan_kernel.py [--workspace WS] [--space minilm] [--threads 1] [--repeat 3]
 
 Times, per query, one pass of ``b`` queries over every row's int8 codes (``b`` = 1, 2, 4, 8, 16): today's kernel
-(:mod:`embedscope._int8scan`, int8 x int8 with AVX2 where the CPU has it) against the float32 kernel of
+(:mod:`embedscope._int8scan`, int8 x int8 with AVX2 where the CPU has it, keeping each query's min and max
+score too) against the float32 kernel of
 session 5 (each 128-row block of codes converted to float32 once, four queries a pass; copied here as it was).
 With ``--workspace`` the rows are the space's own vectors and the accuracy of both against exact float32 cosine
 is printed (queries: 20 items plus noise); without it, 1,000,000 random codes (speed only).
@@ -101,9 +102,10 @@ def main() -> None:
         qcodes, qscale = quantise(qs)
         out_f, out_i = np.empty((b, n), np.float32), np.empty((b, n), np.float32)
         float_blocks(codes[:64], scale[:64], qs, out_f[:, :64])  # compile
-        fast(codes[:64], scale[:64], qcodes, qscale, out_i[:, :64])
+        span = np.empty((b, 2), np.float32)
+        fast(codes[:64], scale[:64], qcodes, qscale, out_i[:, :64], span)
         ms_f = _best_ms(lambda: float_blocks(codes, scale, qs, out_f), args.repeat) / b  # noqa: B023
-        ms_i = _best_ms(lambda: fast(codes, scale, qcodes, qscale, out_i), args.repeat) / b  # noqa: B023
+        ms_i = _best_ms(lambda: fast(codes, scale, qcodes, qscale, out_i, span), args.repeat) / b  # noqa: B023
         line = f"b={b:2d}: float32 blocks {ms_f:6.1f} ms a query, int8 x int8 {ms_i:6.1f} ms a query ({ms_f / ms_i:.2f}x)"
         if x is not None:
             sample = rng.choice(n, 100_000, replace=False)
@@ -115,8 +117,8 @@ def main() -> None:
         print(line, flush=True)
     check = np.empty((2, min(n, 5000)), np.float32)
     qcodes, qscale = quantise(rng.standard_normal((2, d)).astype(np.float32) / np.sqrt(d))
-    scan_portable(codes[:5000], scale[:5000], qcodes, qscale, check)
-    fast(codes[:5000], scale[:5000], qcodes, qscale, out := np.empty_like(check))
+    scan_portable(codes[:5000], scale[:5000], qcodes, qscale, check, np.empty((2, 2), np.float32))
+    fast(codes[:5000], scale[:5000], qcodes, qscale, out := np.empty_like(check), np.empty((2, 2), np.float32))
     print(f"portable kernel bit-identical to {fast.__name__}: {bool(np.array_equal(check, out))}")
 
 

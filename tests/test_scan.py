@@ -123,6 +123,24 @@ def test_avx2_and_portable_kernels_give_the_exact_integer_dot_products(d: int) -
     exact = (codes.astype(np.int64) @ qcodes.T.astype(np.int64)).T
     want = exact.astype(np.float32) * (qscale[:, None] * scale[None, :])
     for kernel in (_int8scan.scan_avx2, _int8scan.scan_portable):
-        out = np.empty((7, 1_003), np.float32)
-        kernel(codes, scale, qcodes, qscale, out)
-        np.testing.assert_array_equal(out, want)
+        for n in (1_003, 5):  # more rows than chunks, and fewer
+            out, span = np.empty((7, n), np.float32), np.empty((7, 2), np.float32)
+            kernel(codes[:n], scale[:n], qcodes, qscale, out, span)
+            np.testing.assert_array_equal(out, want[:, :n])
+            np.testing.assert_array_equal(span, np.stack([want[:, :n].min(axis=1), want[:, :n].max(axis=1)], axis=1))
+
+
+@pytest.mark.parametrize("int8", [True, False])
+def test_spans_are_the_scores_min_and_max_and_give_the_same_histogram(int8: bool) -> None:
+    from embedscope.scan import score_histogram
+
+    x = clustered(3_000)
+    scan = QueryScan(x, int8=int8)
+    scores, spans = scan.scores_spans(x[:5] + 0.1)
+    np.testing.assert_array_equal(spans[:, 0], scores.min(axis=1))
+    np.testing.assert_array_equal(spans[:, 1], scores.max(axis=1))
+    for s, (lo, hi) in zip(scores, spans, strict=True):
+        got = score_histogram(s, 40, span=(float(lo), float(hi)))
+        want = score_histogram(s, 40)
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)

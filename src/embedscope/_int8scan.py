@@ -89,52 +89,92 @@ _dots4 = _dots(4)
 _dots1 = _dots(1)
 
 
+#: The rows are scanned in this many chunks at most (a few per thread; each keeps its own min and max a query).
+CHUNKS = 64
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _put(out: Any, lows: Any, highs: Any, c: int, i: int, j: int, v: Any) -> None:  # pragma: no cover - compiled
+    """Score ``v`` of row ``i`` for query ``j``, kept in the chunk ``c``'s minimum and maximum too."""
+    out[j, i] = v
+    if v < lows[c, j]:
+        lows[c, j] = v
+    if v > highs[c, j]:
+        highs[c, j] = v
+
+
+@numba.njit(nogil=True, cache=True)
+def _spans(lows: Any, highs: Any, span: Any) -> None:  # pragma: no cover - compiled
+    """``span[j] = (min, max)`` over the chunks' minima and maxima ``(chunks, b)``."""
+    for j in range(span.shape[0]):
+        lo, hi = np.inf, -np.inf
+        for c in range(lows.shape[0]):
+            lo = min(lo, lows[c, j])
+            hi = max(hi, highs[c, j])
+        span[j, 0] = lo
+        span[j, 1] = hi
+
+
 @numba.njit(parallel=True, nogil=True, cache=True)
-def scan_avx2(codes: Any, scale: Any, qcodes: Any, qscale: Any, out: Any) -> None:  # pragma: no cover - compiled
-    """``out[j, i] = (codes[i] . qcodes[j]) * qscale[j] * scale[i]`` with AVX2.
+def scan_avx2(codes: Any, scale: Any, qcodes: Any, qscale: Any, out: Any, span: Any) -> None:  # pragma: no cover
+    """``out[j, i] = (codes[i] . qcodes[j]) * qscale[j] * scale[i]`` with AVX2, and each query's smallest and
+    largest score.
 
     ``codes`` int8 ``(n, d)`` and ``qcodes`` int8 ``(b, d)``, C-contiguous, codes in ``[-127, 127]``;
-    ``scale`` float32 ``(n,)``, ``qscale`` float32 ``(b,)``; ``out`` float32 ``(b, n)``.
+    ``scale`` float32 ``(n,)``, ``qscale`` float32 ``(b,)``; ``out`` float32 ``(b, n)``; ``span`` float32
+    ``(b, 2)``: ``min(out[j]), max(out[j])`` (``inf, -inf`` when ``n == 0``).
     """
     n, d = codes.shape
     b = qcodes.shape[0]
     d32 = (d // 32) * 32
-    for i in numba.prange(n):
-        sc = scale[i]
-        j = 0
-        while j + 4 <= b:
-            a0, a1, a2, a3 = _dots4(codes, i, qcodes, j)
-            for t in range(d32, d):
-                c = np.int32(codes[i, t])
-                a0 += c * np.int32(qcodes[j, t])
-                a1 += c * np.int32(qcodes[j + 1, t])
-                a2 += c * np.int32(qcodes[j + 2, t])
-                a3 += c * np.int32(qcodes[j + 3, t])
-            out[j, i] = np.float32(a0) * (qscale[j] * sc)
-            out[j + 1, i] = np.float32(a1) * (qscale[j + 1] * sc)
-            out[j + 2, i] = np.float32(a2) * (qscale[j + 2] * sc)
-            out[j + 3, i] = np.float32(a3) * (qscale[j + 3] * sc)
-            j += 4
-        while j < b:
-            (a0,) = _dots1(codes, i, qcodes, j)
-            for t in range(d32, d):
-                a0 += np.int32(codes[i, t]) * np.int32(qcodes[j, t])
-            out[j, i] = np.float32(a0) * (qscale[j] * sc)
-            j += 1
+    chunks = max(1, min(CHUNKS, n))
+    step = (n + chunks - 1) // chunks
+    lows = np.full((chunks, b), np.inf, np.float32)
+    highs = np.full((chunks, b), -np.inf, np.float32)
+    for c in numba.prange(chunks):
+        for i in range(c * step, min(n, (c + 1) * step)):
+            sc = scale[i]
+            j = 0
+            while j + 4 <= b:
+                a0, a1, a2, a3 = _dots4(codes, i, qcodes, j)
+                for t in range(d32, d):
+                    x = np.int32(codes[i, t])
+                    a0 += x * np.int32(qcodes[j, t])
+                    a1 += x * np.int32(qcodes[j + 1, t])
+                    a2 += x * np.int32(qcodes[j + 2, t])
+                    a3 += x * np.int32(qcodes[j + 3, t])
+                _put(out, lows, highs, c, i, j, np.float32(a0) * (qscale[j] * sc))
+                _put(out, lows, highs, c, i, j + 1, np.float32(a1) * (qscale[j + 1] * sc))
+                _put(out, lows, highs, c, i, j + 2, np.float32(a2) * (qscale[j + 2] * sc))
+                _put(out, lows, highs, c, i, j + 3, np.float32(a3) * (qscale[j + 3] * sc))
+                j += 4
+            while j < b:
+                (a0,) = _dots1(codes, i, qcodes, j)
+                for t in range(d32, d):
+                    a0 += np.int32(codes[i, t]) * np.int32(qcodes[j, t])
+                _put(out, lows, highs, c, i, j, np.float32(a0) * (qscale[j] * sc))
+                j += 1
+    _spans(lows, highs, span)
 
 
 @numba.njit(parallel=True, nogil=True, cache=True)
-def scan_portable(codes: Any, scale: Any, qcodes: Any, qscale: Any, out: Any) -> None:  # pragma: no cover - compiled
+def scan_portable(codes: Any, scale: Any, qcodes: Any, qscale: Any, out: Any, span: Any) -> None:  # pragma: no cover
     """:func:`scan_avx2` on any CPU (the same integer sums, so the same float32 scores)."""
     n, d = codes.shape
     b = qcodes.shape[0]
-    for i in numba.prange(n):
-        sc = scale[i]
-        for j in range(b):
-            acc = np.int32(0)
-            for t in range(d):
-                acc += np.int32(codes[i, t]) * np.int32(qcodes[j, t])
-            out[j, i] = np.float32(acc) * (qscale[j] * sc)
+    chunks = max(1, min(CHUNKS, n))
+    step = (n + chunks - 1) // chunks
+    lows = np.full((chunks, b), np.inf, np.float32)
+    highs = np.full((chunks, b), -np.inf, np.float32)
+    for c in numba.prange(chunks):
+        for i in range(c * step, min(n, (c + 1) * step)):
+            sc = scale[i]
+            for j in range(b):
+                acc = np.int32(0)
+                for t in range(d):
+                    acc += np.int32(codes[i, t]) * np.int32(qcodes[j, t])
+                _put(out, lows, highs, c, i, j, np.float32(acc) * (qscale[j] * sc))
+    _spans(lows, highs, span)
 
 
 def has_avx2() -> bool:

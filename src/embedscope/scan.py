@@ -81,11 +81,11 @@ def _kernel_summary():  # type: ignore[no-untyped-def]
     return _SUMMARY
 
 
-def score_histogram(scores: np.ndarray, bins: int, keep: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, int]:
+def score_histogram(scores: np.ndarray, bins: int, keep: np.ndarray | None = None, *,
+                    span: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Histogram of ``scores`` between their min and max, as ``np.histogram(scores[keep], bins, (min, max))``.
 
-    Two passes of a compiled kernel, no copy of the kept scores: ~6 ms over a million scores where
+    Two passes of a compiled kernel (one when ``span`` is given), no copy of the kept scores: ~6 ms over a million scores where
     ``np.histogram`` (with the copy, min and max) took ~18 ms on a loaded machine, once per search request.
 
     Parameters
@@ -96,6 +96,9 @@ def score_histogram(scores: np.ndarray, bins: int, keep: np.ndarray | None = Non
         Number of bins (>= 1).
     keep
         bool, shape ``(n,)``: only these items are counted (``None``: all).
+    span
+        ``scores.min(), scores.max()`` when already known (as :meth:`QueryScan.scores_spans` gives them):
+        one pass instead of two. Only without ``keep``.
 
     Returns
     -------
@@ -110,8 +113,11 @@ def score_histogram(scores: np.ndarray, bins: int, keep: np.ndarray | None = Non
     s = np.ascontiguousarray(scores, dtype=np.float32)
     use_keep = keep is not None
     k = np.ascontiguousarray(keep, dtype=np.bool_) if keep is not None else np.ones(1, np.bool_)
-    span, counts = _kernel_summary()
-    lo, hi, total = span(s, k, use_keep)
+    find_span, counts = _kernel_summary()
+    if span is not None and keep is None:
+        lo, hi, total = float(span[0]), float(span[1]), s.shape[0]
+    else:
+        lo, hi, total = find_span(s, k, use_keep)
     if total == 0:
         lo, hi = 0.0, 1.0
     # np.histogram's edges for range=(lo, hi) of float32 scores: float32 (compared exactly in float64)
@@ -183,18 +189,38 @@ class QueryScan:
         Several concurrent queries cost little more than one: the rows are read once (int8: each row's codes
         are scored against all ``b`` queries while in cache; float32: one matrix product).
         """
+        return self.scores_spans(queries)[0]
+
+    def scores_spans(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`scores_many` and each query's smallest and largest score (the int8 kernel keeps them as it
+        scores, so a histogram of the scores needs one pass instead of two, see :func:`score_histogram`).
+
+        Returns
+        -------
+        scores : numpy.ndarray
+            float32, shape ``(b, n)``.
+        spans : numpy.ndarray
+            float32, shape ``(b, 2)``: ``scores.min(axis=1)`` and ``scores.max(axis=1)`` (``inf, -inf`` when
+            ``n == 0``).
+        """
         q = np.asarray(queries, dtype=np.float32)
         if q.ndim != 2:
             raise ValueError(f"queries must have shape (b, d), not {q.shape}")
         qn = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-30)
+        spans = np.empty((q.shape[0], 2), np.float32)
         if self.int8:
             from ._int8scan import quantise
 
             qcodes, qscale = quantise(qn)
             out = np.empty((q.shape[0], self.codes.shape[0]), np.float32)
-            _scan_kernel()(self.codes, self.scale, qcodes, qscale, out)
-            return out
-        return np.ascontiguousarray((np.asarray(self.vectors @ qn.T, dtype=np.float32) / self.norms[:, None]).T)
+            _scan_kernel()(self.codes, self.scale, qcodes, qscale, out, spans)
+            return out, spans
+        out = np.ascontiguousarray((np.asarray(self.vectors @ qn.T, dtype=np.float32) / self.norms[:, None]).T)
+        if out.shape[1]:
+            spans[:, 0], spans[:, 1] = out.min(axis=1), out.max(axis=1)
+        else:
+            spans[:, 0], spans[:, 1] = np.inf, -np.inf
+        return out, spans
 
     def top(self, query: np.ndarray, k: int, scores: np.ndarray | None = None, *, extra: int = 256
             ) -> tuple[np.ndarray, np.ndarray]:

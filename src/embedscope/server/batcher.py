@@ -5,8 +5,9 @@ Answered one at a time they queue (a closed loop of 32 users measured ~27 waitin
 docs/BENCHMARKS.md, "Load on the server"). :class:`QueryBatcher` has one worker thread per space take every
 query pending (up to ``max_batch``), embed the new texts (each on its own, so a query's vector never depends
 on the others) and score all of them in one pass over the vectors
-(:meth:`embedscope.scan.QueryScan.scores_many`), then hand each request its own scores; queries that arrive
-meanwhile form the next batch. A lone query is not delayed (no timer); request threads just wait.
+(:meth:`embedscope.scan.QueryScan.scores_spans`), then hand each request its own scores and their min and max
+(for the histogram); queries that arrive meanwhile form the next batch. A lone query is not delayed (no timer);
+request threads just wait.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,6 +27,20 @@ from ..scan import QueryScan
 MAX_BATCH = 32
 #: Query embeddings kept per space (by text).
 CACHE = 256
+
+
+class Scored(NamedTuple):
+    """One query's answer: its embedding, its cosine similarity to every item and their min and max."""
+
+    #: float32 ``(d,)``.
+    vector: np.ndarray
+    #: float32 ``(n,)``.
+    scores: np.ndarray
+    #: ``scores.min(), scores.max()`` (``inf, -inf`` for an empty space).
+    span: tuple[float, float]
+
+
+_Result = tuple[np.ndarray, np.ndarray | None, tuple[float, float] | None]
 
 
 class QueryBatcher:
@@ -46,7 +62,7 @@ class QueryBatcher:
         self.max_batch = max_batch
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._pending: list[tuple[str, bool, Future[tuple[np.ndarray, np.ndarray | None]]]] = []
+        self._pending: list[tuple[str, bool, Future[_Result]]] = []
         self._worker: threading.Thread | None = None
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         #: Batches answered and queries in them (for tests and benchmarks).
@@ -59,17 +75,22 @@ class QueryBatcher:
 
     def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The query's embedding ``(d,)`` and its cosine similarity to every item ``(n,)``, float32."""
-        vec, scores = self._submit(text, scores=True)
-        assert scores is not None
-        return vec, scores
+        found = self.scored(text)
+        return found.vector, found.scores
 
-    def _submit(self, text: str, *, scores: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    def scored(self, text: str) -> Scored:
+        """:meth:`scores` and the scores' min and max."""
+        vec, scores, span = self._submit(text, scores=True)
+        assert scores is not None and span is not None
+        return Scored(vec, scores, span)
+
+    def _submit(self, text: str, *, scores: bool) -> _Result:
         with self._lock:
             hit = self._vectors.get(text)
             if hit is not None and not scores:
                 self._vectors.move_to_end(text)
-                return hit, None
-            future: Future[tuple[np.ndarray, np.ndarray | None]] = Future()
+                return hit, None, None
+            future: Future[_Result] = Future()
             self._pending.append((text, scores, future))
             if self._worker is None:
                 self._worker = threading.Thread(target=self._run, name="embedscope-queries", daemon=True)
@@ -93,7 +114,7 @@ class QueryBatcher:
             for (_, _, future), result in zip(batch, results, strict=True):
                 future.set_result(result)
 
-    def _answer(self, batch: list[tuple[str, bool]]) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    def _answer(self, batch: list[tuple[str, bool]]) -> list[_Result]:
         texts = list(dict.fromkeys(text for text, _ in batch))
         with self._lock:
             known = {t: self._vectors[t] for t in texts if t in self._vectors}
@@ -113,10 +134,10 @@ class QueryBatcher:
                 while len(self._vectors) > CACHE:
                     self._vectors.popitem(last=False)
         scored = list(dict.fromkeys(text for text, want in batch if want))
-        table = {}
+        table: dict[str, tuple[np.ndarray, tuple[float, float]]] = {}
         if scored:
-            all_scores = self.scan.scores_many(np.stack([known[t] for t in scored]))
-            table = {t: all_scores[i] for i, t in enumerate(scored)}
+            all_scores, spans = self.scan.scores_spans(np.stack([known[t] for t in scored]))
+            table = {t: (all_scores[i], (float(spans[i, 0]), float(spans[i, 1]))) for i, t in enumerate(scored)}
         self.batches += 1
         self.queries += len(batch)
-        return [(known[text], table.get(text) if want else None) for text, want in batch]
+        return [(known[text], *table[text]) if want else (known[text], None, None) for text, want in batch]

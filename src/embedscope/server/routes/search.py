@@ -68,17 +68,17 @@ class SearchOut(BaseModel):
 
 def _scores(state: ExplorerState, space: str, q: str, mode: str) -> np.ndarray:
     """``(n,)`` float32 in point order: cosine similarity to the query, or 1/0 for a keyword match."""
-    q = q.strip()
-    if not q:
-        raise InputError("the query is empty")
+    q = _text(q)
     if mode == "keyword":
         return state.cached(("keyword", space, q.casefold()), lambda: _keyword(state, space, q))
     return _batcher(state, space).scores(q)[1]
 
 
-def _query_vector(state: ExplorerState, space: str, q: str) -> np.ndarray:
-    """The query embedded with the space's model (kept by the space's batcher)."""
-    return _batcher(state, space).vector(q.strip())
+def _text(q: str) -> str:
+    q = q.strip()
+    if not q:
+        raise InputError("the query is empty")
+    return q
 
 
 def _batcher(state: ExplorerState, space: str) -> QueryBatcher:
@@ -132,7 +132,8 @@ def search(
     """The ``k`` best hits for ``q`` in ``space``; for semantic search also the similarity histogram. With
     ``filter``, only items that pass it are hits, counted and in the histogram."""
     state.check_space(space)
-    scores = _scores(state, space, q, mode)
+    found = None if mode == "keyword" else _batcher(state, space).scored(_text(q))
+    scores = _scores(state, space, q, mode) if found is None else found.scores
     keep = filter_mask(state, space, spec)
     ids = state.point_ids(space)
     if mode == "keyword":
@@ -141,14 +142,15 @@ def search(
         total = int(match.sum())
         histogram, cut = None, None
     else:
+        assert found is not None
         # hits rescored exactly (the scan of a big space is int8; see embedscope.scan)
         ranked = scores if keep is None else np.where(keep, scores, -np.inf).astype(np.float32)
-        rows, exact = _scan(state, space).top(_query_vector(state, space, q), k, ranked)
+        rows, exact = _scan(state, space).top(found.vector, k, ranked)
         if keep is not None:  # fewer items pass than k: drop the ones from outside
             inside = keep[rows]
             rows, exact = rows[inside], exact[inside]
         k = len(rows)
-        counts, edges, total = score_histogram(scores, HISTOGRAM_BINS, keep)
+        counts, edges, total = score_histogram(scores, HISTOGRAM_BINS, keep, span=found.span if keep is None else None)
         histogram = Histogram(edges=[float(e) for e in edges], counts=[int(c) for c in counts])
         cut = float(exact[-1]) if len(rows) else None
     row_list = [int(r) for r in rows]
