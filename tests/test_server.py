@@ -156,6 +156,30 @@ def test_layout_is_arrow_float32_in_point_order(client: TestClient, scope: embed
                       ).status_code == 304
 
 
+def test_kdorder_is_a_spatial_index_of_the_layout(client: TestClient, scope: embedscope.Scope) -> None:
+    """The page's hover index order: a permutation of the rows whose kd-tree splits hold for the coordinates."""
+    from embedscope.server.kdorder import NODE_SIZE
+
+    layout = read_arrow(client.get(f"/api/spaces/{SPACE}/layouts/umap"))
+    r = client.get(f"/api/spaces/{SPACE}/layouts/umap/kdorder")
+    assert r.status_code == 200 and r.headers["etag"]
+    rows = read_arrow(r).column("row")
+    assert rows.type == pa.uint32()
+    ids = rows.to_numpy()
+    x, y = layout.column("x").to_numpy()[ids], layout.column("y").to_numpy()[ids]
+    assert np.array_equal(np.sort(ids), np.arange(len(x)))
+    stack = [(0, len(ids) - 1, 0)]
+    while stack:
+        left, right, axis = stack.pop()
+        if right - left <= NODE_SIZE:
+            continue
+        m = (left + right) >> 1
+        c = x if axis == 0 else y
+        assert (c[left:m] <= c[m]).all() and (c[m + 1:right + 1] >= c[m]).all()
+        stack += [(left, m - 1, 1 - axis), (m + 1, right, 1 - axis)]
+    assert client.get(f"/api/spaces/{SPACE}/layouts/nope/kdorder").status_code == 404
+
+
 def test_layout_first_paint_is_at_most_12_bytes_a_point(vec_client: TestClient) -> None:
     r = vec_client.get("/api/spaces/vec/layouts/pca")
     assert read_arrow(r).num_rows == N_VEC
@@ -530,6 +554,26 @@ def test_warm_up_prepares_what_the_first_paint_asks_for(clustered: embedscope.Sc
                 f"/api/spaces/{SPACE}/clusters/labels"):
         assert len(read_arrow(client.get(url))) == 60
     assert client.get(f"/api/spaces/{SPACE}/clusters").json()["total"] == 3
+    # the page names those requests as preloads, with the URLs the page's own fetches use
+    assert state.preload == ("api/info", f"api/spaces/{SPACE}/columns", f"api/spaces/{SPACE}/clusters?limit=10000",
+                             f"api/spaces/{SPACE}/layouts/umap", f"api/spaces/{SPACE}/columns/topic")
+
+
+def test_page_names_the_warmed_requests_as_preloads(clustered: embedscope.Scope, tmp_path: Path) -> None:
+    from embedscope.server.warm import warm_first_paint, warm_routes
+
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "index.html").write_text("<html><head><title>t</title></head><body></body></html>")
+    app = create_app(clustered, token="T0K", static_dir=static)
+    client = TestClient(app)
+    plain = client.get("/", headers={"Authorization": "Bearer T0K"}).text
+    assert "preload" not in plain  # nothing warmed, nothing named
+    warm_first_paint(app.state.explorer)
+    assert warm_routes(app, "T0K") == 200 and warm_routes(app) == 401  # the page's route, through the guard
+    page = client.get("/", headers={"Authorization": "Bearer T0K"}).text
+    links = re.findall(r'<link rel="preload" as="fetch" crossorigin="anonymous" href="([^"]+)">', page)
+    assert links == list(app.state.explorer.preload) and page.index("preload") < page.index("</head>")
 
 
 def test_warm_up_of_an_empty_workspace_does_nothing(tmp_path: Path) -> None:

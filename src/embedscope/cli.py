@@ -824,16 +824,17 @@ def _check_bind(host: str, token: str | None) -> str | None:
     return token
 
 
-def _warm(app_: Any) -> None:
+def _warm(app_: Any, token: str | None) -> None:
     """Read what the page's first paint needs before listening (seconds at a million points; see
     :mod:`embedscope.server.warm`). A failure here is not fatal: the request that needs it reports it."""
     import time
 
-    from .server.warm import warm_first_paint
+    from .server.warm import warm_first_paint, warm_routes
 
     t0 = time.perf_counter()
     try:
         steps = warm_first_paint(app_.state.explorer)
+        warm_routes(app_, token)
     except Exception as exc:  # the page's own request will say what is wrong
         err.print(f"embedscope: could not prepare the map in advance ({type(exc).__name__}); serving anyway")
         return
@@ -851,7 +852,7 @@ def _serve(scope: Any, host: str, port: int, token: str | None, cors: list[str] 
 
     token = _check_bind(host, token)
     app_ = create_app(scope, token=token, cors=cors or ())
-    _warm(app_)
+    _warm(app_, token)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     err.print(f"embedscope: serving {escape(str(scope.path))} at [bold]{escape(url)}[/] (Ctrl-C to stop)",

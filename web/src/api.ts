@@ -107,6 +107,14 @@ export async function getLayout(space: string, method: string): Promise<Layout> 
   return { x: floats(table.getChild('x')), y: floats(table.getChild('y')) };
 }
 
+/** A layout's points in the order of the map's spatial index (KDBush, node size 16), computed on the server. */
+export async function getKdOrder(space: string, method: string): Promise<Uint32Array> {
+  const table = await arrow(`api/spaces/${enc(space)}/layouts/${enc(method)}/kdorder`);
+  const rows = table.getChild('row')?.toArray();
+  if (!(rows instanceof Uint32Array)) throw new ApiError(500, 'the spatial index order is not uint32 rows');
+  return rows;
+}
+
 /** 3-D coordinates of a layout, interleaved ``x0, y0, z0, x1, ...`` (sphere: unit vectors, z = north). */
 export async function getXyz(space: string, method: string): Promise<Float32Array> {
   const table = await arrow(`api/spaces/${enc(space)}/layouts/${enc(method)}/xyz`);

@@ -5,6 +5,7 @@ import {
   type ColumnMeta,
   type Honesty,
   type Info,
+  type Layout,
   type LayoutInfo,
   type Metric,
   type SpaceInfo,
@@ -16,6 +17,7 @@ import {
   getCompress,
   getHonesty,
   getInfo,
+  getKdOrder,
   getLayout,
   getNeighbors,
   getFilter,
@@ -434,29 +436,42 @@ export class Explorer {
     this.sheet.close();
     this.space = space;
     this.hook.space = name;
-    const allColumns = await getColumns(name);
-    this.columns = allColumns.filter((c) => c.kind !== 'text');
-    this.textColumns = allColumns.filter((c) => c.kind === 'text');
-    this.clusterData = space.has_clusters ? await this.clustersOf(name) : null;
-    this.labels.setClusters(this.clusterData?.meta.clusters ?? null);
-    $('labels-field').hidden = !this.clusterData;
-    this.hook.clusters = this.clusterData?.meta.total ?? 0;
     const layouts = space.layouts.length ? space.layouts.map((l) => l.method) : ['umap'];
     const fallback = this.view === 'globe' && layouts.includes(SPHERE) ? SPHERE : layouts.includes('umap') ? 'umap' : layouts[0];
     const method = layout && layouts.includes(layout) ? layout : fallback;
+    // the columns, the clusters and the coordinates are independent: ask for all three at once
+    const coords = quiet(getLayout(name, method));
+    const [allColumns, clusterData] = await Promise.all([
+      getColumns(name),
+      space.has_clusters ? this.clustersOf(name) : Promise.resolve(null),
+    ]);
+    this.columns = allColumns.filter((c) => c.kind !== 'text');
+    this.textColumns = allColumns.filter((c) => c.kind === 'text');
+    this.clusterData = clusterData;
+    this.labels.setClusters(this.clusterData?.meta.clusters ?? null);
+    $('labels-field').hidden = !this.clusterData;
+    this.hook.clusters = this.clusterData?.meta.total ?? 0;
     fillSelect(this.layoutSelect, layouts.map((l) => ({ value: l, label: l })), method);
     $('view-switch').hidden = !layouts.includes(SPHERE);
     this.colorBy = color ?? this.defaultColor();
     this.encoding = null;
-    await this.openLayout(method);
+    await this.openLayout(method, coords);
   }
 
-  private async openLayout(method: string): Promise<void> {
+  /** Show the layout ``method`` of the current space; ``coords``: its coordinates, when already asked for. */
+  private async openLayout(method: string, coords?: Promise<Layout>): Promise<void> {
     if (!this.space) return;
     const space = this.space;
     this.setStatus(`Loading ${method} layout…`);
     const info = space.layouts.find((l) => l.method === method) ?? null;
-    const layout = await getLayout(space.name, method);
+    const pending = coords ?? getLayout(space.name, method);
+    // a metadata colour does not depend on the layout: fetch it while the coordinates arrive, and get the plot
+    // ready for this many points meanwhile
+    const column = this.colorBy;
+    const early = this.encoding === null && this.columns.some((c) => c.name === column)
+      ? quiet(this.encodingFor(column, space.count)) : null;
+    await this.map.expect(space.count);
+    const layout = await pending;
     this.mark('layout');
     this.layoutName = method;
     this.layoutInfo = info;
@@ -468,9 +483,10 @@ export class Explorer {
     }
     if (this.colorBy.startsWith(HONESTY)) this.encoding = null; // honesty belongs to the layout
     fillSelect(this.colorSelect, options, this.colorBy);
+    if (this.encoding === null && early && this.colorBy === column) this.encoding = await early;
     this.encoding ??= await this.encodingFor(this.colorBy, layout.x.length);
     this.mark('colors');
-    await this.map.setLayout(layout, this.encoding);
+    await this.map.setLayout(layout, this.encoding, () => getKdOrder(space.name, method));
     this.mark('drawn');
     if (this.filter) await this.refreshKeep();
     this.placeLabels();
@@ -861,6 +877,7 @@ export class Explorer {
       this.setStatus(message(e), true);
       if (e instanceof ApiError && e.status === 404 && this.map.count === 0) this.showEmpty(message(e));
     } finally {
+      await this.map.indexed; // hover, click and lasso find points from here on
       await frames(2);
       this.mark('ready');
       this.hook.ready = true;
@@ -916,6 +933,13 @@ const frames = (n: number) =>
     const tick = (left: number) => (left <= 0 ? resolve() : requestAnimationFrame(() => tick(left - 1)));
     tick(n);
   });
+
+/** ``promise`` itself, marked as handled: a request started early and awaited later must not be reported as an
+ * unhandled rejection if it fails before anyone awaits it (the await still throws). */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

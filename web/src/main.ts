@@ -1,4 +1,7 @@
 import './style.css';
 import { Explorer } from './app';
 
-void new Explorer().start();
+performance.mark('app:evaluated');
+const explorer = new Explorer();
+performance.mark('app:constructed');
+void explorer.start();

@@ -1,10 +1,10 @@
 // The 2D map: every point of a layout drawn with regl-scatterplot (WebGL), coloured by an Encoding.
 // Points are normalised to [-1, 1] keeping the aspect ratio; rows are point-order indices throughout.
-import createScatterplot from 'regl-scatterplot';
+import createScatterplot, { createRenderer } from 'regl-scatterplot';
 import type { Layout } from './api';
 import { ACTIVE, BACKGROUND, HOVER, type Rgb } from './colors';
 import { DIMMED, type Encoding, drawnRgb } from './encoding';
-import { spatialIndex } from './spatial';
+import { type SpatialIndex, spatialIndex } from './spatial';
 /** Lines from the selected point to its neighbours (normalised RGBA). */
 const LINK: [number, number, number, number] = [1, 0.82, 0.4, 0.55];
 
@@ -28,7 +28,10 @@ export function pointSizeFor(n: number): number {
 }
 
 export class MapView {
-  private plot: Plot;
+  /** The scatterplot, made on first need (``expect`` makes it in the style the layout needs). */
+  private made: Plot | null = null;
+  /** The WebGL context and its frame loop, made with the first plot and kept when the plot is remade. */
+  private renderer: ReturnType<typeof createRenderer> | null = null;
   private readonly handlers: MapHandlers;
   /** Points are drawn as squares: at 2 px or less they look the same as circles and a software renderer
    * draws them about a third faster (a million points). */
@@ -41,8 +44,9 @@ export class MapView {
   private focus: number | null = null;
   private neighbors: number[] = [];
   private highlighted = new Set<number>();
-  /** The current layout's spatial index (built once per layout, reused by every recolouring draw). */
-  private index: Promise<ArrayBuffer | null> = Promise.resolve(null);
+  /** The current layout's spatial index (built once per layout, off the main thread, reused by every
+   * recolouring draw; the draw does not wait for it, see ``spatial.ts``). */
+  private index: SpatialIndex = spatialIndex(new Float32Array(), new Float32Array());
   /** Neighbour lines are drawn (clearing none would cost a full redraw). */
   private annotated = false;
   private readonly viewListeners: (() => void)[] = [];
@@ -52,14 +56,22 @@ export class MapView {
     this.canvas.className = 'map-canvas';
     container.appendChild(this.canvas);
     this.handlers = handlers;
-    this.plot = this.makePlot(false);
     if ('ResizeObserver' in window) new ResizeObserver(() => this.viewChanged()).observe(this.canvas);
+  }
+
+  private get plot(): Plot {
+    this.made ??= this.makePlot(this.squares);
+    return this.made;
   }
 
   /** The scatterplot; ``squares`` draws points as squares (a choice the library fixes at creation). */
   private makePlot(squares: boolean): Plot {
     const handlers = this.handlers;
+    performance.mark('map:make');
+    this.renderer ??= createRenderer();
+    performance.mark('map:renderer');
     const plot = createScatterplot({
+      renderer: this.renderer,
       canvas: this.canvas,
       width: 'auto',
       height: 'auto',
@@ -83,6 +95,7 @@ export class MapView {
     plot.subscribe('deselect', () => handlers.deselect());
     plot.subscribe('view', () => this.viewChanged());
     this.squares = squares;
+    performance.mark('map:made');
     return plot;
   }
 
@@ -92,6 +105,7 @@ export class MapView {
   }
 
   private viewChanged(): void {
+    if (!this.made) return; // nothing drawn yet
     for (const listener of this.viewListeners) listener();
   }
 
@@ -118,22 +132,40 @@ export class MapView {
     return this.n;
   }
 
-  /** Draw a new layout (all points, no sampling). */
-  async setLayout(layout: Layout, encoding: Encoding): Promise<void> {
+  /** Get the plot ready for a layout of ``n`` points while its data is on the way: the point style depends on
+   * ``n``, and the library fixes squares or circles when a plot is made (making one takes a while in a
+   * software renderer). Nothing is redrawn when the style already fits. */
+  async expect(n: number): Promise<void> {
+    const size = pointSizeFor(n);
+    if (!this.made) this.squares = size <= 2;
+    else if (size <= 2 !== this.squares) {
+      this.made.destroy();
+      this.made = this.makePlot(size <= 2);
+      this.annotated = false;
+    }
+    if (this.plot.get('pointSize') !== size) await this.plot.set({ pointSize: size });
+  }
+
+  /** Resolves when hover, click and lasso can find the current layout's points (its spatial index is built). */
+  get indexed(): Promise<void> {
+    return this.index.built;
+  }
+
+  /** Draw a new layout (all points, no sampling). ``order``: where to get the points' spatial index order
+   * (the server's ``kdorder``), asked for after the first frame; without it a worker sorts big layouts. */
+  async setLayout(layout: Layout, encoding: Encoding, order?: () => Promise<Uint32Array>): Promise<void> {
+    performance.mark('map:layout');
     this.n = layout.x.length;
     [this.x, this.y] = normalise(layout.x, layout.y);
-    this.index = spatialIndex(this.x, this.y);
+    this.index = spatialIndex(this.x, this.y, order);
+    performance.mark('map:normalised');
     this.focus = null;
     this.neighbors = [];
     this.highlighted.clear();
-    const size = pointSizeFor(this.n);
-    if (size <= 2 !== this.squares) {
-      this.plot.destroy();
-      this.plot = this.makePlot(size <= 2);
-      this.annotated = false;
-    }
-    await this.plot.set({ pointSize: size, opacityInactiveScale: 1 });
+    await this.expect(this.n);
+    if (this.plot.get('opacityInactiveScale') !== 1) await this.plot.set({ opacityInactiveScale: 1 });
     await this.setEncoding(encoding);
+    this.index.start();
     await this.annotate([]);
     this.viewChanged();
   }
@@ -198,11 +230,13 @@ export class MapView {
       pointColorActive: encoding.palette.map(() => ACTIVE) as unknown as string,
       pointColorHover: encoding.palette.map(() => HOVER) as unknown as string,
     });
-    const index = await this.index;
+    performance.mark('map:encoding');
+    const index = this.index.data;
     await this.plot.draw(
       { x: this.x, y: this.y, z: encoding.codes },
       { zDataType: 'categorical', transition: false, preventFilterReset: true, ...(index ? { spatialIndex: index } : {}) },
     );
+    performance.mark('map:drawn');
     if (this.focus !== null) this.highlight(this.focus, this.neighbors);
   }
 

@@ -180,6 +180,7 @@ export type Route =
   | "GET /api/spaces/{space}/items/{row}/neighbors"
   | "GET /api/spaces/{space}/layouts/{method}"
   | "GET /api/spaces/{space}/layouts/{method}/honesty"
+  | "GET /api/spaces/{space}/layouts/{method}/kdorder"
   | "GET /api/spaces/{space}/layouts/{method}/xyz"
   | "GET /api/spaces/{space}/search"
   | "GET /api/spaces/{space}/search/scores"

@@ -2,7 +2,7 @@
 import KDBush from 'kdbush';
 
 /** Node size regl-scatterplot builds its own index with. */
-const NODE_SIZE = 16;
+export const NODE_SIZE = 16;
 
 /** A KDBush index (serialised, the format ``regl-scatterplot``'s ``draw(..., { spatialIndex })`` reads) of the
  * points ``(x[i], y[i])``. */

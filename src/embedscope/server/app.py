@@ -13,6 +13,7 @@ Per-point arrays are Arrow IPC streams; everything else is JSON. User mistakes a
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -115,15 +116,29 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
 
+def _with_preloads(page: str, paths: Sequence[str]) -> str:
+    """``page`` with a ``<link rel="preload" as="fetch">`` per path before ``</head>``: the browser fetches the
+    first map's data while it loads and starts the app (``crossorigin="anonymous"`` is how the app's own
+    same-origin ``fetch`` asks, so the answers are reused, not fetched twice)."""
+    links = "".join(f'    <link rel="preload" as="fetch" crossorigin="anonymous" href="{html.escape(p)}">\n'
+                    for p in paths)
+    head = page.find("</head>")
+    return page if head < 0 else page[:head] + links + page[head:]
+
+
 def _mount_static(app: FastAPI, static: Path) -> None:
     index = static / "index.html"
     assets = static / "assets"
 
     @app.get("/", include_in_schema=False, response_model=None)
-    def _index() -> Response:
+    def _index(request: Request) -> Response:
         if not index.is_file():
             return HTMLResponse(_NOT_BUILT, status_code=503)
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        preload = request.app.state.explorer.preload
+        if not preload:
+            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(_with_preloads(index.read_text(encoding="utf-8"), preload),
+                            headers={"Cache-Control": "no-cache"})
 
     if assets.is_dir():
         app.mount("/assets", StaticFiles(directory=assets), name="assets")

@@ -6,6 +6,8 @@
   first three components); 404 when the layout has none.
 - ``/layouts/{method}/honesty``: per-item honesty ``trustworthiness``, ``continuity``, ``knn_recall``
   float32 (NaN where not measured).
+- ``/layouts/{method}/kdorder``: ``row`` uint32, the points in the order of the page's spatial index (KDBush),
+  so the browser need not sort a million points itself (see :mod:`embedscope.server.kdorder`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from ...errors import WorkspaceError
 from ..arrow import ARROW_CACHED
+from ..kdorder import kd_order
 from .state import Blob, ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/layouts", tags=["layouts"])
@@ -53,6 +56,26 @@ def layout_blob(state: ExplorerState, space: str, method: str) -> Blob:
         return pa.table({"x": _f32(coords[:, 0]), "y": _f32(coords[:, 1])})
 
     return state.blob(("layout", space, method), table)
+
+
+@router.get("/{method}/kdorder", response_class=Response, responses=_ARROW)
+def get_layout_kdorder(space: str, method: str, request: Request,
+                       state: ExplorerState = Depends(get_state)) -> Response:
+    """``row`` uint32: the points of the ``method`` layout sorted as a KDBush spatial index (node size 16) of
+    its ``x``, ``y``, which the page fills with its own coordinates to find the points under the mouse."""
+    return state.send_blob(request, kdorder_blob(state, space, method))
+
+
+def kdorder_blob(state: ExplorerState, space: str, method: str) -> Blob:
+    """The Arrow bytes of ``/layouts/{method}/kdorder``, cached (computed from the float32 coordinates sent)."""
+
+    def table() -> pa.Table:
+        coords = state.layout(space, method).coords
+        x = np.ascontiguousarray(coords[:, 0], dtype=np.float32)
+        y = np.ascontiguousarray(coords[:, 1], dtype=np.float32)
+        return pa.table({"row": pa.array(kd_order(x, y), type=pa.uint32())})
+
+    return state.blob(("kdorder", space, method), table)
 
 
 @router.get("/{method}/xyz", response_class=Response, responses=_ARROW)

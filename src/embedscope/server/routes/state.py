@@ -80,6 +80,9 @@ class ExplorerState:
         self._cache: dict[tuple, Any] = {}
         self._manifest = _manifest_path(scope)
         self._stamp = _manifest_stamp(self._manifest)
+        #: API paths the page's first paint asks for (set by :func:`~embedscope.server.warm.warm_first_paint`);
+        #: the page names them as ``<link rel="preload">`` so the browser fetches them while it starts the app.
+        self.preload: tuple[str, ...] = ()
 
     # -- cache ---------------------------------------------------------------------------------
     def version(self) -> str:
