@@ -45,7 +45,8 @@ export interface TestHook {
   deselect(): Promise<void>;
   /** When the page reached each step of its last load, in ms since navigation (``performance.now()``):
    * ``info``, ``layout`` (coordinates received), ``colors`` (colour column received and encoded), ``drawn``
-   * (points handed to WebGL), ``ready`` (two frames later). For benchmarks. */
+   * (the first frame with every point is on the canvas), ``ready`` (the map's spatial index is filled, so hover,
+   * click and lasso find points, and two frames have passed). For benchmarks. */
   timings: Record<string, number>;
   /** The compare view, once opened. */
   compare?: CompareHook;
