@@ -144,3 +144,16 @@ def test_spans_are_the_scores_min_and_max_and_give_the_same_histogram(int8: bool
         want = score_histogram(s, 40)
         for a, b in zip(got, want, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_scan_threads_change_nothing_but_the_threads() -> None:
+    import numba
+
+    x = clustered(5_000)
+    scan = QueryScan(x, int8=True)
+    before = numba.get_num_threads()
+    one, spans_one = scan.scores_spans(x[:6], threads=1)
+    assert numba.get_num_threads() == before  # restored
+    many, spans_many = scan.scores_spans(x[:6], threads=64)  # capped at numba's threads
+    np.testing.assert_array_equal(one, many)
+    np.testing.assert_array_equal(spans_one, spans_many)

@@ -30,6 +30,23 @@ def _scan_kernel():  # type: ignore[no-untyped-def]
     return kernel()
 
 
+def _scan(codes: np.ndarray, scale: np.ndarray, qcodes: np.ndarray, qscale: np.ndarray, out: np.ndarray,
+          spans: np.ndarray, threads: int | None) -> None:
+    """The int8 scan kernel on ``threads`` threads (numba's thread count is per calling thread)."""
+    import numba
+
+    before = numba.get_num_threads()
+    limit = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    want = before if threads is None else max(1, min(int(threads), limit))
+    if want != before:
+        numba.set_num_threads(want)
+    try:
+        _scan_kernel()(codes, scale, qcodes, qscale, out, spans)
+    finally:
+        if want != before:
+            numba.set_num_threads(before)
+
+
 _SUMMARY = None
 
 
@@ -191,9 +208,16 @@ class QueryScan:
         """
         return self.scores_spans(queries)[0]
 
-    def scores_spans(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def scores_spans(self, queries: np.ndarray, *, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`scores_many` and each query's smallest and largest score (the int8 kernel keeps them as it
         scores, so a histogram of the scores needs one pass instead of two, see :func:`score_histogram`).
+
+        Parameters
+        ----------
+        queries
+            Shape ``(b, d)``.
+        threads
+            Threads of the int8 scan (default: numba's); for this call only, other threads' calls unaffected.
 
         Returns
         -------
@@ -213,7 +237,7 @@ class QueryScan:
 
             qcodes, qscale = quantise(qn)
             out = np.empty((q.shape[0], self.codes.shape[0]), np.float32)
-            _scan_kernel()(self.codes, self.scale, qcodes, qscale, out, spans)
+            _scan(self.codes, self.scale, qcodes, qscale, out, spans, threads)
             return out, spans
         out = np.ascontiguousarray((np.asarray(self.vectors @ qn.T, dtype=np.float32) / self.norms[:, None]).T)
         if out.shape[1]:

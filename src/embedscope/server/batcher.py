@@ -12,6 +12,7 @@ request threads just wait.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -27,6 +28,10 @@ from ..scan import QueryScan
 MAX_BATCH = 32
 #: Query embeddings kept per space (by text).
 CACHE = 256
+#: Threads of the scan: half the cores, the rest left to the requests. On 2 cores a parallel scan stalled
+#: whenever one of its threads was descheduled for a request: one thread answered more queries a second with
+#: lookups 2-4x faster (bench/load.py at 1M, docs/BENCHMARKS.md).
+SCAN_THREADS = max(1, (os.cpu_count() or 2) // 2)
 
 
 class Scored(NamedTuple):
@@ -136,7 +141,7 @@ class QueryBatcher:
         scored = list(dict.fromkeys(text for text, want in batch if want))
         table: dict[str, tuple[np.ndarray, tuple[float, float]]] = {}
         if scored:
-            all_scores, spans = self.scan.scores_spans(np.stack([known[t] for t in scored]))
+            all_scores, spans = self.scan.scores_spans(np.stack([known[t] for t in scored]), threads=SCAN_THREADS)
             table = {t: (all_scores[i], (float(spans[i, 0]), float(spans[i, 1]))) for i, t in enumerate(scored)}
         self.batches += 1
         self.queries += len(batch)
