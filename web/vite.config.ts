@@ -1,8 +1,10 @@
 import { defineConfig } from 'vite';
+import { columnarPoints } from './vite.patches.ts';
 
 // The built page is served by the FastAPI app (src/embedscope/server/app.py) from
 // src/embedscope/server/static; `npm run dev` proxies the API to a running `embedscope serve`.
 export default defineConfig({
+  plugins: [columnarPoints()],
   base: './',
   build: {
     outDir: '../src/embedscope/server/static',

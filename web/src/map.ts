@@ -233,7 +233,7 @@ export class MapView {
     performance.mark('map:encoding');
     const index = this.index.data;
     await this.plot.draw(
-      { x: this.x, y: this.y, z: encoding.codes },
+      columnarPoints(this.x, this.y, encoding.codes),
       { zDataType: 'categorical', transition: false, preventFilterReset: true, ...(index ? { spatialIndex: index } : {}) },
     );
     performance.mark('map:drawn');
@@ -324,6 +324,31 @@ export class MapView {
 }
 
 /** Centre on the bounding box and scale the longer side to [-0.95, 0.95]; shape is kept. */
+/** Where the points' columns ride along (read by the build's patch of regl-scatterplot, web/vite.patches.ts). */
+const COLUMNS = Symbol.for('embedscope.columns');
+
+/** Points as regl-scatterplot takes them (``points[i]`` is ``[x, y, z]``), without making a million small arrays:
+ * items are made when the library asks for one (hover, lasso), and its state texture reads the typed columns. */
+export function columnarPoints(x: Float32Array, y: Float32Array, z: ArrayLike<number>): number[][] {
+  const n = x.length;
+  const columns = { x, y, z };
+  const row = (prop: string | symbol): number => {
+    if (typeof prop !== 'string') return -1;
+    const i = Number(prop);
+    return Number.isInteger(i) && i >= 0 && i < n && String(i) === prop ? i : -1;
+  };
+  return new Proxy(new Array<number[]>(n), {
+    get(target, prop, receiver) {
+      if (prop === COLUMNS) return columns;
+      const i = row(prop);
+      return i >= 0 ? [x[i], y[i], z[i]] : Reflect.get(target, prop, receiver);
+    },
+    has(target, prop) {
+      return prop === COLUMNS || row(prop) >= 0 || Reflect.has(target, prop);
+    },
+  });
+}
+
 export function normalise(x: ArrayLike<number>, y: ArrayLike<number>): [Float32Array, Float32Array] {
   let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
   for (let i = 0; i < x.length; i++) {
