@@ -41,24 +41,31 @@ def test_concurrent_queries_share_batches_and_get_their_own_scores(small_scope: 
 
     def embed(texts: list[str]) -> np.ndarray:
         calls.append(list(texts))
-        gate.wait(timeout=30)  # hold the first batch so the others queue up behind it
         return np.asarray(embedder.embed_queries(texts), dtype=np.float32)
 
     batcher = QueryBatcher(embed, QueryScan(x))
+    scan_spans = batcher.scan.scores_spans
+
+    def held(queries, **kw):  # type: ignore[no-untyped-def]
+        gate.wait(timeout=30)  # hold the first scan so the other queries queue up behind it
+        return scan_spans(queries, **kw)
+
+    batcher.scan.scores_spans = held  # type: ignore[method-assign]
     texts = ["planets and stars", "a football match", "cooking pasta with sauce", "a football match",
              "the stock market fell", "rain and wind tonight", "an old castle", "planets and stars"]
     threading.Timer(1.0, gate.set).start()
     results = _together([lambda t=t: batcher.scores(t) for t in texts])
     assert batcher.queries == len(texts) and batcher.batches < len(texts)  # some were answered together
+    assert all(len(c) == 1 for c in calls)  # one text a model call
     assert sorted(t for c in calls for t in c) == sorted(set(texts))  # every distinct text embedded once
     scan = QueryScan(x)
     for t, (vec, scores) in zip(texts, results, strict=True):  # each request: its own query, as if alone
         np.testing.assert_array_equal(vec, small_scope.embed_query(t, "minilm"))
         np.testing.assert_allclose(scores, scan.scores(vec), atol=1e-6)
-    # a cached text answers its vector without a batch
-    before = batcher.batches
+    # a cached text answers its vector without a batch or a model call
+    before, made = batcher.batches, len(calls)
     np.testing.assert_allclose(batcher.vector("an old castle"), results[6][0])
-    assert batcher.batches == before
+    assert batcher.batches == before and len(calls) == made
 
 
 def test_an_embedding_error_reaches_every_waiting_request() -> None:

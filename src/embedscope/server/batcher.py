@@ -2,12 +2,14 @@
 
 Under load many users' queries arrive at once, and each costs an embedding call and a scan of every item.
 Answered one at a time they queue (a closed loop of 32 users measured ~27 waiting on queries, see
-docs/BENCHMARKS.md, "Load on the server"). :class:`QueryBatcher` has one worker thread per space take every
-query pending (up to ``max_batch``), embed the new texts (each on its own, so a query's vector never depends
-on the others) and score all of them in one pass over the vectors
-(:meth:`embedscope.scan.QueryScan.scores_spans`), then hand each request its own scores and their min and max
-(for the histogram); queries that arrive meanwhile form the next batch. A lone query is not delayed (no timer);
-request threads just wait.
+docs/BENCHMARKS.md, "Load on the server"). A request embeds its own text first, in its own thread (one text
+a model call, so a query's vector never depends on the others; one call at a time; a text already being
+embedded for another request is awaited, not embedded twice). :class:`QueryBatcher` then has one worker thread
+per space take every embedded query pending (up to ``max_batch``) and score all of them in one pass over the
+vectors (:meth:`embedscope.scan.QueryScan.scores_spans`), then hand each request its own scores and their min
+and max (for the histogram). Queries embedded meanwhile form the next batch: the embedding of the next queries
+runs while the worker scans (on 2 cores the worker embedding them itself between scans was ~35% of its time
+under load). A lone query is not delayed (no timer); request threads just wait.
 """
 
 from __future__ import annotations
@@ -45,9 +47,6 @@ class Scored(NamedTuple):
     span: tuple[float, float]
 
 
-_Result = tuple[np.ndarray, np.ndarray | None, tuple[float, float] | None]
-
-
 class QueryBatcher:
     """Embed and score the queries of one space in batches.
 
@@ -67,16 +66,51 @@ class QueryBatcher:
         self.max_batch = max_batch
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._pending: list[tuple[str, bool, Future[_Result]]] = []
+        self._embed_lock = threading.Lock()
+        self._pending: list[tuple[str, np.ndarray, Future[tuple[np.ndarray, tuple[float, float]]]]] = []
         self._worker: threading.Thread | None = None
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        #: Batches answered and queries in them (for tests and benchmarks).
+        self._embedding: dict[str, Future[np.ndarray]] = {}
+        #: Batches scanned and queries in them (for tests and benchmarks).
         self.batches = 0
         self.queries = 0
 
     def vector(self, text: str) -> np.ndarray:
-        """float32 ``(d,)``: the query's embedding (batched with concurrent ones when not cached)."""
-        return self._submit(text, scores=False)[0]
+        """float32 ``(d,)``: the query's embedding, made in the calling thread (one model call at a time, one
+        text a call) unless cached or being made for another request (then that one is awaited)."""
+        with self._lock:
+            hit = self._vectors.get(text)
+            if hit is not None:
+                self._vectors.move_to_end(text)
+                return hit
+            making = self._embedding.get(text)
+            if making is None:
+                making = self._embedding[text] = Future()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            return making.result()
+        try:
+            # one text per model call: a query's vector must not depend on what else was asked at the same time
+            # (an int8 ONNX model quantises activations per batch, and padding can move the last digits)
+            with self._embed_lock:
+                vec = np.asarray(self._embed([text]), dtype=np.float32)
+            dim = self.scan.vectors.shape[1]
+            if vec.ndim != 2 or vec.shape != (1, dim):
+                raise InputError(f"the query embeds to {vec.shape[-1]} dimensions but the space has {dim}")
+        except BaseException as exc:
+            with self._lock:
+                del self._embedding[text]
+            making.set_exception(exc)
+            raise
+        with self._lock:
+            self._vectors[text] = vec[0]
+            while len(self._vectors) > CACHE:
+                self._vectors.popitem(last=False)
+            del self._embedding[text]
+        making.set_result(vec[0])
+        return vec[0]
 
     def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The query's embedding ``(d,)`` and its cosine similarity to every item ``(n,)``, float32."""
@@ -84,65 +118,37 @@ class QueryBatcher:
         return found.vector, found.scores
 
     def scored(self, text: str) -> Scored:
-        """:meth:`scores` and the scores' min and max."""
-        vec, scores, span = self._submit(text, scores=True)
-        assert scores is not None and span is not None
-        return Scored(vec, scores, span)
-
-    def _submit(self, text: str, *, scores: bool) -> _Result:
+        """:meth:`scores` and the scores' min and max: the query embedded (:meth:`vector`), then scanned with
+        the queries pending at the time."""
+        vec = self.vector(text)
+        future: Future[tuple[np.ndarray, tuple[float, float]]] = Future()
         with self._lock:
-            hit = self._vectors.get(text)
-            if hit is not None and not scores:
-                self._vectors.move_to_end(text)
-                return hit, None, None
-            future: Future[_Result] = Future()
-            self._pending.append((text, scores, future))
+            self._pending.append((text, vec, future))
             if self._worker is None:
                 self._worker = threading.Thread(target=self._run, name="embedscope-queries", daemon=True)
                 self._worker.start()
             self._wake.notify()
-        return future.result()
+        scores, span = future.result()
+        return Scored(vec, scores, span)
 
     def _run(self) -> None:
-        """The worker: answer the pending queries a batch at a time, for ever (a daemon thread)."""
+        """The worker: scan the pending queries a batch at a time, for ever (a daemon thread)."""
         while True:
             with self._lock:
                 while not self._pending:
                     self._wake.wait()
                 batch, self._pending = self._pending[:self.max_batch], self._pending[self.max_batch:]
             try:
-                results = self._answer([(text, want) for text, want, _ in batch])
+                texts = list(dict.fromkeys(text for text, _, _ in batch))
+                vectors = {text: vec for text, vec, _ in batch}
+                scores, spans = self.scan.scores_spans(np.stack([vectors[t] for t in texts]), threads=SCAN_THREADS)
+                row = {t: i for i, t in enumerate(texts)}
             except BaseException as exc:  # every waiting request gets the error, none hangs
                 for _, _, future in batch:
                     future.set_exception(exc)
                 continue
-            for (_, _, future), result in zip(batch, results, strict=True):
-                future.set_result(result)
-
-    def _answer(self, batch: list[tuple[str, bool]]) -> list[_Result]:
-        texts = list(dict.fromkeys(text for text, _ in batch))
-        with self._lock:
-            known = {t: self._vectors[t] for t in texts if t in self._vectors}
-        new = [t for t in texts if t not in known]
-        if new:
-            # one text per model call: a query's vector must not depend on what else was asked at the same
-            # time (an int8 ONNX model quantises activations per batch, and padding can move the last digits);
-            # the scan, most of the cost at scale, is still shared
-            vecs = np.concatenate([np.asarray(self._embed([t]), dtype=np.float32).reshape(1, -1) for t in new])
-            dim = self.scan.vectors.shape[1]
-            if vecs.ndim != 2 or vecs.shape[1] != dim:
-                raise InputError(f"the query embeds to {vecs.shape[-1]} dimensions but the space has {dim}")
-            with self._lock:
-                for t, v in zip(new, vecs, strict=True):
-                    known[t] = v
-                    self._vectors[t] = v
-                while len(self._vectors) > CACHE:
-                    self._vectors.popitem(last=False)
-        scored = list(dict.fromkeys(text for text, want in batch if want))
-        table: dict[str, tuple[np.ndarray, tuple[float, float]]] = {}
-        if scored:
-            all_scores, spans = self.scan.scores_spans(np.stack([known[t] for t in scored]), threads=SCAN_THREADS)
-            table = {t: (all_scores[i], (float(spans[i, 0]), float(spans[i, 1]))) for i, t in enumerate(scored)}
-        self.batches += 1
-        self.queries += len(batch)
-        return [(known[text], *table[text]) if want else (known[text], None, None) for text, want in batch]
+            self.batches += 1
+            self.queries += len(batch)
+            for text, _, future in batch:
+                i = row[text]
+                future.set_result((scores[i], (float(spans[i, 0]), float(spans[i, 1]))))
