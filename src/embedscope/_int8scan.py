@@ -6,7 +6,7 @@ dot product of the codes times the two scales. Two kernels compute the same inte
 - :func:`scan_avx2`: 32 products per instruction with AVX2 (``vpsignb`` moves each code's sign onto the query
   byte, ``vpmaddubsw`` multiplies ``|code|`` (unsigned) by that signed byte and adds pairs into int16 (at most
   2 x 127 x 127, no saturation), ``vpmaddwd`` by ones adds pairs into int32), four queries per row so each row's
-  codes are loaded once for four dot products;
+  codes are loaded once for four dot products (the last one to three queries: two, then one);
 - :func:`scan_portable`: plain loops, any CPU (and the reference the AVX2 kernel is tested against).
 
 The integer sums are exact (at most ``d x 127 x 127``), so both give bit-identical scores. :func:`kernel` picks
@@ -86,6 +86,7 @@ def _dots(m: int) -> Any:
 
 
 _dots4 = _dots(4)
+_dots2 = _dots(2)
 _dots1 = _dots(1)
 
 
@@ -148,12 +149,20 @@ def scan_avx2(codes: Any, scale: Any, qcodes: Any, qscale: Any, out: Any, span: 
                 _put(out, lows, highs, c, i, j + 2, np.float32(a2) * (qscale[j + 2] * sc))
                 _put(out, lows, highs, c, i, j + 3, np.float32(a3) * (qscale[j + 3] * sc))
                 j += 4
-            while j < b:
+            if j + 2 <= b:
+                a0, a1 = _dots2(codes, i, qcodes, j)
+                for t in range(d32, d):
+                    x = np.int32(codes[i, t])
+                    a0 += x * np.int32(qcodes[j, t])
+                    a1 += x * np.int32(qcodes[j + 1, t])
+                _put(out, lows, highs, c, i, j, np.float32(a0) * (qscale[j] * sc))
+                _put(out, lows, highs, c, i, j + 1, np.float32(a1) * (qscale[j + 1] * sc))
+                j += 2
+            if j < b:
                 (a0,) = _dots1(codes, i, qcodes, j)
                 for t in range(d32, d):
                     a0 += np.int32(codes[i, t]) * np.int32(qcodes[j, t])
                 _put(out, lows, highs, c, i, j, np.float32(a0) * (qscale[j] * sc))
-                j += 1
     _spans(lows, highs, span)
 
 
