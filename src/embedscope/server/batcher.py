@@ -14,6 +14,7 @@ under load). A lone query is not delayed (no timer); request threads just wait.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from collections import OrderedDict
@@ -71,6 +72,7 @@ class QueryBatcher:
         self._worker: threading.Thread | None = None
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._embedding: dict[str, Future[np.ndarray]] = {}
+        self._settled = False
         #: Batches scanned and queries in them (for tests and benchmarks).
         self.batches = 0
         self.queries = 0
@@ -104,6 +106,9 @@ class QueryBatcher:
                 del self._embedding[text]
             making.set_exception(exc)
             raise
+        if not self._settled:  # the model was loaded by this first call: keep its objects out of the collector
+            self._settled = True
+            gc.freeze()
         with self._lock:
             self._vectors[text] = vec[0]
             while len(self._vectors) > CACHE:
