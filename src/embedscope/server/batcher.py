@@ -31,10 +31,11 @@ from ..scan import QueryScan
 MAX_BATCH = 32
 #: Query embeddings kept per space (by text).
 CACHE = 256
-#: Threads of the scan: half the cores, the rest left to the requests. On 2 cores a parallel scan stalled
-#: whenever one of its threads was descheduled for a request: one thread answered more queries a second with
-#: lookups 2-4x faster (bench/load.py at 1M, docs/BENCHMARKS.md).
-SCAN_THREADS = max(1, (os.cpu_count() or 2) // 2)
+#: Threads of the scan (every core; capped at numba's threads). With the requests embedding their own texts
+#: and the worker only scanning, a scan on both of this machine's 2 cores gave queries p99 0.6 s where one
+#: thread gave 1.1-1.3 s (lookups p99 126 vs 110-130 ms; bench/load.py at 1M, docs/BENCHMARKS.md). While the
+#: worker also embedded the texts, one thread had been the better choice (lookups p99 89 vs 145 ms).
+SCAN_THREADS = os.cpu_count() or 1
 
 
 class Scored(NamedTuple):
