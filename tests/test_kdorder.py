@@ -9,7 +9,7 @@ import pytest
 from embedscope.server.kdorder import NODE_SIZE, kd_order
 
 
-def _check_tree(x: np.ndarray, y: np.ndarray, ids: np.ndarray, node_size: int) -> None:
+def check_kd_tree(x: np.ndarray, y: np.ndarray, ids: np.ndarray, node_size: int) -> None:
     """Every node's median splits its range on its axis (what KDBush's range query relies on)."""
     coords = (x[ids], y[ids])
     stack = [(0, len(ids) - 1, 0)]
@@ -56,7 +56,7 @@ def test_kd_order_is_a_permutation_and_a_valid_tree(n: int) -> None:
     ids = kd_order(x, y)
     assert ids.dtype == np.uint32 and ids.shape == (n,)
     assert np.array_equal(np.sort(ids), np.arange(n))
-    _check_tree(x.astype(np.float64), y.astype(np.float64), ids, NODE_SIZE)
+    check_kd_tree(x.astype(np.float64), y.astype(np.float64), ids, NODE_SIZE)
 
 
 def test_box_queries_find_what_a_scan_finds_with_ties_clusters_and_nan() -> None:
@@ -72,7 +72,7 @@ def test_box_queries_find_what_a_scan_finds_with_ties_clusters_and_nan() -> None
     # the page draws non-finite coordinates at the middle of the range; the tree must hold for that too
     xm = np.where(np.isfinite(x), x, (np.nanmin(x) + np.nanmax(x)) / 2).astype(np.float64)
     ym = y.astype(np.float64)
-    _check_tree(xm, ym, ids, NODE_SIZE)
+    check_kd_tree(xm, ym, ids, NODE_SIZE)
     for _ in range(200):
         a, b = np.sort(rng.uniform(-1.1, 1.1, 2))
         c, d = np.sort(rng.uniform(-1.1, 1.1, 2))
@@ -93,7 +93,7 @@ def test_order_survives_the_pages_normalisation() -> None:
     s = 0.95 / half
     nx = ((x.astype(np.float64) - (x0 + x1) / 2) * s).astype(np.float32)
     ny = ((y.astype(np.float64) - (y0 + y1) / 2) * s).astype(np.float32)
-    _check_tree(nx.astype(np.float64), ny.astype(np.float64), ids, NODE_SIZE)
+    check_kd_tree(nx.astype(np.float64), ny.astype(np.float64), ids, NODE_SIZE)
 
 
 def test_bad_shapes_are_refused() -> None:

@@ -159,6 +159,7 @@ def test_layout_is_arrow_float32_in_point_order(client: TestClient, scope: embed
 def test_kdorder_is_a_spatial_index_of_the_layout(client: TestClient, scope: embedscope.Scope) -> None:
     """The page's hover index order: a permutation of the rows whose kd-tree splits hold for the coordinates."""
     from embedscope.server.kdorder import NODE_SIZE
+    from tests.test_kdorder import check_kd_tree
 
     layout = read_arrow(client.get(f"/api/spaces/{SPACE}/layouts/umap"))
     r = client.get(f"/api/spaces/{SPACE}/layouts/umap/kdorder")
@@ -166,17 +167,8 @@ def test_kdorder_is_a_spatial_index_of_the_layout(client: TestClient, scope: emb
     rows = read_arrow(r).column("row")
     assert rows.type == pa.uint32()
     ids = rows.to_numpy()
-    x, y = layout.column("x").to_numpy()[ids], layout.column("y").to_numpy()[ids]
-    assert np.array_equal(np.sort(ids), np.arange(len(x)))
-    stack = [(0, len(ids) - 1, 0)]
-    while stack:
-        left, right, axis = stack.pop()
-        if right - left <= NODE_SIZE:
-            continue
-        m = (left + right) >> 1
-        c = x if axis == 0 else y
-        assert (c[left:m] <= c[m]).all() and (c[m + 1:right + 1] >= c[m]).all()
-        stack += [(left, m - 1, 1 - axis), (m + 1, right, 1 - axis)]
+    assert np.array_equal(np.sort(ids), np.arange(len(ids)))
+    check_kd_tree(layout.column("x").to_numpy(), layout.column("y").to_numpy(), ids, NODE_SIZE)
     assert client.get(f"/api/spaces/{SPACE}/layouts/nope/kdorder").status_code == 404
 
 
