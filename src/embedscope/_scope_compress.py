@@ -112,7 +112,8 @@ class CompressMixin(ScopeCore):
         vrec = self.manifest.records[vectors_table(space)]
         params: dict[str, Any] = {"source": "compressed", "from": space, "codec": codec,
                                   "bytes_per_vector": fitted.bytes_per_vector(),
-                                  "codec_file": self._save_model(f"{as_name}__codec", fitted)}
+                                  "codec_file": self._save_model(f"{as_name}__codec", "codec",
+                                                                 *_c.codec_state(fitted))}
         table = self.manifest.records.get(f"compress__{space}")
         if table is not None and not self._stale(table):
             row = next((r for r in table.metrics["result"]["rows"] if r["codec"] == codec), None)

@@ -26,6 +26,7 @@ from .embedders import DryRun, Embedder, get_embedder
 from .embedding import embed_texts
 from .errors import InputError, ManifestError, WorkspaceError
 from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
+from .modelfiles import is_legacy, load_state, save_state
 from .neighbors import KNN, check_metric, knn_graph, search
 from .results import EmbedReport, IngestReport, Neighbors, SpaceInfo
 
@@ -645,14 +646,15 @@ class ScopeCore:
                 # vectors leaves the old vectors with their own (old) model, never with the new one
                 import hashlib
 
-                model_file = f"{space}__fit-{hashlib.blake2b(emb.key.encode(), digest_size=8).hexdigest()}.pkl"
+                model_file = f"{space}__fit-{hashlib.blake2b(emb.key.encode(), digest_size=8).hexdigest()}.npz"
                 emb.save(self.path / "models" / model_file)
             items_fp = self.manifest.records[ITEMS].fingerprint
             params = {"source": "embedded", "model": model, **emb.spec(),
                       **({"model_file": model_file} if model_file else {})}
             self._write_space(space, ids, vecs, params, {ITEMS: items_fp})
-            if model_file:  # earlier fits of this space are no longer recorded anywhere
-                for old in (self.path / "models").glob(f"{space}__fit-*.pkl"):
+            if model_file:  # earlier fits of this space (and their pickles, if an older version wrote them)
+                for old in (*(self.path / "models").glob(f"{space}__fit-*.pkl"),  # are no longer recorded
+                            *(self.path / "models").glob(f"{space}__fit-*.npz")):
                     if old.name != model_file:
                         old.unlink(missing_ok=True)
                 (self.path / "models" / f"{space}.pkl").unlink(missing_ok=True)
@@ -682,8 +684,14 @@ class ScopeCore:
                            backend=_recorded_backend(rec.params))
         if emb.needs_fit:
             path = self.path / "models" / str(rec.params.get("model_file") or f"{space}.pkl")
+            again = f"embedscope embed {self.path} --model {rec.params['model']} --space {space}"
+            if is_legacy(path.name):  # written by an earlier version as a pickle: never opened
+                raise WorkspaceError(f"the fitted model of space {space!r} is a pickle from an earlier embedscope "
+                                     f"({path}), which is never opened (it could run code); embed the space "
+                                     f"again: {again}")
             if not path.exists():
-                raise WorkspaceError(f"the fitted model of space {space!r} is missing ({path}); embed it again")
+                raise WorkspaceError(f"the fitted model of space {space!r} is missing ({path}); embed it again: "
+                                     f"{again}")
             emb.load(path)  # type: ignore[attr-defined]
         self._embedders[space] = emb
         return emb
@@ -919,20 +927,13 @@ class ScopeCore:
         return Neighbors([ids[i] for i in rows], rows, res.scores[0][keep], "cosine")
 
     # ---------------------------------------------------------------------------------------- shared
-    def _save_model(self, stem: str, model: Any) -> str:
-        """Pickle a fitted model into ``models/`` atomically; returns its file name."""
-        import pickle
-
-        folder = self.path / "models"
-        folder.mkdir(exist_ok=True)
-        path = folder / f"{stem}.pkl"
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
-        return path.name
+    def _save_model(self, stem: str, kind: str, arrays: dict[str, np.ndarray], header: dict[str, Any]) -> str:
+        """Write fitted state into ``models/`` as data (:func:`embedscope.modelfiles.save_state`: arrays and
+        JSON, atomically; never a pickle); returns its file name. A pickle an earlier version wrote under the
+        same name is removed (nothing records it any more)."""
+        name = save_state(self.path / "models" / f"{stem}.npz", kind, arrays, header)
+        (self.path / "models" / f"{stem}.pkl").unlink(missing_ok=True)
+        return name
 
     def _stale(self, rec: Record) -> bool:
         for table, fp in rec.inputs.items():
@@ -943,13 +944,31 @@ class ScopeCore:
 
     def _compressed_embedder(self, space: str, rec: Record) -> Embedder:
         """Queries of a compressed copy: the source space's model, then the codec's query map."""
-        import pickle
-
         from . import compress as _c
         from .embedders.derived import MappedEmbedder
 
-        with (self.path / "models" / str(rec.params["codec_file"])).open("rb") as fh:
-            codec = pickle.load(fh)
+        path = self.path / "models" / str(rec.params["codec_file"])
+        if is_legacy(path.name):
+            # a pickle from an earlier version is never opened; the codec is refitted on the source vectors
+            # (deterministic, so the same codec when those vectors have not changed since)
+            if self._stale(rec):
+                raise WorkspaceError(f"the codec of space {space!r} is a pickle from an earlier embedscope ({path}), "
+                                     f"never opened, and {rec.params['from']!r} changed since; store the copy "
+                                     f"again: embedscope compress {self.path} --space {rec.params['from']} "
+                                     f"--store {rec.params['codec']} --as NEW")
+            print(f"note: {path.name} is a pickle from an earlier embedscope and is not opened; the "
+                  f"{rec.params['codec']} codec is refitted from space {rec.params['from']!r}", file=sys.stderr)
+            try:
+                _, codec = _c.compressed_copy(np.asarray(self._space_arrays(str(rec.params["from"]))[1]),
+                                              str(rec.params["codec"]))
+            except ValueError as exc:
+                raise WorkspaceError(f"space {space!r}: {exc}") from None
+        else:
+            arrays, header = load_state(path, "codec")
+            try:
+                codec = _c.codec_from_state(arrays, header)
+            except ValueError as exc:
+                raise WorkspaceError(f"{path}: a damaged codec ({exc}); store the compressed copy again") from None
         emb = MappedEmbedder(self.embedder(str(rec.params["from"])), lambda q: _c.query_transform(codec, q),
                              str(rec.params["codec"]))
         self._embedders[space] = emb

@@ -3,6 +3,7 @@ clusters."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from ._scope_core import (
 from .clusters import Clustering
 from .errors import InputError, WorkspaceError
 from .manifest import Record, fingerprint_arrays
+from .modelfiles import is_legacy, load_state, pack_strings, unpack_strings
 from .results import Layout
 
 
@@ -107,8 +109,13 @@ class LayoutsMixin(ScopeCore):
                 res = _project(x, method, knn=knn, seed=seed, progress=step, **params, **extra_args)
             if progress:
                 progress(method, n, n)
-            if res.model is not None:
-                res.params["model_file"] = self._save_model(f"{space}__{method}", res.model)
+            fit_rows = res.extra.pop("fit_rows", None)
+            if res.model is not None and fit_rows is not None:
+                from .projection.umap import placement_state
+
+                embedding, header = placement_state(res.model)
+                arrays = {**pack_strings([ids[int(i)] for i in fit_rows]), "embedding": embedding}
+                res.params["model_file"] = self._save_model(f"{space}__{method}", "umap-place", arrays, header)
                 res.params["rows_fingerprint"] = fingerprint_arrays(pa.array(ids, pa.string()), x)
             qcoords = res.extra.get("xyz", res.coords)
             cb = (lambda d, t: progress("honesty", d, t)) if progress else None
@@ -142,10 +149,8 @@ class LayoutsMixin(ScopeCore):
                          progress: Progress | None) -> Layout | None:
         """Place items added since a sampled UMAP fit, keeping every existing coordinate; ``None`` if the
         old items changed (then the caller refits)."""
-        import pickle
-
         from .projection.quality import layout_quality
-        from .projection.umap import place
+        from .projection.umap import check_placement_state, place_from_state
 
         old = self.layout(space, method)
         ids, x, pos = self._space_arrays(space)
@@ -158,7 +163,23 @@ class LayoutsMixin(ScopeCore):
         path = self.path / "models" / str(rec.params["model_file"])
         if not path.exists():
             return None
-        model = pickle.loads(path.read_bytes())  # the workspace's own file: trusted
+        if is_legacy(path.name):  # a pickle from an earlier version: never opened, the layout is fitted again
+            print(f"note: {path.name} is a pickle from an earlier embedscope and is not opened; the {method} "
+                  f"layout of {space!r} is fitted again", file=sys.stderr)
+            return None
+        try:
+            arrays, header = load_state(path, "umap-place")
+            fit_ids = unpack_strings(arrays["bytes"], arrays["offsets"])
+            missing = [i for i in fit_ids if i not in pos]
+            if missing:
+                raise ValueError(f"fitted item {missing[0]!r} is not in the space")
+            train = x[np.array([pos[i] for i in fit_ids], np.int64)]
+            embedding = arrays["embedding"]
+            check_placement_state(train, embedding, header)
+        except (WorkspaceError, KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
+            print(f"note: {path} cannot place new items ({exc}); the {method} layout of {space!r} is fitted again",
+                  file=sys.stderr)
+            return None
         old_set = set(old.ids)
         new_rows = np.array([r for r, i in enumerate(ids) if i not in old_set], np.int64)
         graph = self.manifest.records.get(neighbors_table(space))
@@ -169,7 +190,7 @@ class LayoutsMixin(ScopeCore):
             if len(new_rows):
                 if progress:
                     progress("place", 0, len(new_rows))
-                coords[new_rows] = place(model, x[new_rows])
+                coords[new_rows] = place_from_state(train, embedding, header, x[new_rows])
                 if progress:
                     progress("place", len(new_rows), len(new_rows))
             q = layout_quality(x, coords, k=k, high_knn=knn)

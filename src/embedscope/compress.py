@@ -516,6 +516,46 @@ def compressed_copy(x: np.ndarray, codec_name: str) -> tuple[np.ndarray, Codec]:
     return codec.decode(codec.encode(xn)), codec
 
 
+def codec_state(codec: Codec) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A fitted codec as plain arrays and JSON-ready fields (for :func:`codec_from_state`; no pickle)."""
+    arrays = {key: np.asarray(getattr(codec, key), np.float32) for key in _STATE_ARRAYS.get(type(codec), ())}
+    header: dict[str, Any] = {"codec": codec.name, "dim": int(codec.dim)}
+    if isinstance(codec, PCA):
+        header["explained"] = float(codec.explained)
+    return arrays, header
+
+
+def codec_from_state(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> Codec:
+    """The codec :func:`codec_state` described, checked (names, shapes, finite numbers).
+
+    Raises
+    ------
+    ValueError
+        The state does not describe a fitted codec.
+    """
+    codec = codec_from_name(str(header.get("codec")))
+    dim = header.get("dim")
+    if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1:
+        raise ValueError(f"bad input dimension {dim!r}")
+    codec.dim = dim
+    out_dim = getattr(codec, "out_dim", dim)
+    if not 1 <= out_dim <= dim:
+        raise ValueError(f"{codec.name}: the space has {dim} dimensions")
+    for key in _STATE_ARRAYS.get(type(codec), ()):
+        arr = np.asarray(arrays.get(key, np.zeros(0)))
+        want = (out_dim, dim) if key == "components" else (dim,)
+        if arr.shape != want or arr.dtype.kind != "f" or not np.isfinite(arr).all():
+            raise ValueError(f"{codec.name}: {key!r} is not {want} finite numbers")
+        setattr(codec, key, arr.astype(np.float32))
+    if isinstance(codec, PCA):
+        codec.explained = float(header.get("explained", float("nan")))
+    return codec
+
+
+#: The fitted arrays of each codec class (the other codecs keep only their name and input dimension).
+_STATE_ARRAYS: dict[type, tuple[str, ...]] = {Int8: ("lo", "step"), Binary: ("mean",), PCA: ("mean", "components")}
+
+
 def query_transform(codec: Codec, queries: np.ndarray) -> np.ndarray:
     """Queries ``(m, d)`` of the source space in the stored copy's coordinates ``(m, d_out)``: unit-normalised,
     then truncated or projected for ``truncate-D`` / ``pca-D`` (the other codecs search full-dimension queries)."""

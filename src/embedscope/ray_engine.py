@@ -547,7 +547,7 @@ class ShardStage:
 
     def load(self, j: int) -> dict[str, np.ndarray]:
         """Shard ``j``'s staged arrays."""
-        with np.load(self._file(j)) as z:
+        with np.load(self._file(j), allow_pickle=False) as z:
             return {name: z[name] for name in z.files}
 
     def drop(self) -> None:
@@ -822,4 +822,4 @@ def umap_layout_ray(
         raise FloatingPointError("UMAP produced non-finite coordinates")
     stage.drop()
     params.update({"engine": "ray", "shards": len(batches)})
-    return LayoutResult(out, "umap", params, model=model)
+    return LayoutResult(out, "umap", params, extra={"fit_rows": fit_rows}, model=model)

@@ -197,7 +197,7 @@ def apply_cmd(
         tmp.replace(output)
     finally:
         tmp.unlink(missing_ok=True)
-    out = np.load(output, mmap_mode="r")
+    out = np.load(output, mmap_mode="r", allow_pickle=False)
     doc = {"input": str(target), "output": str(output), "rows": int(out.shape[0]), "dim": int(out.shape[1]),
            "method": tl.method}
     if as_json:

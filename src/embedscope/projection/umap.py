@@ -192,7 +192,7 @@ def _fit_sample_transform(x: np.ndarray, *, seed: int, n_neighbors: int, min_dis
             progress(done, n)
     if not np.isfinite(out).all():
         raise FloatingPointError("UMAP produced non-finite coordinates")
-    return LayoutResult(out, "umap", params, model=reducer)
+    return LayoutResult(out, "umap", params, extra={"fit_rows": fit_rows}, model=reducer)
 
 
 def place(model: object, vectors: np.ndarray, *, batch: int = TRANSFORM_BATCH) -> np.ndarray:
@@ -203,3 +203,143 @@ def place(model: object, vectors: np.ndarray, *, batch: int = TRANSFORM_BATCH) -
         for start in range(0, len(vectors), batch):
             out[start:start + batch] = model.transform(vectors[start:start + batch])  # type: ignore[attr-defined]
     return out
+
+
+# ------------------------------------------------------------------- placing later, from stored data
+#: The fields of a fitted model that placing new items needs (besides the fit's vectors and coordinates).
+PLACE_FIELDS = ("n_neighbors", "disconnection_distance", "local_connectivity", "a", "b", "repulsion_strength",
+                "initial_alpha", "negative_sample_rate", "n_epochs", "transform_seed", "small_data")
+
+
+def placement_state(model: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    """What :func:`place_from_state` needs of a fitted ``umap.UMAP`` (cosine, 2-D), as data.
+
+    Returns
+    -------
+    embedding : numpy.ndarray
+        float32, shape ``(m, 2)``: the coordinates of the ``m`` fitted items.
+    params : dict
+        JSON-ready: the fields of :data:`PLACE_FIELDS`.
+    """
+    if model.metric != "cosine" or model.output_metric != "euclidean" or model.densmap:
+        raise ValueError("only a cosine UMAP to a euclidean map is placed from stored data")
+    params = {"n_neighbors": int(model._n_neighbors), "disconnection_distance": float(model._disconnection_distance),
+              "local_connectivity": float(model.local_connectivity), "a": float(model._a), "b": float(model._b),
+              "repulsion_strength": float(model.repulsion_strength), "initial_alpha": float(model._initial_alpha),
+              "negative_sample_rate": int(model.negative_sample_rate),
+              "n_epochs": None if model.n_epochs is None else int(model.n_epochs),
+              "transform_seed": int(model.transform_seed), "small_data": bool(model._small_data)}
+    return np.ascontiguousarray(model.embedding_, dtype=np.float32), params
+
+
+def check_placement_state(train: np.ndarray, embedding: np.ndarray, params: dict[str, Any]) -> None:
+    """Raise ``ValueError`` unless ``params`` and the arrays can place items (shapes, types, finite numbers)."""
+    if not set(PLACE_FIELDS) <= set(params):
+        raise ValueError(f"missing fields {sorted(set(PLACE_FIELDS) - set(params))}")
+    nums = [params[f] for f in PLACE_FIELDS if f not in ("n_epochs", "small_data")]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in nums):
+        raise ValueError("a parameter is not a finite number")
+    if not (params["n_epochs"] is None or (isinstance(params["n_epochs"], int) and 0 < params["n_epochs"] < 10**6)):
+        raise ValueError("n_epochs is not a positive integer")
+    if not 2 <= int(params["n_neighbors"]) <= len(train) or not 0 < int(params["negative_sample_rate"]) <= 1000:
+        raise ValueError("n_neighbors or negative_sample_rate out of range")
+    if embedding.shape != (len(train), 2) or embedding.dtype.kind != "f" or not np.isfinite(embedding).all():
+        raise ValueError("the fitted coordinates are not (items, 2) finite numbers")
+
+
+def place_from_state(train: np.ndarray, embedding: np.ndarray, params: dict[str, Any], vectors: np.ndarray,
+                     *, batch: int = TRANSFORM_BATCH) -> np.ndarray:
+    """Place new items into a sampled UMAP fit rebuilt from data: umap-learn's own ``transform`` steps.
+
+    For each batch: the ``n_neighbors`` nearest fitted items by cosine distance (exact; umap-learn searches
+    its NN-descent index when the fit had 4,096 items or more, and exactly below, where the result is the same
+    as the fitted model's ``transform``), the fuzzy membership strengths, the weighted mean of those items'
+    coordinates as the start, and the same epochs of the same optimisation with the fitted items held still.
+
+    Parameters
+    ----------
+    train
+        Shape ``(m, d)``: the vectors of the fitted items.
+    embedding
+        Shape ``(m, 2)``: their coordinates.
+    params
+        As :func:`placement_state` returned.
+    vectors
+        Shape ``(q, d)``: the items to place.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape ``(q, 2)``.
+    """
+    check_placement_state(train, embedding, params)
+    _numba_cache()
+    train = np.ascontiguousarray(train, dtype=np.float32)
+    tail_embedding = np.ascontiguousarray(embedding, dtype=np.float32)
+    out = np.empty((len(vectors), 2), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for start in range(0, len(vectors), batch):
+            x = np.ascontiguousarray(vectors[start:start + batch], dtype=np.float32)
+            out[start:start + batch] = _place_batch(train, tail_embedding, params, x)
+    return out
+
+
+def _place_batch(train: np.ndarray, tail_embedding: np.ndarray, p: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    import scipy.sparse
+    from sklearn.utils import check_random_state
+    from umap.layouts import optimize_layout_euclidean
+    from umap.umap_ import (
+        INT32_MAX,
+        INT32_MIN,
+        compute_membership_strengths,
+        init_graph_transform,
+        make_epochs_per_sample,
+        smooth_knn_dist,
+    )
+
+    k = int(p["n_neighbors"])
+    rng_state = check_random_state(int(p["transform_seed"])).randint(INT32_MIN, INT32_MAX, 3).astype(np.int64)
+    indices, dists = _nearest(train, x, k, exact_like_umap=bool(p["small_data"]))
+    dists = dists.astype(np.float32, order="C")
+    indices[dists >= float(p["disconnection_distance"])] = -1
+    sigmas, rhos = smooth_knn_dist(dists, float(k), local_connectivity=float(max(0.0, p["local_connectivity"] - 1.0)))
+    rows, cols, vals, _ = compute_membership_strengths(indices, dists, sigmas, rhos, bipartite=True)
+    graph = scipy.sparse.coo_matrix((vals, (rows, cols)), shape=(len(x), len(train)))
+    csr = graph.tocsr()
+    csr.eliminate_zeros()
+    head_embedding = init_graph_transform(csr, tail_embedding)
+    if p["n_epochs"] is None:
+        n_epochs = 100 if graph.shape[0] <= 10000 else 30
+    else:
+        n_epochs = int(p["n_epochs"] // 3.0)
+    graph.data[graph.data < (graph.data.max() / float(n_epochs))] = 0.0
+    graph.eliminate_zeros()
+    epochs_per_sample = make_epochs_per_sample(graph.data, n_epochs)
+    y = optimize_layout_euclidean(
+        head_embedding, tail_embedding.copy(), graph.row, graph.col, n_epochs, graph.shape[1], epochs_per_sample,
+        float(p["a"]), float(p["b"]), rng_state, float(p["repulsion_strength"]), float(p["initial_alpha"]) / 4.0,
+        int(p["negative_sample_rate"]), False, verbose=False, tqdm_kwds={"disable": True})
+    return np.asarray(y, dtype=np.float32)
+
+
+def _nearest(train: np.ndarray, x: np.ndarray, k: int, *, exact_like_umap: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest fitted items of each row of ``x`` by cosine distance: indices and distances."""
+    if exact_like_umap:  # umap-learn's small-data path, step by step (its distance function, its ordering)
+        import umap.distances as dist
+        from sklearn.metrics import pairwise_distances
+        from umap.utils import submatrix
+
+        idx_parts, dist_parts = [], []
+        for lo in range(0, len(x), 1024):  # rows are independent: blocks bound the distance matrix
+            dmat = pairwise_distances(x[lo:lo + 1024], train, metric=dist.named_distances["cosine"])
+            indices = np.argpartition(dmat, k)[:, :k] if k < dmat.shape[1] else np.tile(np.arange(k), (len(dmat), 1))
+            short = submatrix(dmat, indices, k)
+            order = np.argsort(short)
+            idx_parts.append(submatrix(indices, order, k))
+            dist_parts.append(submatrix(short, order, k))
+        return np.concatenate(idx_parts), np.concatenate(dist_parts)
+    from ..neighbors import search
+
+    res = search(train, x, k, "cosine")
+    return res.indices.astype(np.int64), np.clip(1.0 - res.scores, 0.0, 2.0).astype(np.float32)
