@@ -1,0 +1,231 @@
+"""Opening a workspace someone sent you never runs their code: fitted models are data, never unpickled.
+
+Each test plants a crafted pickle (an object whose ``__reduce__`` creates a marker file when unpickled) under
+every name the code could read for one kind of model (the file the manifest records, the legacy ``.pkl`` name,
+and the manifest pointed at a ``.pkl``), runs the real path that reads the model, and checks that the marker was
+never written and that the answer is right or a clear one-line error.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import embedscope
+from embedscope.errors import WorkspaceError
+
+from .conftest import topic_frame
+
+QUERY = "rocket orbit satellite"
+
+
+class _Payload:
+    """Unpickling this calls ``open(marker, "w")``: the marker file appears if anything unpickles it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (builtins.open, (str(self.marker), "w"))
+
+
+def plant(path: Path, marker: Path) -> None:
+    """Write the crafted pickle to ``path`` (replacing what is there)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(_Payload(marker)))
+
+
+def point_manifest(ws: Path, table: str, key: str, name: str) -> None:
+    """Edit ``scope.json`` as a hostile author would: the record of ``table`` names model file ``name``."""
+    doc = json.loads((ws / "scope.json").read_text())
+    doc["records"][table]["params"][key] = name
+    (ws / "scope.json").write_text(json.dumps(doc))
+
+
+def attempt(call: Any) -> Any:
+    """``call()``'s result, or the exception it raised (checked after the marker)."""
+    try:
+        return call()
+    except Exception as exc:
+        return exc
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "embedscope", *args], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def tfidf_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """60 short texts in a TF-IDF space ``lsa`` (16 dims) and its compressed copy ``lsa8`` (pca-8)."""
+    path = tmp_path_factory.mktemp("secmodels") / "base.scope"
+    s = embedscope.create(path)
+    s.ingest(topic_frame(2))
+    s.embed("lsa", "tfidf:16")
+    s.compress_space("lsa", "pca-8", "lsa8")
+    return path
+
+
+def fresh(tfidf_ws: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    dst = tmp_path / "ws.scope"
+    shutil.copytree(tfidf_ws, dst)
+    return dst
+
+
+def test_tfidf_recorded_model_file_replaced_by_a_pickle(tfidf_ws: Path, tmp_path: Path) -> None:
+    # attack: the author swaps the TF-IDF model file the manifest names (and plants lsa.pkl) for a pickle that
+    # runs code; the victim runs `neighbors --query` on the space
+    ws = fresh(tfidf_ws, tmp_path)
+    marker = tmp_path / "pwned"
+    rec = embedscope.open(ws).manifest.records["vectors__lsa"]
+    plant(ws / "models" / str(rec.params["model_file"]), marker)
+    plant(ws / "models" / "lsa.pkl", marker)
+    p = cli("neighbors", str(ws), "--space", "lsa", "--query", QUERY)
+    assert not marker.exists(), "the planted pickle was unpickled"
+    assert p.returncode == 1 and p.stdout == "", p
+    assert len(p.stderr.strip().splitlines()) == 1 and "not a readable model file" in p.stderr, p.stderr
+
+
+def test_tfidf_manifest_points_at_a_legacy_pickle(tfidf_ws: Path, tmp_path: Path) -> None:
+    # attack: the manifest names a legacy `.pkl` model (as workspaces of earlier versions did) holding the
+    # payload; the answer is a clear error that says how to re-embed, never the pickle
+    ws = fresh(tfidf_ws, tmp_path)
+    marker = tmp_path / "pwned"
+    plant(ws / "models" / "lsa__fit-0123456789abcdef.pkl", marker)
+    point_manifest(ws, "vectors__lsa", "model_file", "lsa__fit-0123456789abcdef.pkl")
+    p = cli("neighbors", str(ws), "--space", "lsa", "--query", QUERY)
+    assert not marker.exists(), "the planted pickle was unpickled"
+    assert p.returncode == 1 and p.stdout == "", p
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "is never opened" in p.stderr and f"embedscope embed {ws} --model tfidf:16 --space lsa" in p.stderr
+
+
+def test_tfidf_model_with_a_pickled_object_array(tfidf_ws: Path, tmp_path: Path) -> None:
+    # attack: a well-formed .npz whose `idf` member is an object array (numpy stores it as a pickle)
+    ws = fresh(tfidf_ws, tmp_path)
+    marker = tmp_path / "pwned"
+    rec = embedscope.open(ws).manifest.records["vectors__lsa"]
+    path = ws / "models" / str(rec.params["model_file"])
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["idf"] = np.array([_Payload(marker)], dtype=object)
+    with path.open("wb") as fh:
+        np.savez(fh, **arrays)
+    p = cli("neighbors", str(ws), "--space", "lsa", "--query", QUERY)
+    assert not marker.exists(), "the planted object array was unpickled"
+    assert p.returncode == 1 and "not a readable model file" in p.stderr, p
+
+
+def test_tfidf_query_after_reopen_is_the_fitted_model(tfidf_ws: Path, tmp_path: Path) -> None:
+    # the data format loses nothing: a reopened workspace embeds queries and items exactly as the fitted model
+    ws = fresh(tfidf_ws, tmp_path)
+    s = embedscope.create(tmp_path / "again.scope")
+    s.ingest(topic_frame(2))
+    s.embed("lsa", "tfidf:16")
+    fitted = s._embedders["lsa"]
+    texts = [QUERY, *topic_frame(2).text.tolist()[:10]]
+    reopened = embedscope.open(tmp_path / "again.scope").embedder("lsa")
+    np.testing.assert_allclose(reopened.embed(texts), fitted.embed(texts), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(reopened.embed(texts[1:]), s.vectors("lsa")[1][:10], rtol=0, atol=1e-6)
+    assert list((tmp_path / "again.scope" / "models").glob("*.pkl")) == []
+    p = cli("neighbors", str(ws), "--space", "lsa", "--query", QUERY, "-k", "2")
+    assert p.returncode == 0 and "space-0-00" in p.stdout and "space-1-00" in p.stdout, p
+
+
+def test_codec_file_replaced_by_a_pickle(tfidf_ws: Path, tmp_path: Path) -> None:
+    # attack: the compression codec file of a stored copy (and the legacy name lsa8__codec.pkl) holds the
+    # payload; the victim searches the compressed space with a text query
+    ws = fresh(tfidf_ws, tmp_path)
+    marker = tmp_path / "pwned"
+    rec = embedscope.open(ws).manifest.records["vectors__lsa8"]
+    plant(ws / "models" / str(rec.params["codec_file"]), marker)
+    plant(ws / "models" / "lsa8__codec.pkl", marker)
+    err = attempt(lambda: embedscope.open(ws).neighbors(query=QUERY, k=3, space="lsa8"))
+    assert not marker.exists(), "the planted pickle was unpickled"
+    assert isinstance(err, WorkspaceError) and "not a readable model file" in str(err), err
+
+
+def test_codec_manifest_points_at_a_legacy_pickle(tfidf_ws: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # attack: the manifest names a legacy `.pkl` codec holding the payload; the codec is refitted from the
+    # source space instead (the same codec: the query lands where it did), with a note
+    ws = fresh(tfidf_ws, tmp_path)
+    want = embedscope.open(ws).embed_query(QUERY, "lsa8")
+    marker = tmp_path / "pwned"
+    plant(ws / "models" / "lsa8__codec.pkl", marker)
+    point_manifest(ws, "vectors__lsa8", "codec_file", "lsa8__codec.pkl")
+    got = attempt(lambda: embedscope.open(ws).embed_query(QUERY, "lsa8"))
+    assert not marker.exists(), "the planted pickle was unpickled"
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    assert "is not opened" in capsys.readouterr().err
+
+
+def _sampled_umap_ws(path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """400 clustered vectors laid out by a UMAP fitted on 150 of them (the rest placed), 100 more added;
+    returns the model file the layout's record names."""
+    import embedscope.projection.umap as um
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(5, 32))
+    x = (centres[rng.integers(0, 5, 500)] + 0.3 * rng.normal(size=(500, 32))).astype(np.float32)
+    monkeypatch.setattr(um, "SAMPLE_FIT_MIN", 200)
+    monkeypatch.setattr(um, "SAMPLE_SIZE", 150)
+    s = embedscope.create(path)
+    s.add_vectors("v", [f"p{i}" for i in range(400)], x[:400])
+    lay = s.project("v", "umap")
+    assert lay.params["fit_sample"] == 150
+    s.add_vectors("v", [f"p{i}" for i in range(400, 500)], x[400:])
+    return str(lay.params["model_file"])
+
+
+@pytest.mark.slow
+def test_umap_placement_file_replaced_by_a_pickle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # attack: the file that places new items into a sampled UMAP layout (and the legacy v__umap.pkl) holds the
+    # payload; the victim adds items and lays the space out again
+    name = _sampled_umap_ws(tmp_path / "u.scope", monkeypatch)
+    marker = tmp_path / "pwned"
+    plant(tmp_path / "u.scope" / "models" / name, marker)
+    plant(tmp_path / "u.scope" / "models" / "v__umap.pkl", marker)
+    lay = attempt(lambda: embedscope.open(tmp_path / "u.scope").project("v", "umap"))
+    assert not marker.exists(), "the planted pickle was unpickled"
+    assert len(lay.ids) == 500 and np.isfinite(lay.coords).all()  # refitted: a whole layout
+    assert "cannot place new items" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_umap_manifest_points_at_a_legacy_pickle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # attack: the layout's record names a legacy `.pkl` model holding the payload (as earlier versions wrote)
+    _sampled_umap_ws(tmp_path / "u.scope", monkeypatch)
+    marker = tmp_path / "pwned"
+    plant(tmp_path / "u.scope" / "models" / "v__umap.pkl", marker)
+    point_manifest(tmp_path / "u.scope", "layout__v__umap", "model_file", "v__umap.pkl")
+    lay = attempt(lambda: embedscope.open(tmp_path / "u.scope").project("v", "umap"))
+    assert not marker.exists(), "the planted pickle was unpickled"
+    assert len(lay.ids) == 500 and np.isfinite(lay.coords).all()
+    assert "is not opened" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_umap_placement_from_stored_data_equals_the_fitted_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the data that replaces the pickle places items exactly as the fitted model's own transform
+    import embedscope.projection.umap as um
+
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(4, 16))
+    x = (centres[rng.integers(0, 4, 300)] + 0.3 * rng.normal(size=(300, 16))).astype(np.float32)
+    model, fit_rows, _, _, _ = um.fit_sample(x[:250], seed=3, n_neighbors=15, min_dist=0.1, sample=120)
+    embedding, params = um.placement_state(model)
+    json.dumps(params, allow_nan=False)  # plain JSON
+    np.testing.assert_array_equal(um.place_from_state(x[:250][fit_rows], embedding, params, x[250:]),
+                                  um.place(model, x[250:]))
