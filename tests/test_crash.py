@@ -147,7 +147,7 @@ def contents(ws: Path, scratch: Path | None = None) -> dict[str, Any]:
         out[name] = (s._read(name), rec.kind, params, rec.fingerprint, query)
     models = ws / "models"
     if models.is_dir():
-        for f in sorted(models.glob("*.pkl")):
+        for f in sorted(models.glob("*.npz")):
             out[f"models/{f.name}"] = f.read_bytes()
     return out
 
@@ -301,4 +301,4 @@ def test_refit_dying_before_its_commit_keeps_the_old_query_model(prepared: Path,
     np.testing.assert_array_equal(again.embed_query(QUERY, "lsa"), q0)
     again.embed("lsa", "tfidf:32")  # the rerun then replaces both, and only one model file remains
     assert np.asarray(again.embed_query(QUERY, "lsa")).shape == q0.shape
-    assert len(list((ws / "models").glob("lsa__fit-*.pkl"))) == 1
+    assert len(list((ws / "models").glob("lsa__fit-*.npz"))) == 1
