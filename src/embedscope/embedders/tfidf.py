@@ -87,8 +87,9 @@ class TfidfEmbedder(Embedder):
         self._vec, self._dense = vec, None
         self.dim = rank
         if rank < self.dim_requested:
-            print(f"tfidf:{self.dim_requested}: {n} texts with {x.shape[1]} distinct terms support only {rank} "
-                  f"dimensions (the rank of their TF-IDF matrix); the space has {rank}", file=sys.stderr)
+            dims = f"{rank} dimension{'s' if rank != 1 else ''}"
+            print(f"tfidf:{self.dim_requested}: {n} text{'s' if n != 1 else ''} with {x.shape[1]} distinct terms "
+                  f"support only {dims} (the rank of their TF-IDF matrix); the space has {dims}", file=sys.stderr)
         h = hashlib.blake2b(digest_size=8)
         for t in texts:
             h.update(t.encode())
