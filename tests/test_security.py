@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketDenialResponse
@@ -289,7 +290,8 @@ def test_bodies_over_the_limit_are_413(client: TestClient) -> None:
         for _ in range(MAX_BODY_BYTES // 65536 + 2):
             yield b"x" * 65536
 
-    r = client.post("/api/translate", params={"from": SPACE, "to": SPACE}, content=chunks())
+    r = client.post("/api/translate", params={"from": SPACE, "to": SPACE}, content=chunks(),
+                    headers={"Content-Type": "application/json"})  # a type the body check lets through
     assert r.status_code in (400, 413)  # the route may answer before reading the body
     assert client.post(url, headers={"Content-Length": "banana"}).status_code == 400
 
@@ -310,6 +312,131 @@ def test_unexpected_errors_are_a_generic_500_and_the_log_keeps_the_text_out(
     logged = "\n".join(rec.getMessage() for rec in caplog.records)
     assert "RuntimeError" in logged and "/api/spaces/{space}/search" in logged
     assert secret not in logged and secret not in caplog.text
+
+
+# ------------------------------------------------------------------------- Host, Origin, content types
+@pytest.mark.parametrize("host", ["rebound.example", "rebound.example:8765", "attacker.test.", "10.1.2.3:8765"])
+def test_a_foreign_host_header_is_refused(client: TestClient, host: str) -> None:
+    # Attack: DNS rebinding. A page at http://rebound.example:8765 points its name at 127.0.0.1 after loading;
+    # its script is then same-origin with the local server and would read every item, unless the server refuses
+    # requests whose Host names none of its own names.
+    for path in ("/api/info", f"/api/spaces/{SPACE}/items/0", "/", "/openapi.json"):
+        r = client.get(path, headers={"Host": host})
+        assert r.status_code == 400, (path, host, r.status_code)
+        assert "not a name of this server" in r.json()["detail"] and "127.0.0.1" in r.json()["detail"]
+    with pytest.raises(WebSocketDenialResponse) as denied, client.websocket_connect("/ws", headers={"Host": host}):
+        pass
+    assert denied.value.status_code == 400
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8765", "localhost:8765", "LOCALHOST", "[::1]:8765", "127.0.0.2",
+                                  "app.localhost:8765", "0.0.0.0:8765", "testserver"])
+def test_the_servers_own_names_pass(client: TestClient, host: str) -> None:
+    # The other side of DNS rebinding: loopback names, the printed URL of a 0.0.0.0 bind and the address the
+    # connection came in on ("testserver" in process) still work.
+    assert client.get("/api/info", headers={"Host": host}).status_code == 200
+
+
+def test_host_names_allowed_when_serving(scope: embedscope.Scope) -> None:
+    # DNS rebinding: a LAN name is refused unless it is the --host value or allowed by name ("*": any).
+    assert TestClient(create_app(scope)).get("/api/info", headers={"Host": "mybox.lan"}).status_code == 400
+    assert TestClient(create_app(scope, host="mybox.lan")).get("/api/info", headers={"Host": "mybox.lan:1"}
+                                                              ).status_code == 200
+    named = TestClient(create_app(scope, allowed_hosts=["Notebook.Example"]))
+    assert named.get("/api/info", headers={"Host": "notebook.example"}).status_code == 200
+    assert named.get("/api/info", headers={"Host": "other.example"}).status_code == 400
+    assert TestClient(create_app(scope, allowed_hosts=["*"])).get("/api/info", headers={"Host": "x.y"}
+                                                                  ).status_code == 200
+
+
+def test_foreign_host_over_real_http_is_refused(server: str) -> None:
+    # DNS rebinding against the real `embedscope serve`: the TCP connection reaches 127.0.0.1, the Host names
+    # the attacker's domain.
+    port = httpx.URL(server).port
+    r = httpx.get(f"{server}/api/info", headers={"Host": f"rebound.example:{port}",
+                                                  "Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 400 and "not a name of this server" in r.json()["detail"]
+    assert httpx.get(f"http://localhost:{port}/api/info", headers={"Authorization": f"Bearer {TOKEN}"}
+                     ).status_code == 200
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"},
+    {"Origin": "http://testserver.evil.example"},
+    {"Origin": "http://testserver:8080"},
+    {"Origin": "null"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
+    {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"},
+])
+def test_cross_origin_state_changes_are_refused(small_scope: embedscope.Scope, headers: dict[str, str]) -> None:
+    # Attack: cross-site request forgery. Any page the user visits can POST to http://127.0.0.1:8765 (the
+    # browser sends it without asking when the request is CORS-simple); it must not overwrite stored results.
+    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    for path, params in ((f"/api/spaces/{SPACE}/compress", {"queries": 5}),
+                         ("/api/compare", {"a": SPACE, "b": SPACE}),
+                         (f"/api/spaces/{SPACE}/selection.csv", {})):
+        r = c.post(path, params=params, headers=headers)
+        assert r.status_code == 403, (path, headers, r.status_code, r.text[:200])
+        assert r.json()["detail"].startswith("cross-origin request refused") and "--cors" in r.json()["detail"]
+    assert c.put(f"/api/spaces/{SPACE}/compress", headers=headers).status_code == 403
+    assert small_scope.compression(SPACE) is None  # nothing was stored
+    assert c.get("/api/info", headers=headers).status_code == 200  # reads stay open (the browser keeps them)
+
+
+def test_cross_origin_websockets_are_refused(client: TestClient) -> None:
+    # Cross-site WebSocket hijacking: a websocket handshake is not subject to CORS, so the Origin is checked.
+    with pytest.raises(WebSocketDenialResponse) as denied, client.websocket_connect(
+            "/ws", headers={"Origin": "https://evil.example"}):
+        pass
+    assert denied.value.status_code == 403
+
+
+def test_the_pages_own_posts_and_cors_origins_pass(small_scope: embedscope.Scope) -> None:
+    # Cross-site request forgery, the other side: the page's own POST (same Origin, Sec-Fetch-Site: same-origin),
+    # a client that sends no Origin (curl, scripts) and an origin allowed with --cors are answered.
+    rows = np.array([1, 0], "<u4").tobytes()
+    octet = {"Content-Type": "application/octet-stream"}
+    url = f"/api/spaces/{SPACE}/selection.csv"
+    c = TestClient(create_app(small_scope))
+    for headers in ({"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+                    {"Origin": "http://TESTSERVER:80/"}, {}):
+        assert c.post(url, content=rows, headers={**headers, **octet}).status_code == 200, headers
+    allowed = "https://notebook.example"
+    trusted = TestClient(create_app(small_scope, cors=[allowed]))
+    r = trusted.post(url, content=rows, headers={"Origin": allowed, "Sec-Fetch-Site": "cross-site", **octet})
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == allowed
+    pre = trusted.options(url, headers={"Origin": allowed, "Access-Control-Request-Method": "POST",
+                                        "Access-Control-Request-Headers": "content-type"})
+    assert pre.status_code == 200
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "text/plain;charset=UTF-8",
+                                          "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+def test_cors_simple_bodies_are_refused(small_scope: embedscope.Scope, content_type: str | None) -> None:
+    # Attack: a CORS-simple POST (text/plain, a form, or a body without a type) is sent cross-site without a
+    # preflight, even by a page whose Origin a proxy stripped; only JSON and binary bodies, which need the
+    # preflight this server does not grant, are taken.
+    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    headers = {"Content-Type": content_type} if content_type else {}
+    r = c.post(f"/api/spaces/{SPACE}/compress", params={"queries": 5}, content=b'{"x": 1}', headers=headers)
+    assert r.status_code == 415, r.text[:200]
+    assert "application/json" in r.json()["detail"]
+    assert small_scope.compression(SPACE) is None
+    rows = np.array([1], "<u4").tobytes()
+    assert c.post(f"/api/spaces/{SPACE}/selection.csv", content=rows, headers=headers).status_code == 415
+
+
+# ---------------------------------------------------------------------------------------------- cookies
+@pytest.mark.parametrize("other", ['theme="dark blue"', "session=a b c", 'weird=a"b', "list=a,b", "flag",
+                                   "x=[1]; y={2}", "=novalue", 'q="unterminated'])
+def test_token_cookie_survives_other_apps_odd_cookies(guarded: TestClient, other: str) -> None:
+    # Cookies: another app on localhost (cookies ignore ports) sets a cookie http.cookies cannot parse; the whole
+    # header used to be dropped, and the page answered 401 forever.
+    mine = f"{cookie_name(TOKEN)}={TOKEN}"
+    for header in (f"{other}; {mine}", f"{mine}; {other}", f'{other};{cookie_name(TOKEN)}="{TOKEN}"'):
+        assert guarded.get("/api/info", headers={"Cookie": header}).status_code == 200, header
+    assert guarded.get("/api/info", headers={"Cookie": f"{other}; {cookie_name(TOKEN)}=wrong"}).status_code == 401
 
 
 # -------------------------------------------------------------------------------------------- browser
