@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -29,6 +30,7 @@ from embedscope.server.guard import MAX_BODY_BYTES, cookie_name
 
 SPACE = "minilm"
 TOKEN = "s3cret-T0ken"
+BAD = Path(__file__).parent / "data" / "bad"
 
 
 def _free_port() -> int:
@@ -437,6 +439,192 @@ def test_token_cookie_survives_other_apps_odd_cookies(guarded: TestClient, other
     for header in (f"{other}; {mine}", f"{mine}; {other}", f'{other};{cookie_name(TOKEN)}="{TOKEN}"'):
         assert guarded.get("/api/info", headers={"Cookie": header}).status_code == 200, header
     assert guarded.get("/api/info", headers={"Cookie": f"{other}; {cookie_name(TOKEN)}=wrong"}).status_code == 401
+
+
+# ------------------------------------------------------------------------------------- response bounds
+def test_a_1_mib_selection_is_refused_not_amplified(small_scope: embedscope.Scope) -> None:
+    # Response bounds: 1 MiB of one row repeated (262,144 rows) made a 695 MB CSV and took the server from 0.8 to
+    # 2.7 GB; a selection now holds at most as many rows as the space has points.
+    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    body = np.zeros(MAX_BODY_BYTES // 4, "<u4").tobytes()
+    r = c.post(f"/api/spaces/{SPACE}/selection.csv", content=body,
+               headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 400 and len(r.content) < 1000
+    assert "262144 rows but space 'minilm' has 60 points: send each row once" in r.json()["detail"]
+    every = np.arange(60, dtype="<u4")[::-1].tobytes()  # the whole space, in any order, still passes
+    r = c.post(f"/api/spaces/{SPACE}/selection.csv", content=every,
+               headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 200 and r.text.count("\n") >= 61
+
+
+def test_the_selection_csv_is_streamed_in_blocks(scope: embedscope.Scope) -> None:
+    # Response bounds: the CSV is written a block of rows at a time (header once), never whole in memory.
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from embedscope.server.routes.selection import csv_blocks
+
+    table = scope.items_for(SPACE)
+    rows = np.array([5, 0, 59, 5, 7], np.int64)
+    blocks = list(csv_blocks(table, rows, block=2))
+    assert len(blocks) == 3 and blocks[0].startswith(b'"id"') and not blocks[1].startswith(b'"id"')
+    whole = pa.BufferOutputStream()
+    pacsv.write_csv(table.take(pa.array(rows)), whole)
+    assert b"".join(blocks) == whole.getvalue().to_pybytes()
+
+
+# ------------------------------------------------------------------------------------------------- lock
+def test_a_lookup_is_answered_while_a_compress_job_runs(small_scope: embedscope.Scope,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Lock: one slow request stalled all. POST compress held the lock every lookup takes (an item lookup waited
+    # 9.8 s, behind translate 16.5 s). The job is held mid-way here (an event, not a timer) and a lookup of a
+    # cold cache is sent: it must be answered before the job is let go.
+    import threading
+
+    import embedscope.compress as compress
+
+    real = compress.evaluate
+    inside, release = threading.Event(), threading.Event()
+
+    def held(*args: object, **kwargs: object) -> object:
+        inside.set()
+        release.wait(300)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compress, "evaluate", held)
+    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    order: list[tuple[str, int]] = []
+    answered = threading.Event()
+
+    def job() -> None:
+        order.append(("job", c.post(f"/api/spaces/{SPACE}/compress", params={"queries": 5}).status_code))
+
+    def lookup() -> None:
+        order.append(("lookup", c.get(f"/api/spaces/{SPACE}/items/3").status_code))
+        answered.set()
+
+    worker = threading.Thread(target=job)
+    worker.start()
+    try:
+        assert inside.wait(120), "the compress job never started"
+        looker = threading.Thread(target=lookup, daemon=True)
+        looker.start()
+        answered_while_held = answered.wait(60)  # a guard: with the old lock the lookup waits for the job
+    finally:
+        release.set()
+        worker.join()
+    looker.join()
+    assert answered_while_held and order == [("lookup", 200), ("job", 200)], order
+    stored = c.get(f"/api/spaces/{SPACE}/compress").json()["result"]  # the job's result is published
+    assert stored is not None and stored["queries"] == 5
+
+
+# ------------------------------------------------------------------------------------- errors that are 4xx
+FILTERED = [f"/api/spaces/{SPACE}/filter", f"/api/spaces/{SPACE}/items/0/neighbors", f"/api/spaces/{SPACE}/search"]
+
+
+@pytest.mark.parametrize("spec", [(BAD / "filter_deep.json").read_text().strip(), '{"topic": ' + "[" * 900,
+                                  '{"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}}'])
+def test_deeply_nested_filters_are_400(client: TestClient, spec: str) -> None:
+    # A filter of 1,000 nested brackets made the JSON parser recurse past Python's limit: RecursionError, a 500.
+    for path in FILTERED:
+        r = client.get(path, params={"filter": spec, "q": "sport", "mode": "keyword"})
+        assert r.status_code == 400, (path, r.status_code, r.text[:200])
+        assert "levels of brackets" in r.json()["detail"]
+
+
+def test_a_deeply_nested_qrels_line_names_its_row(tmp_path: Path) -> None:
+    # The same class in another parser: a qrels JSONL line nested a thousand deep is a clear input error.
+    from embedscope.errors import InputError
+    from embedscope.qrels import read_qrels
+
+    f = tmp_path / "deep.jsonl"
+    f.write_text('{"query": "q", "id": "a", "score": 1}\n' + "[" * 5000 + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 2.*nests too deeply"):
+        read_qrels(f)
+
+
+def _read_only_write(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes under ``workspace`` fail with EROFS, as on a read-only mount (chmod does not stop root)."""
+    import errno
+
+    real = os.open
+
+    def refuse(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        if str(path).startswith(str(workspace)) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refuse)
+
+
+def test_a_read_only_workspace_answers_409_and_reads_go_on(small_scope: embedscope.Scope,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # A read-only workspace (a mount, a colleague's files) gave 500 on every POST. Simulated here: the write
+    # raises OSError(EROFS) where the workspace's write lock is opened (the real mount is the next test).
+    small_scope.add_vectors("lsa", [str(i) for i in small_scope.point_ids(SPACE)],
+                            np.random.default_rng(0).normal(size=(60, 8)).astype(np.float32))
+    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    _read_only_write(small_scope.path, monkeypatch)
+    for path, params in ((f"/api/spaces/{SPACE}/compress", {"queries": 5}),
+                         ("/api/compare", {"a": SPACE, "b": "lsa"})):
+        r = c.post(path, params=params)
+        assert r.status_code == 409, (path, r.status_code, r.text[:300])
+        detail = r.json()["detail"]
+        assert detail.startswith("read-only workspace: results cannot be stored") and ".lock" in detail
+    assert c.get("/api/info").status_code == 200
+    assert c.get(f"/api/spaces/{SPACE}/items/3").status_code == 200
+    assert c.get(f"/api/spaces/{SPACE}/items/3/neighbors").status_code == 200
+    assert c.get(f"/api/spaces/{SPACE}/compress").json()["result"] is None
+
+
+def test_a_read_only_mount_answers_409_over_real_http(workspace: Path, tmp_path: Path) -> None:
+    # The same on a real read-only bind mount, in a user and mount namespace of its own (no privileges needed
+    # where the kernel allows unprivileged user namespaces; skipped where it does not).
+    import shutil as sh
+
+    ws = tmp_path / "ro.scope"
+    sh.copytree(workspace, ws)
+    probe = subprocess.run(["unshare", "-rm", "sh", "-c", f"mount --bind {ws} {ws} && mount -o remount,ro,bind "
+                            f"{ws} {ws} && ! touch {ws}/probe"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a read-only mount here: {probe.stderr.strip()[:200]}")
+    port = _free_port()
+    script = (f"mount --bind {ws} {ws} && mount -o remount,ro,bind {ws} {ws} && exec "
+              + " ".join(_cli("serve", str(ws), "--port", str(port))))
+    proc = subprocess.Popen(["unshare", "-rm", "sh", "-c", script], env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _listening(port):
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "embedscope serve did not start within 120 s"
+            time.sleep(0.2)
+        base = f"http://127.0.0.1:{port}"
+        r = httpx.post(f"{base}/api/spaces/{SPACE}/compress", params={"queries": 5}, timeout=120)
+        assert r.status_code == 409, r.text[:300]
+        assert r.json()["detail"].startswith("read-only workspace: results cannot be stored")
+        assert httpx.get(f"{base}/api/spaces/{SPACE}/items/3").status_code == 200
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert not (ws / "probe").exists()
+
+
+# ---------------------------------------------------------------------------------------------- offline
+def test_docs_load_nothing_from_elsewhere(client: TestClient) -> None:
+    # Offline-first (and privacy): /docs was Swagger UI from a CDN, blank offline and announced to a third party
+    # each time it was opened. Now a page of the server's own, with no script and no outside URL.
+    r = client.get("/docs")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "<script" not in r.text and not re.search(r"""(src|href)=["']?(https?:)?//""", r.text)
+    assert 'href="openapi.json"' in r.text and "/api/spaces/{space}/items/{row}/neighbors" in r.text
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+    assert client.get("/docs/oauth2-redirect").status_code == 404
 
 
 # -------------------------------------------------------------------------------------------- browser

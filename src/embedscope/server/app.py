@@ -2,7 +2,8 @@
 
 Routes (one router per resource, see :mod:`embedscope.server.routes`):
 
-- ``GET /`` the page, ``/assets/*`` its scripts and styles (built from ``web/`` into ``static/``);
+- ``GET /`` the page, ``/assets/*`` its scripts and styles (built from ``web/`` into ``static/``); ``/docs``
+  the API's reference (a page of its own, nothing from a CDN) and ``/openapi.json`` its schema;
 - ``GET /api/info``, ``/api/spaces/{space}/columns[/{name}]``, ``/api/spaces/{space}/layouts/{method}``,
   ``/api/spaces/{space}/layouts/{method}/xyz``, ``/api/spaces/{space}/layouts/{method}/honesty``,
   ``/api/spaces/{space}/clusters[/labels]``, ``/api/spaces/{space}/items/{row}[/neighbors]``.
@@ -13,6 +14,7 @@ Per-point arrays are Arrow IPC streams; everything else is JSON. User mistakes a
 
 from __future__ import annotations
 
+import errno
 import html
 from collections.abc import Sequence
 from importlib import metadata
@@ -25,10 +27,13 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from ..errors import EmbedscopeError, InputError, WorkspaceError
+from .docs import add_docs
 from .guard import ErrorShield, HostGuard, RequestLimits, SameOriginGuard, TokenGuard
 from .routes import ROUTERS
 from .routes.state import ExplorerState
 
+#: ``errno`` values of a write refused because the workspace is read-only (to this process).
+READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 #: Where ``npm run build`` (in ``web/``) puts the front end.
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -46,6 +51,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing or wrong token (only when served with --token)."},
     403: {"model": ErrorOut, "description": "A state-changing request from another origin."},
     404: {"model": ErrorOut, "description": "No such space, layout, column, row or stored result."},
+    409: {"model": ErrorOut, "description": "A result cannot be stored: the workspace is read-only."},
     413: {"model": ErrorOut, "description": "Request body over 1 MiB."},
     414: {"model": ErrorOut, "description": "URL over 32 kB."},
 }
@@ -86,7 +92,8 @@ def create_app(scope: Any, *, token: str | None = None, static_dir: Path | None 
     ``application/json`` nor ``application/octet-stream`` (415), and answers an unexpected error with a generic
     500 whose log line names its type and place but not the request (see :mod:`.guard`).
     """
-    app = FastAPI(title="embedscope", version=_version(), docs_url="/docs", redoc_url=None)
+    # /docs is a page of our own (no Swagger UI from a CDN: this tool works offline); see .docs
+    app = FastAPI(title="embedscope", version=_version(), docs_url=None, redoc_url=None)
     app.state.explorer = ExplorerState(scope)
     _add_error_handlers(app)
     # Added inside out: the shield wraps the Host check, then CORS (so preflights need no token), the token
@@ -104,6 +111,7 @@ def create_app(scope: Any, *, token: str | None = None, static_dir: Path | None 
     app.add_middleware(ErrorShield)
     for router in ROUTERS:
         app.include_router(router, responses=ERRORS)
+    add_docs(app)
     _mount_static(app, static_dir or STATIC_DIR)
     return app
 
@@ -127,6 +135,17 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EmbedscopeError)
     async def _other(_: Request, exc: EmbedscopeError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(OSError)
+    async def _read_only(_: Request, exc: OSError) -> JSONResponse:
+        """A write the file system refused (a read-only mount, a workspace of another user): 409, reads go on.
+        Any other OSError is the shield's generic 500."""
+        if exc.errno not in READ_ONLY_ERRNOS:
+            raise exc
+        where = f" ({exc.filename}: {exc.strerror})" if exc.filename else f" ({exc.strerror})"
+        return JSONResponse({"detail": f"read-only workspace: results cannot be stored{where}; everything stored "
+                                       "can still be viewed. To compute new results, copy the workspace somewhere "
+                                       "writable and serve the copy"}, status_code=409)
 
 
 def _with_preloads(page: str, paths: Sequence[str]) -> str:
