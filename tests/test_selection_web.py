@@ -39,9 +39,11 @@ def test_selection_csv_endpoint(ws: Path) -> None:
     assert {"text", "topic", "umap_x", "umap_y"} <= set(got[0])
     assert float(got[0]["umap_x"]) == pytest.approx(float(lay.coords[5, 0]), abs=1e-5)
     for bad in (b"", b"\x01\x02\x03", np.array([60], "<u4").tobytes()):
-        r = client.post("/api/spaces/minilm/selection.csv", content=bad)
+        r = client.post("/api/spaces/minilm/selection.csv", content=bad,
+                        headers={"Content-Type": "application/octet-stream"})
         assert r.status_code == 400, r.text
-    r = client.post("/api/spaces/minilm/selection.csv", params={"layout": "tsne"}, content=rows.tobytes())
+    r = client.post("/api/spaces/minilm/selection.csv", params={"layout": "tsne"}, content=rows.tobytes(),
+                    headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 404
 
 

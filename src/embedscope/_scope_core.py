@@ -132,6 +132,15 @@ class ScopeCore:
             raise InputError(f"no workspace at {p} (create one with: embedscope ingest {p} FILE)")
         return cls(p)
 
+    def fork(self) -> Self:
+        """A second handle on this workspace, for work on another thread while this one goes on answering (the
+        server's heavy jobs): its own manifest and connection, starting with the tables this one has already read
+        (shared, not copied: they are never changed in place). Its writes take the workspace's lock as every
+        writer's do; this handle sees them after :meth:`reload`."""
+        other = type(self)(self.path)
+        other._cache = dict(self._cache)
+        return other
+
     def __repr__(self) -> str:
         return f"Scope({str(self.path)!r}, spaces={self.spaces()})"
 

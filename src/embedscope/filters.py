@@ -25,6 +25,9 @@ from .errors import InputError
 
 #: The longest filter accepted (characters of JSON).
 MAX_FILTER_CHARS = 20_000
+#: The deepest nesting of ``[`` and ``{`` accepted: a filter needs 2 (``{"n": {"min": 1}}``); Python's JSON
+#: parser recurses once a level and gave a RecursionError (a 500 in the server) at about a thousand.
+MAX_FILTER_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,10 @@ def parse_filter(spec: str | dict[str, Any] | None) -> list[Condition]:
     if isinstance(spec, str):
         if len(spec) > MAX_FILTER_CHARS:
             raise InputError(f"the filter is longer than {MAX_FILTER_CHARS:,} characters")
+        depth = json_depth(spec)
+        if depth > MAX_FILTER_DEPTH:
+            raise InputError(f"the filter nests {depth} levels of brackets; a filter is one JSON object of "
+                             'conditions, like {"topic": ["a", "b"], "length": {"min": 3}}')
         try:
             spec = json.loads(spec)
         except json.JSONDecodeError as exc:
@@ -62,6 +69,29 @@ def parse_filter(spec: str | dict[str, Any] | None) -> list[Condition]:
     for column, cond in spec.items():
         out.append(_condition(str(column), cond))
     return out
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of ``[`` and ``{`` in JSON ``text`` (brackets inside strings not counted), found
+    without parsing it, so a deeply nested text is refused before a recursive parser sees it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
 
 
 def _number(v: Any, column: str, key: str) -> float | None:

@@ -138,7 +138,7 @@ class Manifest:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise WorkspaceError(f"{root} is not an embedscope workspace (no {MANIFEST})") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise ManifestError(
                 f"the manifest is not valid JSON ({exc}); restore it from a backup, or delete the workspace and "
                 "ingest again", file=path,

@@ -169,6 +169,9 @@ def _jsonl_rows(p: Path) -> Iterator[tuple[int, str, str, float]]:
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON: {exc.msg} (character {exc.pos})", file=p, row=n) from None
+        except RecursionError:  # brackets nested a thousand deep
+            raise InputError("the line nests too deeply to read; each line must be a flat JSON object",
+                             file=p, row=n) from None
         if not isinstance(rec, dict):
             raise InputError("each line must be a JSON object", file=p, row=n)
         yield from _record_rows(rec, p, n)

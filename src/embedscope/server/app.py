@@ -2,7 +2,8 @@
 
 Routes (one router per resource, see :mod:`embedscope.server.routes`):
 
-- ``GET /`` the page, ``/assets/*`` its scripts and styles (built from ``web/`` into ``static/``);
+- ``GET /`` the page, ``/assets/*`` its scripts and styles (built from ``web/`` into ``static/``); ``/docs``
+  the API's reference (a page of its own, nothing from a CDN) and ``/openapi.json`` its schema;
 - ``GET /api/info``, ``/api/spaces/{space}/columns[/{name}]``, ``/api/spaces/{space}/layouts/{method}``,
   ``/api/spaces/{space}/layouts/{method}/xyz``, ``/api/spaces/{space}/layouts/{method}/honesty``,
   ``/api/spaces/{space}/clusters[/labels]``, ``/api/spaces/{space}/items/{row}[/neighbors]``.
@@ -13,6 +14,7 @@ Per-point arrays are Arrow IPC streams; everything else is JSON. User mistakes a
 
 from __future__ import annotations
 
+import errno
 import html
 from collections.abc import Sequence
 from importlib import metadata
@@ -25,10 +27,13 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from ..errors import EmbedscopeError, InputError, WorkspaceError
-from .guard import ErrorShield, RequestLimits, TokenGuard
+from .docs import add_docs
+from .guard import ErrorShield, HostGuard, RequestLimits, SameOriginGuard, TokenGuard
 from .routes import ROUTERS
 from .routes.state import ExplorerState
 
+#: ``errno`` values of a write refused because the workspace is read-only (to this process).
+READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 #: Where ``npm run build`` (in ``web/``) puts the front end.
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -44,7 +49,9 @@ class ErrorOut(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "Bad input (e.g. an empty query, a free-text column as colours)."},
     401: {"model": ErrorOut, "description": "Missing or wrong token (only when served with --token)."},
+    403: {"model": ErrorOut, "description": "A state-changing request from another origin."},
     404: {"model": ErrorOut, "description": "No such space, layout, column, row or stored result."},
+    409: {"model": ErrorOut, "description": "A result cannot be stored: the workspace is read-only."},
     413: {"model": ErrorOut, "description": "Request body over 1 MiB."},
     414: {"model": ErrorOut, "description": "URL over 32 kB."},
 }
@@ -57,7 +64,7 @@ href="/api/info">/api/info</a>, <a style="color:#7aa2ff" href="/docs">/docs</a>.
 
 
 def create_app(scope: Any, *, token: str | None = None, static_dir: Path | None = None,
-               cors: Sequence[str] = ()) -> FastAPI:
+               cors: Sequence[str] = (), host: str | None = None, allowed_hosts: Sequence[str] = ()) -> FastAPI:
     """Build the explorer app over an open :class:`~embedscope.workspace.Scope`.
 
     Parameters
@@ -71,15 +78,27 @@ def create_app(scope: Any, *, token: str | None = None, static_dir: Path | None 
     static_dir
         The built front end (default: the package's ``static/``).
     cors
-        Origins allowed to call the API from another site (none by default: no CORS headers at all).
+        Origins allowed to call the API from another site (none by default: no CORS headers at all); they may
+        also send state-changing requests.
+    host
+        The address or name the server is bound to (``--host``): requests naming it in ``Host`` are answered.
+    allowed_hosts
+        Further names clients may reach the server by (e.g. a LAN name; ``"*"``: any). Besides these, ``host``
+        and the address a connection comes in on, only ``localhost`` and loopback addresses are answered (DNS
+        rebinding, see :class:`.guard.HostGuard`).
 
-    Every app refuses bodies over 1 MiB (413) and URLs over 32 kB (414), and answers an unexpected error with
-    a generic 500 whose log line names its type and place but not the request (see :mod:`.guard`).
+    Every app refuses bodies over 1 MiB (413) and URLs over 32 kB (414), a ``Host`` that is not one of its
+    names (400), a state-changing request or websocket from another origin (403), a body that is neither
+    ``application/json`` nor ``application/octet-stream`` (415), and answers an unexpected error with a generic
+    500 whose log line names its type and place but not the request (see :mod:`.guard`).
     """
-    app = FastAPI(title="embedscope", version=_version(), docs_url="/docs", redoc_url=None)
+    # /docs is a page of our own (no Swagger UI from a CDN: this tool works offline); see .docs
+    app = FastAPI(title="embedscope", version=_version(), docs_url=None, redoc_url=None)
     app.state.explorer = ExplorerState(scope)
     _add_error_handlers(app)
-    # Added inside out: the shield wraps CORS (so preflights need no token), which wraps the token check.
+    # Added inside out: the shield wraps the Host check, then CORS (so preflights need no token), the token
+    # check, the size limits and, innermost, the origin and body-type check (after the limits: 413 comes first).
+    app.add_middleware(SameOriginGuard, trusted=tuple(cors))
     app.add_middleware(RequestLimits)
     if token:
         app.add_middleware(TokenGuard, token=token)
@@ -87,10 +106,12 @@ def create_app(scope: Any, *, token: str | None = None, static_dir: Path | None 
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=list(cors), allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization"], expose_headers=["ETag"])
+                           allow_headers=["Authorization", "Content-Type"], expose_headers=["ETag"])
+    app.add_middleware(HostGuard, hosts=(*([host] if host else []), *allowed_hosts))
     app.add_middleware(ErrorShield)
     for router in ROUTERS:
         app.include_router(router, responses=ERRORS)
+    add_docs(app)
     _mount_static(app, static_dir or STATIC_DIR)
     return app
 
@@ -114,6 +135,17 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EmbedscopeError)
     async def _other(_: Request, exc: EmbedscopeError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(OSError)
+    async def _read_only(_: Request, exc: OSError) -> JSONResponse:
+        """A write the file system refused (a read-only mount, a workspace of another user): 409, reads go on.
+        Any other OSError is the shield's generic 500."""
+        if exc.errno not in READ_ONLY_ERRNOS:
+            raise exc
+        where = f" ({exc.filename}: {exc.strerror})" if exc.filename else f" ({exc.strerror})"
+        return JSONResponse({"detail": f"read-only workspace: results cannot be stored{where}; everything stored "
+                                       "can still be viewed. To compute new results, copy the workspace somewhere "
+                                       "writable and serve the copy"}, status_code=409)
 
 
 def _with_preloads(page: str, paths: Sequence[str]) -> str:

@@ -56,6 +56,10 @@ def main() -> None:
     (m / "array.json").write_text('[{"format": 1, "records": {}}]\n')
     (m / "wrong_format.json").write_text('{"format": "two", "records": {}}\n')
     (m / "records_list.json").write_text('{"format": 1, "records": ["items"]}\n')
+    # brackets nested 5,000 deep: Python's JSON parser recurses once a level (RecursionError, not a JSON error)
+    (m / "deep_nesting.json").write_text('{"format": 1, "records": ' + "[" * 5000 + "]" * 5000 + "}\n")
+    # ---- request inputs of the server (sent as files by the tests)
+    (HERE / "filter_deep.json").write_text("[" * 1000 + "\n")
 
 
 if __name__ == "__main__":

@@ -71,13 +71,13 @@ def get_compare(a: str = A, b: str = B, state: ExplorerState = Depends(get_state
 @router.post("", response_model=CompareOut)
 def post_compare(a: str = A, b: str = B, k: int = K, label: str | None = LABEL,
                  state: ExplorerState = Depends(get_state)) -> CompareOut:
-    """Compare ``a`` and ``b`` now (neighbour agreement, CKA, similarity scales, retrieval) and store it."""
+    """Compare ``a`` and ``b`` now (neighbour agreement, CKA, similarity scales, retrieval) and store it (lookups
+    are answered meanwhile: the job runs on its own handle of the workspace)."""
     _check(state, a, b)
     if label is not None:
         state.column(a, label)  # 404 for an unknown column
-    with state.lock:
-        doc = state.scope.compare(a, b, k=k, label=label)
-        return CompareOut(a=a, b=b, result=_with_rows(state, doc))
+    doc = state.run_job(lambda scope: scope.compare(a, b, k=k, label=label))
+    return CompareOut(a=a, b=b, result=_with_rows(state, doc))
 
 
 @router.get("/points", response_class=Response, responses=_ARROW)

@@ -41,9 +41,12 @@ def post_compress(
     queries: int = Query(1000, ge=1, le=10_000, description="Held-out queries (at most a fifth of the items)."),
     state: ExplorerState = Depends(get_state),
 ) -> CompressOut:
-    """Measure every default codec on ``space`` now, store the table, and return it."""
+    """Measure every default codec on ``space`` now, store the table, and return it (lookups are answered
+    meanwhile: the job runs on its own handle of the workspace)."""
     state.check_space(space)
-    with state.lock:
-        state.scope.compress(space, queries=queries)
-        found = state.scope.compression(space)
-    return CompressOut(space=space, result=jsonable(found))
+
+    def work(scope: Any) -> Any:
+        scope.compress(space, queries=queries)
+        return scope.compression(space)
+
+    return CompressOut(space=space, result=jsonable(state.run_job(work)))

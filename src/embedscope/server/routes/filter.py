@@ -28,7 +28,7 @@ def filter_mask(state: ExplorerState, space: str, spec: str | None) -> np.ndarra
     conditions = parse_filter(spec)
     if not conditions:
         return None
-    return state.cached(("filter", space, spec), lambda: mask(state.items(space), conditions))
+    return state.recent(("filter", space, spec), lambda: mask(state.items(space), conditions))
 
 
 @router.get("", response_class=Response, responses=ARROW_CACHED)
@@ -38,4 +38,6 @@ def get_filter(request: Request, space: str, spec: str | None = FILTER,
     state.check_space(space)
     found = filter_mask(state, space, spec)
     keep = np.ones(state.count(space), np.uint8) if found is None else found.astype(np.uint8)
-    return state.send_arrow(request, ("filter-keep", space, spec), lambda: pa.table({"keep": pa.array(keep)}))
+    blob = state.recent(("filter-keep", space, spec), lambda: state.blob_of(("filter-keep", space, spec),
+                                                                             pa.table({"keep": pa.array(keep)})))
+    return state.send_blob(request, blob)

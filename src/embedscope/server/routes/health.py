@@ -50,8 +50,7 @@ def get_health(
     """Health checks of ``space`` and the distribution of its pair similarities."""
     state.check_space(space)
 
-    def compute() -> HealthOut:
-        scope = state.scope
+    def compute(scope: Any) -> HealthOut:
         checks = scope.health(space)
         hist = scope.pair_histogram(space, bins=bins, sample=pairs).to_json()
         col = label if label is not None else next(iter(scope.label_columns(space)), "")
@@ -65,7 +64,8 @@ def get_health(
         return HealthOut(space=space, items=len(scope.point_ids(space)), checks=jsonable(checks),
                          histogram=jsonable(hist), labels=jsonable(labels))
 
-    return state.cached(("health", space, bins, pairs, label), compute)
+    # off the shared lock (seconds on a big space), kept for the last few parameter sets
+    return state.recent(("health", space, bins, pairs, label), lambda: state.run_job(compute, stores=False))
 
 
 @router.get("/dimensions", response_class=Response, responses=ARROW_CACHED)

@@ -70,7 +70,7 @@ def _scores(state: ExplorerState, space: str, q: str, mode: str) -> np.ndarray:
     """``(n,)`` float32 in point order: cosine similarity to the query, or 1/0 for a keyword match."""
     q = _text(q)
     if mode == "keyword":
-        return state.cached(("keyword", space, q.casefold()), lambda: _keyword(state, space, q))
+        return state.recent(("keyword", space, q.casefold()), lambda: _keyword(state, space, q))
     return _batcher(state, space).scores(q)[1]
 
 

@@ -2,16 +2,24 @@
 
 Arrays sent to the browser (layouts, colour columns) and the tables behind the item panel are computed once
 per workspace version and kept here. The cache key includes the version, so a workspace changed on disk (a new
-ingest, a new layout) is read again on the next request instead of serving stale arrays.
+ingest, a new layout) is read again on the next request instead of serving stale arrays. Values keyed by what a
+request sent (a filter, a keyword, health parameters) are kept too, but only the :data:`MAX_RECENT` last used.
+
+Heavy jobs (measuring compression, evaluating translators, comparing spaces, health figures) run through
+:meth:`ExplorerState.run_job`: on a second handle of the workspace (:meth:`~embedscope.workspace.Scope.fork`),
+outside the lock every lookup may need, so a click on the map never waits for a minute-long job; the job's
+result is stored by the workspace's own writer lock and the shared handle re-reads the manifest afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import math
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +41,9 @@ _MISSING = object()
 MAX_CATEGORIES = 64
 #: Columns of ``items_for`` that are not metadata.
 RESERVED = ("id", "text")
+#: Values keyed by a request's parameters (filters, keywords, health figures) kept per workspace version, least
+#: recently used dropped first: each new filter used to add a mask of a byte a point for good.
+MAX_RECENT = 32
 
 
 ColumnKind = Literal["categorical", "numeric", "text"]
@@ -87,7 +98,11 @@ class ExplorerState:
         self.scope = scope
         #: Serialises calls into the Scope (it is not thread-safe; FastAPI runs sync routes in threads).
         self.lock = threading.RLock()
+        #: One heavy job that stores a result at a time (they run on their own handle, not under ``lock``).
+        self.jobs = threading.Lock()
         self._cache: dict[tuple, Any] = {}
+        self._recent: OrderedDict[tuple, Any] = OrderedDict()
+        self._recent_lock = threading.Lock()
         self._manifest = _manifest_path(scope)
         self._stamp = _manifest_stamp(self._manifest)
         #: API paths the page's first paint asks for (set by :func:`~embedscope.server.warm.warm_first_paint`);
@@ -121,6 +136,42 @@ class ExplorerState:
                 settle()
             return self._cache[full]
 
+    def recent(self, key: tuple, compute: Callable[[], T]) -> T:
+        """``compute()`` for a key made of a request's parameters, kept among the :data:`MAX_RECENT` last used
+        (per workspace version). ``compute`` runs without the lock (it takes it if it calls into the Scope)."""
+        full = (self.version(), *key)
+        with self._recent_lock:
+            hit = self._recent.get(full, _MISSING)
+            if hit is not _MISSING:
+                self._recent.move_to_end(full)
+                return hit
+        value = compute()
+        with self._recent_lock:
+            for old in [k for k in self._recent if k[0] != full[0]]:
+                del self._recent[old]
+            self._recent[full] = value
+            while len(self._recent) > MAX_RECENT:
+                self._recent.popitem(last=False)
+        return value
+
+    def run_job(self, work: Callable[[Any], T], *, stores: bool = True) -> T:
+        """``work(scope)`` on a handle of its own (:meth:`~embedscope.workspace.Scope.fork`), outside :attr:`lock`:
+        lookups go on while it runs. ``stores``: the job writes a result (one such job at a time); the shared
+        handle then re-reads the manifest (briefly under the lock), so the next request sees the result.
+
+        A Scope that cannot fork (no path) runs the job under the lock, as before."""
+        fork = getattr(self.scope, "fork", None)
+        if not callable(fork):
+            with self.lock:
+                return work(self.scope)
+        with self.jobs if stores else contextlib.nullcontext():
+            with self.lock:  # the shared handle's caches are read while it is copied
+                own = fork()
+            result = work(own)
+        if stores:
+            self.version()
+        return result
+
     def peek(self, key: tuple, default: Any = None) -> Any:
         """The cached value of ``key`` for the current workspace version, or ``default``; never computes, never
         takes the lock (a route may answer on the event loop when everything it reads is cached)."""
@@ -128,13 +179,12 @@ class ExplorerState:
 
     def blob(self, key: tuple, table: Callable[[], pa.Table]) -> Blob:
         """Arrow IPC bytes of ``table()``, cached, with an ETag."""
+        return self.cached(("blob", *key), lambda: self.blob_of(key, table()))
 
-        def build() -> Blob:
-            body = ipc_bytes(table())
-            tag = hashlib.blake2b(repr((self.version(), key)).encode(), digest_size=12).hexdigest()
-            return Blob(body=body, etag=f'"{tag}"')
-
-        return self.cached(("blob", *key), build)
+    def blob_of(self, key: tuple, table: pa.Table) -> Blob:
+        """Arrow IPC bytes of ``table`` with an ETag naming ``key`` at this workspace version (not cached)."""
+        tag = hashlib.blake2b(repr((self.version(), key)).encode(), digest_size=12).hexdigest()
+        return Blob(body=ipc_bytes(table), etag=f'"{tag}"')
 
     def send_arrow(self, request: Request, key: tuple, table: Callable[[], pa.Table]) -> Response:
         """The cached Arrow bytes of ``table()`` with their ETag, or 304 when the browser already has them."""

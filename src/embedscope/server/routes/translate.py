@@ -49,9 +49,12 @@ def get_translate(a: str = FROM, b: str = TO, state: ExplorerState = Depends(get
 
 @router.post("", response_model=TranslateOut)
 def post_translate(a: str = FROM, b: str = TO, state: ExplorerState = Depends(get_state)) -> TranslateOut:
-    """Fit and evaluate every default translator from ``from`` to ``to`` on held-out shared items, store it."""
+    """Fit and evaluate every default translator from ``from`` to ``to`` on held-out shared items, store it
+    (lookups are answered meanwhile: the job runs on its own handle of the workspace)."""
     _check(state, a, b)
-    with state.lock:
-        state.scope.translate_eval(a, b)
-        found = state.scope.translation(a, b)
-    return TranslateOut(source=a, target=b, result=jsonable(found))
+
+    def work(scope: Any) -> Any:
+        scope.translate_eval(a, b)
+        return scope.translation(a, b)
+
+    return TranslateOut(source=a, target=b, result=jsonable(state.run_job(work)))
