@@ -99,7 +99,8 @@ def test_demo_beyond_loopback_without_token_refuses_before_building(tmp_path: Pa
 def server(workspace: Path) -> Iterator[str]:
     """``embedscope serve WS --token T`` on a free loopback port; yields its base URL."""
     port = _free_port()
-    proc = subprocess.Popen(_cli("serve", str(workspace), "--port", str(port), "--token", TOKEN), env=_env(),
+    proc = subprocess.Popen(_cli("serve", str(workspace), "--port", str(port), "--token", TOKEN,
+                                 "--allow-host", "mybox.lan"), env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
@@ -359,6 +360,9 @@ def test_foreign_host_over_real_http_is_refused(server: str) -> None:
                                                   "Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 400 and "not a name of this server" in r.json()["detail"]
     assert httpx.get(f"http://localhost:{port}/api/info", headers={"Authorization": f"Bearer {TOKEN}"}
+                     ).status_code == 200
+    # a name the user allowed with `serve --allow-host` passes
+    assert httpx.get(f"{server}/api/info", headers={"Host": f"mybox.lan:{port}", "Authorization": f"Bearer {TOKEN}"}
                      ).status_code == 200
 
 

@@ -790,13 +790,21 @@ TOKEN = Annotated[str | None, typer.Option(
                     "or open the printed URL once (?token=, which sets a cookie).")]
 CORS = Annotated[list[str] | None, typer.Option(
     "--cors", help="Let pages from this origin (e.g. https://example.org) call the API; repeatable. None by default.")]
+ALLOW_HOST = Annotated[list[str] | None, typer.Option(
+    "--allow-host", help="Also answer requests whose Host header is NAME (e.g. a LAN name; '*' for any, behind a "
+                         "proxy that checks it); repeatable. Other names than localhost, loopback addresses and "
+                         "--host are refused (400), so a web page cannot rebind its own DNS name to this server.")]
 
 
 @app.command()
-def serve(ws: WS, host: HOST = "127.0.0.1", port: PORT = 8765, token: TOKEN = None, cors: CORS = None) -> None:
-    """Serve the explorer for WS at http://HOST:PORT (blocks until Ctrl-C)."""
+def serve(ws: WS, host: HOST = "127.0.0.1", port: PORT = 8765, token: TOKEN = None, cors: CORS = None,
+          allow_host: ALLOW_HOST = None) -> None:
+    """Serve the explorer for WS at http://HOST:PORT (blocks until Ctrl-C).
+
+    Only the page's own origin may change stored results (POST from another site: 403), and only JSON or
+    binary bodies are taken (415); a Host header other than this server's names is refused (400)."""
     token = _check_bind(host, token)
-    _serve(_open(ws), host, port, token, cors or [])
+    _serve(_open(ws), host, port, token, cors or [], allow_host or [])
 
 
 def _is_loopback(host: str) -> bool:
@@ -844,14 +852,15 @@ def _warm(app_: Any, token: str | None) -> None:
         err.print(f"embedscope: prepared the first map in {took:.1f} s ({detail})", highlight=False)
 
 
-def _serve(scope: Any, host: str, port: int, token: str | None, cors: list[str] | None = None) -> None:
+def _serve(scope: Any, host: str, port: int, token: str | None, cors: list[str] | None = None,
+           allow_host: list[str] | None = None) -> None:
     import uvicorn
     from rich.markup import escape
 
     from .server import create_app
 
     token = _check_bind(host, token)
-    app_ = create_app(scope, token=token, cors=cors or ())
+    app_ = create_app(scope, token=token, cors=cors or (), host=host, allowed_hosts=allow_host or ())
     _warm(app_, token)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
