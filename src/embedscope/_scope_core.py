@@ -28,6 +28,7 @@ from .errors import InputError, ManifestError, WorkspaceError
 from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
 from .neighbors import KNN, check_metric, knn_graph, search
 from .results import EmbedReport, IngestReport, Neighbors, SpaceInfo
+from .storage import storage_error, sweep_temporaries
 
 ITEMS = "items"
 DEFAULT_K = 50
@@ -137,12 +138,28 @@ class ScopeCore:
     # ------------------------------------------------------------------------------------- storage
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """Hold the workspace's write lock; reload the manifest so concurrent writers do not clobber."""
-        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        """Hold the workspace's write lock; reload the manifest so concurrent writers do not clobber.
+
+        A read-only workspace or a full disk is raised as a :class:`~embedscope.errors.StorageError` naming the
+        workspace and what to do; on any failure the temporaries the write left are removed."""
+        try:
+            fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise storage_error(exc, self.path, workspace=self.path) or exc from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             self.manifest = Manifest.load(self.path)
-            yield
+            try:
+                yield
+            except Exception as exc:
+                sweep_temporaries(self.path)
+                err = storage_error(exc, self.path, workspace=self.path)
+                if err is not None:
+                    raise err from exc
+                raise
+            except BaseException:
+                sweep_temporaries(self.path)
+                raise
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
@@ -868,6 +885,9 @@ class ScopeCore:
             if row is None:
                 raise InputError(f"no item with id {item!r} in space {space!r}")
             n = len(ids)
+            if n < 2:
+                raise InputError(f"too few items: an item's neighbours need at least 2 items ({self.path} has {n} "
+                                 f"in space {space!r}); add items with embedscope ingest")
             graph_rec = self.manifest.records.get(neighbors_table(space))
             if metric == "cosine" and (n <= GRAPH_ON_DEMAND_MAX or graph_rec is not None) and \
                     not (exact and graph_rec is not None and graph_rec.params.get("exact") is False):

@@ -281,7 +281,7 @@ def _texts(scope: Any, ids: list[str]) -> dict[str, str | None]:
         return {}
     import pyarrow.compute as pc
 
-    sub = items.filter(pc.is_in(items.column("id"), value_set=__import__("pyarrow").array(ids)))
+    sub = items.filter(pc.is_in(items.column("id"), value_set=__import__("pyarrow").array(ids, items.column("id").type)))
     return {i: (t[:200] if t else t) for i, t in zip(sub.column("id").to_pylist(), sub.column("text").to_pylist(),
                                                      strict=True)}
 
@@ -693,7 +693,8 @@ def report_cmd(
 @app.command("export")
 def export_cmd(
     ws: WS,
-    output: Annotated[Path, typer.Option("-o", "--output", help="File to write (a directory for projector-tsv).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write (a directory for projector-tsv); an "
+                                         "existing file is replaced.")],
     fmt: Annotated[str, typer.Option("--format", help="parquet, csv or projector-tsv.")] = "parquet",
     space: SPACE = None,
     layout: Annotated[str | None, typer.Option("--layout", help="Only this layout's coordinates (default: all).")

@@ -77,8 +77,11 @@ class TfidfEmbedder(Embedder):
         """Write the fitted model (pickle) so queries can be embedded later."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps({"pipe": self._pipe, "key": self.key, "dim": self.dim}))
-        tmp.replace(path)
+        try:
+            tmp.write_bytes(pickle.dumps({"pipe": self._pipe, "key": self.key, "dim": self.dim}))
+            tmp.replace(path)
+        finally:  # a failed write (a full disk) must not leave its temporary behind
+            tmp.unlink(missing_ok=True)
 
     def load(self, path: Path) -> None:
         """Read a model written by :meth:`save` (only from a workspace you trust: it is a pickle)."""
