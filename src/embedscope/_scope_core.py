@@ -19,9 +19,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import ingest as _ingest
 from ._cache import LanceCache
-from ._upsert import items_fingerprint, merge_items
+from ._upsert import items_fingerprint, items_fingerprint_batches, merge_items
 from .embedders import DryRun, Embedder, get_embedder
 from .embedding import embed_texts
 from .errors import InputError, ManifestError, WorkspaceError
@@ -170,7 +169,28 @@ class ScopeCore:
 
     def _commit(self, name: str, data: pa.Table | pa.RecordBatchReader) -> int:
         """Write ``data`` as the new content of table ``name`` (one Lance commit; a reader is streamed, and an
-        error raised while reading it commits nothing); returns the new table version. Not yet recorded."""
+        error raised while reading it commits nothing, and is raised as itself, not as the Arrow error that
+        carries it out of Lance); returns the new table version. Not yet recorded."""
+        raised: list[BaseException] = []
+        if isinstance(data, pa.RecordBatchReader):
+            source = data
+
+            def relay() -> Iterator[pa.RecordBatch]:
+                try:
+                    yield from source
+                except BaseException as exc:
+                    raised.append(exc)
+                    raise
+
+            data = pa.RecordBatchReader.from_batches(source.schema, relay())
+        try:
+            return self._commit_data(name, data)
+        except Exception:
+            if raised:
+                raise raised[0] from None
+            raise
+
+    def _commit_data(self, name: str, data: pa.Table | pa.RecordBatchReader) -> int:
         tbl = None
         if name in self._table_names():
             try:
@@ -274,10 +294,44 @@ class ScopeCore:
         text, id
             Text and id columns (see :func:`embedscope.ingest.read_items`).
         """
-        inp = _ingest.read_items(source, text=text, id=id)
+        from .items_stream import open_items
+
+        stream = open_items(source, text=text, id=id)
         with self._writing():
-            rep = self._upsert_items(inp.table, inp.source)
-        rep.text_column, rep.id_column = inp.text_column, inp.id_column
+            return self._ingest_stream(stream)
+
+    def _ingest_stream(self, stream: Any) -> IngestReport:
+        """Store an :class:`embedscope.items_stream.ItemsStream` (caller holds the lock).
+
+        Into a workspace without items the batches go straight into the items table (one Lance commit; a bad
+        row raises before it commits, so nothing is stored); into one with items they are upserted by id in
+        memory (:meth:`_upsert_items`)."""
+        if self.has_items():
+            rep = self._upsert_items(stream.read_all(), stream.source)
+        else:
+            from ._vectors_io import column_batches, read_column
+
+            counted = {"rows": 0}
+
+            def batches() -> Iterator[pa.RecordBatch]:
+                for b in stream.batches():
+                    counted["rows"] += b.num_rows
+                    yield b
+
+            version = self._commit(ITEMS, pa.RecordBatchReader.from_batches(stream.schema, batches()))
+            tbl = self._db.open_table(ITEMS)
+            tbl.checkout(version)
+            # the fingerprint of the stored (id, text), read back a batch of texts at a time
+            ids = read_column(tbl, "id").combine_chunks()
+            fp = items_fingerprint_batches(ids, lambda: column_batches(tbl, "text")) \
+                if "text" in stream.schema.names else None
+            if fp is None:
+                cols = {c: read_column(tbl, c) for c in ("id", "text") if c in stream.schema.names}
+                fp = items_fingerprint(pa.table(cols))
+            rec = Record(table=ITEMS, kind="items", params={"source": stream.source}, fingerprint=fp)
+            self._record(rec, version, counted["rows"])
+            rep = IngestReport(stream.source, counted["rows"], 0, 0, counted["rows"])
+        rep.text_column, rep.id_column = stream.text_column, stream.id_column
         return rep
 
     def _upsert_items(self, new: pa.Table, source: str) -> IngestReport:

@@ -101,14 +101,23 @@ def ingest(
     if space is None and (ids is not None or vector is not None):
         raise InputError("--ids and --vector are for vectors: add --space NAME")
     # Validate before creating anything, so a bad file leaves no workspace behind.
-    from . import ingest as _ing
-
     if space is None:
-        parsed = _ing.read_items(file, text=text, id=id)
+        from .items_stream import open_items
+
+        # a large CSV/TSV is checked batch by batch as it streams into a new workspace (a bad row anywhere
+        # removes the workspace this command made); other files are read and checked whole first
+        parsed = open_items(file, text=text, id=id)
+        made = not (Path(ws) / "scope.json").exists()
         scope = Scope.create(ws, exist_ok=True)
-        with scope._writing():
-            rep = scope._upsert_items(parsed.table, parsed.source)
-        rep.text_column, rep.id_column = parsed.text_column, parsed.id_column
+        try:
+            with scope._writing():
+                rep = scope._ingest_stream(parsed)
+        except BaseException:
+            if made:
+                import shutil
+
+                shutil.rmtree(ws, ignore_errors=True)
+            raise
     else:
         from ._vectors_io import open_vectors
         from .workspace import _check_space

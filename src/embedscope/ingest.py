@@ -370,12 +370,14 @@ def _guess_text_column(df: pd.DataFrame, exclude: str | None) -> str | None:
     return best
 
 
-def _validate_ids(df: pd.DataFrame, id_col: str | None, name: str) -> list[str]:
+def _validate_ids(df: pd.DataFrame, id_col: str | None, name: str, *, start: int = 0,
+                  seen: dict[str, int] | None = None) -> list[str]:
+    """The ids of ``df`` (rows ``start``.. of the file; ``seen``: ids of earlier rows, updated)."""
     if id_col is None:
-        return [str(i) for i in range(len(df))]
+        return [str(i) for i in range(start, start + len(df))]
     ids: list[str] = []
-    seen: dict[str, int] = {}
-    for i, v in enumerate(df[id_col].tolist()):
+    seen = {} if seen is None else seen
+    for i, v in enumerate(df[id_col].tolist(), start=start):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             raise InputError("empty id", file=name, row=i + 1, column=id_col)
         s = v if isinstance(v, str) else _id_str(v)
@@ -389,9 +391,9 @@ def _validate_ids(df: pd.DataFrame, id_col: str | None, name: str) -> list[str]:
     return ids
 
 
-def _validate_texts(col: pd.Series, text_col: str, name: str) -> list[str]:
+def _validate_texts(col: pd.Series, text_col: str, name: str, *, start: int = 0) -> list[str]:
     out: list[str] = []
-    for i, v in enumerate(col.tolist()):
+    for i, v in enumerate(col.tolist(), start=start):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             raise InputError("empty text", file=name, row=i + 1, column=text_col)
         if not isinstance(v, str):
