@@ -121,13 +121,17 @@ def test_bad_vector_file(name: str, ws: Path, tmp_path: Path, capsys: pytest.Cap
     assert code == 2 and not fresh.exists()
 
 
-def test_bom_and_quoted_newlines_ingest_intact(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    ws = tmp_path / "good.scope"
-    for name in ("bom.csv", "bom.jsonl", "quoted_newlines.csv"):
+def ingest_all(capsys: pytest.CaptureFixture[str], ws: Path, names: tuple[str, ...]) -> tuple[Any, dict[str, str]]:
+    """Ingest the corpus files ``names`` into ``ws`` (each must succeed): the items and their texts by id."""
+    for name in names:
         code, _, err = run(capsys, "ingest", str(ws), str(BAD / name), "--json")
         assert code == 0, err
     items = embedscope.open(ws).items()
-    got = dict(zip(items.column("id").to_pylist(), items.column("text").to_pylist(), strict=True))
+    return items, dict(zip(items.column("id").to_pylist(), items.column("text").to_pylist(), strict=True))
+
+
+def test_bom_and_quoted_newlines_ingest_intact(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    items, got = ingest_all(capsys, tmp_path / "good.scope", ("bom.csv", "bom.jsonl", "quoted_newlines.csv"))
     assert got == {
         "007": "first text", "8": "caf\u00e9 second",  # the BOM is not part of the first header name
         "a": "first", "b": "second",
@@ -142,11 +146,7 @@ def test_byte_order_marks_are_read(tmp_path: Path, capsys: pytest.CaptureFixture
     """UTF-16 LE/BE and UTF-32 LE/BE files with a byte-order mark are read as such (the mark is not part of the
     first header name); before, they were refused as "not UTF-8 (byte 0xff)" with a cp1252 hint."""
     ws = tmp_path / "wide.scope"
-    for name in ("utf16le_bom.csv", "utf16be_bom.tsv", "utf32le_bom.jsonl"):
-        code, _, err = run(capsys, "ingest", str(ws), str(BAD / name), "--json")
-        assert code == 0, err
-    items = embedscope.open(ws).items()
-    got = dict(zip(items.column("id").to_pylist(), items.column("text").to_pylist(), strict=True))
+    items, got = ingest_all(capsys, ws, ("utf16le_bom.csv", "utf16be_bom.tsv", "utf32le_bom.jsonl"))
     assert got == {"007": "caf\u00e9 first", "8": "\u201cquoted\u201d second \U0001f600",
                    "j1": "na\u00efve one", "j2": "two"}
     assert items.column_names[:2] == ["id", "text"]
