@@ -119,6 +119,30 @@ def test_read_only_workspace(stored: Path, tmp_path: Path, capsys: pytest.Captur
     assert snapshot(ws) == before
 
 
+def test_new_workspace_on_a_read_only_disk(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Creating a workspace where nothing can be written: the path and what to do, not ``OSError``."""
+    csv_file = str(Path(__file__).parent / "data" / "bad" / "bom.csv")
+    if _namespaces():
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        r = _in_namespace(f"mount --bind -o ro {shlex.quote(str(ro))} {shlex.quote(str(ro))} || exit 99\n"
+                          f"$ES ingest {shlex.quote(str(ro / 'new.scope'))} {shlex.quote(csv_file)}")
+        assert r.returncode == 1, r.stderr
+        err = r.stderr
+    else:
+        import tempfile
+
+        def refuse(*a: object, **kw: object) -> str:
+            raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "ro"))
+
+        monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+        code, _, err = run(capsys, "ingest", str(tmp_path / "ro" / "new.scope"), csv_file)
+        assert code == 1
+    line = error_line(err)
+    assert f"cannot write {tmp_path / 'ro' / 'new.scope'}: read-only file system; choose a writable path" in line
+
+
 # ------------------------------------------------------------------------------------------- full disk
 @pytest.fixture(scope="module")
 def wordy(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -106,10 +106,13 @@ class ScopeCore:
         # Built beside its place and renamed into it, so a killed create leaves no half-made workspace (a
         # directory without a manifest, which a rerun would refuse); only a '.name.creating-*' folder at worst.
         # The directory is private to its owner (mode 0700, from mkdtemp): it holds the user's texts.
-        p.parent.mkdir(parents=True, exist_ok=True)
         import tempfile
 
-        tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.creating-", dir=p.parent))
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.creating-", dir=p.parent))
+        except OSError as exc:  # a read-only or full disk: say where and what to do
+            raise storage_error(exc, p) or exc from None
         try:
             (tmp / "db").mkdir()
             Manifest(created=now()).save(tmp)
@@ -120,6 +123,9 @@ class ScopeCore:
                 if exist_ok:
                     return cls(p)
                 raise WorkspaceError(f"{p} already exists") from None
+            err = storage_error(exc, p)
+            if err is not None:
+                raise err from None
             raise
         return cls(p)
 
