@@ -92,6 +92,9 @@ def ingest(
     Re-ingesting upserts by id: new ids are added, changed rows replace the old ones, and spaces embedded
     from changed texts are marked stale (embed again to update only what changed).
 
+    Text files are UTF-8, or UTF-16/UTF-32 with a byte-order mark. A CSV/TSV of 16 MB or more streams into a new
+    workspace in batches of rows, each checked as it passes (a bad row anywhere stores nothing).
+
     Vectors (.npy, Parquet) stream into the workspace in batches, so a million 384-d vectors need about one
     batch of memory, not the file; a Parquet file's other scalar columns become item metadata (one named
     text or id is stored as text_ / id_).
