@@ -299,3 +299,21 @@ def test_export_onto_existing_paths(stored: Path, tmp_path: Path, capsys: pytest
     assert code == 1 and f"cannot write {out / 'file.parquet'}: the disk is full" in line, err
     assert (out / "file.parquet").read_bytes() == before
     assert _temporaries(out) == []
+
+
+def test_report_on_a_full_disk(stored: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report (and its PNG files) on a full disk: the path named, no half file and no temporary left."""
+    real = Path.write_text
+
+    def full(self: Path, data: str, *a: object, **kw: object) -> int:
+        real(self, data[:100])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    out = tmp_path / "out"
+    out.mkdir()
+    code, _, err = run(capsys, "report", str(stored), "-o", str(out / "r.html"), "--png-dir", str(out / "png"))
+    line = error_line(err)
+    assert code == 1 and f"cannot write {out / 'r.html'}: the disk is full" in line, err
+    assert _temporaries(out) == [] and not (out / "r.html").exists()

@@ -71,7 +71,8 @@ class _Figures:
         data = buf.getvalue()
         if self.png_dir is not None:
             p = self.png_dir / f"{name}.png"
-            p.write_bytes(data)
+            with atomic_path(p) as tmp:  # no half PNG, and no temporary, on a full disk
+                tmp.write_bytes(data)
             self.written.append(p)
         b64 = base64.b64encode(data).decode("ascii")
         cap = f"<figcaption>{_e(caption)}</figcaption>" if caption else ""
