@@ -64,6 +64,11 @@ TEXT_CASES: dict[str, tuple[list[str], list[str]]] = {
     "duplicate_ids.csv": ([], ["row 4, column 'id'", "duplicate id 'B2' (first seen in row 2)", "make the ids unique"]),
     "not_object.jsonl": ([], ["row 2", "must be a JSON object, got list", "one {...} object per line"]),
     "text_ints.parquet": ([], ["row 1, column 'text'", "must be a string, got int", "--text"]),
+    # UTF-16/32 without a byte-order mark: named as such, with the iconv line that converts it (not cp1252)
+    "utf16le_nobom.csv": ([], ["probably UTF-16 LE without a byte-order mark", "iconv -f UTF-16LE -t UTF-8"]),
+    "utf16be_nobom.jsonl": ([], ["probably UTF-16 BE without a byte-order mark", "iconv -f UTF-16BE -t UTF-8"]),
+    "utf32le_nobom.tsv": ([], ["probably UTF-32 LE without a byte-order mark", "iconv -f UTF-32LE -t UTF-8"]),
+    "utf16le_bom_bad.csv": ([], ["UTF-16 LE byte-order mark", "not valid UTF-16 LE", "re-save the file as UTF-8"]),
 }
 
 VECTOR_CASES: dict[str, list[str]] = {
@@ -76,6 +81,7 @@ VECTOR_CASES: dict[str, list[str]] = {
     "vector_strings.parquet": ["row 1, column 'vector'", "must be numbers, got string", "lists of floats"],
     "duplicate_ids.json": ["row 3, column 'a'", "duplicate id 'a'", "make the ids unique"],
     "duplicate_ids.parquet": ["row 3", "duplicate id 'a' (first seen in row 1)", "make the ids unique"],
+    "utf16le_nobom.json": ["probably UTF-16 LE without a byte-order mark", "iconv -f UTF-16LE -t UTF-8"],
 }
 
 
@@ -115,13 +121,17 @@ def test_bad_vector_file(name: str, ws: Path, tmp_path: Path, capsys: pytest.Cap
     assert code == 2 and not fresh.exists()
 
 
-def test_bom_and_quoted_newlines_ingest_intact(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    ws = tmp_path / "good.scope"
-    for name in ("bom.csv", "bom.jsonl", "quoted_newlines.csv"):
+def ingest_all(capsys: pytest.CaptureFixture[str], ws: Path, names: tuple[str, ...]) -> tuple[Any, dict[str, str]]:
+    """Ingest the corpus files ``names`` into ``ws`` (each must succeed): the items and their texts by id."""
+    for name in names:
         code, _, err = run(capsys, "ingest", str(ws), str(BAD / name), "--json")
         assert code == 0, err
     items = embedscope.open(ws).items()
-    got = dict(zip(items.column("id").to_pylist(), items.column("text").to_pylist(), strict=True))
+    return items, dict(zip(items.column("id").to_pylist(), items.column("text").to_pylist(), strict=True))
+
+
+def test_bom_and_quoted_newlines_ingest_intact(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    items, got = ingest_all(capsys, tmp_path / "good.scope", ("bom.csv", "bom.jsonl", "quoted_newlines.csv"))
     assert got == {
         "007": "first text", "8": "caf\u00e9 second",  # the BOM is not part of the first header name
         "a": "first", "b": "second",
@@ -130,6 +140,29 @@ def test_bom_and_quoted_newlines_ingest_intact(tmp_path: Path, capsys: pytest.Ca
     note = dict(zip(items.column("id").to_pylist(), items.column("note").to_pylist(), strict=True))
     assert note["2"] == "x\r\ny" and note["1"] == "plain"
     assert "\ufeffid" not in items.column_names
+
+
+def test_byte_order_marks_are_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """UTF-16 LE/BE and UTF-32 LE/BE files with a byte-order mark are read as such (the mark is not part of the
+    first header name); before, they were refused as "not UTF-8 (byte 0xff)" with a cp1252 hint."""
+    ws = tmp_path / "wide.scope"
+    items, got = ingest_all(capsys, ws, ("utf16le_bom.csv", "utf16be_bom.tsv", "utf32le_bom.jsonl"))
+    assert got == {"007": "caf\u00e9 first", "8": "\u201cquoted\u201d second \U0001f600",
+                   "j1": "na\u00efve one", "j2": "two"}
+    assert items.column_names[:2] == ["id", "text"]
+    for name, space in (("utf32be_bom.json", "v32"), ("utf16le_bom.jsonl", "v16")):
+        code, _, err = run(capsys, "ingest", str(ws), str(BAD / name), "--space", space)
+        assert code == 0, err
+        ids, x = embedscope.open(ws).vectors(space)
+        assert ids == ["a", "b"]
+        np.testing.assert_allclose(x, [[0.1, 0.2], [0.3, 0.4]], rtol=1e-6)
+
+
+def test_latin1_keeps_the_cp1252_hint() -> None:
+    from embedscope.ingest import read_items
+
+    with pytest.raises(embedscope.InputError, match="iconv -f cp1252"):
+        read_items(BAD / "mixed_encoding.csv")
 
 
 @pytest.mark.parametrize("name", ["bom.csv", "quoted_newlines.csv"])

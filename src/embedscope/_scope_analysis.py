@@ -21,6 +21,9 @@ from .results import Neighbors
 if TYPE_CHECKING:
     from .workspace import Scope
 
+#: Fewest points a space's health checks can measure (pairs of items, a neighbour for each).
+HEALTH_MIN_ITEMS = 2
+
 
 class AnalysisMixin(ScopeCore):
     """Methods of :class:`embedscope.workspace.Scope`."""
@@ -31,6 +34,9 @@ class AnalysisMixin(ScopeCore):
 
         space = self.resolve_space(space)
         ids, x, _ = self._space_arrays(space)
+        if len(ids) < HEALTH_MIN_ITEMS:
+            raise InputError(f"too few items: health needs at least {HEALTH_MIN_ITEMS} items ({self.path} has "
+                             f"{len(ids)} in space {space!r}); add items with embedscope ingest")
         graph = self.knn(space) if len(ids) <= GRAPH_ON_DEMAND_MAX or \
             neighbors_table(space) in self.manifest.records else None
         if graph is None:
@@ -221,6 +227,11 @@ class AnalysisMixin(ScopeCore):
         names = [self.resolve_space(s) for s in spaces] if spaces else self.spaces()
         if not names:
             raise WorkspaceError(f"{self.path} has no embedding space yet: embedscope embed {self.path}")
+        for s in names:
+            n = len(self.point_ids(s))
+            if n < HEALTH_MIN_ITEMS:
+                raise InputError(f"too few items: a report needs at least {HEALTH_MIN_ITEMS} items ({self.path} has "
+                                 f"{n} in space {s!r}); add items with embedscope ingest")
         if item is not None:
             for s in names:
                 if str(item) not in self._space_arrays(s)[2]:

@@ -19,6 +19,7 @@ from ._scope_core import (
 from .errors import InputError
 from .manifest import Record, fingerprint_arrays
 from .results import SpaceInfo
+from .storage import atomic_path
 
 
 class CompressMixin(ScopeCore):
@@ -134,7 +135,6 @@ class CompressMixin(ScopeCore):
             _c.codec_from_name(codec)
         except ValueError as exc:
             raise InputError(str(exc)) from None
-        tmp = Path(f"{path}.tmp")
-        meta = _c.export_codes(str(tmp), ids, np.asarray(x), codec)
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            meta = _c.export_codes(str(tmp), ids, np.asarray(x), codec)
         return {**meta, "space": space, "path": str(path)}

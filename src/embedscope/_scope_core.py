@@ -19,9 +19,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import ingest as _ingest
 from ._cache import LanceCache
-from ._upsert import items_fingerprint, merge_items
+from ._upsert import items_fingerprint, items_fingerprint_batches, merge_items
 from .embedders import DryRun, Embedder, get_embedder
 from .embedding import embed_texts
 from .errors import InputError, ManifestError, WorkspaceError
@@ -29,6 +28,7 @@ from .manifest import Manifest, Record, fingerprint_arrays, library_versions, no
 from .modelfiles import is_legacy, load_state, save_state
 from .neighbors import KNN, check_metric, knn_graph, search
 from .results import EmbedReport, IngestReport, Neighbors, SpaceInfo
+from .storage import storage_error, sweep_temporaries
 
 ITEMS = "items"
 DEFAULT_K = 50
@@ -107,10 +107,13 @@ class ScopeCore:
         # Built beside its place and renamed into it, so a killed create leaves no half-made workspace (a
         # directory without a manifest, which a rerun would refuse); only a '.name.creating-*' folder at worst.
         # The directory is private to its owner (mode 0700, from mkdtemp): it holds the user's texts.
-        p.parent.mkdir(parents=True, exist_ok=True)
         import tempfile
 
-        tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.creating-", dir=p.parent))
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.creating-", dir=p.parent))
+        except OSError as exc:  # a read-only or full disk: say where and what to do
+            raise storage_error(exc, p) or exc from None
         try:
             (tmp / "db").mkdir()
             Manifest(created=now()).save(tmp)
@@ -121,6 +124,9 @@ class ScopeCore:
                 if exist_ok:
                     return cls(p)
                 raise WorkspaceError(f"{p} already exists") from None
+            err = storage_error(exc, p)
+            if err is not None:
+                raise err from None
             raise
         return cls(p)
 
@@ -147,12 +153,28 @@ class ScopeCore:
     # ------------------------------------------------------------------------------------- storage
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """Hold the workspace's write lock; reload the manifest so concurrent writers do not clobber."""
-        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        """Hold the workspace's write lock; reload the manifest so concurrent writers do not clobber.
+
+        A read-only workspace or a full disk is raised as a :class:`~embedscope.errors.StorageError` naming the
+        workspace and what to do; on any failure the temporaries the write left are removed."""
+        try:
+            fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise storage_error(exc, self.path, workspace=self.path) or exc from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             self.manifest = Manifest.load(self.path)
-            yield
+            try:
+                yield
+            except Exception as exc:
+                sweep_temporaries(self.path)
+                err = storage_error(exc, self.path, workspace=self.path)
+                if err is not None:
+                    raise err from exc
+                raise
+            except BaseException:
+                sweep_temporaries(self.path)
+                raise
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
@@ -163,7 +185,28 @@ class ScopeCore:
 
     def _commit(self, name: str, data: pa.Table | pa.RecordBatchReader) -> int:
         """Write ``data`` as the new content of table ``name`` (one Lance commit; a reader is streamed, and an
-        error raised while reading it commits nothing); returns the new table version. Not yet recorded."""
+        error raised while reading it commits nothing, and is raised as itself, not as the Arrow error that
+        carries it out of Lance); returns the new table version. Not yet recorded."""
+        raised: list[BaseException] = []
+        if isinstance(data, pa.RecordBatchReader):
+            source = data
+
+            def relay() -> Iterator[pa.RecordBatch]:
+                try:
+                    yield from source
+                except BaseException as exc:
+                    raised.append(exc)
+                    raise
+
+            data = pa.RecordBatchReader.from_batches(source.schema, relay())
+        try:
+            return self._commit_data(name, data)
+        except Exception:
+            if raised:
+                raise raised[0] from None
+            raise
+
+    def _commit_data(self, name: str, data: pa.Table | pa.RecordBatchReader) -> int:
         tbl = None
         if name in self._table_names():
             try:
@@ -267,10 +310,44 @@ class ScopeCore:
         text, id
             Text and id columns (see :func:`embedscope.ingest.read_items`).
         """
-        inp = _ingest.read_items(source, text=text, id=id)
+        from .items_stream import open_items
+
+        stream = open_items(source, text=text, id=id)
         with self._writing():
-            rep = self._upsert_items(inp.table, inp.source)
-        rep.text_column, rep.id_column = inp.text_column, inp.id_column
+            return self._ingest_stream(stream)
+
+    def _ingest_stream(self, stream: Any) -> IngestReport:
+        """Store an :class:`embedscope.items_stream.ItemsStream` (caller holds the lock).
+
+        Into a workspace without items the batches go straight into the items table (one Lance commit; a bad
+        row raises before it commits, so nothing is stored); into one with items they are upserted by id in
+        memory (:meth:`_upsert_items`)."""
+        if self.has_items():
+            rep = self._upsert_items(stream.read_all(), stream.source)
+        else:
+            from ._vectors_io import column_batches, read_column
+
+            counted = {"rows": 0}
+
+            def batches() -> Iterator[pa.RecordBatch]:
+                for b in stream.batches():
+                    counted["rows"] += b.num_rows
+                    yield b
+
+            version = self._commit(ITEMS, pa.RecordBatchReader.from_batches(stream.schema, batches()))
+            tbl = self._db.open_table(ITEMS)
+            tbl.checkout(version)
+            # the fingerprint of the stored (id, text), read back a batch of texts at a time
+            ids = read_column(tbl, "id").combine_chunks()
+            fp = items_fingerprint_batches(ids, lambda: column_batches(tbl, "text")) \
+                if "text" in stream.schema.names else None
+            if fp is None:
+                cols = {c: read_column(tbl, c) for c in ("id", "text") if c in stream.schema.names}
+                fp = items_fingerprint(pa.table(cols))
+            rec = Record(table=ITEMS, kind="items", params={"source": stream.source}, fingerprint=fp)
+            self._record(rec, version, counted["rows"])
+            rep = IngestReport(stream.source, counted["rows"], 0, 0, counted["rows"])
+        rep.text_column, rep.id_column = stream.text_column, stream.id_column
         return rep
 
     def _upsert_items(self, new: pa.Table, source: str) -> IngestReport:
@@ -885,6 +962,9 @@ class ScopeCore:
             if row is None:
                 raise InputError(f"no item with id {item!r} in space {space!r}")
             n = len(ids)
+            if n < 2:
+                raise InputError(f"too few items: an item's neighbours need at least 2 items ({self.path} has {n} "
+                                 f"in space {space!r}); add items with embedscope ingest")
             graph_rec = self.manifest.records.get(neighbors_table(space))
             if metric == "cosine" and (n <= GRAPH_ON_DEMAND_MAX or graph_rec is not None) and \
                     not (exact and graph_rec is not None and graph_rec.params.get("exact") is False):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Iterator
+
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -44,3 +48,39 @@ def merge_items(old: pa.Table, new: pa.Table) -> tuple[pa.Table, int, int, int]:
     merged = pd.concat([o, n.loc[~hit]], ignore_index=True) if added else o
     table = pa.Table.from_pandas(merged, preserve_index=False)
     return table, added, updated, unchanged
+
+
+def items_fingerprint_batches(ids: pa.Array, texts: Callable[[], Iterator[pa.Array]]) -> str | None:
+    """:func:`items_fingerprint` of items whose ``text`` column is read in batches (twice: its offsets are hashed
+    before its characters), without holding it whole. ``ids``: the whole ``id`` column (one chunk, no nulls).
+
+    Returns ``None`` when a text is missing (the caller then hashes the whole table as usual).
+    """
+    if ids.null_count or ids.offset or not pa.types.is_string(ids.type):
+        return None
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"p{ids.type}".encode())
+    for buf in ids.buffers():
+        if buf is not None:
+            h.update(memoryview(buf))
+    h.update(f"|{len(ids)}|0".encode())
+    h.update(b"pstring")
+    n, end = 0, 0
+    h.update(np.zeros(1, np.int32).data)
+    for arr in texts():  # the offsets of the whole column, as one int32 array would hold them
+        if arr.null_count or not pa.types.is_string(arr.type):
+            return None
+        own = np.frombuffer(arr.buffers()[1], np.int32, len(arr) + 1, arr.offset * 4).astype(np.int64)
+        offs = end + (own[1:] - own[0])
+        if len(offs) and offs[-1] >= 2**31:
+            return None
+        h.update(offs.astype(np.int32).data)
+        end = int(offs[-1]) if len(offs) else end
+        n += len(arr)
+    for arr in texts():  # then their characters
+        offs = np.frombuffer(arr.buffers()[1], np.int32, len(arr) + 1, arr.offset * 4)
+        data = arr.buffers()[2]
+        if data is not None:
+            h.update(memoryview(data)[int(offs[0]):int(offs[-1])])
+    h.update(f"|{n}|0".encode())
+    return h.hexdigest()

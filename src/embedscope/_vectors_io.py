@@ -309,3 +309,15 @@ def read_column(table: Any, column: str) -> pa.ChunkedArray:
         return table.to_lance().to_table(columns=[column]).column(column)
     except ImportError:
         return table.search().select([column]).limit(None).to_arrow().column(column)
+
+
+def column_batches(table: Any, column: str, batch_rows: int = BATCH_ROWS) -> Iterator[pa.Array]:
+    """One column of an open LanceDB table (at its checked-out version), in row order, a batch at a time."""
+    try:
+        batches: Any = table.to_lance().scanner(columns=[column], batch_size=batch_rows,
+                                                io_buffer_size=IO_BUFFER_BYTES, batch_readahead=1,
+                                                fragment_readahead=1).to_batches()
+    except ImportError:
+        batches = table.search().select([column]).limit(None).to_batches(batch_rows)
+    for batch in batches:
+        yield batch.column(0)

@@ -92,6 +92,9 @@ def ingest(
     Re-ingesting upserts by id: new ids are added, changed rows replace the old ones, and spaces embedded
     from changed texts are marked stale (embed again to update only what changed).
 
+    Text files are UTF-8, or UTF-16/UTF-32 with a byte-order mark. A CSV/TSV of 16 MB or more streams into a new
+    workspace in batches of rows, each checked as it passes (a bad row anywhere stores nothing).
+
     Vectors (.npy, Parquet) stream into the workspace in batches, so a million 384-d vectors need about one
     batch of memory, not the file; a Parquet file's other scalar columns become item metadata (one named
     text or id is stored as text_ / id_).
@@ -101,14 +104,23 @@ def ingest(
     if space is None and (ids is not None or vector is not None):
         raise InputError("--ids and --vector are for vectors: add --space NAME")
     # Validate before creating anything, so a bad file leaves no workspace behind.
-    from . import ingest as _ing
-
     if space is None:
-        parsed = _ing.read_items(file, text=text, id=id)
+        from .items_stream import open_items
+
+        # a large CSV/TSV is checked batch by batch as it streams into a new workspace (a bad row anywhere
+        # removes the workspace this command made); other files are read and checked whole first
+        parsed = open_items(file, text=text, id=id)
+        made = not (Path(ws) / "scope.json").exists()
         scope = Scope.create(ws, exist_ok=True)
-        with scope._writing():
-            rep = scope._upsert_items(parsed.table, parsed.source)
-        rep.text_column, rep.id_column = parsed.text_column, parsed.id_column
+        try:
+            with scope._writing():
+                rep = scope._ingest_stream(parsed)
+        except BaseException:
+            if made:
+                import shutil
+
+                shutil.rmtree(ws, ignore_errors=True)
+            raise
     else:
         from ._vectors_io import open_vectors
         from .workspace import _check_space
@@ -281,7 +293,7 @@ def _texts(scope: Any, ids: list[str]) -> dict[str, str | None]:
         return {}
     import pyarrow.compute as pc
 
-    sub = items.filter(pc.is_in(items.column("id"), value_set=__import__("pyarrow").array(ids)))
+    sub = items.filter(pc.is_in(items.column("id"), value_set=__import__("pyarrow").array(ids, items.column("id").type)))
     return {i: (t[:200] if t else t) for i, t in zip(sub.column("id").to_pylist(), sub.column("text").to_pylist(),
                                                      strict=True)}
 
@@ -693,7 +705,8 @@ def report_cmd(
 @app.command("export")
 def export_cmd(
     ws: WS,
-    output: Annotated[Path, typer.Option("-o", "--output", help="File to write (a directory for projector-tsv).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write (a directory for projector-tsv); an "
+                                         "existing file is replaced.")],
     fmt: Annotated[str, typer.Option("--format", help="parquet, csv or projector-tsv.")] = "parquet",
     space: SPACE = None,
     layout: Annotated[str | None, typer.Option("--layout", help="Only this layout's coordinates (default: all).")

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .storage import atomic_path
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -130,8 +132,7 @@ def write_figures(doc: dict[str, Any], directory: str | Path) -> list[Path]:
             continue
         FigureCanvasAgg(fig)
         p = out / f"compare-{a}-{b}-{name}.png"
-        tmp = p.with_suffix(".png.tmp")
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-        tmp.replace(p)
+        with atomic_path(p) as tmp:
+            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
         written.append(p)
     return written

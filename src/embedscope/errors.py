@@ -63,6 +63,11 @@ class WorkspaceError(EmbedscopeError):
     """The workspace is missing, unreadable, or lacks what a command needs."""
 
 
+class StorageError(WorkspaceError):
+    """The disk is full, or the workspace (or an output path) is read-only: the message names the path and what
+    to do (free space and rerun; copy the workspace somewhere writable). Exit code 1."""
+
+
 class ManifestError(InputError, WorkspaceError):
     """The workspace manifest ``scope.json`` is damaged (e.g. edited by hand into something unreadable).
 

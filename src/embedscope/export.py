@@ -8,12 +8,12 @@ TensorFlow Embedding Projector's two TSV files.
   no header) and ``metadata.tsv`` (a header row, then id, text and metadata; tabs and newlines in values become
   spaces), the two files https://projector.tensorflow.org loads with "Load".
 
-Files are written to a temporary name and renamed, so an interrupted export leaves no half file.
+Files are written to a temporary name and renamed, so an interrupted export leaves no half file (and no
+temporary); an existing file is replaced, an existing directory is refused (except for ``projector-tsv``).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .errors import InputError
+from .storage import atomic_path, storage_error
 
 if TYPE_CHECKING:
     from .workspace import Scope
@@ -63,31 +64,35 @@ def export(scope: Scope, space: str, path: str | Path, fmt: str, *, layout: str 
     layouts = [layout] if layout else None
     path = Path(path)
     if fmt == "projector-tsv":
-        path.mkdir(parents=True, exist_ok=True)
+        if path.exists() and not path.is_dir():
+            raise InputError(f"{path} exists and is not a directory (projector-tsv writes two files into a "
+                             "directory); choose another path")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise storage_error(exc, path) or exc from None
         table = export_table(scope, space, layouts=layouts, vectors=False)
         _, x = scope.vectors(space)
         vec_path, meta_path = path / "vectors.tsv", path / "metadata.tsv"
-        tmp = vec_path.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
+        with atomic_path(vec_path) as tmp, tmp.open("w", encoding="utf-8") as fh:
             for start in range(0, len(x), 10_000):
                 block = np.asarray(x[start:start + 10_000], dtype=np.float32)
                 fh.write("\n".join("\t".join(f"{v:.6g}" for v in row) for row in block) + "\n")
-        os.replace(tmp, vec_path)
-        tmp = meta_path.with_suffix(".tmp")
         rows = table.to_pylist()
-        with tmp.open("w", encoding="utf-8") as fh:
+        with atomic_path(meta_path) as tmp, tmp.open("w", encoding="utf-8") as fh:
             fh.write("\t".join(table.column_names) + "\n")
             for r in rows:
                 fh.write("\t".join(_tsv_cell(r[c]) for c in table.column_names) + "\n")
-        os.replace(tmp, meta_path)
         return [vec_path, meta_path]
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; give a file to write (e.g. {path / f'{space}.{fmt}'}) or choose "
+                         "another path")
     if not path.parent.is_dir():
         raise InputError(f"cannot write {path}: its directory does not exist")
     table = export_table(scope, space, layouts=layouts, vectors=fmt == "parquet")
-    tmp = path.with_name(path.name + ".tmp")
-    if fmt == "parquet":
-        pq.write_table(table, tmp)
-    else:
-        pacsv.write_csv(table, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        if fmt == "parquet":
+            pq.write_table(table, tmp)
+        else:
+            pacsv.write_csv(table, tmp)
     return [path]

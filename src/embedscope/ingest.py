@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import InputError
+from .textfiles import SNIFF_BYTES, decode_bytes, refuse_wide, sniff_bom
 
 TEXT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".parquet": "parquet",
                 ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".arrow": "arrow",
@@ -175,7 +177,7 @@ def _read_frame(path: Path, kind: str, name: str, *, text_col: str | None, id_co
         raw = path.read_bytes()
         sep = "\t" if kind == "tsv" else ","
         try:
-            content = raw.decode("utf-8-sig")
+            content = decode_bytes(raw, name)
         except UnicodeDecodeError as exc:
             _raise_not_utf8(raw, exc, sep, name)
         if not content.strip():
@@ -213,11 +215,18 @@ def _read_frame(path: Path, kind: str, name: str, *, text_col: str | None, id_co
     # jsonl
     rows: list[dict[str, Any]] = []
     blob = path.read_bytes()
-    for lineno, raw_line in enumerate(blob.splitlines(), start=1):
+    lines: list[bytes | str]
+    if sniff_bom(blob[:4])[0] == "utf-8":
+        refuse_wide(blob[:SNIFF_BYTES], name)
+        lines = list(blob.splitlines())
+    else:  # UTF-16/32 with a BOM: the whole text, split where bytes.splitlines would
+        lines = list(re.split(r"\r\n|\r|\n", decode_bytes(blob, name)))
+    for lineno, raw_line in enumerate(lines, start=1):
         if not raw_line.strip():
             continue
         try:
-            obj = json.loads(raw_line.decode("utf-8-sig" if lineno == 1 else "utf-8"))
+            line = raw_line if isinstance(raw_line, str) else raw_line.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            obj = json.loads(line)
         except UnicodeDecodeError:
             raise InputError("line is not UTF-8; re-save the file as UTF-8", file=name, row=lineno) from None
         except json.JSONDecodeError as exc:
@@ -361,12 +370,14 @@ def _guess_text_column(df: pd.DataFrame, exclude: str | None) -> str | None:
     return best
 
 
-def _validate_ids(df: pd.DataFrame, id_col: str | None, name: str) -> list[str]:
+def _validate_ids(df: pd.DataFrame, id_col: str | None, name: str, *, start: int = 0,
+                  seen: dict[str, int] | None = None) -> list[str]:
+    """The ids of ``df`` (rows ``start``.. of the file; ``seen``: ids of earlier rows, updated)."""
     if id_col is None:
-        return [str(i) for i in range(len(df))]
+        return [str(i) for i in range(start, start + len(df))]
     ids: list[str] = []
-    seen: dict[str, int] = {}
-    for i, v in enumerate(df[id_col].tolist()):
+    seen = {} if seen is None else seen
+    for i, v in enumerate(df[id_col].tolist(), start=start):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             raise InputError("empty id", file=name, row=i + 1, column=id_col)
         s = v if isinstance(v, str) else _id_str(v)
@@ -380,9 +391,9 @@ def _validate_ids(df: pd.DataFrame, id_col: str | None, name: str) -> list[str]:
     return ids
 
 
-def _validate_texts(col: pd.Series, text_col: str, name: str) -> list[str]:
+def _validate_texts(col: pd.Series, text_col: str, name: str, *, start: int = 0) -> list[str]:
     out: list[str] = []
-    for i, v in enumerate(col.tolist()):
+    for i, v in enumerate(col.tolist(), start=start):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             raise InputError("empty text", file=name, row=i + 1, column=text_col)
         if not isinstance(v, str):
@@ -514,7 +525,7 @@ def _read_id_file(path: Path, n: int) -> list[str]:
     if not path.exists():
         raise InputError("ids file not found", file=str(path))
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = decode_bytes(path.read_bytes(), str(path)).splitlines()
     except UnicodeDecodeError:
         raise InputError("ids file is not UTF-8", file=str(path)) from None
     while lines and not lines[-1].strip():
@@ -539,9 +550,10 @@ def _read_json_vectors(path: Path, name: str) -> tuple[list[str], np.ndarray, li
         return out
 
     try:
-        obj = json.loads(path.read_bytes().decode("utf-8-sig"), object_pairs_hook=pairs)
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8", file=name) from None
+        obj = json.loads(decode_bytes(path.read_bytes(), name), object_pairs_hook=pairs)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); re-save the file "
+                         "as UTF-8", file=name) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=name) from None
     if not isinstance(obj, dict):

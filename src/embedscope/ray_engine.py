@@ -45,6 +45,7 @@ import pyarrow as pa
 from .embedding import EmbedStats, VectorCache, text_hash
 from .errors import InputError, MissingDependencyError
 from .neighbors import BLOCK_BYTES, KNN, search
+from .storage import atomic_path
 
 #: CPUs and object store of the Ray runtime started when no ``address`` is given.
 LOCAL_CPUS = 2
@@ -522,9 +523,8 @@ class ShardStage:
         if not same:
             shutil.rmtree(self.path, ignore_errors=True)
             os.makedirs(self.path)
-            with open(meta + ".tmp", "w") as f:
+            with atomic_path(meta) as tmp, open(tmp, "w") as f:
                 f.write(text)
-            os.replace(meta + ".tmp", meta)
 
     def _file(self, j: int) -> str:
         assert self.path is not None
@@ -540,10 +540,8 @@ class ShardStage:
         """Stage shard ``j``'s arrays (atomic rename)."""
         if self.path is None:
             return
-        tmp = self._file(j) + ".tmp"
-        with open(tmp, "wb") as f:
+        with atomic_path(self._file(j)) as tmp, open(tmp, "wb") as f:
             np.savez(f, **arrays)  # type: ignore[arg-type]
-        os.replace(tmp, self._file(j))
 
     def load(self, j: int) -> dict[str, np.ndarray]:
         """Shard ``j``'s staged arrays."""

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import EmbedscopeError
+from .storage import atomic_path
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -70,7 +71,8 @@ class _Figures:
         data = buf.getvalue()
         if self.png_dir is not None:
             p = self.png_dir / f"{name}.png"
-            p.write_bytes(data)
+            with atomic_path(p) as tmp:  # no half PNG, and no temporary, on a full disk
+                tmp.write_bytes(data)
             self.written.append(p)
         b64 = base64.b64encode(data).decode("ascii")
         cap = f"<figcaption>{_e(caption)}</figcaption>" if caption else ""
@@ -392,7 +394,6 @@ def write_report(scope: Scope, path: str | Path, *, spaces: Sequence[str], png_d
            f'<p class="meta">{n_items} items, {len(spaces)} space(s); generated {time.strftime("%Y-%m-%d %H:%M")} '
            f"by embedscope {__version__}; samples seeded with {seed}.</p><nav>{nav}</nav>{''.join(sections)}"
            "</main></body></html>")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(doc, encoding="utf-8")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(doc, encoding="utf-8")
     return path

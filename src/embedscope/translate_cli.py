@@ -11,6 +11,7 @@ from rich.table import Table
 
 from .cli import JSON, WS, _emit, _open, _progress, err
 from .errors import InputError
+from .storage import storage_error
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Translate vectors between embedding spaces (any dimensions), with measured accuracy.")
@@ -195,6 +196,8 @@ def apply_cmd(
         out.flush()
         del out
         tmp.replace(output)
+    except OSError as exc:  # a full or read-only disk: the path and what to do
+        raise storage_error(exc, output) or exc from None
     finally:
         tmp.unlink(missing_ok=True)
     out = np.load(output, mmap_mode="r", allow_pickle=False)

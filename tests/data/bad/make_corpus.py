@@ -33,6 +33,17 @@ def main() -> None:
     (HERE / "not_object.jsonl").write_bytes(b'{"id": "1", "text": "fine"}\n["a", "list"]\n{"id": "3", "text": "x"}\n')
     pq.write_table(pa.table({"id": ["a", "b", "c"], "text": pa.array([1, 2, 3], pa.int64())}),
                    HERE / "text_ints.parquet")
+    # ---- texts in UTF-16/32: with a byte-order mark (read as such), without one (refused, the encoding named)
+    wide = "id,text\n007,caf\u00e9 first\n8,\u201cquoted\u201d second \U0001f600\n"
+    (HERE / "utf16le_bom.csv").write_bytes(b"\xff\xfe" + wide.encode("utf-16-le"))
+    (HERE / "utf16be_bom.tsv").write_bytes(b"\xfe\xff" + wide.replace(",", "\t").encode("utf-16-be"))
+    (HERE / "utf32le_bom.jsonl").write_bytes(
+        b"\xff\xfe\x00\x00" + '{"id": "j1", "text": "na\u00efve one"}\r\n{"id": "j2", "text": "two"}\n'
+        .encode("utf-32-le"))
+    (HERE / "utf16le_nobom.csv").write_bytes(wide.encode("utf-16-le"))
+    (HERE / "utf16be_nobom.jsonl").write_bytes('{"id": "1", "text": "one"}\n'.encode("utf-16-be"))
+    (HERE / "utf32le_nobom.tsv").write_bytes(wide.replace(",", "\t").encode("utf-32-le"))
+    (HERE / "utf16le_bom_bad.csv").write_bytes(b"\xff\xfe" + "id,text\n1,ok\n".encode("utf-16-le") + b"\x00\xd8")
     # ---- vectors
     (HERE / "nan_vectors.json").write_text('{"a": [0.1, 0.2, 0.3], "b": [0.4, NaN, 0.6]}\n')
     (HERE / "inf_vectors.jsonl").write_text('{"id": "a", "vector": [0.1, 0.2, 0.3]}\n'
@@ -46,6 +57,11 @@ def main() -> None:
     (HERE / "not_object.json").write_text("[[0.1, 0.2], [0.3, 0.4]]\n")
     pq.write_table(pa.table({"id": ["a", "b"], "vector": [["0.1", "0.2"], ["0.3", "0.4"]]}),
                    HERE / "vector_strings.parquet")
+    (HERE / "utf32be_bom.json").write_bytes(b"\x00\x00\xfe\xff" + '{"a": [0.1, 0.2], "b": [0.3, 0.4]}\n'
+                                            .encode("utf-32-be"))
+    (HERE / "utf16le_bom.jsonl").write_bytes(b"\xff\xfe" + '{"id": "a", "vector": [0.1, 0.2]}\n'
+                                             '{"id": "b", "vector": [0.3, 0.4]}\n'.encode("utf-16-le"))
+    (HERE / "utf16le_nobom.json").write_bytes('{"a": [0.1, 0.2], "b": [0.3, 0.4]}\n'.encode("utf-16-le"))
     (HERE / "duplicate_ids.json").write_text('{"a": [0.1, 0.2], "b": [0.3, 0.4], "a": [0.5, 0.6]}\n')
     pq.write_table(pa.table({"id": ["a", "b", "a"], "vector": [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]}),
                    HERE / "duplicate_ids.parquet")
