@@ -146,7 +146,8 @@ def test_new_workspace_on_a_read_only_disk(tmp_path: Path, capsys: pytest.Captur
 # ------------------------------------------------------------------------------------------- full disk
 @pytest.fixture(scope="module")
 def wordy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """400 items of 40 words from a 20,000-word vocabulary: a TF-IDF model far larger than the items."""
+    """400 items of 40 words from a 20,000-word vocabulary: a 256-dimension TF-IDF model (int8 loadings of ~30,000
+    terms) larger than the 1 MB disk of the test."""
     rng = np.random.default_rng(0)
     words = np.array([f"w{i:05d}" for i in range(20_000)])
     texts = [" ".join(rng.choice(words, 40)) for _ in range(400)]
@@ -177,7 +178,7 @@ def test_full_disk_names_the_workspace_and_leaves_no_temporary(wordy: Path, tmp_
         q = {k: shlex.quote(str(v)) for k, v in {"mnt": mnt, "ws": ws, "src": wordy, "back": back}.items()}
         r = _in_namespace(f"mount -t tmpfs -o size=1m tmpfs {q['mnt']} || exit 99\n"
                           f"cp -r {q['src']} {q['ws']} || exit 98\n"
-                          f"$ES embed {q['ws']} --model tfidf:8 --space t\necho \"#rc $?\" >&2\n"
+                          f"$ES embed {q['ws']} --model tfidf:256 --space t\necho \"#rc $?\" >&2\n"
                           f"cp -r {q['ws']} {q['back']}")
         assert r.returncode not in (98, 99), r.stderr
         err, _, rc = r.stderr.rpartition("#rc ")
@@ -193,7 +194,7 @@ def test_full_disk_names_the_workspace_and_leaves_no_temporary(wordy: Path, tmp_
             return real_replace(self, target)
 
         monkeypatch.setattr(Path, "replace", full)
-        code, _, err = run(capsys, "embed", str(out_ws), "--model", "tfidf:8", "--space", "t")
+        code, _, err = run(capsys, "embed", str(out_ws), "--model", "tfidf:256", "--space", "t")
         monkeypatch.undo()
     line = error_line(err)
     assert code == 1, err

@@ -68,6 +68,14 @@ class StorageError(WorkspaceError):
     to do (free space and rerun; copy the workspace somewhere writable). Exit code 1."""
 
 
+class DiskFullError(StorageError):
+    """A write failed because the disk is full (the server answers 507)."""
+
+
+class ReadOnlyError(StorageError):
+    """A write failed because the workspace or output path is read-only (the server answers 409)."""
+
+
 class ManifestError(InputError, WorkspaceError):
     """The workspace manifest ``scope.json`` is damaged (e.g. edited by hand into something unreadable).
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import EmbedscopeError, StorageError
+from .errors import DiskFullError, EmbedscopeError, ReadOnlyError, StorageError
 
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
@@ -85,15 +85,15 @@ def storage_error(exc: BaseException, path: str | Path, *, workspace: str | Path
     target = f" ({named})" if named and Path(named) != where else ""
     if code in _FULL:
         if workspace is not None:
-            return StorageError(f"the disk is full while writing to {where}{target}; free space on the disk "
+            return DiskFullError(f"the disk is full while writing to {where}{target}; free space on the disk "
                                 f"that holds {where}, then rerun (the run resumes)")
-        return StorageError(f"cannot write {path}: the disk is full; free space on the disk that holds it, "
+        return DiskFullError(f"cannot write {path}: the disk is full; free space on the disk that holds it, "
                             "or choose another path, then rerun")
     if code in _READ_ONLY:
         if workspace is not None:
-            return StorageError(f"read-only workspace {where}: results cannot be stored; copy it "
+            return ReadOnlyError(f"read-only workspace {where}: results cannot be stored; copy it "
                                 f"somewhere writable (cp -r {where} /tmp/{where.name}) and run there")
-        return StorageError(f"cannot write {path}: {os.strerror(code).lower()}; choose a writable path")
+        return ReadOnlyError(f"cannot write {path}: {os.strerror(code).lower()}; choose a writable path")
     return None
 
 

@@ -26,7 +26,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
-from ..errors import EmbedscopeError, InputError, WorkspaceError
+from ..errors import DiskFullError, EmbedscopeError, InputError, ReadOnlyError, WorkspaceError
 from .docs import add_docs
 from .guard import ErrorShield, HostGuard, RequestLimits, SameOriginGuard, TokenGuard
 from .routes import ROUTERS
@@ -52,6 +52,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut, "description": "A state-changing request from another origin."},
     404: {"model": ErrorOut, "description": "No such space, layout, column, row or stored result."},
     409: {"model": ErrorOut, "description": "A result cannot be stored: the workspace is read-only."},
+    507: {"model": ErrorOut, "description": "A result cannot be stored: the disk is full."},
     413: {"model": ErrorOut, "description": "Request body over 1 MiB."},
     414: {"model": ErrorOut, "description": "URL over 32 kB."},
 }
@@ -127,6 +128,14 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def _bad_input(_: Request, exc: InputError) -> JSONResponse:
         return JSONResponse({"detail": exc.one_line()}, status_code=400)
+
+    @app.exception_handler(ReadOnlyError)
+    async def _read_only_workspace(_: Request, exc: ReadOnlyError) -> JSONResponse:
+        return JSONResponse({"detail": f"{exc}; everything stored can still be viewed"}, status_code=409)
+
+    @app.exception_handler(DiskFullError)
+    async def _disk_full(_: Request, exc: DiskFullError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=507)
 
     @app.exception_handler(WorkspaceError)
     async def _missing(_: Request, exc: WorkspaceError) -> JSONResponse:
