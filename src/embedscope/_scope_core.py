@@ -26,7 +26,7 @@ from .embedders import DryRun, Embedder, get_embedder
 from .embedding import embed_texts
 from .errors import InputError, ManifestError, WorkspaceError
 from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
-from .modelfiles import is_legacy, load_state, save_state
+from .modelfiles import is_legacy, load_state, recorded_file, save_state
 from .neighbors import KNN, check_metric, knn_graph, search
 from .results import EmbedReport, IngestReport, Neighbors, SpaceInfo
 
@@ -680,10 +680,21 @@ class ScopeCore:
         if rec.params.get("source") != "embedded":
             raise InputError(f"space {space!r} holds vectors you brought, with no model to embed a query; "
                              "search it by item id instead")
+        self._check_recorded_model(rec)
         emb = get_embedder(str(rec.params["model"]), dimensions=rec.params.get("dimensions"),
                            backend=_recorded_backend(rec.params))
+        recorded_key = rec.params.get("key")
+        if str(rec.params["model"]).startswith("openai:") and isinstance(recorded_key, str) and \
+                recorded_key.startswith("openai:") and recorded_key != emb.key:
+            # the endpoint comes from this machine's OPENAI_BASE_URL only, never from the workspace; a space
+            # embedded through another endpoint is not queried through this one (other vectors, maybe a model
+            # of the same name that is not the same model)
+            raise InputError(f"space {space!r} was embedded through another endpoint ({recorded_key}); queries "
+                             f"go to this machine's {emb.key}; set OPENAI_BASE_URL to that endpoint if you trust "
+                             "it, or search the space by item id")
         if emb.needs_fit:
-            path = self.path / "models" / str(rec.params.get("model_file") or f"{space}.pkl")
+            path = recorded_file(self.path, rec.params.get("model_file") or f"{space}.pkl", table=rec.table,
+                                 key="model_file")
             again = f"embedscope embed {self.path} --model {rec.params['model']} --space {space}"
             if is_legacy(path.name):  # written by an earlier version as a pickle: never opened
                 raise WorkspaceError(f"the fitted model of space {space!r} is a pickle from an earlier embedscope "
@@ -695,6 +706,19 @@ class ScopeCore:
             emb.load(path)  # type: ignore[attr-defined]
         self._embedders[space] = emb
         return emb
+
+    def _check_recorded_model(self, rec: Record) -> None:
+        """Refuse a ``local:PATH`` model that the manifest places inside the workspace: a workspace from
+        elsewhere must not bring the model that embeds your queries (a relative path resolves against the
+        current directory, as ``embed`` resolved it)."""
+        kind, _, arg = str(rec.params.get("model", "")).partition(":")
+        if kind != "local" or not arg:
+            return
+        where = Path(arg).expanduser().resolve()
+        if where.is_relative_to(self.path.resolve()):
+            raise ManifestError(f"names local model {arg!r}, which lies inside this workspace; a workspace "
+                                "never brings its own model: embed the space again with a model you trust",
+                                file=self.path / "scope.json", column=f"records.{rec.table}.params.model")
 
     def embed_query(self, text: str, space: str | None = None) -> np.ndarray:
         """One text embedded with the space's own model; float32, shape ``(d,)``."""
@@ -947,7 +971,7 @@ class ScopeCore:
         from . import compress as _c
         from .embedders.derived import MappedEmbedder
 
-        path = self.path / "models" / str(rec.params["codec_file"])
+        path = recorded_file(self.path, rec.params["codec_file"], table=rec.table, key="codec_file")
         if is_legacy(path.name):
             # a pickle from an earlier version is never opened; the codec is refitted on the source vectors
             # (deterministic, so the same codec when those vectors have not changed since)

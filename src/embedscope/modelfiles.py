@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import WorkspaceError
+from .errors import ManifestError, WorkspaceError
 
 #: Suffix of the model files this version writes. Files ending ``.pkl`` (written by earlier versions) are
 #: never read.
@@ -91,6 +91,36 @@ def load_state(path: Path, kind: str) -> tuple[dict[str, np.ndarray], dict[str, 
         got = header.get("kind") if isinstance(header, dict) else None
         raise WorkspaceError(f"{path}: holds a {got!r} model, not {kind!r}")
     return arrays, header
+
+
+def recorded_file(root: Path, name: object, *, table: str, key: str) -> Path:
+    """The file in ``root / "models"`` that the manifest's record of ``table`` names under ``params[key]``,
+    confined to that folder.
+
+    The name comes from ``scope.json``, which the workspace's author wrote: it must be a plain file name (no
+    separator, no ``..``, not absolute), and the file, with symbolic links resolved, must lie inside
+    ``models/``; otherwise nothing is read, written or deleted there.
+
+    Raises
+    ------
+    ManifestError
+        The name is not a plain file name or leads outside ``models/`` (exit 2, naming the manifest entry).
+    """
+    folder = root / "models"
+    text = name if isinstance(name, str) else ""
+    plain = bool(text) and text not in (".", "..") and "/" not in text and "\\" not in text and "\0" not in text
+    path = folder / text
+    if plain:
+        try:
+            plain = path.resolve().is_relative_to(folder.resolve())
+        except (OSError, RuntimeError):  # a symlink loop
+            plain = False
+    if not plain:
+        raise ManifestError(f"names model file {name!r}, which is not a file inside {folder}; a workspace's "
+                            "manifest may only name files in its own models/ folder: restore the manifest from "
+                            "a backup, or compute the result again", file=root / "scope.json",
+                            column=f"records.{table}.params.{key}")
+    return path
 
 
 def is_legacy(name: str) -> bool:
