@@ -394,3 +394,17 @@ def test_openai_space_from_another_endpoint_is_not_queried_here(tfidf_ws: Path, 
     monkeypatch.setenv("OPENAI_BASE_URL", "https://attacker.example/v1")  # the user's own choice: queried
     assert len(embedscope.open(ws).neighbors(query=QUERY, k=3, space="lsa").ids) == 3
     assert sent == ["https://attacker.example/v1"]
+
+
+def test_report_escapes_what_the_manifest_says_about_a_layout(tfidf_ws: Path, tmp_path: Path) -> None:
+    # attack: the manifest's stored layout figures carry HTML (`k` is "<script>..."); `report` wrote it into the
+    # page unescaped, so opening the report ran the author's script
+    ws = fresh(tfidf_ws, tmp_path)
+    embedscope.open(ws).project("lsa", "pca")
+    doc = json.loads((ws / "scope.json").read_text())
+    doc["records"]["layout__lsa__pca"]["metrics"]["quality"]["k"] = "<script>alert(1)</script>"
+    (ws / "scope.json").write_text(json.dumps(doc))
+    out = tmp_path / "r.html"
+    embedscope.open(ws).report(out, spaces=["lsa"])
+    page = out.read_text()
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
