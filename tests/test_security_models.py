@@ -408,3 +408,56 @@ def test_report_escapes_what_the_manifest_says_about_a_layout(tfidf_ws: Path, tm
     embedscope.open(ws).report(out, spaces=["lsa"])
     page = out.read_text()
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_table_folder_symlinked_to_a_dataset_elsewhere(tfidf_ws: Path, tmp_path: Path) -> None:
+    # attack: db/vectors__lsa.lance is a symbolic link to a Lance dataset elsewhere on the victim's disk; every
+    # write to the space (embed, compress --store over it) would add a version to that dataset
+    ws = fresh(tfidf_ws, tmp_path)
+    table = ws / "db" / "vectors__lsa.lance"
+    table.rename(tmp_path / "elsewhere.lance")
+    table.symlink_to(tmp_path / "elsewhere.lance")
+    err = attempt(lambda: embedscope.open(ws))
+    assert isinstance(err, WorkspaceError) and "outside the workspace" in str(err), err
+    p = cli("info", str(ws))
+    assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1 and "symbolic link" in p.stderr, p
+
+
+def test_models_folder_symlinked_elsewhere(tfidf_ws: Path, tmp_path: Path) -> None:
+    # attack: models/ is a link to a folder of the victim's; fitting writes there and deletes old fits there
+    ws = fresh(tfidf_ws, tmp_path)
+    (ws / "models").rename(tmp_path / "victim-folder")
+    (ws / "models").symlink_to(tmp_path / "victim-folder")
+    err = attempt(lambda: embedscope.open(ws))
+    assert isinstance(err, WorkspaceError) and "outside the workspace" in str(err), err
+
+
+def test_lock_file_symlinked_elsewhere(tfidf_ws: Path, tmp_path: Path) -> None:
+    # attack: .lock links to a file path of the author's choosing; the first write opens (and creates) it there
+    ws = fresh(tfidf_ws, tmp_path)
+    (ws / ".lock").unlink(missing_ok=True)
+    (ws / ".lock").symlink_to(tmp_path / "created-by-embedscope")
+    attempt(lambda: embedscope.open(ws).project("lsa", "pca"))
+    assert not (tmp_path / "created-by-embedscope").exists(), "the lock was created outside the workspace"
+
+
+def test_a_link_inside_the_workspace_is_fine(tfidf_ws: Path, tmp_path: Path) -> None:
+    # not an attack: a link that stays inside the workspace folder opens as before
+    ws = fresh(tfidf_ws, tmp_path)
+    (ws / "models").rename(ws / "models-real")
+    (ws / "models").symlink_to("models-real")
+    assert len(embedscope.open(ws).neighbors(query=QUERY, k=3, space="lsa").ids) == 3
+
+
+def test_manifest_table_name_with_odd_characters(tfidf_ws: Path, tmp_path: Path) -> None:
+    # attack: a table (and its manifest entry) named with characters no space name may hold (here a space and
+    # a leading dot), which then flow into file names under models/ and staging/
+    ws = fresh(tfidf_ws, tmp_path)
+    (ws / "db" / "vectors__lsa8.lance").rename(ws / "db" / "vectors__.x y.lance")
+    doc = json.loads((ws / "scope.json").read_text())
+    rec = doc["records"].pop("vectors__lsa8")
+    rec["table"] = "vectors__.x y"
+    doc["records"]["vectors__.x y"] = rec
+    (ws / "scope.json").write_text(json.dumps(doc))
+    err = attempt(lambda: embedscope.open(ws))
+    assert isinstance(err, ManifestError) and "records.vectors__.x y" in str(err), err

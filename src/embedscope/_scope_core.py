@@ -55,6 +55,35 @@ def _check_space(name: str) -> str:
     return name
 
 
+#: What a workspace folder holds at its top; none of them may be a symbolic link that leads out of it.
+_TOP = ("scope.json", ".lock", "db", "models", "staging")
+
+
+def _check_contained(root: Path) -> None:
+    """Refuse a workspace in which a symbolic link (``db``, ``models``, ``staging``, ``scope.json``, ``.lock``
+    or a table folder in ``db/``) leads outside the workspace folder: a workspace from elsewhere could
+    otherwise make embedscope read, write or overwrite files elsewhere on this machine (a table elsewhere gets
+    the new version, the lock file is created or opened there)."""
+    if not root.is_dir():
+        return
+    top = root.resolve()
+    entries = [root / name for name in _TOP]
+    if (root / "db").is_dir() and not (root / "db").is_symlink():
+        entries += sorted((root / "db").iterdir())
+    for entry in entries:
+        if not entry.is_symlink():
+            continue
+        try:
+            target = entry.resolve()
+            inside = target.is_relative_to(top)
+        except (OSError, RuntimeError):  # a symlink loop
+            target, inside = entry, False
+        if not inside:
+            raise WorkspaceError(f"{entry} is a symbolic link to {target}, outside the workspace; a workspace keeps "
+                                 "its files inside its folder: replace the link by a copy of what it points to, "
+                                 "or do not open this workspace")
+
+
 def vectors_table(space: str) -> str:
     return f"vectors__{space}"
 
@@ -79,6 +108,7 @@ class ScopeCore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        _check_contained(self.path)
         self.manifest = Manifest.load(self.path)
         import lancedb
 
@@ -86,6 +116,11 @@ class ScopeCore:
         if self.manifest.records:
             names = set(self._table_names())
             for key, rec in self.manifest.records.items():
+                if not all(_SPACE_RE.match(part) for part in key.split("__")):
+                    raise ManifestError(f"names table {key!r}, which is not a name embedscope gives a table (each "
+                                        "part letters, digits, '-', '.', '_', at most 64 characters); restore the "
+                                        "manifest from a backup, or delete the workspace and ingest again",
+                                        file=self.path / "scope.json", column=f"records.{key}")
                 if rec.table not in names:
                     raise ManifestError(f"the manifest names table {rec.table!r}, which the database does not hold; "
                                         "restore the manifest from a backup, or delete the workspace and ingest "
