@@ -461,3 +461,34 @@ def test_manifest_table_name_with_odd_characters(tfidf_ws: Path, tmp_path: Path)
     (ws / "scope.json").write_text(json.dumps(doc))
     err = attempt(lambda: embedscope.open(ws))
     assert isinstance(err, ManifestError) and "records.vectors__.x y" in str(err), err
+
+
+OSC52 = "\x1b]52;c;cHduZWQ=\x07"  # a terminal escape sequence that writes "pwned" to the clipboard
+
+
+def test_info_prints_no_terminal_escapes_from_the_manifest(tfidf_ws: Path, tmp_path: Path) -> None:
+    # attack: a manifest value (the space's model) holds an escape sequence that `info` wrote to the terminal
+    # as it was (clipboard write, window title, screen clear)
+    ws = fresh(tfidf_ws, tmp_path)
+    edit_manifest(ws, "vectors__lsa", model=f"tfidf:16{OSC52}")
+    p = cli("info", str(ws))
+    assert p.returncode == 0 and "tfidf:16" in p.stdout, p
+    assert "\x1b" not in p.stdout and "\x07" not in p.stdout
+
+
+def test_neighbours_print_no_terminal_escapes_from_texts(tmp_path: Path) -> None:
+    # attack: an item's text (and id) in the workspace hold the escape sequence; `neighbors` printed them, and
+    # an error naming the recorded model quoted it as it was
+    import pandas as pd
+
+    ws = tmp_path / "t.scope"
+    s = embedscope.create(ws)
+    s.ingest(pd.DataFrame({"id": [f"a{OSC52}", "b", "c"], "text": [f"rocket {OSC52}", "orbit", "satellite"]}))
+    s.embed("lsa", "tfidf:2")
+    p = cli("neighbors", str(ws), "b", "--space", "lsa", "-k", "2")
+    assert p.returncode == 0 and "rocket" in p.stdout, p
+    assert "\x1b" not in p.stdout and "\x07" not in p.stdout
+    edit_manifest(ws, "vectors__lsa", model_file=f"x{OSC52}.npz")
+    p = cli("neighbors", str(ws), "--space", "lsa", "--query", QUERY)
+    assert p.returncode == 1 and "missing" in p.stderr, p
+    assert "\x1b" not in p.stderr and "\x07" not in p.stderr
