@@ -9,6 +9,7 @@ never written and that the answer is right or a clear one-line error.
 from __future__ import annotations
 
 import builtins
+import io
 import json
 import pickle
 import subprocess
@@ -492,3 +493,41 @@ def test_neighbours_print_no_terminal_escapes_from_texts(tmp_path: Path) -> None
     p = cli("neighbors", str(ws), "--space", "lsa", "--query", QUERY)
     assert p.returncode == 1 and "missing" in p.stderr, p
     assert "\x1b" not in p.stderr and "\x07" not in p.stderr
+
+
+def test_model_file_that_expands_a_thousandfold(tfidf_ws: Path, tmp_path: Path) -> None:
+    # attack: a model file whose member is 256 MiB of zeros deflated to a quarter of a megabyte (a zip bomb:
+    # 10 MB on disk would take 10 GB of memory); it is refused from the zip directory, before any reading
+    import zipfile
+
+    ws = fresh(tfidf_ws, tmp_path)
+    rec = embedscope.open(ws).manifest.records["vectors__lsa"]
+    path = ws / "models" / str(rec.params["model_file"])
+    n = 256 << 20
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf, zf.open("bomb.npy", "w", force_zip64=True) as fh:
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": (n,)})
+        fh.write(header.getvalue())
+        chunk = bytes(1 << 20)
+        for _ in range(n >> 20):
+            fh.write(chunk)
+    assert path.stat().st_size < 2 << 20
+    err = attempt(lambda: embedscope.open(ws).neighbors(query=QUERY, k=3, space="lsa"))
+    assert isinstance(err, WorkspaceError) and "would expand" in str(err), err
+
+
+def test_local_model_with_pickled_weights_under_an_old_torch(tfidf_ws: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # attack: the model folder holds pytorch_model.bin, a pickle; torch older than 2.6 (which pyproject still
+    # allowed) unpickles it with code execution when no safetensors file is there
+    import embedscope.embedders.local as local
+
+    ws = fresh(tfidf_ws, tmp_path)
+    model = _model_dir(tmp_path / "m")
+    (model / "pytorch_model.bin").write_bytes(pickle.dumps(_Payload(tmp_path / "pwned")))
+    loaded = _local_space(ws, model, monkeypatch)
+    monkeypatch.setattr(local, "_torch_loads_safely", lambda: False, raising=False)
+    err = attempt(lambda: embedscope.open(ws).neighbors(query=QUERY, k=3, space="lsa"))
+    assert loaded == [] and isinstance(err, InputError) and "pytorch_model.bin" in str(err), err
+    monkeypatch.setattr(local, "_torch_loads_safely", lambda: True)  # torch >= 2.6: read with weights_only
+    assert len(embedscope.open(ws).neighbors(query=QUERY, k=3, space="lsa").ids) == 3 and len(loaded) == 1

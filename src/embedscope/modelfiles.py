@@ -79,6 +79,7 @@ def load_state(path: Path, kind: str) -> tuple[dict[str, np.ndarray], dict[str, 
     if path.suffix != SUFFIX:
         raise WorkspaceError(f"{path}: not a model file this version reads (only {SUFFIX} files are read, "
                              "never pickles)")
+    _check_expansion(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -91,6 +92,31 @@ def load_state(path: Path, kind: str) -> tuple[dict[str, np.ndarray], dict[str, 
         got = header.get("kind") if isinstance(header, dict) else None
         raise WorkspaceError(f"{path}: holds a {got!r} model, not {kind!r}")
     return arrays, header
+
+
+#: A member of a model file may expand to at most this many times its compressed size (plus :data:`SLACK`
+#: bytes): the fitted arrays this version writes (floats, int8 loadings, UTF-8 text) compress by a few times at
+#: most, while a crafted file of zeros expands a thousandfold (10 MB on disk, 10 GB in memory).
+MAX_RATIO = 100
+SLACK = 16 << 20
+
+
+def _check_expansion(path: Path) -> None:
+    """Refuse an ``.npz`` whose members would expand far beyond what fitted arrays do (a zip bomb).
+
+    The zip directory's sizes bound what is read: :mod:`zipfile` stops a member at its recorded size."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return  # np.load reports it
+    for info in infos:
+        if info.file_size > MAX_RATIO * info.compress_size + SLACK:
+            raise WorkspaceError(f"{path}: member {info.filename!r} would expand from {info.compress_size:,} to "
+                                 f"{info.file_size:,} bytes, far more than a fitted model does; not read (compute "
+                                 "the model again)")
 
 
 def recorded_file(root: Path, name: object, *, table: str, key: str) -> Path:
