@@ -531,3 +531,14 @@ def test_local_model_with_pickled_weights_under_an_old_torch(tfidf_ws: Path, tmp
     assert loaded == [] and isinstance(err, InputError) and "pytorch_model.bin" in str(err), err
     monkeypatch.setattr(local, "_torch_loads_safely", lambda: True)  # torch >= 2.6: read with weights_only
     assert len(embedscope.open(ws).neighbors(query=QUERY, k=3, space="lsa").ids) == 3 and len(loaded) == 1
+
+
+def test_staging_folder_symlinked_elsewhere(tfidf_ws: Path, tmp_path: Path) -> None:
+    # attack: staging/umap-lsa (where a long step keeps its shards, emptied with rmtree and refilled) links to a
+    # folder of the victim's; a resumed step would read and write its files there
+    ws = fresh(tfidf_ws, tmp_path)
+    (tmp_path / "victim-folder").mkdir()
+    (ws / "staging").mkdir(exist_ok=True)
+    (ws / "staging" / "umap-lsa").symlink_to(tmp_path / "victim-folder")
+    err = attempt(lambda: embedscope.open(ws))
+    assert isinstance(err, WorkspaceError) and "outside the workspace" in str(err), err

@@ -60,16 +60,17 @@ _TOP = ("scope.json", ".lock", "db", "models", "staging")
 
 
 def _check_contained(root: Path) -> None:
-    """Refuse a workspace in which a symbolic link (``db``, ``models``, ``staging``, ``scope.json``, ``.lock``
-    or a table folder in ``db/``) leads outside the workspace folder: a workspace from elsewhere could
+    """Refuse a workspace in which a symbolic link (``db``, ``models``, ``staging``, ``scope.json``, ``.lock``,
+    a table folder in ``db/`` or a folder in ``staging/``) leads outside the workspace folder: a workspace from elsewhere could
     otherwise make embedscope read, write or overwrite files elsewhere on this machine (a table elsewhere gets
     the new version, the lock file is created or opened there)."""
     if not root.is_dir():
         return
     top = root.resolve()
     entries = [root / name for name in _TOP]
-    if (root / "db").is_dir() and not (root / "db").is_symlink():
-        entries += sorted((root / "db").iterdir())
+    for folder in ("db", "staging"):  # table folders; a step's staged shards (emptied with rmtree)
+        if (root / folder).is_dir() and not (root / folder).is_symlink():
+            entries += sorted((root / folder).iterdir())
     for entry in entries:
         if not entry.is_symlink():
             continue
