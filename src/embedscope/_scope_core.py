@@ -25,7 +25,7 @@ from .embedders import DryRun, Embedder, get_embedder
 from .embedding import embed_texts
 from .errors import InputError, ManifestError, WorkspaceError
 from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
-from .modelfiles import is_legacy, load_state, save_state
+from .modelfiles import is_legacy, load_state, recorded_file, save_state
 from .neighbors import KNN, check_metric, knn_graph, search
 from .results import EmbedReport, IngestReport, Neighbors, SpaceInfo
 from .storage import storage_error, sweep_temporaries
@@ -55,6 +55,36 @@ def _check_space(name: str) -> str:
     return name
 
 
+#: What a workspace folder holds at its top; none of them may be a symbolic link that leads out of it.
+_TOP = ("scope.json", ".lock", "db", "models", "staging")
+
+
+def _check_contained(root: Path) -> None:
+    """Refuse a workspace in which a symbolic link (``db``, ``models``, ``staging``, ``scope.json``, ``.lock``,
+    a table folder in ``db/`` or a folder in ``staging/``) leads outside the workspace folder: a workspace from elsewhere could
+    otherwise make embedscope read, write or overwrite files elsewhere on this machine (a table elsewhere gets
+    the new version, the lock file is created or opened there)."""
+    if not root.is_dir():
+        return
+    top = root.resolve()
+    entries = [root / name for name in _TOP]
+    for folder in ("db", "staging"):  # table folders; a step's staged shards (emptied with rmtree)
+        if (root / folder).is_dir() and not (root / folder).is_symlink():
+            entries += sorted((root / folder).iterdir())
+    for entry in entries:
+        if not entry.is_symlink():
+            continue
+        try:
+            target = entry.resolve()
+            inside = target.is_relative_to(top)
+        except (OSError, RuntimeError):  # a symlink loop
+            target, inside = entry, False
+        if not inside:
+            raise WorkspaceError(f"{entry} is a symbolic link to {target}, outside the workspace; a workspace keeps "
+                                 "its files inside its folder: replace the link by a copy of what it points to, "
+                                 "or do not open this workspace")
+
+
 def vectors_table(space: str) -> str:
     return f"vectors__{space}"
 
@@ -79,6 +109,7 @@ class ScopeCore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        _check_contained(self.path)
         self.manifest = Manifest.load(self.path)
         import lancedb
 
@@ -86,6 +117,11 @@ class ScopeCore:
         if self.manifest.records:
             names = set(self._table_names())
             for key, rec in self.manifest.records.items():
+                if not all(_SPACE_RE.match(part) for part in key.split("__")):
+                    raise ManifestError(f"names table {key!r}, which is not a name embedscope gives a table (each "
+                                        "part letters, digits, '-', '.', '_', at most 64 characters); restore the "
+                                        "manifest from a backup, or delete the workspace and ingest again",
+                                        file=self.path / "scope.json", column=f"records.{key}")
                 if rec.table not in names:
                     raise ManifestError(f"the manifest names table {rec.table!r}, which the database does not hold; "
                                         "restore the manifest from a backup, or delete the workspace and ingest "
@@ -766,10 +802,21 @@ class ScopeCore:
         if rec.params.get("source") != "embedded":
             raise InputError(f"space {space!r} holds vectors you brought, with no model to embed a query; "
                              "search it by item id instead")
+        self._check_recorded_model(rec)
         emb = get_embedder(str(rec.params["model"]), dimensions=rec.params.get("dimensions"),
                            backend=_recorded_backend(rec.params))
+        recorded_key = rec.params.get("key")
+        if str(rec.params["model"]).startswith("openai:") and isinstance(recorded_key, str) and \
+                recorded_key.startswith("openai:") and recorded_key != emb.key:
+            # the endpoint comes from this machine's OPENAI_BASE_URL only, never from the workspace; a space
+            # embedded through another endpoint is not queried through this one (other vectors, maybe a model
+            # of the same name that is not the same model)
+            raise InputError(f"space {space!r} was embedded through another endpoint ({recorded_key}); queries "
+                             f"go to this machine's {emb.key}; set OPENAI_BASE_URL to that endpoint if you trust "
+                             "it, or search the space by item id")
         if emb.needs_fit:
-            path = self.path / "models" / str(rec.params.get("model_file") or f"{space}.pkl")
+            path = recorded_file(self.path, rec.params.get("model_file") or f"{space}.pkl", table=rec.table,
+                                 key="model_file")
             again = f"embedscope embed {self.path} --model {rec.params['model']} --space {space}"
             if is_legacy(path.name):  # written by an earlier version as a pickle: never opened
                 raise WorkspaceError(f"the fitted model of space {space!r} is a pickle from an earlier embedscope "
@@ -781,6 +828,19 @@ class ScopeCore:
             emb.load(path)  # type: ignore[attr-defined]
         self._embedders[space] = emb
         return emb
+
+    def _check_recorded_model(self, rec: Record) -> None:
+        """Refuse a ``local:PATH`` model that the manifest places inside the workspace: a workspace from
+        elsewhere must not bring the model that embeds your queries (a relative path resolves against the
+        current directory, as ``embed`` resolved it)."""
+        kind, _, arg = str(rec.params.get("model", "")).partition(":")
+        if kind != "local" or not arg:
+            return
+        where = Path(arg).expanduser().resolve()
+        if where.is_relative_to(self.path.resolve()):
+            raise ManifestError(f"names local model {arg!r}, which lies inside this workspace; a workspace "
+                                "never brings its own model: embed the space again with a model you trust",
+                                file=self.path / "scope.json", column=f"records.{rec.table}.params.model")
 
     def embed_query(self, text: str, space: str | None = None) -> np.ndarray:
         """One text embedded with the space's own model; float32, shape ``(d,)``."""
@@ -1036,7 +1096,7 @@ class ScopeCore:
         from . import compress as _c
         from .embedders.derived import MappedEmbedder
 
-        path = self.path / "models" / str(rec.params["codec_file"])
+        path = recorded_file(self.path, rec.params["codec_file"], table=rec.table, key="codec_file")
         if is_legacy(path.name):
             # a pickle from an earlier version is never opened; the codec is refitted on the source vectors
             # (deterministic, so the same codec when those vectors have not changed since)

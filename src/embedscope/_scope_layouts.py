@@ -20,7 +20,7 @@ from ._scope_core import (
 from .clusters import Clustering
 from .errors import InputError, WorkspaceError
 from .manifest import Record, fingerprint_arrays
-from .modelfiles import is_legacy, load_state, pack_strings, unpack_strings
+from .modelfiles import is_legacy, load_state, pack_strings, recorded_file, unpack_strings
 from .results import Layout
 
 
@@ -160,7 +160,7 @@ class LayoutsMixin(ScopeCore):
         if fingerprint_arrays(pa.array(old.ids, pa.string()), np.ascontiguousarray(x[old_rows])) != \
                 rec.params.get("rows_fingerprint"):
             return None
-        path = self.path / "models" / str(rec.params["model_file"])
+        path = recorded_file(self.path, rec.params["model_file"], table=rec.table, key="model_file")
         if not path.exists():
             return None
         if is_legacy(path.name):  # a pickle from an earlier version: never opened, the layout is fitted again

@@ -6,11 +6,25 @@ rows) and the column. The CLI prints ``InputError`` as one line and exits with c
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with its C0 and C1 control characters (but tab and newline) replaced by U+FFFD: a name or text
+    from someone else's file, printed as it is, could hold a terminal escape sequence (``ESC ] 52`` writes
+    the clipboard, ``ESC ] 0`` sets the window title)."""
+    return _CONTROL.sub("\ufffd", text)
 
 
 class EmbedscopeError(Exception):
-    """Base class of every error embedscope raises on purpose."""
+    """Base class of every error embedscope raises on purpose. Its text holds no control characters
+    (:func:`printable`): messages quote names and values from files."""
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class InputError(EmbedscopeError, ValueError):
@@ -56,7 +70,7 @@ class InputError(EmbedscopeError, ValueError):
             where.append(", ".join(loc))
         head = ": ".join(where)
         msg = " ".join(self.message.split())
-        return f"{head}: {msg}" if head else msg
+        return printable(f"{head}: {msg}" if head else msg)
 
 
 class WorkspaceError(EmbedscopeError):

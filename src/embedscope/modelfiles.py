@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import WorkspaceError
+from .errors import ManifestError, WorkspaceError
 
 #: Suffix of the model files this version writes. Files ending ``.pkl`` (written by earlier versions) are
 #: never read.
@@ -79,6 +79,7 @@ def load_state(path: Path, kind: str) -> tuple[dict[str, np.ndarray], dict[str, 
     if path.suffix != SUFFIX:
         raise WorkspaceError(f"{path}: not a model file this version reads (only {SUFFIX} files are read, "
                              "never pickles)")
+    _check_expansion(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -91,6 +92,61 @@ def load_state(path: Path, kind: str) -> tuple[dict[str, np.ndarray], dict[str, 
         got = header.get("kind") if isinstance(header, dict) else None
         raise WorkspaceError(f"{path}: holds a {got!r} model, not {kind!r}")
     return arrays, header
+
+
+#: A member of a model file may expand to at most this many times its compressed size (plus :data:`SLACK`
+#: bytes): the fitted arrays this version writes (floats, int8 loadings, UTF-8 text) compress by a few times at
+#: most, while a crafted file of zeros expands a thousandfold (10 MB on disk, 10 GB in memory).
+MAX_RATIO = 100
+SLACK = 16 << 20
+
+
+def _check_expansion(path: Path) -> None:
+    """Refuse an ``.npz`` whose members would expand far beyond what fitted arrays do (a zip bomb).
+
+    The zip directory's sizes bound what is read: :mod:`zipfile` stops a member at its recorded size."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return  # np.load reports it
+    for info in infos:
+        if info.file_size > MAX_RATIO * info.compress_size + SLACK:
+            raise WorkspaceError(f"{path}: member {info.filename!r} would expand from {info.compress_size:,} to "
+                                 f"{info.file_size:,} bytes, far more than a fitted model does; not read (compute "
+                                 "the model again)")
+
+
+def recorded_file(root: Path, name: object, *, table: str, key: str) -> Path:
+    """The file in ``root / "models"`` that the manifest's record of ``table`` names under ``params[key]``,
+    confined to that folder.
+
+    The name comes from ``scope.json``, which the workspace's author wrote: it must be a plain file name (no
+    separator, no ``..``, not absolute), and the file, with symbolic links resolved, must lie inside
+    ``models/``; otherwise nothing is read, written or deleted there.
+
+    Raises
+    ------
+    ManifestError
+        The name is not a plain file name or leads outside ``models/`` (exit 2, naming the manifest entry).
+    """
+    folder = root / "models"
+    text = name if isinstance(name, str) else ""
+    plain = bool(text) and text not in (".", "..") and "/" not in text and "\\" not in text and "\0" not in text
+    path = folder / text
+    if plain:
+        try:
+            plain = path.resolve().is_relative_to(folder.resolve())
+        except (OSError, RuntimeError):  # a symlink loop
+            plain = False
+    if not plain:
+        raise ManifestError(f"names model file {name!r}, which is not a file inside {folder}; a workspace's "
+                            "manifest may only name files in its own models/ folder: restore the manifest from "
+                            "a backup, or compute the result again", file=root / "scope.json",
+                            column=f"records.{table}.params.{key}")
+    return path
 
 
 def is_legacy(name: str) -> bool:

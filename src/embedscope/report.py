@@ -303,7 +303,7 @@ def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, it
     # layouts and compression
     quality = scope.quality(space)
     if quality:
-        rows = [[_e(q["method"]), q.get("k"), _num(q.get("trustworthiness")), _num(q.get("continuity")),
+        rows = [[_e(q["method"]), _e(q.get("k")), _num(q.get("trustworthiness")), _num(q.get("continuity")),
                  _num(q.get("knn_recall")), _e(q.get("sampled") or "all"), "yes" if q.get("stale") else "no"]
                 for q in quality]
         parts.append("<h3>Layouts: how honest each map is</h3>" + _table(
@@ -316,7 +316,7 @@ def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, it
                  _num(r.get("recall@100")), _num(r.get("query_ms"), 2), _num(r.get("build_s"), 2)] for r in comp["rows"]]
         parts.append("<h3>Compression: recall against bytes per vector</h3>" + _table(
             ["codec", "bytes/vector", "recall@1", "recall@10", "recall@100", "query ms", "build s"], rows,
-            num=[1, 2, 3, 4, 5, 6]) + f'<p class="note">{comp.get("queries")} held-out queries'
+            num=[1, 2, 3, 4, 5, 6]) + f'<p class="note">{_e(comp.get("queries"))} held-out queries'
             f'{"; stale: the vectors changed since" if comp.get("stale") else ""}. Frontier: '
             f'{_e(", ".join(comp.get("frontier", [])))}.</p>')
         fig = _fig(6.4, 3.4)

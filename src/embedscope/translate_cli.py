@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from .cli import JSON, WS, _emit, _open, _progress, err
+from .console import Console
 from .errors import InputError
 from .storage import storage_error
 

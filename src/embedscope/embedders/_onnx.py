@@ -202,7 +202,8 @@ def _export(path: Path, out: Path) -> None:
     if importlib.util.find_spec("onnx") is None:
         raise MissingDependencyError("exporting the local model to ONNX", "local", "onnx")
     # eager attention: the SDPA export (masking through IsNaN / Where) is a pattern the optimizer does not fuse
-    model = AutoModel.from_pretrained(str(path), local_files_only=True, attn_implementation="eager").eval()
+    model = AutoModel.from_pretrained(str(path), local_files_only=True, attn_implementation="eager",
+                                      trust_remote_code=False).eval()
     import inspect
 
     names = ["input_ids", "attention_mask"]

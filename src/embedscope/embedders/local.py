@@ -21,6 +21,7 @@ embedded by the backend that made it.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from pathlib import Path
@@ -64,6 +65,78 @@ def default_backend(bundled: bool = True, device: str = "cpu") -> str:
     return "onnx-int8" if bundled and device == "cpu" and _onnx.available() else LEGACY_BACKEND
 
 
+#: File suffixes of pickle-format weights (``torch.load``): a crafted one runs code unless read with
+#: ``weights_only=True``, torch's default from 2.6 on (transformers and sentence-transformers pass it too).
+PICKLED_WEIGHTS = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+#: The torch version from which ``torch.load`` reads with ``weights_only=True`` by default.
+SAFE_TORCH = (2, 6)
+
+
+def _torch_loads_safely() -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        parts = version("torch").split("+")[0].split(".")
+        return (int(parts[0]), int(parts[1])) >= SAFE_TORCH
+    except (PackageNotFoundError, ValueError, IndexError):
+        return False
+
+
+def check_model_dir(path: Path) -> None:
+    """Refuse a model directory whose loading could run code chosen by whoever wrote it.
+
+    A ``local:PATH`` model may come from elsewhere (a workspace someone sent names it). Loading one must only
+    read data, whatever the installed sentence-transformers and transformers versions do by default:
+
+    - it must look like a model (``modules.json`` or ``config.json`` at its top), so a path such as ``/`` is
+      refused before its files are walked;
+    - every module in ``modules.json`` is a ``sentence_transformers.`` class in a folder inside the model
+      (sentence-transformers before 6.0 imported any module a local model named);
+    - no JSON config holds ``auto_map`` (custom modelling code; models are loaded with ``trust_remote_code``
+      off, and transformers may otherwise ask on the terminal whether to run it);
+    - pickle-format weights are refused when the installed torch is older than 2.6 (``torch.load`` did not
+      default to ``weights_only=True``).
+
+    Raises
+    ------
+    InputError
+        The directory fails one of these checks; the message names the file.
+    """
+    if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+        raise InputError(f"{path} is not a sentence-transformers model directory (it has neither modules.json "
+                         "nor config.json); give the path of a model saved on disk")
+    root = path.resolve()
+    if (path / "modules.json").is_file():
+        try:
+            modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+            entries = [(str(m["type"]), str(m.get("path", ""))) for m in modules]
+        except (OSError, ValueError, TypeError, KeyError):
+            raise InputError("not a list of modules with a 'type' each; re-save the model",
+                             file=path / "modules.json") from None
+        for kind, sub in entries:
+            if not kind.startswith("sentence_transformers."):
+                raise InputError(f"names module type {kind!r}, which is not a sentence-transformers class; "
+                                 "loading it would import and run other code, so this model is not loaded",
+                                 file=path / "modules.json")
+            if not (path / sub).resolve().is_relative_to(root):
+                raise InputError(f"module folder {sub!r} lies outside the model directory",
+                                 file=path / "modules.json")
+    for cfg in sorted(path.rglob("*.json")):
+        try:
+            doc = json.loads(cfg.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # not a config this check is about; the loader reports it if it reads it
+        if isinstance(doc, dict) and "auto_map" in doc:
+            raise InputError("asks for custom modelling code ('auto_map'), which embedscope never runs "
+                             "(trust_remote_code is off); use a model that standard transformers classes load",
+                             file=cfg)
+    if not _torch_loads_safely():
+        for f in sorted(path.rglob("*")):
+            if f.suffix in PICKLED_WEIGHTS and f.is_file():
+                raise InputError("pickle-format weights, which torch older than 2.6 unpickles with code "
+                                 "execution; install torch>=2.6 or save the model as safetensors", file=f)
+
+
 def _dir_fingerprint(path: Path) -> str:
     """Cheap identity of a model directory: names, sizes and the head of the weights."""
     h = hashlib.blake2b(digest_size=8)
@@ -104,6 +177,7 @@ class LocalEmbedder(Embedder):
                     f"local model {name_or_path!r} is not a directory; give the path of a "
                     "sentence-transformers model saved on disk (models are never downloaded)"
                 )
+            check_model_dir(path)
             self.name = path.name
             self.default_space = _space_name(path.name)
         self.path = path
@@ -145,7 +219,8 @@ class LocalEmbedder(Embedder):
                 hf_logging.disable_progress_bar()
             except ImportError:  # pragma: no cover
                 pass
-            self._model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
+            self._model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True,
+                                              trust_remote_code=False)
         return self._model
 
     @property
