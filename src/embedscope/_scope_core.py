@@ -5,7 +5,6 @@ combines."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
@@ -20,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import ingest as _ingest
+from . import wslock
 from ._cache import LanceCache
 from ._upsert import items_fingerprint, merge_items
 from .embedders import DryRun, Embedder, get_embedder
@@ -140,11 +140,15 @@ class ScopeCore:
         """Hold the workspace's write lock; reload the manifest so concurrent writers do not clobber."""
         fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            wslock.acquire(fd, self.path)  # says which process it waits for, if another holds the lock
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
             self.manifest = Manifest.load(self.path)
             yield
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            wslock.release(fd)
             os.close(fd)
 
     def _write(self, record: Record, table: pa.Table) -> None:
