@@ -1,7 +1,7 @@
 """The ``embedscope`` command line: one subcommand per pipeline stage, thin over :class:`~embedscope.Scope`.
 
 Exit codes: 0 success; 2 bad input or usage (one line on stderr naming file, row, column); 1 anything else
-(the error without a traceback, unless ``--debug``). With ``--json``, stdout holds exactly one JSON document;
+(the error without a traceback, unless ``--debug``); 130 interrupted (Ctrl-C; a rerun resumes). With ``--json``, stdout holds exactly one JSON document;
 progress and notes go to stderr.
 """
 
@@ -25,7 +25,10 @@ from .errors import EmbedscopeError, InputError
 
 app = typer.Typer(
     name="embedscope", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-    help="See and measure vector embeddings: ingest, embed, neighbours, maps, and a local explorer.",
+    help="See and measure vector embeddings: ingest, embed, neighbours, maps, and a local explorer.\n\n"
+         "Progress goes to stderr: a bar on a terminal, else a line every 10 s and at every tenth of the way "
+         "(EMBEDSCOPE_PROGRESS_SECONDS sets the period). Ctrl-C stops any command at once: exit 130, "
+         "'interrupted, rerun to resume' (finished steps are kept).",
 )
 err = Console(stderr=True)
 _state = {"debug": False}
