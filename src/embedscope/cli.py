@@ -1,8 +1,8 @@
 """The ``embedscope`` command line: one subcommand per pipeline stage, thin over :class:`~embedscope.Scope`.
 
 Exit codes: 0 success; 2 bad input or usage (one line on stderr naming file, row, column); 1 anything else
-(the error without a traceback, unless ``--debug``); 130 interrupted (Ctrl-C; a rerun resumes). With ``--json``, stdout holds exactly one JSON document;
-progress and notes go to stderr.
+(the error without a traceback, unless ``--debug``); 130 interrupted (Ctrl-C; a rerun resumes). With ``--json``,
+stdout holds exactly one JSON document; progress and notes go to stderr.
 """
 
 from __future__ import annotations
