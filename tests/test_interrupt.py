@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -260,3 +261,25 @@ def test_plain_progress_every_tenth_and_every_period() -> None:
                    "embed: 223/2,225 texts (10%), 20 texts/s",  # a tenth of the way
                    "embed: 1,200/2,225 texts (53%), 39 texts/s",
                    "embed: 2,225/2,225 texts (100%), 37 texts/s"]
+
+
+@pytest.mark.slow
+def test_sigint_during_compress_exits_130_and_a_rerun_matches(embedded: Path, tmp_path: Path) -> None:
+    ref, ws = tmp_path / "ref.scope", tmp_path / "ws.scope"
+    shutil.copytree(embedded, ref)
+    shutil.copytree(embedded, ws)
+    cli_ok("compress", ref, "--json")
+
+    # the first progress line comes after two of its twelve codecs
+    code, lines = interrupt_after(["compress", ws], lambda s: bool(re.match(r"compress: \d+/", s)))
+    assert_interrupted(code, lines, ws)
+    assert embedscope.open(ws).compression("minilm") is None  # nothing half-made recorded
+
+    cli_ok("compress", ws, "--json")
+    a, b = embedscope.open(ref).compression("minilm"), embedscope.open(ws).compression("minilm")
+    assert a is not None and b is not None
+
+    def recalls(t: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [(r["codec"], r["recall@1"], r["recall@10"], r["recall@100"]) for r in t["rows"]]
+
+    assert recalls(a) == recalls(b)
