@@ -113,4 +113,11 @@ def _hard_exit() -> None:
             stream.flush()
         except (OSError, ValueError):
             pass
+    real = sys.__stderr__
+    try:  # on a terminal, end a progress bar's line and show the cursor (the bar may not have closed itself)
+        if real is not None and real.isatty():
+            real.write("\x1b[?25h\n")
+            real.flush()
+    except (OSError, ValueError):
+        pass
     os._exit(EXIT_CODE)
