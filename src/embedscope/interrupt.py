@@ -6,10 +6,13 @@ that call returns, minutes later for a big fit. So :func:`run_interruptible` run
 while the main thread only waits, and SIGINT reaches the main thread at once. The main thread then prints
 :data:`MESSAGE`, raises ``KeyboardInterrupt`` in the worker (which unwinds through the workspace's own cleanup:
 the write lock released, temporary files removed) and waits up to :data:`GRACE` seconds for it; a worker still
-inside native code after that is abandoned and the process ends with ``os._exit``. The kernel treats that like a
-kill, which leaves a workspace whole: the write lock is an ``flock`` that dies with the process, and every result
-is one atomic table commit recorded in the manifest after its data is written (``tests/test_crash.py`` kills
-every job with SIGKILL at random moments and checks exactly that). A rerun resumes from what was committed.
+inside native code after that is abandoned. The process then ends with ``os._exit`` (after the ``atexit``
+functions when the worker unwound, e.g. a local Ray runtime's shutdown): Python's full shutdown after an
+interrupted worker was seen to abort in a native library's destructors ("terminate called without an active
+exception", exit -6). Ending so is like a kill for the workspace, which leaves it whole: the write lock is an
+``flock`` that dies with the process, and every result is one atomic table commit recorded in the manifest after
+its data is written (``tests/test_crash.py`` kills every job with SIGKILL at random moments and checks exactly
+that). A rerun resumes from what was committed.
 
 A second Ctrl-C during the grace period ends the process at once.
 """
@@ -22,7 +25,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 T = TypeVar("T")
 
@@ -92,7 +95,7 @@ def announce() -> None:
         pass
 
 
-def stop(worker: threading.Thread, grace: float = GRACE) -> None:
+def stop(worker: threading.Thread, grace: float = GRACE) -> NoReturn:
     """End the process after an interrupt: announce it, interrupt ``worker``, give it ``grace`` seconds to unwind,
     then exit with :data:`EXIT_CODE` (never returns)."""
     announce()
@@ -103,11 +106,11 @@ def stop(worker: threading.Thread, grace: float = GRACE) -> None:
     if not worker.is_alive():
         import atexit
 
-        atexit._run_exitfuncs()
+        atexit._run_exitfuncs()  # what a normal exit runs first (CPython's own function, stable since 3.0)
     _hard_exit()
 
 
-def _hard_exit() -> None:
+def _hard_exit() -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
