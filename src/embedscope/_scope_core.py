@@ -5,7 +5,6 @@ combines."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from . import wslock
 from ._cache import LanceCache
 from ._upsert import items_fingerprint, items_fingerprint_batches, merge_items
 from .embedders import DryRun, Embedder, get_embedder
@@ -194,11 +194,15 @@ class ScopeCore:
         A read-only workspace or a full disk is raised as a :class:`~embedscope.errors.StorageError` naming the
         workspace and what to do; on any failure the temporaries the write left are removed."""
         try:
-            fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)  # never through a link
         except OSError as exc:
             raise storage_error(exc, self.path, workspace=self.path) or exc from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            wslock.acquire(fd, self.path)  # says which process it waits for, if another holds the lock
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
             self.manifest = Manifest.load(self.path)
             try:
                 yield
@@ -212,7 +216,7 @@ class ScopeCore:
                 sweep_temporaries(self.path)
                 raise
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            wslock.release(fd)
             os.close(fd)
 
     def _write(self, record: Record, table: pa.Table) -> None:

@@ -1,8 +1,8 @@
 """The ``embedscope`` command line: one subcommand per pipeline stage, thin over :class:`~embedscope.Scope`.
 
 Exit codes: 0 success; 2 bad input or usage (one line on stderr naming file, row, column); 1 anything else
-(the error without a traceback, unless ``--debug``). With ``--json``, stdout holds exactly one JSON document;
-progress and notes go to stderr.
+(the error without a traceback, unless ``--debug``); 130 interrupted (Ctrl-C; a rerun resumes). With ``--json``,
+stdout holds exactly one JSON document; progress and notes go to stderr.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ from .errors import EmbedscopeError, InputError
 
 app = typer.Typer(
     name="embedscope", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-    help="See and measure vector embeddings: ingest, embed, neighbours, maps, and a local explorer.",
+    help="See and measure vector embeddings: ingest, embed, neighbours, maps, and a local explorer.\n\n"
+         "Progress goes to stderr: a bar on a terminal, else a line every 10 s and at every tenth of the way "
+         "(EMBEDSCOPE_PROGRESS_SECONDS sets the period). Ctrl-C stops any command at once: exit 130, "
+         "'interrupted, rerun to resume' (finished steps are kept).",
 )
 err = Console(stderr=True)
 _state = {"debug": False}
@@ -42,16 +45,12 @@ def _emit(doc: Any) -> None:
 
 @contextmanager
 def _progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar on stderr; yields a callback (stage, done, total)."""
+    """A rich progress bar on stderr; yields a callback (stage, done, total). Without a terminal (or with
+    ``--json``), plain lines instead (:class:`embedscope.progress.PlainProgress`: every 10 s and every tenth)."""
     if not enabled or (not err.is_terminal and os.environ.get("EMBEDSCOPE_PROGRESS") != "1"):
-        notes: dict[str, int] = {}
+        from .progress import PlainProgress
 
-        def quiet(stage: str, done: int, total: int) -> None:
-            if stage not in notes:
-                notes[stage] = 1
-                err.print(f"{stage}: {total} to do")
-
-        yield quiet
+        yield PlainProgress(lambda line: err.print(line, highlight=False, soft_wrap=True))
         return
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err, transient=False) as bar:
@@ -880,7 +879,10 @@ def _serve(scope: Any, host: str, port: int, token: str | None, cors: list[str] 
     err.print(f"embedscope: serving {escape(str(scope.path))} at [bold]{escape(url)}[/] (Ctrl-C to stop)",
               highlight=False)
     # Room in h11's request-line buffer for the longest valid URL (the app answers 414 above 32 kB).
-    uvicorn.run(app_, host=host, port=port, log_level="warning", h11_max_incomplete_event_size=64 * 1024)
+    try:
+        uvicorn.run(app_, host=host, port=port, log_level="warning", h11_max_incomplete_event_size=64 * 1024)
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it stopped on: stopping is how serving ends
+        pass
 
 
 @app.command()
@@ -897,8 +899,10 @@ def demo(
 
     if serve_:
         token = _check_bind(host, token)
-    with _progress() as cb:
-        scope = build_demo(ws, n=n, progress=cb, log=err.print)
+    from .interrupt import run_interruptible
+
+    with _progress() as cb:  # built in a worker thread, so Ctrl-C stops it at once (see embedscope.interrupt)
+        scope = run_interruptible(lambda: build_demo(ws, n=n, progress=cb, log=err.print))
     if serve_:
         _serve(scope, host, port, token)
 
@@ -909,11 +913,32 @@ app.add_typer(_translate_app, name="translate",
               help="Translate vectors between spaces: fit, eval (held-out, with baselines), apply.")
 
 
+#: Commands that stay in the main thread: they serve until Ctrl-C (uvicorn handles the signal itself).
+_MAIN_THREAD = ("serve", "demo")
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: maps errors to exit codes (2 bad input, 1 other)."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    """Console entry point: maps errors to exit codes (2 bad input, 1 other, 130 interrupted).
+
+    Commands run in a worker thread (:func:`embedscope.interrupt.run_interruptible`) so that Ctrl-C stops them
+    at once, even inside numba or ONNX Runtime: one line on stderr, exit 130, the workspace as a kill leaves it
+    (a rerun resumes).
+    """
+    from .interrupt import EXIT_CODE, announce, run_interruptible
+
+    args = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in args
+    command = next((a for a in args if not a.startswith("-")), None)
     try:
-        app(args=argv, standalone_mode=False)
+        if command in _MAIN_THREAD:
+            code = app(args=args, standalone_mode=False)
+        else:
+            code = run_interruptible(lambda: app(args=args, standalone_mode=False))
+        # typer turns a KeyboardInterrupt into the exit code 130, returned (not raised) without standalone mode
+        if isinstance(code, int) and code:
+            if code == EXIT_CODE:
+                announce()
+            sys.exit(code)
     except InputError as exc:
         if debug:
             raise
@@ -925,8 +950,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
         sys.exit(1)
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted; the workspace keeps every finished step, rerun to resume\n")
-        sys.exit(130)
+        announce()
+        sys.exit(EXIT_CODE)
     except Exception as exc:
         import click
 
@@ -936,7 +961,7 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
+            sys.exit(EXIT_CODE)
         if debug:
             raise
         sys.stderr.write(f"error: {type(exc).__name__}: {' '.join(str(exc).split())}\n")

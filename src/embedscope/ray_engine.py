@@ -67,6 +67,17 @@ def _ray() -> Any:
     return ray
 
 
+class _DropLine(logging.Filter):
+    """Drops log records whose message holds a given text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.text not in record.getMessage()
+
+
 @contextmanager
 def ray_runtime(address: str | None = None) -> Iterator[Any]:
     """Connect to Ray for the duration of a step, and disconnect if this call connected.
@@ -103,12 +114,18 @@ def ray_runtime(address: str | None = None) -> Iterator[Any]:
             pass
     else:
         kwargs["address"] = address
+    # the CLI runs commands in a worker thread (embedscope.interrupt), where Ray cannot set its SIGTERM handler and
+    # says so: no news (a terminated driver's local runtime ends with it, its processes share its fate)
+    quiet = _DropLine("current thread is not the main thread")
+    logging.getLogger("ray._private.worker").addFilter(quiet)
     try:
         with warnings.catch_warnings():  # lance/lancedb warn about the raylet forked off this process
             warnings.simplefilter("ignore")
             ray.init(**kwargs)
     except ConnectionError as e:
         raise InputError(f"cannot reach the Ray cluster at {address!r}: {e}") from None
+    finally:
+        logging.getLogger("ray._private.worker").removeFilter(quiet)
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
