@@ -68,6 +68,7 @@ TEXT_CASES: dict[str, tuple[list[str], list[str]]] = {
     "utf16le_nobom.csv": ([], ["probably UTF-16 LE without a byte-order mark", "iconv -f UTF-16LE -t UTF-8"]),
     "utf16be_nobom.jsonl": ([], ["probably UTF-16 BE without a byte-order mark", "iconv -f UTF-16BE -t UTF-8"]),
     "utf32le_nobom.tsv": ([], ["probably UTF-32 LE without a byte-order mark", "iconv -f UTF-32LE -t UTF-8"]),
+    "deep_nesting.jsonl": ([], ["row 2", "nests too deeply", "one flat {...} object per line"]),
     "utf16le_bom_bad.csv": ([], ["UTF-16 LE byte-order mark", "not valid UTF-16 LE", "re-save the file as UTF-8"]),
 }
 
@@ -81,6 +82,7 @@ VECTOR_CASES: dict[str, list[str]] = {
     "vector_strings.parquet": ["row 1, column 'vector'", "must be numbers, got string", "lists of floats"],
     "duplicate_ids.json": ["row 3, column 'a'", "duplicate id 'a'", "make the ids unique"],
     "duplicate_ids.parquet": ["row 3", "duplicate id 'a' (first seen in row 1)", "make the ids unique"],
+    "deep_nesting.json": ["nests too deeply", "flat lists of numbers"],
     "utf16le_nobom.json": ["probably UTF-16 LE without a byte-order mark", "iconv -f UTF-16LE -t UTF-8"],
 }
 

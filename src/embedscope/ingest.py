@@ -231,6 +231,9 @@ def _read_frame(path: Path, kind: str, name: str, *, text_col: str | None, id_co
             raise InputError("line is not UTF-8; re-save the file as UTF-8", file=name, row=lineno) from None
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON: {exc.msg} (char {exc.pos})", file=name, row=lineno) from None
+        except RecursionError:  # brackets nested thousands deep: the parser recurses once a level
+            raise InputError("the line nests too deeply to read; write one flat {...} object per line",
+                             file=name, row=lineno) from None
         if not isinstance(obj, dict):
             raise InputError(
                 f"each line must be a JSON object, got {type(obj).__name__}; write one {{...}} object per line",
@@ -556,6 +559,9 @@ def _read_json_vectors(path: Path, name: str) -> tuple[list[str], np.ndarray, li
                          "as UTF-8", file=name) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=name) from None
+    except RecursionError:  # brackets nested thousands deep
+        raise InputError("the JSON nests too deeply to read; write {id: [floats], ...} with flat lists of numbers",
+                         file=name) from None
     if not isinstance(obj, dict):
         raise InputError(
             f"expected a JSON object {{id: [floats]}}, got {type(obj).__name__}", file=name

@@ -65,6 +65,10 @@ def main() -> None:
     (HERE / "duplicate_ids.json").write_text('{"a": [0.1, 0.2], "b": [0.3, 0.4], "a": [0.5, 0.6]}\n')
     pq.write_table(pa.table({"id": ["a", "b", "a"], "vector": [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]}),
                    HERE / "duplicate_ids.parquet")
+    # brackets nested 100,000 deep in a metadata value / a vector (RecursionError in Python's JSON parser)
+    (HERE / "deep_nesting.jsonl").write_text('{"id": "a", "text": "fine"}\n'
+                                             '{"id": "b", "text": "x", "meta": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    (HERE / "deep_nesting.json").write_text('{"a": [0.1, 0.2], "b": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
     # ---- manifests edited by hand into nonsense (copied over a real workspace's scope.json by the tests)
     m = HERE / "manifests"
     m.mkdir(exist_ok=True)
