@@ -7,6 +7,7 @@ the token over real HTTP) and the app in-process (cookies, limits, CORS, websock
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -95,13 +96,10 @@ def test_demo_beyond_loopback_without_token_refuses_before_building(tmp_path: Pa
     assert not ws.exists()
 
 
-@pytest.fixture(scope="module")
-def server(workspace: Path) -> Iterator[str]:
-    """``embedscope serve WS --token T`` on a free loopback port; yields its base URL."""
-    port = _free_port()
-    proc = subprocess.Popen(_cli("serve", str(workspace), "--port", str(port), "--token", TOKEN,
-                                 "--allow-host", "mybox.lan"), env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@contextlib.contextmanager
+def serving(command: list[str], port: int) -> Iterator[str]:
+    """Run ``command`` (an ``embedscope serve`` listening on ``port``) until the block ends; yields its base URL."""
+    proc = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
         while not _listening(port):
@@ -118,6 +116,15 @@ def server(workspace: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(workspace: Path) -> Iterator[str]:
+    """``embedscope serve WS --token T`` on a free loopback port; yields its base URL."""
+    port = _free_port()
+    with serving(_cli("serve", str(workspace), "--port", str(port), "--token", TOKEN, "--allow-host", "mybox.lan"),
+                 port) as base:
+        yield base
 
 
 @pytest.mark.parametrize("path", ["/", "/assets/index.js", "/api/info", "/openapi.json", "/docs",
@@ -596,26 +603,11 @@ def test_a_read_only_mount_answers_409_over_real_http(workspace: Path, tmp_path:
     port = _free_port()
     script = (f"mount --bind {ws} {ws} && mount -o remount,ro,bind {ws} {ws} && exec "
               + " ".join(_cli("serve", str(ws), "--port", str(port))))
-    proc = subprocess.Popen(["unshare", "-rm", "sh", "-c", script], env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while not _listening(port):
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "embedscope serve did not start within 120 s"
-            time.sleep(0.2)
-        base = f"http://127.0.0.1:{port}"
+    with serving(["unshare", "-rm", "sh", "-c", script], port) as base:
         r = httpx.post(f"{base}/api/spaces/{SPACE}/compress", params={"queries": 5}, timeout=120)
         assert r.status_code == 409, r.text[:300]
         assert r.json()["detail"].startswith(f"read-only workspace {ws}: results cannot be stored"), r.text[:300]
         assert httpx.get(f"{base}/api/spaces/{SPACE}/items/3").status_code == 200
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
     assert not (ws / "probe").exists()
 
 

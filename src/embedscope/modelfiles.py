@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import ManifestError, WorkspaceError
+from .storage import write_bytes_atomic
 
 #: Suffix of the model files this version writes. Files ending ``.pkl`` (written by earlier versions) are
 #: never read.
@@ -51,15 +51,7 @@ def save_state(path: Path, kind: str, arrays: dict[str, np.ndarray], header: dic
     out["__header__"] = np.array(json.dumps({"kind": kind, **header}, ensure_ascii=False, allow_nan=False))
     buf = io.BytesIO()
     np.savez_compressed(buf, **out)  # type: ignore[arg-type]
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("wb") as fh:
-            fh.write(buf.getbuffer())
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_bytes_atomic(path, buf.getbuffer())
     return path.name
 
 

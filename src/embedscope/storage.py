@@ -122,6 +122,15 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
+def write_bytes_atomic(path: str | Path, data: bytes | memoryview) -> None:
+    """Write ``data`` to ``path`` through :func:`atomic_path`, synced to disk before the rename (a crash leaves
+    the old file or the new one, never a part)."""
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def remove_quietly(path: Path) -> None:
     """Remove a file or a directory tree if it exists; ignore errors (used on failure paths)."""
     try:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..storage import write_bytes_atomic
 
 METHODS: tuple[str, ...] = ("procrustes", "ridge", "lowrank", "mlp")
 LINEAR: tuple[str, ...] = ("procrustes", "ridge", "lowrank")
@@ -213,15 +213,7 @@ class Translator:
         arrays["meta"] = np.array(json.dumps(head, ensure_ascii=False, allow_nan=False))
         buf = io.BytesIO()
         np.savez(buf, **arrays)  # type: ignore[arg-type]
-        tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
-        try:
-            with tmp.open("wb") as fh:
-                fh.write(buf.getvalue())
-                fh.flush()
-                os.fsync(fh.fileno())
-            tmp.replace(p)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_bytes_atomic(p, buf.getbuffer())
         return p
 
     @classmethod
