@@ -7,12 +7,12 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 STATIC := src/embedscope/server/static/index.html
 WIDGET := src/embedscope/widget_static/widget.js
-WEB_SRC := $(shell find web/src web/index.html web/package.json web/vite.config.ts web/vite.widget.config.ts web/tsconfig.json -type f 2>/dev/null)
+WEB_SRC := $(shell find web/src web/test web/index.html web/package.json web/vite.config.ts web/vite.widget.config.ts web/tsconfig.json -type f 2>/dev/null)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test test-fast lint chromium web bench clean
+.PHONY: setup demo test test-fast lint chromium web web-test bench clean
 
 ## setup: virtualenv with the CPU build of torch (from this machine's disk), embedscope and its extras, built web app
 setup: $(STAMP) $(STATIC) $(WIDGET)
@@ -36,6 +36,10 @@ $(STATIC) $(WIDGET) &: web/node_modules/.installed $(WEB_SRC)
 
 web: $(STATIC) $(WIDGET)
 
+## web-test: unit tests of the front end's pure modules (vitest, web/test/)
+web-test: web/node_modules/.installed
+	cd web && npm test
+
 ## chromium: Debian's chromium for the browser tests (Playwright drives it; no browser download)
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
@@ -45,11 +49,11 @@ demo: setup
 	$(VENV)/bin/embedscope demo embedscope-demo.scope
 
 ## test: lint + type check + every test (slow and browser tests included)
-test: setup chromium lint
+test: setup chromium lint web-test
 	$(PY) -m pytest -q
 
 ## test-fast: the quick loop (no slow, no browser tests)
-test-fast: setup lint
+test-fast: setup lint web-test
 	$(PY) -m pytest -q -m "not slow and not browser"
 
 lint: $(STAMP)

@@ -13,8 +13,6 @@ import {
   getClusters,
   getColumn,
   getColumns,
-  getDimensions,
-  getCompress,
   getHonesty,
   getInfo,
   getKdOrder,
@@ -22,9 +20,6 @@ import {
   getNeighbors,
   getFilter,
   getXyz,
-  measureCompress,
-  getTranslate,
-  measureTranslate,
   type SearchMode,
   type SearchResult,
   search,
@@ -32,8 +27,6 @@ import {
   selectionCsv,
 } from './api';
 import { MISSING } from './colors';
-import { compressView } from './compress';
-import { getHealth, healthView } from './health';
 import { $, fillSelect, h } from './dom';
 import {
   type Encoding,
@@ -54,11 +47,10 @@ import { renderLegend } from './legend';
 import { MapView, pointSizeFor } from './map';
 import { Panel } from './panel';
 import { encodeScores, searchView } from './search';
-import { type FilterSpec, filterJson, filterView, parseFilter } from './filter';
-import { download, exportView, selectionView } from './selection';
+import { type FilterSpec, filterJson, parseFilter } from './filter';
+import { download, selectionView } from './selection';
 import { Sheet } from './sheet';
-import { CompareView } from './compare';
-import { translateView } from './translate';
+import { type SheetContext, buttonId, sheetById, sheets } from './sheets';
 import { Tooltip } from './tooltip';
 import { readHash, writeHash } from './url';
 
@@ -112,7 +104,8 @@ export class Explorer {
   private globeSpace: string | null = null;
   private readonly panel: Panel;
   private readonly sheet = new Sheet($('sheet'));
-  private compareView: CompareView | null = null;
+  /** What the sheets (sheets/) may read and do. */
+  private readonly ctx: SheetContext;
   /** Points chosen together (a lasso), point order; empty when none. */
   private selection: number[] = [];
   private saveTimer: number | undefined;
@@ -158,7 +151,6 @@ export class Explorer {
     this.labelsToggle.addEventListener('change', () => this.setLabels(this.labelsToggle.checked));
     $('view-map').addEventListener('click', () => void this.run(() => this.setView('map')));
     $('view-globe').addEventListener('click', () => void this.run(() => this.setView('globe')));
-    $('compress-open').addEventListener('click', () => void this.run(() => this.openCompress()));
     $('search').addEventListener('keydown', (ev) => {
       // ArrowDown from the search box walks into the results (Enter on a result opens it, Escape closes)
       if (ev.key !== 'ArrowDown') return;
@@ -174,19 +166,55 @@ export class Explorer {
       const mode = ($('search-mode') as HTMLSelectElement).value as SearchMode;
       void this.run(() => (q ? this.runSearch(q, mode) : this.clearSearch()));
     });
-    $('health-open').addEventListener('click', () => void this.run(() => this.openHealth()));
-    $('translate-open').addEventListener('click', () => void this.run(() => this.openTranslate()));
-    $('compare-open').addEventListener('click', () => void this.run(() => this.openCompare()));
-    $('export-open').addEventListener('click', () => void this.run(() => this.openExport()));
-    $('filter-open').addEventListener('click', () => void this.run(() => this.openFilter()));
+    // one header button a sheet, in registration order, before the honesty badge and the status line
+    const anchor = $('honesty');
+    for (const def of sheets()) {
+      const button = h('button', { id: buttonId(def), class: 'button', type: 'button', hidden: def.visible !== undefined, title: def.title }, def.label);
+      button.addEventListener('click', () => void this.run(() => def.open(this.ctx)));
+      anchor.before(button);
+    }
     window.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Escape') return;
-      if (this.compareView?.isOpen) this.compareView.close();
-      else if (this.sheet.isOpen) this.sheet.close();
+      if (sheets().some((def) => def.close?.(this.ctx))) return;
+      if (this.sheet.isOpen) this.sheet.close();
       else if (this.selected !== null) void this.deselect();
       else if (this.selection.length) void this.run(() => this.clearSelection());
     });
     const self = this;
+    this.ctx = {
+      get info() {
+        return self.info;
+      },
+      get space() {
+        return self.spaceName;
+      },
+      get layout() {
+        return self.layoutName;
+      },
+      sheet: this.sheet,
+      get hook() {
+        return self.hook;
+      },
+      run: (step) => this.run(step),
+      setStatus: (text, error) => this.setStatus(text, error),
+      deselect: () => this.deselect(),
+      get columns() {
+        return [...self.columns, ...self.textColumns];
+      },
+      get filter() {
+        return self.filter;
+      },
+      get kept() {
+        return self.keep ? { count: countKept(self.keep), total: self.keep.length } : null;
+      },
+      applyFilter: (spec) => this.applyFilter(spec),
+      get selection() {
+        return self.selection;
+      },
+      saveView: () => this.saveView(),
+      mapPng: () => this.map.toPng(),
+      downloadSelection: () => this.downloadSelection(),
+    };
     this.hook = installHook({
       ready: false,
       count: 0,
@@ -256,8 +284,7 @@ export class Explorer {
         return;
       }
       const names = this.info.spaces.map((s) => s.name);
-      $('translate-open').hidden = names.length < 2;
-      $('compare-open').hidden = names.length < 2;
+      for (const def of sheets()) if (def.visible) $(buttonId(def)).hidden = !def.visible(this.info);
       const space = wanted.space && names.includes(wanted.space) ? wanted.space : (this.info.default_space ?? names[0]);
       fillSelect(this.spaceSelect, this.info.spaces.map((s) => ({ value: s.name, label: spaceLabel(s) })), space);
       await this.openSpace(space, wanted.layout, wanted.color);
@@ -272,75 +299,6 @@ export class Explorer {
       if (wanted.sel?.length) await this.selectMany(wanted.sel.filter((r) => r < this.map.count));
       else if (wanted.row !== undefined && wanted.row < this.map.count) await this.select(wanted.row);
     });
-  }
-
-  /** The health sheet of the current space: every check with its verdict, and the pair-similarity histogram. */
-  /** The compare view: two spaces' maps side by side, coloured by neighbour agreement, linked. */
-  private async openCompare(): Promise<void> {
-    if (!this.info) return;
-    if (!this.compareView) {
-      this.compareView = new CompareView($('compare'), this.info, (task) => this.run(task));
-      this.hook.compare = this.compareView.hook;
-    }
-    const others = this.info.spaces.map((s) => s.name).filter((n) => n !== this.spaceName);
-    await this.compareView.open(this.spaceName, others[0]);
-  }
-
-  /** The translate sheet: pick two spaces, see the stored evaluation of maps between them or run it. */
-  private async openTranslate(from?: string, to?: string): Promise<void> {
-    const names = this.info?.spaces.map((sp) => sp.name) ?? [];
-    if (names.length < 2) return;
-    await this.deselect();
-    const a = from ?? this.spaceName ?? names[0];
-    const b = to ?? names.find((n) => n !== a) ?? names[0];
-    const pick = (id: string, value: string) => {
-      const sel = h('select', { id, 'aria-label': id === 'translate-from' ? 'From space' : 'To space' });
-      fillSelect(sel, names.map((n) => ({ value: n, label: n })), value);
-      sel.disabled = false;
-      sel.addEventListener('change', () => void this.run(() => this.openTranslate(fromSel.value, toSel.value)));
-      return sel;
-    };
-    const fromSel = pick('translate-from', a);
-    const toSel = pick('translate-to', b);
-    const chooser = h('div', { class: 'translate-pick' }, 'from ', fromSel, ' to ', toSel);
-    const title = 'Translate between spaces';
-    if (a === b) {
-      this.sheet.open(title, chooser, h('p', { class: 'note' }, 'Choose two different spaces.'));
-      return;
-    }
-    const found = await getTranslate(a, b);
-    if (found) {
-      this.sheet.open(title, chooser, translateView(found));
-      return;
-    }
-    const button = h('button', { class: 'button', type: 'button', id: 'translate-measure' }, 'Fit and evaluate now');
-    button.addEventListener('click', () =>
-      void this.run(async () => {
-        button.setAttribute('disabled', '');
-        this.setStatus('Fitting translators…');
-        const result = await measureTranslate(a, b);
-        this.sheet.open(title, chooser, translateView(result));
-        this.setStatus('');
-      }),
-    );
-    this.sheet.open(
-      title,
-      chooser,
-      h('p', { class: 'note' }, `Not evaluated yet: Procrustes, ridge, low-rank and MLP maps from ${a} to ${b}, each ` +
-        'fitted on shared items and scored on held-out ones against baselines (embedscope translate eval).'),
-      button,
-    );
-  }
-
-  private async openHealth(): Promise<void> {
-    const space = this.spaceName;
-    if (!space) return;
-    await this.deselect();
-    this.sheet.open(`Health · ${space}`, h('p', { class: 'note', id: 'health-loading' }, 'Measuring the health of this space…'));
-    this.setStatus('Measuring health…');
-    const [health, dims] = await Promise.all([getHealth(space), getDimensions(space).catch(() => null)]);
-    if (this.spaceName === space && this.sheet.isOpen) this.sheet.open(`Health · ${space}`, healthView(health, dims));
-    this.setStatus('');
   }
 
   /** Search the current space, colour the map by the scores, and list the hits in the sheet. */
@@ -399,34 +357,6 @@ export class Explorer {
 
   private refreshColorOptions(): void {
     fillSelect(this.colorSelect, this.colorOptions(), this.colorBy);
-  }
-
-  /** The compression sheet of the current space: the stored table, or a button that measures it. */
-  private async openCompress(): Promise<void> {
-    const space = this.spaceName;
-    if (!space) return;
-    await this.deselect();
-    const found = await getCompress(space);
-    if (found) {
-      this.sheet.open(`Compression · ${space}`, compressView(found));
-      return;
-    }
-    const button = h('button', { class: 'button', type: 'button', id: 'compress-measure' }, 'Measure now');
-    button.addEventListener('click', () =>
-      void this.run(async () => {
-        button.setAttribute('disabled', '');
-        this.setStatus('Measuring compression…');
-        const result = await measureCompress(space);
-        if (this.spaceName === space) this.sheet.open(`Compression · ${space}`, compressView(result));
-        this.setStatus('');
-      }),
-    );
-    this.sheet.open(
-      `Compression · ${space}`,
-      h('p', { class: 'note' }, 'Not measured yet: float16, int8, binary (with and without rescoring), truncation and PCA, ' +
-        'each searched for the exact neighbours of held-out queries (embedscope compress).'),
-      button,
-    );
   }
 
   private async openSpace(name: string, layout?: string, color?: string): Promise<void> {
@@ -798,21 +728,6 @@ export class Explorer {
     this.setStatus(`CSV of ${this.selection.length.toLocaleString()} items downloaded`);
   }
 
-  /** The filter sheet: categories, numeric ranges and text matches over the metadata. */
-  private async openFilter(): Promise<void> {
-    const space = this.spaceName;
-    if (!space || !this.info) return;
-    const view = await filterView(
-      [...this.columns, ...this.textColumns],
-      this.info.has_text,
-      (meta) => getColumn(space, meta),
-      this.filter,
-      this.keep ? { count: countKept(this.keep), total: this.keep.length } : null,
-      { apply: (spec) => void this.run(() => this.applyFilter(spec)) },
-    );
-    this.sheet.open('Filter', view);
-  }
-
   /** Keep only the items that pass ``spec`` (null: all) on the map, in the search and in neighbour lists. */
   private async applyFilter(spec: FilterSpec | null, reopen = true): Promise<void> {
     this.filter = spec && Object.keys(spec).length ? spec : null;
@@ -824,7 +739,7 @@ export class Explorer {
     if (this.selected !== null && this.keep && !this.keep[this.selected]) await this.deselect();
     else if (this.selected !== null) await this.loadNeighbors(this.selected);
     if (this.query) await this.runSearch(this.query.result.query, this.query.result.mode as SearchMode);
-    else if (reopen) await this.openFilter();
+    else if (reopen) await sheetById('filter').open(this.ctx);
     this.saveView();
   }
 
@@ -846,26 +761,6 @@ export class Explorer {
     button.textContent = `Filter · ${rows.length.toLocaleString()}`;
     button.classList.add('on');
     this.setStatus(`${rows.length.toLocaleString()} of ${this.keep.length.toLocaleString()} items pass the filter`);
-  }
-
-  /** The export sheet: the map as PNG, the selection as CSV, a link to this view, the CLI for everything. */
-  private async openExport(): Promise<void> {
-    const space = this.spaceName;
-    if (!space) return;
-    this.saveView();
-    this.sheet.open(
-      'Export',
-      exportView({
-        png: () =>
-          void this.run(async () => {
-            download(await this.map.toPng(), `${space}-${this.layoutName ?? 'map'}.png`);
-          }),
-        csv: this.selection.length ? () => void this.run(() => this.downloadSelection()) : null,
-        link: window.location.href,
-        workspaceHint: `The whole space with metadata, coordinates and vectors: embedscope export WORKSPACE --space ${space} ` +
-          '--format parquet|csv|projector-tsv -o PATH (projector-tsv loads into projector.tensorflow.org).',
-      }),
-    );
   }
 
   /** Run a step with the page marked busy; errors go to the status line (and the empty-state note). */

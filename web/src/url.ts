@@ -23,8 +23,21 @@ export interface ViewState {
 /** Rows of a selection kept in the link; a bigger selection is left out of it (the CSV export has it). */
 export const MAX_SEL = 5000;
 
+/** The view state in ``window.location.hash``. */
 export function readHash(): ViewState {
-  const p = new URLSearchParams(window.location.hash.slice(1));
+  return parseHash(window.location.hash);
+}
+
+/** Puts ``state`` in the URL hash (replacing the history entry, so Back leaves the page as before). */
+export function writeHash(state: ViewState): void {
+  const hash = formatHash(state);
+  if (hash !== window.location.hash) history.replaceState(null, '', hash);
+}
+
+/** The view state in a hash such as ``#space=a&row=3`` (the leading ``#`` is optional); values that do not
+ * parse are left out (undefined), never thrown. */
+export function parseHash(hash: string): ViewState {
+  const p = new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash);
   const row = p.get('row');
   return {
     space: p.get('space') ?? undefined,
@@ -51,7 +64,10 @@ function parseCamera(v: string | null): [number, number, number] | undefined {
   return parts.length === 3 && parts.every(Number.isFinite) && parts[2] > 0 ? (parts as [number, number, number]) : undefined;
 }
 
-export function writeHash(state: ViewState): void {
+/** ``state`` as a hash (``#`` and the parameters): defaults (undefined, empty, true) are not written,
+ * ``false`` is written as ``0``, a selection over ``MAX_SEL`` rows is left out, the camera is rounded to 6
+ * significant digits. */
+export function formatHash(state: ViewState): string {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(state)) {
     if (v === undefined || v === null || v === '' || v === true) continue;
@@ -59,6 +75,5 @@ export function writeHash(state: ViewState): void {
     if (k === 'cam' && Array.isArray(v)) p.set(k, v.map((x: number) => Number(x.toPrecision(6))).join(','));
     else p.set(k, v === false ? '0' : String(v));
   }
-  const hash = `#${p.toString()}`;
-  if (hash !== window.location.hash) history.replaceState(null, '', hash);
+  return `#${p.toString()}`;
 }

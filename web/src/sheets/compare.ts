@@ -1,0 +1,31 @@
+// The compare view: two spaces' maps side by side, coloured by neighbour agreement, linked. It has its own
+// full-width view (#compare) instead of the side sheet, made on first open.
+import { CompareView } from '../compare';
+import { $ } from '../dom';
+import { type SheetContext, registerSheet } from './registry';
+
+const views = new WeakMap<SheetContext, CompareView>();
+
+registerSheet({
+  id: 'compare',
+  label: 'Compare',
+  title: 'Compare two spaces of the same items: neighbour agreement, similarity scales, retrieval, two maps linked',
+  visible: (info) => info.spaces.length >= 2,
+  async open(ctx) {
+    if (!ctx.info) return;
+    let view = views.get(ctx);
+    if (!view) {
+      view = new CompareView($('compare'), ctx.info, (task) => ctx.run(task));
+      views.set(ctx, view);
+      ctx.hook.compare = view.hook;
+    }
+    const others = ctx.info.spaces.map((s) => s.name).filter((n) => n !== ctx.space);
+    await view.open(ctx.space, others[0]);
+  },
+  close(ctx) {
+    const view = views.get(ctx);
+    if (!view?.isOpen) return false;
+    view.close();
+    return true;
+  },
+});

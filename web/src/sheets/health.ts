@@ -1,0 +1,21 @@
+// The health sheet of the current space: every check with its verdict, and the pair-similarity histogram.
+import { getDimensions } from '../api';
+import { h } from '../dom';
+import { getHealth, healthView } from '../health';
+import { registerSheet } from './registry';
+
+registerSheet({
+  id: 'health',
+  label: 'Health',
+  title: 'Space health: hubness, anisotropy, rogue dimensions, duplicates, and the distribution of pair similarities',
+  async open(ctx) {
+    const space = ctx.space;
+    if (!space) return;
+    await ctx.deselect();
+    ctx.sheet.open(`Health · ${space}`, h('p', { class: 'note', id: 'health-loading' }, 'Measuring the health of this space…'));
+    ctx.setStatus('Measuring health…');
+    const [health, dims] = await Promise.all([getHealth(space), getDimensions(space).catch(() => null)]);
+    if (ctx.space === space && ctx.sheet.isOpen) ctx.sheet.open(`Health · ${space}`, healthView(health, dims));
+    ctx.setStatus('');
+  },
+});

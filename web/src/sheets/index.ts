@@ -1,0 +1,9 @@
+// Every sheet of the header, one import each; the order here is the order of their buttons.
+import './compress';
+import './health';
+import './filter';
+import './export';
+import './compare';
+import './translate';
+
+export { type SheetContext, type SheetDef, buttonId, sheetById, sheets } from './registry';
