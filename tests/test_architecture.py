@@ -45,9 +45,6 @@ PRIVATE_NAME_ALLOWED: set[str] = {
     "embedscope._vectors_io -> embedscope.ingest._suffix",
     "embedscope._vectors_io -> embedscope.ingest._table_ids",
     "embedscope._vectors_io -> embedscope.ingest._validate_matrix",
-    "embedscope.translate_cli -> embedscope.cli._emit",
-    "embedscope.translate_cli -> embedscope.cli._open",
-    "embedscope.translate_cli -> embedscope.cli._progress",
 }
 
 # Import cycles (strongly connected components of the module graph, TYPE_CHECKING and function-level imports
@@ -64,8 +61,6 @@ CYCLES_ALLOWED: list[frozenset[str]] = [
     # which types by the workspace
     frozenset({"embedscope", "embedscope._scope_analysis", "embedscope.report", "embedscope.server.routes.state",
                "embedscope.widget", "embedscope.workspace"}),
-    # translate_cli imports cli's output helpers, cli registers translate_cli's sub-app
-    frozenset({"embedscope.cli", "embedscope.translate_cli"}),
 ]
 
 # Modules longer than MAX_LINES lines (path under src/embedscope).
