@@ -38,13 +38,6 @@ PRIVATE_NAME_ALLOWED: set[str] = {
     "embedscope._scope_translate -> embedscope._scope_core._check_space",
     "embedscope.cli -> embedscope.workspace._check_space",
     "embedscope.workspace -> embedscope._scope_core._check_space",
-    # ingest's helpers used by the vector readers -> public names in io/ (plan §1)
-    "embedscope._vectors_io -> embedscope.ingest._check_unique",
-    "embedscope._vectors_io -> embedscope.ingest._pick_vector_column",
-    "embedscope._vectors_io -> embedscope.ingest._read_id_file",
-    "embedscope._vectors_io -> embedscope.ingest._suffix",
-    "embedscope._vectors_io -> embedscope.ingest._table_ids",
-    "embedscope._vectors_io -> embedscope.ingest._validate_matrix",
 }
 
 # Import cycles (strongly connected components of the module graph, TYPE_CHECKING and function-level imports
