@@ -6,6 +6,8 @@
 * Import cycles over all modules (grimp, strongly connected components; catches root <-> child cycles that
   ``acyclic_siblings`` cannot see).
 * Modules longer than 600 lines.
+* No module imports the root package ``embedscope`` (it re-exports the Scope and the widget, so importing it
+  pulls in everything and closes cycles).
 
 Each check has an allow-list of today's offenders. The lists must shrink, never grow: a new offender fails, and
 so does an entry that no longer offends (remove it from the list when you fix it).
@@ -214,6 +216,13 @@ def import_cycles() -> list[frozenset[str]]:
         if m not in index:
             visit(m)
     return sccs
+
+
+def test_no_module_imports_the_root_package() -> None:
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("embedscope", cache_dir=None)
+    importers = sorted(graph.find_modules_that_directly_import("embedscope"))
+    assert not importers, f"these modules import the root package (import the module that defines the name): {importers}"
 
 
 def test_import_cycles() -> None:

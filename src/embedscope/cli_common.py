@@ -56,6 +56,6 @@ def progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
 
 def open_scope(ws: Path) -> Any:
     """Open the workspace at ``ws`` (:func:`embedscope.open`)."""
-    from . import open as open_workspace
+    from .workspace import Scope
 
-    return open_workspace(ws)
+    return Scope.open(ws)
