@@ -74,13 +74,13 @@ def test_blocked_memory_never_builds_full_matrix(rng: np.random.Generator, monke
 
     x = rng.normal(size=(2000, 8)).astype(np.float32)
     seen: list[int] = []
-    real = nb._topk_smallest
+    real = nb.topk_smallest
 
     def spy(key: np.ndarray, k: int) -> np.ndarray:
         seen.append(key.nbytes)
         return real(key, k)
 
-    monkeypatch.setattr(nb, "_topk_smallest", spy)
+    monkeypatch.setattr(nb, "topk_smallest", spy)
     knn_graph(x, 5, block_bytes=200_000)
     assert max(seen) <= 200_000
     assert len(seen) > 1

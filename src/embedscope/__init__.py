@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import EmbedscopeError, InputError, WorkspaceError
+from .version import __version__
 from .widget import widget  # the module only imports anywidget when called
 from .workspace import Layout, Neighbors, Scope, SpaceInfo
 
-__version__ = "0.1.0"
 __all__ = [
     "EmbedscopeError",
     "InputError",

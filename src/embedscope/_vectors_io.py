@@ -95,13 +95,13 @@ def open_vectors(source: str | Path, *, ids: str | Path | None = None, id: str |
     """
     path = Path(source)
     name = str(source)
-    kind = _ingest.VECTOR_FORMATS.get(_ingest._suffix(path))
+    kind = _ingest.VECTOR_FORMATS.get(_ingest.file_suffix(path))
     if not path.exists() or kind not in ("npy", "parquet") or path.stat().st_size == 0:
         return _whole(_ingest.read_vectors(source, ids=ids, id=id, vector=vector), batch_rows)
     if ids and kind != "npy":
         raise InputError("--ids is only for .npy files; other formats carry their ids", file=name)
     stream = _npy(path, name, ids, batch_rows) if kind == "npy" else _parquet(path, name, id, vector, batch_rows)
-    _ingest._check_unique(stream.ids, name)
+    _ingest.check_unique_ids(stream.ids, name)
     return stream
 
 
@@ -120,11 +120,11 @@ def _npy(path: Path, name: str, ids: str | Path | None, batch_rows: int) -> Vect
     n = arr.shape[0]
     if n == 0:
         raise InputError("no vectors", file=name)
-    id_list = _ingest._read_id_file(Path(ids), n) if ids else [str(i) for i in range(n)]
+    id_list = _ingest.read_id_file(Path(ids), n) if ids else [str(i) for i in range(n)]
 
     def batches() -> Iterator[np.ndarray]:
         for lo in range(0, n, batch_rows):
-            yield _ingest._validate_matrix(np.asarray(arr[lo:lo + batch_rows]), name, None, row_offset=lo)
+            yield _ingest.validate_matrix(np.asarray(arr[lo:lo + batch_rows]), name, None, row_offset=lo)
 
     return VectorStream(id_list, name, int(arr.shape[1]), batches)
 
@@ -141,7 +141,7 @@ def _parquet(path: Path, name: str, id: str | None, vector: str | None, batch_ro
         raise InputError(f"cannot read: {exc}", file=name) from None
     if pf.metadata.num_rows == 0:
         raise InputError("no rows", file=name)
-    vcol = _ingest._pick_vector_column(schema.empty_table(), name, vector)
+    vcol = _ingest.pick_vector_column(schema.empty_table(), name, vector)
     id_col = id if id is not None else ("id" if "id" in schema.names else None)
     if id_col is not None and id_col not in schema.names:
         raise InputError(f"no column {id_col!r}; columns are: {', '.join(schema.names)}", file=name, column=id_col)
@@ -150,7 +150,7 @@ def _parquet(path: Path, name: str, id: str | None, vector: str | None, batch_ro
         side = pf.read(columns=[c for c in (id_col, *meta_cols) if c is not None])
     except Exception as exc:
         raise InputError(f"cannot read: {exc}", file=name) from None
-    id_list = _ingest._table_ids(side, name, id_col) if id_col is not None else \
+    id_list = _ingest.table_ids(side, name, id_col) if id_col is not None else \
         [str(i) for i in range(pf.metadata.num_rows)]
     metadata = pa.table({(c if c not in ("id", "text") else f"{c}_"): side.column(c) for c in meta_cols}) \
         if meta_cols else None
@@ -166,7 +166,7 @@ def _parquet(path: Path, name: str, id: str | None, vector: str | None, batch_ro
                 col = batch.column(0)
                 mat = _ingest.list_matrix(col, name, vcol, row_offset=lo, dim=want)
                 want = mat.shape[1]
-                yield _ingest._validate_matrix(mat, name, None, row_offset=lo)
+                yield _ingest.validate_matrix(mat, name, None, row_offset=lo)
                 lo += len(col)
         except InputError:
             raise

@@ -8,20 +8,18 @@ stdout holds exactly one JSON document; progress and notes go to stderr.
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .cli_common import JSON, SPACE, WS, emit, err, open_scope, progress
 from .console import Console
 from .errors import EmbedscopeError, InputError
+from .translate_cli import app as _translate_app
 
 app = typer.Typer(
     name="embedscope", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -30,44 +28,7 @@ app = typer.Typer(
          "(EMBEDSCOPE_PROGRESS_SECONDS sets the period). Ctrl-C stops any command at once: exit 130, "
          "'interrupted, rerun to resume' (finished steps are kept).",
 )
-err = Console(stderr=True)
 _state = {"debug": False}
-
-WS = Annotated[Path, typer.Argument(help="Workspace directory (e.g. reviews.scope).")]
-SPACE = Annotated[str | None, typer.Option("--space", help="Embedding space (default: the only one).")]
-JSON = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-
-
-def _emit(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-
-
-@contextmanager
-def _progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar on stderr; yields a callback (stage, done, total). Without a terminal (or with
-    ``--json``), plain lines instead (:class:`embedscope.progress.PlainProgress`: every 10 s and every tenth)."""
-    if not enabled or (not err.is_terminal and os.environ.get("EMBEDSCOPE_PROGRESS") != "1"):
-        from .progress import PlainProgress
-
-        yield PlainProgress(lambda line: err.print(line, highlight=False, soft_wrap=True))
-        return
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=err, transient=False) as bar:
-        tasks: dict[str, Any] = {}
-
-        def cb(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield cb
-
-
-def _open(ws: Path) -> Any:
-    from . import open as open_scope
-
-    return open_scope(ws)
 
 
 @app.callback()
@@ -139,7 +100,7 @@ def ingest(
                 shutil.rmtree(ws, ignore_errors=True)
             raise
     if as_json:
-        _emit(asdict(rep))
+        emit(asdict(rep))
         return
     what = f"space {rep.space!r}" if rep.space else "items"
     cols = f" (text column {rep.text_column!r}, ids {'from ' + repr(rep.id_column) if rep.id_column else 'generated 0..n-1'})" \
@@ -170,14 +131,14 @@ def embed(
     as_json: JSON = False,
 ) -> None:
     """Embed every item's text with MODEL into a space. Cached by content; rerun after a crash resumes."""
-    scope = _open(ws)
-    with _progress(not as_json) as cb:
+    scope = open_scope(ws)
+    with progress(not as_json) as cb:
         res = scope.embed(space, model, batch_size=batch_size, device=device, dimensions=dimensions,
                           dry_run=dry_run, progress=cb, engine=engine, address=address, concurrency=concurrency,
                           backend=backend)
     doc = asdict(res)
     if as_json:
-        _emit(doc)
+        emit(doc)
         return
     if dry_run:
         cost = f", about ${doc['cost_usd']:.4f}" if doc.get("cost_usd") is not None else ""
@@ -213,13 +174,13 @@ def neighbors(
     """
     if (item is None) == (query is None):
         raise InputError("give an item ID or --query TEXT (one of them)")
-    scope = _open(ws)
+    scope = open_scope(ws)
     res = scope.neighbors(item, query=query, k=k, metric=metric, space=space, exact=exact)
     note = _graph_note(res.graph)
     if as_json:
         if note:
             err.print(note)
-        _emit(res.to_records())
+        emit(res.to_records())
         return
     texts = _texts(scope, res.ids)
     table = Table(title=f"{k} nearest to {item!r}" if item else f"{k} nearest to query {query!r}")
@@ -262,14 +223,14 @@ def knn(
         raise InputError(f"unknown --mode {mode!r}; use auto, exact or approximate")
     if engine not in ("local", "ray"):
         raise InputError(f"unknown engine {engine!r}; use local or ray")
-    scope = _open(ws)
+    scope = open_scope(ws)
     space = scope.resolve_space(space)
-    with _progress(not as_json) as cb:
+    with progress(not as_json) as cb:
         scope.knn(space, k, exact={"auto": None, "exact": True, "approximate": False}[mode], progress=cb,
                   engine=engine, address=address)
     info = {"space": space, **(scope.graph_info(space) or {})}
     if as_json:
-        _emit(info)
+        emit(info)
         return
     what = "exact" if info.get("exact") else f"approximate ({info.get('method')}), recall@10 " \
         f"{info.get('recall@10', float('nan')):.3f} against exact search on {info.get('recall_sample', 0):,} items"
@@ -323,15 +284,15 @@ def project(
     """
     if sample is not None and method != "umap":
         raise InputError(f"--sample is for umap layouts, not {method}")
-    scope = _open(ws)
-    with _progress(not as_json) as cb:
+    scope = open_scope(ws)
+    with progress(not as_json) as cb:
         lay = scope.project(space, method, seed=seed, k=k, progress=cb, engine=engine, address=address,
                             **({"sample": sample} if sample is not None else {}))
     doc = {"space": lay.space, "method": lay.method, "count": len(lay.ids),
            "params": {key: v for key, v in lay.params.items() if key != "request"}, "quality": lay.quality,
            "metrics": {key: v for key, v in lay.metrics.items() if key != "quality"}}
     if as_json:
-        _emit(doc)
+        emit(doc)
     else:
         q = lay.quality
         err.print(f"stored {lay.method} layout of {len(lay.ids)} points of space {lay.space!r}: "
@@ -346,11 +307,11 @@ def quality(ws: WS, space: SPACE = None, as_json: JSON = False) -> None:
     JSON: {"space": str, "layouts": [{"method", "k", "trustworthiness", "continuity", "knn_recall",
     "rank_correlation", "sampled", "n", "stale", "params", ...}]}.
     """
-    scope = _open(ws)
+    scope = open_scope(ws)
     space = scope.resolve_space(space)
     rows = scope.quality(space)
     if as_json:
-        _emit({"space": space, "layouts": rows})
+        emit({"space": space, "layouts": rows})
         return
     t = Table("method", "k", "trustworthiness", "continuity", "kNN recall", "rank corr.", "n", "stale",
               title=f"layouts of {space!r}: how much each map distorts (1 = no distortion)")
@@ -378,12 +339,12 @@ def cluster_cmd(
 
     JSON: {"space": str, "params": {...}, "unclustered": int, "clusters": [{"id", "size", "keywords", "label"}]}.
     """
-    scope = _open(ws)
+    scope = open_scope(ws)
     space = scope.resolve_space(space)
     res = scope.cluster(space, method, n_clusters=n_clusters, min_cluster_size=min_size)
     doc = {"space": space, "params": res.params, "unclustered": int((res.labels < 0).sum()), "clusters": res.clusters}
     if as_json:
-        _emit(doc)
+        emit(doc)
         return
     t = Table("cluster", "size", "keywords", title=f"{len(res.clusters)} clusters of {space!r} "
               f"({doc['unclustered']} items unclustered)")
@@ -400,11 +361,11 @@ def health(ws: WS, space: SPACE = None, as_json: JSON = False) -> None:
 
     JSON: {"space": str, "checks": [{"name", "value", "verdict", "threshold", "ok", ...}]}.
     """
-    scope = _open(ws)
+    scope = open_scope(ws)
     space = scope.resolve_space(space)
     checks = scope.health(space)
     if as_json:
-        _emit({"space": space, "checks": checks})
+        emit({"space": space, "checks": checks})
         return
     t = Table("check", "value", "verdict", "threshold", title=f"health of space {space!r}")
     for c in checks:
@@ -481,7 +442,7 @@ def similar(
         raise InputError("give items for vector arithmetic (ID...), --item ID / --query TEXT, or --pairs")
     if closer_to and (item is None or len(closer_to) != 2):
         raise InputError("--closer needs --item A and exactly two items: --closer B --closer C")
-    scope = _open(ws)
+    scope = open_scope(ws)
     space = scope.resolve_space(space)
     if plus:
         if metric != "cosine":
@@ -495,7 +456,7 @@ def similar(
             sep = scope.label_separation(label, space, metric=metric, bins=bins, sample=sample, seed=seed)
             doc = {"space": space, "label": label, **sep.to_json()}
             if as_json:
-                _emit(doc)
+                emit(doc)
                 return
             Console().print(f"[bold]{label}[/]: ROC AUC {sep.auc:.3f} ({sep.labels} labels, {sep.items} items, "
                             f"{'all pairs' if sep.exact else f'sampled pairs, seed {seed}'}) - {sep.verdict}")
@@ -504,7 +465,7 @@ def similar(
             return
         h = scope.pair_histogram(space, metric=metric, bins=bins, sample=sample, seed=seed).to_json()
         if as_json:
-            _emit({"space": space, **h})
+            emit({"space": space, **h})
             return
         _show_histogram(h, f"pair {metric} ({'all' if h['exact'] else 'sampled'} {h['n']} of {h['population']} pairs)")
         return
@@ -512,7 +473,7 @@ def similar(
         doc = scope.closer(item, closer_to[0], closer_to[1], metric="cosine" if metric == "all" else metric,
                            space=space)
         if as_json:
-            _emit(doc)
+            emit(doc)
             return
         who = doc["closer"]
         Console().print(f"{who!r} is closer to {item!r}" if who is not None else "a tie", f"({doc['metric']}: "
@@ -524,7 +485,7 @@ def similar(
             raise InputError("--histogram needs one metric")
         h = scope.similarity_histogram(item, query=query, metric=metric, bins=bins, space=space).to_json()
         if as_json:
-            _emit({"space": space, "item": item, "query": query, **h})
+            emit({"space": space, "item": item, "query": query, **h})
             return
         _show_histogram(h, f"{metric} of {item or query!r} against {h['n']} items")
         return
@@ -535,7 +496,7 @@ def similar(
         ids = scope.point_ids(space)
         doc = mo.to_json(ids)
         if as_json:
-            _emit({"space": space, "item": item, "query": query, **doc})
+            emit({"space": space, "item": item, "query": query, **doc})
             return
         con = Console()
         t = Table("#", *doc["metrics"], title=f"top {doc['k']} of {item or query!r} by metric")
@@ -555,7 +516,7 @@ def similar(
 
 def _show_ranking(res: Any, title: str, as_json: bool) -> None:
     if as_json:
-        _emit(res.to_records())
+        emit(res.to_records())
         return
     t = Table("#", "id", res.metric, title=title)
     for i, (iid, sc) in enumerate(zip(res.ids, res.scores, strict=True), 1):
@@ -603,7 +564,7 @@ def compare(
     names = [s.strip() for s in spaces.split(",") if s.strip()]
     if len(names) < 2 or len(set(names)) != len(names):
         raise InputError(f"--spaces needs two or more different names separated by commas, got {spaces!r}")
-    scope = _open(ws)
+    scope = open_scope(ws)
     pairs = [(names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))]
     docs = [scope.compare(a, b, k=k, label=label, qrels=qrels, seed=seed) for a, b in pairs]
     written = []
@@ -618,7 +579,7 @@ def compare(
                 "retrieval": scope.retrieval(names, k=k, label=label, qrels=qrels, seed=seed)
                 if label is not None or qrels is not None else None}
     if as_json:
-        _emit(docs[0] if many is None else many)
+        emit(docs[0] if many is None else many)
     else:
         for d in docs:
             _print_comparison(d)
@@ -695,7 +656,7 @@ def report_cmd(
     with ROC AUC for each categorical column; k-occurrence; per-dimension mean and spread; one item's vector;
     the layouts' honesty table and the stored compression table. Prints the path written.
     """
-    scope = _open(ws)
+    scope = open_scope(ws)
     path = scope.report(output, spaces=spaces or None, png_dir=png_dir, seed=seed, item=item)
     err.print(f"report written: {path}" + (f" (figures as PNG in {png_dir})" if png_dir else ""))
     sys.stdout.write(f"{path}\n")
@@ -715,7 +676,7 @@ def export_cmd(
     vectors. projector-tsv writes vectors.tsv + metadata.tsv for https://projector.tensorflow.org ("Load")."""
     from .export import export
 
-    scope = _open(ws)
+    scope = open_scope(ws)
     space = scope.resolve_space(space)
     for p in export(scope, space, output, fmt, layout=layout):
         err.print(f"wrote {p}")
@@ -747,9 +708,9 @@ def compress_cmd(
         raise InputError("--store CODEC and --as NAME go together")
     if (export is None) != (output is None):
         raise InputError("--export CODEC and -o FILE.npz go together")
-    scope = _open(ws)
+    scope = open_scope(ws)
     space = scope.resolve_space(space)
-    with _progress(not as_json) as cb:
+    with progress(not as_json) as cb:
         res = scope.compress(space, codec, queries=queries, seed=seed, progress=cb)
     extra: dict[str, Any] = {}
     if store is not None and as_name is not None:
@@ -759,7 +720,7 @@ def compress_cmd(
         extra["exported"] = scope.export_compressed(space, export, output)
         extra["exported"] = {k: v for k, v in extra["exported"].items() if k not in ("mean", "min", "step")}
     if as_json:
-        _emit({**res, **extra})
+        emit({**res, **extra})
         return
     t = Table("codec", "bytes/vector", "recall@1", "recall@10", "recall@100", "query ms", "build s",
               title=f"compression of space {space!r} ({res['dim']} dims, {res['items']} items, "
@@ -779,9 +740,9 @@ def compress_cmd(
 @app.command()
 def info(ws: WS, as_json: JSON = False) -> None:
     """Spaces, counts, dimensions, layouts, stale results and library versions."""
-    doc = _open(ws).info()
+    doc = open_scope(ws).info()
     if as_json:
-        _emit(doc)
+        emit(doc)
         return
     con = Console()
     con.print(f"[bold]{doc['path']}[/]: {doc['items']} items; columns: {', '.join(doc['columns'])}")
@@ -816,7 +777,7 @@ def serve(ws: WS, host: HOST = "127.0.0.1", port: PORT = 8765, token: TOKEN = No
     Only the page's own origin may change stored results (POST from another site: 403), and only JSON or
     binary bodies are taken (415); a Host header other than this server's names is refused (400)."""
     token = _check_bind(host, token)
-    _serve(_open(ws), host, port, token, cors or [], allow_host or [])
+    _serve(open_scope(ws), host, port, token, cors or [], allow_host or [])
 
 
 def _is_loopback(host: str) -> bool:
@@ -901,13 +862,11 @@ def demo(
         token = _check_bind(host, token)
     from .interrupt import run_interruptible
 
-    with _progress() as cb:  # built in a worker thread, so Ctrl-C stops it at once (see embedscope.interrupt)
+    with progress() as cb:  # built in a worker thread, so Ctrl-C stops it at once (see embedscope.interrupt)
         scope = run_interruptible(lambda: build_demo(ws, n=n, progress=cb, log=err.print))
     if serve_:
         _serve(scope, host, port, token)
 
-
-from .translate_cli import app as _translate_app  # noqa: E402
 
 app.add_typer(_translate_app, name="translate",
               help="Translate vectors between spaces: fit, eval (held-out, with baselines), apply.")

@@ -79,7 +79,8 @@ class VectorsInput:
     source: str
 
 
-def _suffix(path: Path) -> str:
+def file_suffix(path: Path) -> str:
+    """The lower-case suffix that names the format of ``path``, under a compression suffix (``a.csv.gz``: ``.csv``)."""
     s = path.suffix.lower()
     if s in (".gz", ".bz2", ".zst", ".xz"):
         return Path(path.stem).suffix.lower()
@@ -128,7 +129,7 @@ def read_items(
             raise InputError("file not found", file=name)
         if path.is_dir():
             raise InputError("is a directory, expected a file", file=name)
-        kind = TEXT_FORMATS.get(_suffix(path))
+        kind = TEXT_FORMATS.get(file_suffix(path))
         if kind is None:
             raise InputError(
                 f"unknown file type {path.suffix!r}; use .csv, .tsv, .parquet, .jsonl or .arrow", file=name
@@ -484,7 +485,7 @@ def read_vectors(
     name = str(source)
     if not path.exists():
         raise InputError("file not found", file=name)
-    kind = VECTOR_FORMATS.get(_suffix(path))
+    kind = VECTOR_FORMATS.get(file_suffix(path))
     if kind is None:
         raise InputError(
             f"unknown vector file type {path.suffix!r}; use .npy, .json, .parquet, .arrow or .jsonl",
@@ -494,7 +495,7 @@ def read_vectors(
         raise InputError("the file is empty; it should hold the vectors", file=name)
     if kind == "npy":
         arr = load_npy(path, name)
-        id_list = _read_id_file(Path(ids), arr.shape[0]) if ids else [str(i) for i in range(arr.shape[0])]
+        id_list = read_id_file(Path(ids), arr.shape[0]) if ids else [str(i) for i in range(arr.shape[0])]
         keys = None
         mat = arr
     elif kind == "json":
@@ -519,12 +520,13 @@ def read_vectors(
         keys = None
     if ids and kind != "npy":
         raise InputError("--ids is only for .npy files; other formats carry their ids", file=name)
-    vecs = _validate_matrix(mat, name, keys)
-    _check_unique(id_list, name)
+    vecs = validate_matrix(mat, name, keys)
+    check_unique_ids(id_list, name)
     return VectorsInput(id_list, vecs, name)
 
 
-def _read_id_file(path: Path, n: int) -> list[str]:
+def read_id_file(path: Path, n: int) -> list[str]:
+    """The ``n`` ids of a text file with one id per line (checked: UTF-8, ``n`` non-empty lines)."""
     if not path.exists():
         raise InputError("ids file not found", file=str(path))
     try:
@@ -591,7 +593,9 @@ def _read_json_vectors(path: Path, name: str) -> tuple[list[str], np.ndarray, li
     return keys, np.asarray(rows, dtype=np.float64), keys
 
 
-def _pick_vector_column(table: pa.Table, name: str, vector: str | None) -> str:
+def pick_vector_column(table: pa.Table, name: str, vector: str | None) -> str:
+    """The vector column of ``table``: ``vector`` if given (checked), else one named vector/embedding(s), else the
+    only list column."""
     if vector is not None:
         if vector not in table.column_names:
             raise InputError(f"no column {vector!r}; columns are: {', '.join(table.column_names)}",
@@ -613,9 +617,9 @@ def _table_vectors(table: pa.Table, name: str, id: str | None, vector: str | Non
                    ) -> tuple[list[str], np.ndarray]:
     if table.num_rows == 0:
         raise InputError("no rows", file=name)
-    vcol = _pick_vector_column(table, name, vector)
+    vcol = pick_vector_column(table, name, vector)
     mat = list_matrix(table.column(vcol).combine_chunks(), name, vcol)
-    return _table_ids(table, name, id), mat
+    return table_ids(table, name, id), mat
 
 
 def list_matrix(col: pa.Array, name: str, vcol: str, *, row_offset: int = 0, dim: int | None = None
@@ -670,7 +674,7 @@ def list_matrix(col: pa.Array, name: str, vcol: str, *, row_offset: int = 0, dim
     return values.to_numpy(zero_copy_only=False).reshape(len(col), want)
 
 
-def _table_ids(table: pa.Table, name: str, id: str | None) -> list[str]:
+def table_ids(table: pa.Table, name: str, id: str | None) -> list[str]:
     """The ids of a table of vectors: its ``id`` column (or ``id``), else row positions; checked non-empty."""
     id_col = id if id is not None else ("id" if "id" in table.column_names else None)
     if id_col is None:
@@ -725,7 +729,7 @@ def _frame_vectors(df: pd.DataFrame, name: str, id: str | None, vector: str | No
     return ids, mat
 
 
-def _validate_matrix(mat: np.ndarray, name: str, keys: list[str] | None, *, row_offset: int = 0) -> np.ndarray:
+def validate_matrix(mat: np.ndarray, name: str, keys: list[str] | None, *, row_offset: int = 0) -> np.ndarray:
     """``mat`` as C-contiguous float32, checked: finite, fits float32, no all-zero row. ``row_offset``: rows of
     the file before ``mat`` (for the row numbers in errors)."""
     if mat.shape[0] == 0:
@@ -752,7 +756,8 @@ def _validate_matrix(mat: np.ndarray, name: str, keys: list[str] | None, *, row_
     return np.ascontiguousarray(as32)
 
 
-def _check_unique(ids: list[str], name: str) -> None:
+def check_unique_ids(ids: list[str], name: str) -> None:
+    """Raise :class:`InputError` naming the row of the first repeated id in ``ids`` (of file ``name``)."""
     seen: dict[str, int] = {}
     for i, s in enumerate(ids):
         if s in seen:

@@ -148,7 +148,7 @@ def search(
         if exclude_self:
             order_key[np.arange(stop - start), np.arange(start, stop)] = np.inf
         extra = min(n - (1 if exclude_self else 0), k + 8) if metric == "euclidean" else k
-        cand = _topk_smallest(order_key, extra)
+        cand = topk_smallest(order_key, extra)
         if metric == "euclidean":
             diff = base[cand].astype(np.float64) - q[:, None, :].astype(np.float64)
             dist = np.sqrt(np.einsum("bkd,bkd->bk", diff, diff))
@@ -165,7 +165,7 @@ def search(
     return KNN(out_i, out_s, metric)
 
 
-def _topk_smallest(key: np.ndarray, k: int) -> np.ndarray:
+def topk_smallest(key: np.ndarray, k: int) -> np.ndarray:
     """Column indices of the k smallest entries of each row, sorted ascending (ties by index)."""
     if k < key.shape[1]:
         part = np.argpartition(key, k - 1, axis=1)[:, :k]

@@ -420,7 +420,7 @@ def _knn_shard(x: np.ndarray, start: int, stop: int, k: int, block_bytes: int) -
     a row never its own neighbour: what :func:`embedscope.neighbors.knn_graph` gives for those rows, computed
     the same way (each block's queries normalised, scores scaled by ``1/|x|``).
     """
-    from .neighbors import _topk_smallest, normalize
+    from .neighbors import normalize, topk_smallest
 
     n = x.shape[0]
     norms = np.sqrt(np.einsum("ij,ij->i", x, x))
@@ -436,7 +436,7 @@ def _knn_shard(x: np.ndarray, start: int, stop: int, k: int, block_bytes: int) -
         key *= inv_norm[None, :]
         np.negative(key, out=key)
         key[np.arange(b - a), np.arange(a, b)] = np.inf
-        cand = _topk_smallest(key, k)
+        cand = topk_smallest(key, k)
         out_i[a - start:b - start] = cand
         out_s[a - start:b - start] = -np.take_along_axis(key, cand, axis=1)
     return out_i, out_s
@@ -742,9 +742,9 @@ def ann_graph_ray(
 # ------------------------------------------------------------------------------------------- layouts
 def _place_shard(model: Any, x: np.ndarray) -> dict[str, np.ndarray]:
     """Items ``x`` (m, d) placed into a fitted UMAP layout: ``{"coords": float32 (m, 2)}``."""
-    from .projection.umap import _numba_cache, place
+    from .projection.umap import numba_cache, place
 
-    _numba_cache()  # the compiled kernels of an earlier run, shared with the driver
+    numba_cache()  # the compiled kernels of an earlier run, shared with the driver
     return {"coords": place(model, x)}
 
 
@@ -791,7 +791,7 @@ def umap_layout_ray(
         With ``params["engine"] = "ray"`` and ``params["shards"]`` when Ray placed items.
     """
     from .projection.layout import LayoutResult
-    from .projection.umap import SAMPLE_FIT_MIN, SAMPLE_SIZE, _numba_cache, fit_sample, umap_layout
+    from .projection.umap import SAMPLE_FIT_MIN, SAMPLE_SIZE, fit_sample, numba_cache, umap_layout
 
     _ray()  # a missing extra is reported whatever the size
     x = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -802,7 +802,7 @@ def umap_layout_ray(
         res = umap_layout(x, seed=seed, n_neighbors=n_neighbors, min_dist=min_dist, sample=sample, progress=progress)
         res.params["engine"] = "local (fitted on every item: nothing to place)"
         return res
-    _numba_cache()
+    numba_cache()
     if progress:
         progress(0, n)
     model, fit_rows, fit_coords, batches, params = fit_sample(x, seed=seed, n_neighbors=n_neighbors,

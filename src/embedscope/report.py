@@ -379,7 +379,7 @@ def write_report(scope: Scope, path: str | Path, *, spaces: Sequence[str], png_d
     item
         The example item for the query histogram, rankings and vector chart (default: the top hub).
     """
-    from . import __version__
+    from .version import __version__
 
     path = Path(path)
     if not path.parent.exists():

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from .cli import JSON, WS, _emit, _open, _progress, err
+from .cli_common import JSON, WS, emit, err, open_scope, progress
 from .console import Console
 from .errors import InputError
 from .storage import storage_error
@@ -58,12 +58,12 @@ def eval_cmd(
     "gain_over_mean_baseline", "top1", "top10", "mean_rank", "median_rank", "recall@10", "baseline",
     "gain_over_best_linear", ...}], "protocol", "n_train", "n_test", "best", "best_linear", "curve": [...]}.
     """
-    scope = _open(ws)
-    with _progress(not as_json) as cb:
+    scope = open_scope(ws)
+    with progress(not as_json) as cb:
         doc = scope.translate_eval(src, tgt, methods=_methods(methods), curve=curve, test_size=test_size, seed=seed,
                                    progress=cb)
     if as_json:
-        _emit(doc)
+        emit(doc)
         return
     con = Console()
     t = Table("method", "cos", "base", "gain", "top-1", "top-10", "rank", "med.", "R@10",
@@ -112,14 +112,14 @@ def fit_cmd(
     mean cosine (--select top1 for retrieval: with few pairs Procrustes often ranks better while ridge has
     the better cosine). Use the file with: embedscope translate apply FILE IN.npy -o OUT.npy.
     """
-    scope = _open(ws)
+    scope = open_scope(ws)
     if output.is_dir():
         raise InputError("-o names a directory; give a file name such as minilm-to-lsa.translator", file=output)
-    with _progress(not as_json) as cb:
+    with progress(not as_json) as cb:
         tl = scope.translate_fit(src, tgt, method, path=output, seed=seed, test_size=test_size, select=select, progress=cb)
     doc = tl.describe()
     if as_json:
-        _emit(doc)
+        emit(doc)
         return
     m = tl.meta.get("metrics") or {}
     ev = tl.meta.get("evaluation") or {}
@@ -160,16 +160,16 @@ def apply_cmd(
             raise InputError("translating a workspace needs --as NAME for the new space")
         if output is not None:
             raise InputError("-o is for .npy input; with a workspace use --as NAME")
-        scope = _open(target)
+        scope = open_scope(target)
         src = space or tl.meta.get("source")
         if src is None:
             raise InputError("the translator does not name its source space; add --space NAME")
-        with _progress(not as_json) as cb:
+        with progress(not as_json) as cb:
             rep = scope.translate_apply(tl, src, as_name, batch_size=batch_size, progress=cb)
         doc = {"space": as_name, "from": scope.resolve_space(src), "method": tl.method, "count": rep.total,
                "dim": tl.tgt_dim, "query_space": scope.manifest.records[f"vectors__{as_name}"].params.get("query_space")}
         if as_json:
-            _emit(doc)
+            emit(doc)
         else:
             q = (f"; text queries are embedded with the model of space {doc['query_space']!r}" if doc["query_space"]
                  else "; no model for text queries (the target space was not embedded here): search by item id")
@@ -191,7 +191,7 @@ def apply_cmd(
     tmp = output.with_name(f".{output.name}.tmp")
     try:  # stream batch by batch from a memory-mapped input into a memory-mapped output
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(x.shape[0], tl.tgt_dim))
-        with _progress(not as_json) as cb:
+        with progress(not as_json) as cb:
             tl.transform(x, batch_size=batch_size, file=str(target), progress=lambda d, t: cb("translate", d, t), out=out)
         out.flush()
         del out
@@ -204,6 +204,6 @@ def apply_cmd(
     doc = {"input": str(target), "output": str(output), "rows": int(out.shape[0]), "dim": int(out.shape[1]),
            "method": tl.method}
     if as_json:
-        _emit(doc)
+        emit(doc)
     else:
         err.print(f"wrote {output}: {out.shape[0]} vectors, {tl.src_dim} -> {tl.tgt_dim} dims ({tl.method})")

@@ -16,7 +16,7 @@ import numpy as np
 from ..neighbors import KNN
 from .layout import LayoutResult
 from .quality import layout_quality
-from .umap import _numba_cache, _precomputed, umap_layout
+from .umap import numba_cache, precomputed_knn, umap_layout
 
 
 def xyz_from_lonlat(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -47,13 +47,13 @@ def haversine_umap(x: np.ndarray, *, knn: KNN | None, seed: int, n_neighbors: in
     clusters tighter than on the plane (``spread=0.5, min_dist=0.05``); on 5,000 KJV verses this raised
     trustworthiness@15 from 0.748 (UMAP's plane defaults) to 0.808, above the naive wrap's 0.803.
     """
-    _numba_cache()
+    numba_cache()
     import umap
 
     n = len(x)
     nn = int(max(2, min(n_neighbors, n - 1)))
     kwargs: dict[str, Any] = {}
-    pre = _precomputed(knn, n, nn)
+    pre = precomputed_knn(knn, n, nn)
     if pre is not None:
         kwargs["precomputed_knn"] = pre
     reducer = umap.UMAP(n_neighbors=nn, n_components=2, metric="cosine", output_metric="haversine",

@@ -21,7 +21,8 @@ from .layout import LayoutResult
 from .pca import pca_layout
 
 
-def _numba_cache() -> None:
+def numba_cache() -> None:
+    """Point numba's on-disk cache at ``~/.cache/embedscope/numba`` unless ``NUMBA_CACHE_DIR`` is set."""
     if "NUMBA_CACHE_DIR" not in os.environ:
         base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
         path = base / "embedscope" / "numba"
@@ -86,7 +87,7 @@ def umap_layout(
         res.method = "umap"
         res.params["fallback"] = "pca"
         return res
-    _numba_cache()
+    numba_cache()
     try:
         import umap
     except ImportError:
@@ -100,7 +101,7 @@ def umap_layout(
     params: dict[str, Any] = {"n_neighbors": nn, "min_dist": min_dist, "metric": "cosine", "seed": seed,
                               "init": "spectral" if n >= 50 else "random"}
     kwargs: dict[str, Any] = {}
-    pre = _precomputed(knn, n, nn)
+    pre = precomputed_knn(knn, n, nn)
     if pre is not None:
         kwargs["precomputed_knn"] = pre
         params["knn"] = "stored"
@@ -120,7 +121,7 @@ def umap_layout(
     return LayoutResult(np.ascontiguousarray(y), "umap", params)
 
 
-def _precomputed(knn: KNN | None, n: int, nn: int) -> tuple[np.ndarray, np.ndarray, None] | None:
+def precomputed_knn(knn: KNN | None, n: int, nn: int) -> tuple[np.ndarray, np.ndarray, None] | None:
     """The stored cosine graph in UMAP's ``precomputed_knn`` form (each item first, at distance 0)."""
     if knn is None or knn.k < nn - 1 or knn.metric != "cosine":
         return None
@@ -273,7 +274,7 @@ def place_from_state(train: np.ndarray, embedding: np.ndarray, params: dict[str,
         float32, shape ``(q, 2)``.
     """
     check_placement_state(train, embedding, params)
-    _numba_cache()
+    numba_cache()
     train = np.ascontiguousarray(train, dtype=np.float32)
     tail_embedding = np.ascontiguousarray(embedding, dtype=np.float32)
     out = np.empty((len(vectors), 2), np.float32)

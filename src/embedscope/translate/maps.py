@@ -301,7 +301,7 @@ def _cos_rows(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     return num / np.maximum(np.linalg.norm(p, axis=1) * np.linalg.norm(y, axis=1), _EPS)
 
 
-def _ridge_factors(xtr: np.ndarray, ytr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+def ridge_factors(xtr: np.ndarray, ytr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                                np.ndarray, float]:
     """SVD factors of a centred ridge problem: (mx, my, s, Vt, U^T Yc, mean eigenvalue)."""
     mx, my = xtr.mean(0), ytr.mean(0)
@@ -311,7 +311,8 @@ def _ridge_factors(xtr: np.ndarray, ytr: np.ndarray) -> tuple[np.ndarray, np.nda
     return mx, my, s, vt, u.T @ (ytr - my), max(float((s**2).sum() / xtr.shape[1]), _EPS)
 
 
-def _ridge_w(s: np.ndarray, vt: np.ndarray, uty: np.ndarray, alpha: float) -> np.ndarray:
+def ridge_weights(s: np.ndarray, vt: np.ndarray, uty: np.ndarray, alpha: float) -> np.ndarray:
+    """Ridge weights of strength ``alpha`` from the factors of :func:`ridge_factors`."""
     return (vt.T * (s / (s**2 + alpha))) @ uty
 
 
@@ -335,7 +336,7 @@ def ridge_cv(xn: np.ndarray, yn: np.ndarray, *, folds: int = 5, seed: int = 0,
     """
     tot = np.zeros(len(grid))
     for tr, va in kfold(len(xn), folds, seed):
-        mx, my, s, vt, uty, lam = _ridge_factors(xn[tr], yn[tr])
+        mx, my, s, vt, uty, lam = ridge_factors(xn[tr], yn[tr])
         a = (xn[va] - mx) @ vt.T
         for j, rel in enumerate(grid):
             pred = (a * (s / (s**2 + rel * lam))) @ uty + my
@@ -349,8 +350,8 @@ def lowrank_cv(xn: np.ndarray, yn: np.ndarray, rel_alpha: float, ranks: Sequence
     """Choose the rank of reduced-rank ridge regression by k-fold cross-validation (mean held-out cosine)."""
     tot = np.zeros(len(ranks))
     for tr, va in kfold(len(xn), folds, seed):
-        mx, my, s, vt, uty, lam = _ridge_factors(xn[tr], yn[tr])
-        w = _ridge_w(s, vt, uty, rel_alpha * lam)
+        mx, my, s, vt, uty, lam = ridge_factors(xn[tr], yn[tr])
+        w = ridge_weights(s, vt, uty, rel_alpha * lam)
         # fitted values X W = U (S Vt W): their right singular vectors are those of the small S Vt W
         _, _, vy = np.linalg.svd((s[:, None] * vt) @ w, full_matrices=False)
         pv = (xn[va] - mx) @ w
@@ -428,8 +429,8 @@ def fit_map(x: np.ndarray, y: np.ndarray, method: str = "ridge", *, seed: int = 
         cv = cv_rows(n, seed)
         if rel is None:
             rel, _ = ridge_cv(pr.xn[cv], pr.yn[cv], folds=inner, seed=seed)
-        _, _, s, vt, uty, lam = _ridge_factors(pr.xn, pr.yn)
-        w = _ridge_w(s, vt, uty, float(rel) * lam)
+        _, _, s, vt, uty, lam = ridge_factors(pr.xn, pr.yn)
+        w = ridge_weights(s, vt, uty, float(rel) * lam)
         chosen["alpha"] = float(rel)
         if method == "ridge":
             weights["W"] = w

@@ -58,7 +58,7 @@ def fit_mlp(pr: Prepared, *, seed: int = 0, folds: int = 5, hidden: int = 512, m
         import torch
     except ImportError:
         raise MissingDependencyError("the mlp translator", "local", "torch") from None
-    from .maps import _ridge_factors, _ridge_w, cv_rows, ridge_cv
+    from .maps import cv_rows, ridge_cv, ridge_factors, ridge_weights
 
     n, ds = pr.xn.shape
     dt = pr.yn.shape[1]
@@ -70,8 +70,8 @@ def fit_mlp(pr: Prepared, *, seed: int = 0, folds: int = 5, hidden: int = 512, m
         cv = tr[cv_rows(len(tr), seed)]
         alpha, _ = ridge_cv(pr.xn[cv], pr.yn[cv], folds=max(2, min(folds, len(cv))), seed=seed) if len(cv) >= 2 \
             else (1.0, {})
-    _, _, s, vt, uty, lam = _ridge_factors(pr.xc[tr], pr.yc[tr])
-    w0 = _ridge_w(s, vt, uty, float(alpha) * lam)
+    _, _, s, vt, uty, lam = ridge_factors(pr.xc[tr], pr.yc[tr])
+    w0 = ridge_weights(s, vt, uty, float(alpha) * lam)
 
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)

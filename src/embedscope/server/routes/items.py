@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+import pyarrow as pa
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
@@ -157,9 +158,9 @@ def _neighbors(state: ExplorerState, space: str, row: int, k: int, metric: str, 
     else:
         ids, rows, scores = _find_within(state, space, row, k, metric, keep)
         graph = None
-    snippets = _snippets(state.texts(space), rows)
+    snips = snippets(state.texts(space), rows)
     neighbors = [NeighborOut(row=r, id=str(i), score=float(s), text=t)
-                 for r, i, s, t in zip(rows, ids, scores, snippets, strict=True)]
+                 for r, i, s, t in zip(rows, ids, scores, snips, strict=True)]
     return NeighborsOut(row=row, id=item_id, metric=metric, k=k, neighbors=neighbors,
                         graph=GraphOut.model_validate(graph) if graph else None)
 
@@ -241,7 +242,8 @@ def _has_graph(scope: Any, space: str) -> bool:
     return records is None or neighbors_table(space) in records
 
 
-def _snippets(texts, rows: list[int]) -> list[str | None]:
+def snippets(texts: pa.ChunkedArray | pa.Array | None, rows: list[int]) -> list[str | None]:
+    """The texts of ``rows``, each cut to ``SNIPPET_CHARS`` characters (None where there is no text)."""
     if texts is None or not rows:
         return [None] * len(rows)
     out = []

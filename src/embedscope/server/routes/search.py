@@ -26,7 +26,7 @@ from ...scan import QueryScan, score_histogram
 from ..arrow import ARROW_ONLY, arrow_response
 from ..batcher import QueryBatcher
 from .filter import FILTER, filter_mask
-from .items import _snippets
+from .items import snippets
 from .state import RESERVED, ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/search", tags=["search"])
@@ -154,7 +154,7 @@ def search(
         histogram = Histogram(edges=[float(e) for e in edges], counts=[int(c) for c in counts])
         cut = float(exact[-1]) if len(rows) else None
     row_list = [int(r) for r in rows]
-    texts = _snippets(state.texts(space), row_list)
+    texts = snippets(state.texts(space), row_list)
     hit_scores = exact.tolist() if mode != "keyword" else [float(scores[r]) for r in row_list]
     hits = [Hit(row=r, id=ids[r], score=float(sc), text=t)
             for r, sc, t in zip(row_list, hit_scores, texts, strict=True)]
