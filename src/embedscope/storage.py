@@ -77,6 +77,8 @@ def storage_error(exc: BaseException, path: str | Path, *, workspace: str | Path
     -------
     StorageError or None
     """
+    if workspace is not None and isinstance(exc, StorageError) and exc.__cause__ is not None:
+        exc = exc.__cause__  # a file of the workspace (atomic_path named the file): say it of the workspace
     code = None if isinstance(exc, EmbedscopeError) else os_errno(exc)
     if code is None:
         return None
