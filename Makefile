@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test test-fast lint chromium web web-test bench clean
+.PHONY: setup demo test test-fast lint chromium web web-test schema bench clean
 
 ## setup: virtualenv with the CPU build of torch (from this machine's disk), embedscope and its extras, built web app
 setup: $(STAMP) $(STATIC) $(WIDGET)
@@ -35,6 +35,10 @@ $(STATIC) $(WIDGET) &: web/node_modules/.installed $(WEB_SRC)
 	cd web && npm run build
 
 web: $(STATIC) $(WIDGET)
+
+## schema: regenerate the front end's API types (web/src/data/schema.ts) from the server's routes, then rebuild
+schema: $(STAMP)
+	$(PY) -m embedscope.server.schema web/src/data/schema.ts
 
 ## web-test: unit tests of the front end's pure modules (vitest, web/test/)
 web-test: web/node_modules/.installed

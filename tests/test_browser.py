@@ -378,7 +378,7 @@ def test_neighbours_far_on_the_map_are_flagged(page, workspace: Path) -> None:
     layout = scope.layout(SPACE, "umap")
     xy = layout.coords.astype(np.float64)
     ids = scope.point_ids(SPACE)
-    k = 10  # the panel's default k (web/src/panel.ts)
+    k = 10  # the panel's default k (web/src/views/panel.ts)
 
     def far_rows(row: int) -> list[int]:
         nbrs = scope.neighbors(ids[row], k=k, space=SPACE)

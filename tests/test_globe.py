@@ -22,7 +22,7 @@ from .test_browser import VIEWPORT, chromium, drawn_with, screenshot, serving, w
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SPACE = "minilm"
-ACTIVE = [255, 209, 102]  # web/src/colors.ts ACTIVE: the selected item and its neighbours
+ACTIVE = [255, 209, 102]  # web/src/data/colors.ts ACTIVE: the selected item and its neighbours
 BACKGROUND = [14, 17, 23]  # #0e1117
 
 

@@ -1,5 +1,5 @@
-"""The front end is typed against the server's OpenAPI schema: web/src/schema.ts is generated from the routes'
-pydantic models and must be current (tsc then checks web/src/api.ts against it in `npm run build`)."""
+"""The front end is typed against the server's OpenAPI schema: web/src/data/schema.ts is generated from the routes'
+pydantic models and must be current (tsc then checks web/src/data/api.ts against it in `npm run build`)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from pathlib import Path
 
 from embedscope.server.schema import _ts, openapi, typescript
 
-SCHEMA_TS = Path(__file__).resolve().parents[1] / "web" / "src" / "schema.ts"
+SCHEMA_TS = Path(__file__).resolve().parents[1] / "web" / "src" / "data" / "schema.ts"
 
 
 def test_committed_typescript_matches_the_routes() -> None:
     want = typescript()
     assert SCHEMA_TS.read_text(encoding="utf-8") == want, (
-        "web/src/schema.ts is out of date with the server's routes: run "
-        "`.venv/bin/python -m embedscope.server.schema web/src/schema.ts` and rebuild the web app")
+        "web/src/data/schema.ts is out of date with the server's routes: run "
+        "`.venv/bin/python -m embedscope.server.schema web/src/data/schema.ts` and rebuild the web app")
 
 
 def test_every_json_route_is_declared() -> None:

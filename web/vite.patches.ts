@@ -2,7 +2,7 @@
 //
 // Given a million points, regl-scatterplot 1.16 makes a million small [x, y, z] arrays and then copies them into
 // its state texture (~0.2 s and the garbage they leave, on every draw: the first paint and each recolouring).
-// The map (web/src/map.ts, ``columnarPoints``) hands it an array whose items are made only when asked for and
+// The map (web/src/views/map.ts, ``columnarPoints``) hands it an array whose items are made only when asked for and
 // which carries its typed columns under ``Symbol.for('embedscope.columns')``; this patch makes the state texture
 // read those columns directly. The build fails if the library's code no longer has the loop patched here (an
 // upgrade must look at it again); unpatched, the map still draws, only slower.

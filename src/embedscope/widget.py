@@ -7,8 +7,8 @@
 >>> w.selected                                                   # doctest: +SKIP  ['17', '42', ...]
 >>> w.selection_frame()                                          # doctest: +SKIP  id, text, metadata, x, y
 
-The front end is the web app's own map (``web/src/map.ts``, regl-scatterplot on WebGL; colours and legend
-from ``web/src/encoding.ts``), built by ``npm run build`` into ``widget_static/widget.js``. Data travels as
+The front end is the web app's own map (``web/src/views/map.ts``, regl-scatterplot on WebGL; colours and legend
+from ``web/src/data/encoding.ts``), built by ``npm run build`` into ``widget_static/widget.js``. Data travels as
 bytes, never as JSON lists of numbers: the layout as two little-endian float32 arrays, the colour column as
 int16 category codes (-1 = missing) or float32 values (NaN = missing), the selection as uint32 rows. The hover
 text of an item is fetched when the pointer rests on it (one custom message), so the first paint costs

@@ -25,9 +25,9 @@ import {
   search,
   searchScores,
   selectionCsv,
-} from './api';
-import { MISSING } from './colors';
-import { $, fillSelect, h } from './dom';
+} from './data/api';
+import { MISSING } from './data/colors';
+import { $, fillSelect, h } from './views/dom';
 import {
   type Encoding,
   HONESTY_LABELS,
@@ -38,21 +38,21 @@ import {
   encodeClusters,
   encodeHonesty,
   plainEncoding,
-} from './encoding';
-import type { GlobeView } from './globe';
+} from './data/encoding';
+import type { GlobeView } from './views/globe';
 import { type TestHook, installHook } from './hook';
-import { ItemCache } from './items';
-import { ClusterLabels } from './labels';
-import { renderLegend } from './legend';
-import { MapView, pointSizeFor } from './map';
-import { Panel } from './panel';
-import { encodeScores, searchView } from './search';
-import { type FilterSpec, filterJson, parseFilter } from './filter';
-import { download, selectionView } from './selection';
-import { Sheet } from './sheet';
+import { ItemCache } from './data/items';
+import { ClusterLabels } from './views/labels';
+import { renderLegend } from './views/legend';
+import { MapView, pointSizeFor } from './views/map';
+import { Panel } from './views/panel';
+import { encodeScores, searchView } from './views/search';
+import { type FilterSpec, filterJson, parseFilter } from './data/filter-spec';
+import { download, selectionView } from './views/selection';
+import { Sheet } from './views/sheet';
 import { type SheetContext, buttonId, sheetById, sheets } from './sheets';
-import { Tooltip } from './tooltip';
-import { readHash, writeHash } from './url';
+import { Tooltip } from './views/tooltip';
+import { readHash, writeHash } from './data/url';
 
 const NONE = '';
 /** Colour-by values of the per-item honesty of the current layout (``@honesty/knn_recall`` ...). */
@@ -109,7 +109,7 @@ export class Explorer {
   /** Points chosen together (a lasso), point order; empty when none. */
   private selection: number[] = [];
   private saveTimer: number | undefined;
-  /** The metadata filter (see filter.ts) and which points pass it, or null. */
+  /** The metadata filter (see data/filter-spec.ts) and which points pass it, or null. */
   private filter: FilterSpec | null = null;
   private keep: Uint8Array | null = null;
   /** Text columns of the current space (the filter matches substrings in them). */
@@ -575,7 +575,7 @@ export class Explorer {
     if (!this.space || !this.encoding) return;
     const space = this.space.name;
     if (!this.globe) {
-      const { GlobeView } = await import('./globe');
+      const { GlobeView } = await import('./views/globe');
       this.globe = new GlobeView($('globe'), {
         hover: (row) => this.tooltip.show(row, row === null ? null : (this.globe?.screenPosition(row) ?? null)),
         click: (row) => void this.select(row),

@@ -1,6 +1,6 @@
 // window.__embedscope: a read-back hook for browser tests (and curious users in the console).
-import type { Rgb } from './colors';
-import type { CompareHook } from './compare';
+import type { Rgb } from './data/colors';
+import type { CompareHook } from './views/compare';
 
 export interface TestHook {
   /** True once the first map is drawn and after every later redraw settles. */

@@ -1,12 +1,12 @@
 // The Jupyter widget (anywidget): the web app's map of one layout, in a notebook cell.
 // Python (src/embedscope/widget.py) sends coordinates and the colour column as bytes traits; hover text is
 // fetched on demand with custom messages; the selection goes back as a uint32 bytes trait of rows.
-import type { ColumnData, Item } from './api';
-import { h } from './dom';
-import { type Encoding, encode, plainEncoding } from './encoding';
-import { renderLegend } from './legend';
-import { MapView } from './map';
-import { Tooltip } from './tooltip';
+import type { ColumnData, Item } from './data/api';
+import { h } from './views/dom';
+import { type Encoding, encode, plainEncoding } from './data/encoding';
+import { renderLegend } from './views/legend';
+import { MapView } from './views/map';
+import { Tooltip } from './views/tooltip';
 import css from './widget.css?inline';
 
 /** The part of anywidget's model the widget uses (anywidget >= 0.9; ``Bytes`` traits arrive as DataView). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Cluster, ColumnData } from '../src/api';
-import { ACTIVE, BACKGROUND, MISSING, blend, hexToRgb } from '../src/colors';
-import { DIMMED, NO_HIGHLIGHT, NUMERIC_BINS, drawnRgb, encode, encodeClusters, encodeHonesty, plainEncoding } from '../src/encoding';
+import type { Cluster, ColumnData } from '../src/data/api';
+import { ACTIVE, BACKGROUND, MISSING, blend, hexToRgb } from '../src/data/colors';
+import { DIMMED, NO_HIGHLIGHT, NUMERIC_BINS, drawnRgb, encode, encodeClusters, encodeHonesty, plainEncoding } from '../src/data/encoding';
 
 const categorical = (codes: number[], categories: string[]): ColumnData => ({
   kind: 'categorical', name: 'topic', codes: Int32Array.from(codes), categories,

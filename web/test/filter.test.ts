@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type FilterSpec, filterJson, parseFilter } from '../src/filter';
+import { type FilterSpec, filterJson, parseFilter } from '../src/data/filter-spec';
 
 describe('parseFilter', () => {
   it('reads a spec of categories, a range and a text match', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SEL, type ViewState, formatHash, parseHash } from '../src/url';
+import { MAX_SEL, type ViewState, formatHash, parseHash } from '../src/data/url';
 
 describe('parseHash', () => {
   it('gives an empty state for an empty hash', () => {

@@ -6,10 +6,10 @@ every node ``[left, right]`` of an implicit kd-tree has its median ``m = (left +
 ``[m + 1, right]`` at or above it, down to leaves of at most ``node_size + 1`` points. Building that order in
 JavaScript takes about half a second a million points, on a thread that competes with the first draw; here it
 is a compiled kernel, cached with the layout's bytes, and the page only gathers its coordinates in this order
-(``web/src/spatial.ts``).
+(``web/src/data/spatial.ts``).
 
 The order is valid for the page's own coordinates too: the page maps ``x`` and ``y`` through the same
-increasing affine function (``normalise`` in ``web/src/map.ts``) and sends non-finite coordinates to the
+increasing affine function (``normalise`` in ``web/src/views/map.ts``) and sends non-finite coordinates to the
 centre, which :func:`kd_order` does as well; an increasing map keeps every ``<=`` the tree relies on.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-#: KDBush's node size as the page builds its index (``NODE_SIZE`` in web/src/spatialIndex.ts).
+#: KDBush's node size as the page builds its index (``NODE_SIZE`` in web/src/data/spatialIndex.ts).
 NODE_SIZE = 16
 
 _SORT = None

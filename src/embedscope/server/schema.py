@@ -1,7 +1,7 @@
 """The server's OpenAPI schema as TypeScript: the front end's JSON types come from the routes' pydantic models.
 
-``python -m embedscope.server.schema web/src/schema.ts`` writes one ``export interface`` per schema component
-(and the paths and methods of every route as a string union), so ``web/src/api.ts`` is typed against what the
+``python -m embedscope.server.schema web/src/data/schema.ts`` writes one ``export interface`` per schema component
+(and the paths and methods of every route as a string union), so ``web/src/data/api.ts`` is typed against what the
 server really answers and ``tsc`` catches a route that changed shape. ``tests/test_schema.py`` fails when the
 committed file is older than the routes.
 """
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-HEADER = ("// Generated from the server's OpenAPI schema by `python -m embedscope.server.schema web/src/schema.ts`.\n"
+HEADER = ("// Generated from the server's OpenAPI schema by `python -m embedscope.server.schema web/src/data/schema.ts`.\n"
           "// Do not edit: change the pydantic models in src/embedscope/server/routes/ and regenerate.\n")
 
 

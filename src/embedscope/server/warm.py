@@ -25,7 +25,7 @@ from .routes.layouts import kdorder_blob, layout_blob
 from .routes.state import ExplorerState
 
 #: Layouts above this many points get their spatial index order from the server (``WORKER_ABOVE`` in
-#: web/src/spatial.ts); smaller ones are indexed in the page.
+#: web/src/data/spatial.ts); smaller ones are indexed in the page.
 SPATIAL_ABOVE = 50_000
 #: Column names the page colours by first (``PREFERRED`` in web/src/app.ts).
 PREFERRED = re.compile(r"^(label|labels|category|categories|class|topic|cluster|group|genre|type|source|lang|"

@@ -1,4 +1,4 @@
-// Generated from the server's OpenAPI schema by `python -m embedscope.server.schema web/src/schema.ts`.
+// Generated from the server's OpenAPI schema by `python -m embedscope.server.schema web/src/data/schema.ts`.
 // Do not edit: change the pydantic models in src/embedscope/server/routes/ and regenerate.
 
 export interface ClusterOut {

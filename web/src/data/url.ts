@@ -16,7 +16,7 @@ export interface ViewState {
   sel?: number[];
   /** The map camera: target x, target y, distance. */
   cam?: [number, number, number];
-  /** A metadata filter (its JSON, see filter.ts). */
+  /** A metadata filter (its JSON, see filter-spec.ts). */
   filter?: string;
 }
 

@@ -1,7 +1,7 @@
 // The compare view: two spaces' maps side by side, coloured by neighbour agreement, linked. It has its own
 // full-width view (#compare) instead of the side sheet, made on first open.
-import { CompareView } from '../compare';
-import { $ } from '../dom';
+import { CompareView } from '../views/compare';
+import { $ } from '../views/dom';
 import { type SheetContext, registerSheet } from './registry';
 
 const views = new WeakMap<SheetContext, CompareView>();

@@ -1,7 +1,7 @@
 // The compression sheet of the current space: the stored table, or a button that measures it.
-import { getCompress, measureCompress } from '../api';
-import { compressView } from '../compress';
-import { h } from '../dom';
+import { getCompress, measureCompress } from '../data/api';
+import { compressView } from '../views/compress';
+import { h } from '../views/dom';
 import { registerSheet } from './registry';
 
 registerSheet({

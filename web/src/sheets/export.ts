@@ -1,5 +1,5 @@
 // The export sheet: the map as PNG, the selection as CSV, a link to this view, the CLI for everything.
-import { download, exportView } from '../selection';
+import { download, exportView } from '../views/selection';
 import { registerSheet } from './registry';
 
 registerSheet({

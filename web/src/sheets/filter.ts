@@ -1,6 +1,6 @@
 // The filter sheet: categories, numeric ranges and text matches over the metadata.
-import { getColumn } from '../api';
-import { filterView } from '../filter';
+import { getColumn } from '../data/api';
+import { filterView } from '../views/filter';
 import { registerSheet } from './registry';
 
 registerSheet({

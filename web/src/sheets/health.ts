@@ -1,7 +1,7 @@
 // The health sheet of the current space: every check with its verdict, and the pair-similarity histogram.
-import { getDimensions } from '../api';
-import { h } from '../dom';
-import { getHealth, healthView } from '../health';
+import { getDimensions } from '../data/api';
+import { h } from '../views/dom';
+import { getHealth, healthView } from '../views/health';
 import { registerSheet } from './registry';
 
 registerSheet({

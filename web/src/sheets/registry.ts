@@ -2,10 +2,10 @@
 // ``registerSheet`` (and holds its own view code if it has any); sheets/index.ts imports each module once. The
 // explorer builds one header button a sheet (id ``<id>-open``, in registration order) and closes whatever is
 // open on Escape. A new sheet is one file here plus one import line in sheets/index.ts.
-import type { ColumnMeta, Info } from '../api';
-import type { FilterSpec } from '../filter';
+import type { ColumnMeta, Info } from '../data/api';
+import type { FilterSpec } from '../data/filter-spec';
 import type { TestHook } from '../hook';
-import type { Sheet } from '../sheet';
+import type { Sheet } from '../views/sheet';
 
 /** What a sheet may read and do in the explorer (app.ts implements it). */
 export interface SheetContext {

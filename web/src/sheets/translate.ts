@@ -1,7 +1,7 @@
 // The translate sheet: pick two spaces, see the stored evaluation of maps between them or run it.
-import { getTranslate, measureTranslate } from '../api';
-import { fillSelect, h } from '../dom';
-import { translateView } from '../translate';
+import { getTranslate, measureTranslate } from '../data/api';
+import { fillSelect, h } from '../views/dom';
+import { translateView } from '../views/translate';
 import { type SheetContext, registerSheet } from './registry';
 
 const TITLE = 'Translate between spaces';

@@ -14,9 +14,9 @@ import {
   getLayout,
   getNeighbors,
   measureCompare,
-} from './api';
+} from '../data/api';
 import { $, fillSelect, h, svgEl } from './dom';
-import { type Encoding, encodeUnit, plainEncoding } from './encoding';
+import { type Encoding, encodeUnit, plainEncoding } from '../data/encoding';
 import { renderLegend } from './legend';
 import { MapView } from './map';
 

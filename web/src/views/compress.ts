@@ -1,5 +1,5 @@
 // The compression view: recall@10 against bytes per vector per codec (log scale), the frontier, and the table.
-import type { CompressResult, CompressRow } from './api';
+import type { CompressResult, CompressRow } from '../data/api';
 import { h, svgEl } from './dom';
 
 

@@ -1,27 +1,12 @@
 // The filter sheet: keep only items with chosen categories, numbers in a range, or text that contains a string.
 // The filter is a small JSON object (see src/embedscope/filters.py) that the server applies to the map, the
 // search (hits and histogram) and the neighbour lists alike.
-import type { ColumnData, ColumnMeta } from './api';
+import type { ColumnData, ColumnMeta } from '../data/api';
+import type { FilterSpec } from '../data/filter-spec';
 import { h } from './dom';
-
-/** ``{"topic": ["a", "b"], "length": {"min": 3, "max": 9}, "text": {"contains": "moon"}}`` */
-export type FilterSpec = Record<string, string[] | { min?: number; max?: number } | { contains: string }>;
 
 /** Categorical columns with more values than this get no checkbox list (a text match instead). */
 const MAX_CHOICES = 60;
-
-export const filterJson = (spec: FilterSpec | null): string | null =>
-  spec && Object.keys(spec).length ? JSON.stringify(spec) : null;
-
-export function parseFilter(text: string | null | undefined): FilterSpec | null {
-  if (!text) return null;
-  try {
-    const v = JSON.parse(text);
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as FilterSpec) : null;
-  } catch {
-    return null;
-  }
-}
 
 export interface FilterActions {
   apply(spec: FilterSpec | null): void;

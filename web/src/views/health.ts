@@ -1,7 +1,7 @@
 // The Health view: every space-health check with its verdict and threshold, the histogram of pair cosine
 // similarities, and same- vs different-label pairs (ROC AUC) when the items have a categorical column.
 // Data: GET api/spaces/{space}/health (src/embedscope/server/routes/health.py): small JSON, counts only.
-import { ApiError, type DimensionStats } from './api';
+import { ApiError, type DimensionStats } from '../data/api';
 import { formatNumber, h, svgEl } from './dom';
 
 

@@ -3,7 +3,7 @@
 // hovering and clicking go to the points underneath. At most MAX_LABELS labels, biggest clusters first,
 // smaller type for smaller clusters; a label that would overlap a bigger cluster's label is left out until
 // zooming in separates them.
-import type { Cluster } from './api';
+import type { Cluster } from '../data/api';
 import { h } from './dom';
 
 /** Labels drawn at most (the biggest clusters). */

@@ -1,7 +1,7 @@
 // The legend card: category swatches with counts, or the numeric ramp with its range.
-import { VIRIDIS_CSS } from './colors';
+import { VIRIDIS_CSS } from '../data/colors';
 import { formatNumber, h } from './dom';
-import type { Legend } from './encoding';
+import type { Legend } from '../data/encoding';
 
 const MAX_ENTRIES = 64;
 

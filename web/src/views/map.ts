@@ -1,10 +1,10 @@
 // The 2D map: every point of a layout drawn with regl-scatterplot (WebGL), coloured by an Encoding.
 // Points are normalised to [-1, 1] keeping the aspect ratio; rows are point-order indices throughout.
 import createScatterplot, { createRenderer } from 'regl-scatterplot';
-import type { Layout } from './api';
-import { ACTIVE, BACKGROUND, HOVER, type Rgb } from './colors';
-import { DIMMED, type Encoding, drawnRgb } from './encoding';
-import { type SpatialIndex, spatialIndex } from './spatial';
+import type { Layout } from '../data/api';
+import { ACTIVE, BACKGROUND, HOVER, type Rgb } from '../data/colors';
+import { DIMMED, type Encoding, drawnRgb } from '../data/encoding';
+import { type SpatialIndex, spatialIndex } from '../data/spatial';
 /** Lines from the selected point to its neighbours (normalised RGBA). */
 const LINK: [number, number, number, number] = [1, 0.82, 0.4, 0.55];
 

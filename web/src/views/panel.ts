@@ -1,5 +1,5 @@
 // Side panel of the selected item: text, metadata, and its k nearest neighbours (k and metric editable).
-import { METRICS, type Item, type Metric, type Neighbors } from './api';
+import { METRICS, type Item, type Metric, type Neighbors } from '../data/api';
 import { formatNumber, h } from './dom';
 
 export interface PanelHandlers {

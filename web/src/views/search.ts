@@ -1,9 +1,9 @@
 // Search results: a histogram of the query's similarity to every item with the top-k cut, and the ranked hits.
-import type { SearchResult } from './api';
+import type { SearchResult } from '../data/api';
 import { h, svgEl } from './dom';
-import { NUMERIC_BINS } from './encoding';
-import { viridis } from './colors';
-import type { Encoding } from './encoding';
+import { NUMERIC_BINS } from '../data/encoding';
+import { viridis } from '../data/colors';
+import type { Encoding } from '../data/encoding';
 
 
 

@@ -1,8 +1,8 @@
 // Many points chosen at once (a lasso on the map): how many, how they split over the current colouring's
 // categories, the first few items, and exports (CSV of the selection, the map as PNG, a link to this view).
-import type { Item } from './api';
+import type { Item } from '../data/api';
 import { h } from './dom';
-import type { Encoding } from './encoding';
+import type { Encoding } from '../data/encoding';
 
 /** Items listed in the selection sheet (the CSV has them all). */
 const LISTED = 50;

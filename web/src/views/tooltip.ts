@@ -1,5 +1,5 @@
 // Hover tooltip: the item's text (or id and metadata), fetched after a short pause, cached.
-import type { Item } from './api';
+import type { Item } from '../data/api';
 import { h } from './dom';
 
 const DELAY_MS = 60;

@@ -1,5 +1,5 @@
 // The translate view: how well fitted maps carry vectors from one space to another, on held-out shared items.
-import type { TranslateResult } from './api';
+import type { TranslateResult } from '../data/api';
 import { h, svgEl } from './dom';
 
 const COLORS = ['#7aa2f7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2'];
