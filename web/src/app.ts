@@ -1,78 +1,46 @@
 // The explorer: wires the header controls, the map, the legend, the tooltip and the side panel.
 import {
   ApiError,
-  type Clusters,
   type ColumnMeta,
-  type Honesty,
   type Info,
   type Layout,
   type LayoutInfo,
   type Metric,
   type SpaceInfo,
-  getClusterLabels,
-  getClusters,
-  getColumn,
   getColumns,
-  getHonesty,
+  getFilter,
   getInfo,
   getKdOrder,
   getLayout,
   getNeighbors,
-  getFilter,
-  getXyz,
   type SearchMode,
   type SearchResult,
   search,
   searchScores,
   selectionCsv,
 } from './data/api';
+import { type ClusterData, Colorings, HONESTY, NONE, QUERY, type Scene, colorOptions, defaultColor } from './data/coloring';
 import { MISSING } from './data/colors';
-import { $, fillSelect, h } from './views/dom';
-import {
-  type Encoding,
-  HONESTY_LABELS,
-  type HonestyKind,
-  type Highlight,
-  NO_HIGHLIGHT,
-  encode,
-  encodeClusters,
-  encodeHonesty,
-  plainEncoding,
-} from './data/encoding';
-import type { GlobeView } from './views/globe';
-import { type TestHook, installHook } from './hook';
+import { type Encoding, type Highlight, NO_HIGHLIGHT } from './data/encoding';
+import { type FilterSpec, countKept, filterJson, keptRows, parseFilter } from './data/filter-spec';
 import { ItemCache } from './data/items';
+import { message, quiet } from './data/promises';
+import { readHash, writeHash } from './data/url';
+import { type TestHook, installHook } from './hook';
+import { type SheetContext, buttonId, sheetById, sheets } from './sheets';
+import { setStatus, showHonesty } from './views/badges';
+import { $, fillSelect, frames, h } from './views/dom';
+import { GlobePane, SPHERE } from './views/globe-pane';
 import { ClusterLabels } from './views/labels';
 import { renderLegend } from './views/legend';
-import { MapView, pointSizeFor } from './views/map';
+import { MapView } from './views/map';
 import { Panel } from './views/panel';
-import { encodeScores, searchView } from './views/search';
-import { type FilterSpec, filterJson, parseFilter } from './data/filter-spec';
+import { searchView, setSearchForm, wireSearchForm } from './views/search';
 import { download, selectionView } from './views/selection';
 import { Sheet } from './views/sheet';
-import { type SheetContext, buttonId, sheetById, sheets } from './sheets';
 import { Tooltip } from './views/tooltip';
-import { readHash, writeHash } from './data/url';
 
-const NONE = '';
-/** Colour-by values of the per-item honesty of the current layout (``@honesty/knn_recall`` ...). */
-const HONESTY = '@honesty/';
-const HONESTY_KINDS: HonestyKind[] = ['knn_recall', 'trustworthiness', 'continuity'];
-/** Colour-by value of the space's stored clusters (not a metadata column, so no name clash). */
-const CLUSTER = '@cluster';
-/** Colour-by value of the current search's scores. */
-const QUERY = '@query';
-/** The layout the globe shows. */
-const SPHERE = 'sphere';
 type View = 'map' | 'globe';
-
-/** A space's stored clustering: the clusters (biggest first) and each point's cluster id. */
-interface ClusterData {
-  meta: Clusters;
-  labels: Int32Array;
-}
-/** Columns worth colouring by first, when the URL does not say. */
-const PREFERRED = /^(label|labels|category|categories|class|topic|cluster|group|genre|type|source|lang|language)$/i;
 
 export class Explorer {
   private info: Info | null = null;
@@ -90,18 +58,14 @@ export class Explorer {
   private selectToken = 0;
 
   private readonly items = new ItemCache();
-  private readonly honestyCache = new Map<string, Promise<Honesty>>();
-  private readonly xyzCache = new Map<string, Promise<Float32Array>>();
-  private readonly clusterCache = new Map<string, Promise<ClusterData>>();
+  private readonly colorings = new Colorings();
   private clusterData: ClusterData | null = null;
   private readonly labels: ClusterLabels;
   /** The header's "labels" toggle. */
   private labelsOn = true;
   private readonly labelsToggle = $('labels-toggle') as HTMLInputElement;
   private readonly map: MapView;
-  private globe: GlobeView | null = null;
-  /** Which space's sphere the globe holds. */
-  private globeSpace: string | null = null;
+  private readonly globe: GlobePane;
   private readonly panel: Panel;
   private readonly sheet = new Sheet($('sheet'));
   /** What the sheets (sheets/) may read and do. */
@@ -151,20 +115,11 @@ export class Explorer {
     this.labelsToggle.addEventListener('change', () => this.setLabels(this.labelsToggle.checked));
     $('view-map').addEventListener('click', () => void this.run(() => this.setView('map')));
     $('view-globe').addEventListener('click', () => void this.run(() => this.setView('globe')));
-    $('search').addEventListener('keydown', (ev) => {
-      // ArrowDown from the search box walks into the results (Enter on a result opens it, Escape closes)
-      if (ev.key !== 'ArrowDown') return;
-      const first = document.querySelector<HTMLElement>('#search-hits li');
-      if (first) {
-        ev.preventDefault();
-        first.focus();
-      }
-    });
-    $('search-form').addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      const q = ($('search') as HTMLInputElement).value.trim();
-      const mode = ($('search-mode') as HTMLSelectElement).value as SearchMode;
-      void this.run(() => (q ? this.runSearch(q, mode) : this.clearSearch()));
+    wireSearchForm((q, mode) => void this.run(() => (q ? this.runSearch(q, mode) : this.clearSearch())));
+    this.globe = new GlobePane({
+      hover: (row) => this.tooltip.show(row, row === null ? null : this.globe.screenPosition(row)),
+      click: (row) => void this.select(row),
+      deselect: () => void this.deselect(),
     });
     // one header button a sheet, in registration order, before the honesty badge and the status line
     const anchor = $('honesty');
@@ -246,14 +201,14 @@ export class Explorer {
         return self.filter && self.keep ? { json: filterJson(self.filter) ?? '', count: countKept(self.keep) } : null;
       },
       pointToScreen: (row) => this.map.screenPosition(row),
-      globePointToScreen: (row) => (this.view === 'globe' && this.globe ? this.globe.screenPosition(row) : null),
+      globePointToScreen: (row) => (this.view === 'globe' ? this.globe.screenPosition(row) : null),
       rotateGlobe: async (dLon, dLat) => {
-        this.globe?.rotate(dLon, dLat);
+        this.globe.rotate(dLon, dLat);
         await frames(2);
       },
       colorOf: (row) => this.map.colorOf(row),
       hover: (row) => {
-        if (this.view === 'globe' && this.globe) {
+        if (this.view === 'globe' && this.globe.loaded) {
           this.globe.hover(row);
           this.tooltip.show(row, this.globe.screenPosition(row));
         } else {
@@ -292,8 +247,7 @@ export class Explorer {
       if (wanted.filter) await this.applyFilter(parseFilter(wanted.filter), false);
       if (wanted.cam) await this.map.setCamera(wanted.cam);
       if (wanted.q) {
-        ($('search') as HTMLInputElement).value = wanted.q;
-        ($('search-mode') as HTMLSelectElement).value = wanted.mode ?? 'semantic';
+        setSearchForm(wanted.q, wanted.mode ?? 'semantic');
         await this.runSearch(wanted.q, wanted.mode ?? 'semantic');
       }
       if (wanted.sel?.length) await this.selectMany(wanted.sel.filter((r) => r < this.map.count));
@@ -342,21 +296,15 @@ export class Explorer {
     if (this.colorBy === QUERY) await this.colorByColumn(this.defaultColor());
   }
 
-  /** The colour choices: metadata columns, clusters, this layout's honesty, the current search. */
-  private colorOptions(): { value: string; label: string }[] {
-    const options = [{ value: NONE, label: 'none' }, ...this.columns.map((c) => ({ value: c.name, label: c.name }))];
-    if (this.clusterData) options.push({ value: CLUSTER, label: `clusters (${this.clusterData.meta.total})` });
-    if (hasHonesty(this.layoutInfo)) {
-      for (const kind of HONESTY_KINDS) options.push({ value: HONESTY + kind, label: `map honesty: ${HONESTY_LABELS[kind]}` });
-    }
-    if (this.query && this.query.space === this.spaceName) {
-      options.push({ value: QUERY, label: `search: ${this.query.result.query.slice(0, 40)}` });
-    }
-    return options;
+  /** What the colour choices depend on now. */
+  private scene(): Scene {
+    const query = this.query && this.query.space === this.spaceName ? this.query : null;
+    const { spaceName: space, layoutName: layout, layoutInfo, columns, clusterData: clusters } = this;
+    return { space, layout, layoutInfo, columns, clusters, query };
   }
 
   private refreshColorOptions(): void {
-    fillSelect(this.colorSelect, this.colorOptions(), this.colorBy);
+    fillSelect(this.colorSelect, colorOptions(this.scene()), this.colorBy);
   }
 
   private async openSpace(name: string, layout?: string, color?: string): Promise<void> {
@@ -373,7 +321,7 @@ export class Explorer {
     const coords = quiet(getLayout(name, method));
     const [allColumns, clusterData] = await Promise.all([
       getColumns(name),
-      space.has_clusters ? this.clustersOf(name) : Promise.resolve(null),
+      space.has_clusters ? this.colorings.clustersOf(name) : Promise.resolve(null),
     ]);
     this.columns = allColumns.filter((c) => c.kind !== 'text');
     this.textColumns = allColumns.filter((c) => c.kind === 'text');
@@ -406,7 +354,7 @@ export class Explorer {
     this.layoutName = method;
     this.layoutInfo = info;
     // Colour choices: metadata columns, clusters, the honesty of this layout when measured, the search.
-    const options = this.colorOptions();
+    const options = colorOptions(this.scene());
     if (!options.some((o) => o.value === this.colorBy)) {
       this.colorBy = this.defaultColor();
       this.encoding = null;
@@ -429,7 +377,7 @@ export class Explorer {
     }
     Object.assign(this.hook, { layout: method, count: this.map.count, colorBy: this.colorBy || null });
     renderLegend($('legend'), this.encoding.legend);
-    this.showHonesty(info);
+    this.hook.honesty = showHonesty($('honesty'), info);
     $('empty').hidden = true;
     const clusters = this.clusterData ? ` · ${this.clusterData.meta.total} clusters${this.clusterData.meta.stale ? ' (stale)' : ''}` : '';
     this.setStatus(
@@ -438,41 +386,9 @@ export class Explorer {
     this.saveView();
   }
 
-  private async encodingFor(column: string, n: number): Promise<Encoding> {
-    if (column === QUERY && this.query && this.query.scores.length === n) return encodeScores(this.query.scores, this.query.result);
-    if (column.startsWith(HONESTY) && this.space && this.layoutName && hasHonesty(this.layoutInfo)) {
-      const kind = column.slice(HONESTY.length) as HonestyKind;
-      const honesty = await this.honesty(this.space.name, this.layoutName);
-      return encodeHonesty(honesty[kind], kind, this.layoutInfo?.k ?? 0);
-    }
-    if (column === CLUSTER && this.clusterData) {
-      const { meta, labels } = this.clusterData;
-      if (labels.length !== n) throw new ApiError(500, 'the cluster labels do not match the map');
-      const method = typeof meta.params.method === 'string' ? meta.params.method : '';
-      return encodeClusters(labels, meta.clusters, method ? `clusters (${method})` : 'clusters');
-    }
-    const meta = this.columns.find((c) => c.name === column);
-    if (!meta || !this.space) return plainEncoding(n);
-    return encode(await getColumn(this.space.name, meta));
-  }
-
-  /** The space's clusters and labels, fetched once; null (and a note in the console) when they fail to load. */
-  private async clustersOf(space: string): Promise<ClusterData | null> {
-    let hit = this.clusterCache.get(space);
-    if (!hit) {
-      hit = (async () => {
-        const meta = await getClusters(space);
-        return { meta, labels: await getClusterLabels(space, meta.version) };
-      })();
-      this.clusterCache.set(space, hit);
-    }
-    try {
-      return await hit;
-    } catch (e) {
-      this.clusterCache.delete(space);
-      console.warn(`clusters of ${space}: ${message(e)}`);
-      return null;
-    }
+  /** The encoding of the colour choice ``column`` (the search's scores even when its space is not shown). */
+  private encodingFor(column: string, n: number): Promise<Encoding> {
+    return this.colorings.encodingFor(column, n, { ...this.scene(), query: this.query });
   }
 
   /** Cluster labels at their centres in the current layout (when the space has clusters). */
@@ -493,18 +409,7 @@ export class Explorer {
   }
 
   private defaultColor(): string {
-    return defaultColor(this.columns) || (this.clusterData ? CLUSTER : NONE);
-  }
-
-  private honesty(space: string, method: string): Promise<Honesty> {
-    const key = `${space}\u0000${method}`;
-    let hit = this.honestyCache.get(key);
-    if (!hit) {
-      hit = getHonesty(space, method);
-      hit.catch(() => this.honestyCache.delete(key));
-      this.honestyCache.set(key, hit);
-    }
-    return hit;
+    return defaultColor(this.columns, this.clusterData !== null);
   }
 
   private async colorByColumn(column: string): Promise<void> {
@@ -512,33 +417,11 @@ export class Explorer {
     this.encoding = await this.encodingFor(column, this.map.count);
     await this.map.setEncoding(this.encoding);
     if (this.selection.length) await this.map.selectRows(this.selection);
-    if (this.globeShowsLayout()) this.globe?.setEncoding(this.encoding);
+    if (this.globeShowsLayout()) this.globe.setEncoding(this.encoding);
     renderLegend($('legend'), this.encoding.legend);
     if (this.selection.length && this.sheet.isOpen && document.getElementById('selection-view')) this.showSelection();
     this.hook.colorBy = column || null;
     this.saveView();
-  }
-
-  /** The header's honesty figures of the current layout: trustworthiness and kNN recall at k. */
-  private showHonesty(info: LayoutInfo | null): void {
-    const el = $('honesty');
-    if (!info || !hasHonesty(info)) {
-      el.hidden = true;
-      this.hook.honesty = null;
-      return;
-    }
-    const k = info.k as number;
-    const f = (v: number | null) => (v === null ? '–' : v.toFixed(2));
-    el.hidden = false;
-    el.textContent = `T@${k} ${f(info.trustworthiness)} · recall ${f(info.knn_recall)}`;
-    el.title =
-      `How honest the ${info.method} map is about neighbourhoods (1 = perfect), at k = ${k}:\n` +
-      `· trustworthiness ${f(info.trustworthiness)}: items drawn near each other are neighbours in the original space ` +
-      `(lower = the map puts far-apart items together)\n` +
-      `· continuity ${f(info.continuity)}: neighbours in the original space stay near each other on the map\n` +
-      `· kNN recall ${f(info.knn_recall)}: share of an item's ${k} nearest neighbours that are also its ${k} nearest on the map, on average\n` +
-      `Colour by "map honesty" to see where the map distorts.${info.stale ? '\nThe layout is stale: the space changed since.' : ''}`;
-    this.hook.honesty = { k, trustworthiness: info.trustworthiness, knn_recall: info.knn_recall };
   }
 
   // ------------------------------------------------------------------------------------------- globe
@@ -547,7 +430,7 @@ export class Explorer {
   }
 
   private globeShowsLayout(): boolean {
-    return this.globe !== null && this.globeSpace === this.space?.name && this.layoutName === SPHERE;
+    return this.globe.holds(this.space?.name) && this.layoutName === SPHERE;
   }
 
   /** Switch between the flat map and the globe (which shows the sphere layout; the map follows it). */
@@ -573,36 +456,14 @@ export class Explorer {
   /** Put the current space's sphere on the globe (three.js is loaded the first time). */
   private async loadGlobe(): Promise<void> {
     if (!this.space || !this.encoding) return;
-    const space = this.space.name;
-    if (!this.globe) {
-      const { GlobeView } = await import('./views/globe');
-      this.globe = new GlobeView($('globe'), {
-        hover: (row) => this.tooltip.show(row, row === null ? null : (this.globe?.screenPosition(row) ?? null)),
-        click: (row) => void this.select(row),
-        deselect: () => void this.deselect(),
-      }, pointSizeFor);
-    }
-    const key = space;
-    let xyz = this.xyzCache.get(key);
-    if (!xyz) {
-      xyz = getXyz(space, SPHERE);
-      xyz.catch(() => this.xyzCache.delete(key));
-      this.xyzCache.set(key, xyz);
-    }
-    const points = await xyz;
-    if (points.length !== this.map.count * 3) throw new ApiError(500, 'the sphere layout does not match the map');
-    this.globe.setPoints(points, this.encoding, this.highlight());
-    this.globeSpace = space;
+    await this.globe.load(this.space.name, this.map.count, this.encoding, this.highlight());
   }
 
   private showView(view: View): void {
     this.view = view;
     this.hook.view = view;
-    $('globe').hidden = view !== 'globe';
-    $('view-map').setAttribute('aria-pressed', String(view === 'map'));
-    $('view-globe').setAttribute('aria-pressed', String(view === 'globe'));
     this.tooltip.show(null, null);
-    if (view === 'globe') this.globe?.render();
+    this.globe.show(view === 'globe');
   }
 
   private highlight(): Highlight {
@@ -610,7 +471,7 @@ export class Explorer {
   }
 
   private syncGlobe(): void {
-    if (this.globeShowsLayout()) this.globe?.setHighlight(this.highlight());
+    if (this.globeShowsLayout()) this.globe.setHighlight(this.highlight());
   }
 
   async select(row: number): Promise<void> {
@@ -623,7 +484,7 @@ export class Explorer {
     this.tooltip.show(null, null);
     await this.map.highlight(row, []);
     this.syncGlobe();
-    if (this.view === 'globe' && this.globe && this.globe.screenPosition(row) === null) this.globe.lookAt(row);
+    if (this.view === 'globe' && this.globe.loaded && this.globe.screenPosition(row) === null) this.globe.lookAt(row);
     this.panel.loading(row);
     this.saveView();
     const item = await this.items.get(this.space.name, row).catch((e: unknown) => {
@@ -755,8 +616,7 @@ export class Explorer {
       return;
     }
     this.keep = await getFilter(this.space.name, json);
-    const rows: number[] = [];
-    this.keep.forEach((v, i) => v && rows.push(i));
+    const rows = keptRows(this.keep);
     await this.map.setFilter(rows);
     button.textContent = `Filter · ${rows.length.toLocaleString()}`;
     button.classList.add('on');
@@ -784,13 +644,7 @@ export class Explorer {
   }
 
   private setStatus(text: string, error = false): void {
-    this.status.textContent = text;
-    this.status.classList.toggle('error', error);
-    this.status.title = text;
-    // an error must be read: when the header is too crowded for it (every button at 1280 px), it floats as a
-    // pill over the map; other messages just shorten (the full text is the tooltip)
-    this.status.classList.remove('floating');
-    if (error && text && this.status.scrollWidth > this.status.clientWidth + 1) this.status.classList.add('floating');
+    setStatus(this.status, text, error);
   }
 
   private showEmpty(text: string): void {
@@ -804,38 +658,6 @@ export class Explorer {
   }
 }
 
-function countKept(keep: Uint8Array): number {
-  let n = 0;
-  for (const v of keep) n += v;
-  return n;
-}
-
-function hasHonesty(info: LayoutInfo | null | undefined): boolean {
-  return !!info && info.k !== null && (info.knn_recall !== null || info.trustworthiness !== null);
-}
-
-function defaultColor(columns: ColumnMeta[]): string {
-  const categorical = columns.filter((c) => c.kind === 'categorical' && c.n_unique > 1);
-  return (categorical.find((c) => PREFERRED.test(c.name)) ?? categorical[0])?.name ?? NONE;
-}
-
 function spaceLabel(s: SpaceInfo): string {
   return s.model && s.model !== s.name ? `${s.name} (${s.model})` : s.name;
-}
-
-const frames = (n: number) =>
-  new Promise<void>((resolve) => {
-    const tick = (left: number) => (left <= 0 ? resolve() : requestAnimationFrame(() => tick(left - 1)));
-    tick(n);
-  });
-
-/** ``promise`` itself, marked as handled: a request started early and awaited later must not be reported as an
- * unhandled rejection if it fails before anyone awaits it (the await still throws). */
-function quiet<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => undefined);
-  return promise;
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -1,5 +1,5 @@
 // Turns a column into what the map draws: one palette index per point, the palette, and the legend.
-import type { Cluster, ColumnData } from './api';
+import type { Cluster, ColumnData, SearchResult } from './api';
 import { ACTIVE, BACKGROUND, MISSING, PLAIN, type Rgb, blend, categoricalPalette, hexToRgb, viridis } from './colors';
 
 /** Numeric columns are cut into this many colour bins (plus one for missing values). */
@@ -167,4 +167,76 @@ export function drawnRgb(encoding: Encoding, row: number, highlight: Highlight):
   if (highlight.rows.has(row)) return hexToRgb(ACTIVE);
   const base = hexToRgb(encoding.palette[encoding.codes[row]]);
   return highlight.focus === null ? base : blend(base, hexToRgb(BACKGROUND), DIMMED);
+}
+
+/** Points coloured by their score: a viridis ramp from the lowest to the highest similarity (semantic), or
+ * matches bright and the rest dark (keyword). */
+export function encodeScores(scores: Float32Array, result: SearchResult): Encoding {
+  const codes = new Float32Array(scores.length);
+  if (result.mode === 'keyword') {
+    let hits = 0;
+    scores.forEach((v, i) => {
+      codes[i] = v > 0 ? 1 : 0;
+      hits += v > 0 ? 1 : 0;
+    });
+    return {
+      codes,
+      palette: ['#2a3140', '#ffd166'],
+      legend: {
+        kind: 'categorical',
+        title: `words: “${result.query}”`,
+        entries: [
+          { label: 'match', color: '#ffd166', count: hits },
+          { label: 'no match', color: '#2a3140', count: scores.length - hits },
+        ],
+      },
+    };
+  }
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of scores) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const span = max > min ? max - min : 1;
+  scores.forEach((v, i) => {
+    codes[i] = Math.min(NUMERIC_BINS - 1, Math.floor(((v - min) / span) * NUMERIC_BINS));
+  });
+  return {
+    codes,
+    palette: viridis(NUMERIC_BINS),
+    legend: {
+      kind: 'numeric',
+      title: `similarity to “${result.query}”`,
+      min,
+      max,
+      missing: 0,
+      note: 'Cosine similarity in the original space, computed on the server with the space’s own model.',
+    },
+  };
+}
+
+export interface CategoryCount {
+  label: string;
+  color: string;
+  count: number;
+}
+
+/** How ``rows`` split over the categories of a categorical ``encoding``, most first (null for numeric ones). */
+export function categoryCounts(rows: ArrayLike<number>, encoding: Encoding | null): CategoryCount[] | null {
+  if (!encoding || encoding.legend.kind !== 'categorical') return null;
+  const entries = encoding.legend.entries;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < rows.length; i++) {
+    const code = encoding.codes[rows[i]];
+    counts.set(code, (counts.get(code) ?? 0) + 1);
+  }
+  const out: CategoryCount[] = [];
+  for (const [code, count] of counts) {
+    const color = encoding.palette[code];
+    // legend entry i describes palette colour i; the trailing grey entries share the last colour
+    const entry = entries[code]?.color === color ? entries[code] : entries.find((e) => e.color === color);
+    out.push({ label: entry?.label ?? 'other', color, count });
+  }
+  return out.sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
 }

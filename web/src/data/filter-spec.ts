@@ -16,3 +16,17 @@ export function parseFilter(text: string | null | undefined): FilterSpec | null 
     return null;
   }
 }
+
+/** How many points pass (``keep``: 1 for a point that passes, else 0). */
+export function countKept(keep: Uint8Array): number {
+  let n = 0;
+  for (const v of keep) n += v;
+  return n;
+}
+
+/** The rows that pass, in point order. */
+export function keptRows(keep: Uint8Array): number[] {
+  const rows: number[] = [];
+  keep.forEach((v, i) => v && rows.push(i));
+  return rows;
+}

@@ -45,3 +45,10 @@ export function svgEl<K extends keyof SVGElementTagNameMap>(
   if (text !== undefined) el.textContent = text;
   return el;
 }
+
+/** Resolves after ``n`` animation frames. */
+export const frames = (n: number) =>
+  new Promise<void>((resolve) => {
+    const tick = (left: number) => (left <= 0 ? resolve() : requestAnimationFrame(() => tick(left - 1)));
+    tick(n);
+  });

@@ -1,11 +1,6 @@
 // Search results: a histogram of the query's similarity to every item with the top-k cut, and the ranked hits.
-import type { SearchResult } from '../data/api';
-import { h, svgEl } from './dom';
-import { NUMERIC_BINS } from '../data/encoding';
-import { viridis } from '../data/colors';
-import type { Encoding } from '../data/encoding';
-
-
+import type { SearchMode, SearchResult } from '../data/api';
+import { $, h, svgEl } from './dom';
 
 /** Bars of the similarity histogram (log-scaled counts, so the few best items stay visible) and the cut. */
 export function similarityHistogram(result: SearchResult): SVGSVGElement | null {
@@ -70,49 +65,25 @@ export function searchView(result: SearchResult, select: (row: number) => void):
   return h('div', { class: 'search-view', id: 'search-view' }, h('p', { class: 'note' }, summary), similarityHistogram(result), list);
 }
 
-/** Points coloured by their score: a viridis ramp from the lowest to the highest similarity (semantic), or
- * matches bright and the rest dark (keyword). */
-export function encodeScores(scores: Float32Array, result: SearchResult): Encoding {
-  const codes = new Float32Array(scores.length);
-  if (result.mode === 'keyword') {
-    let hits = 0;
-    scores.forEach((v, i) => {
-      codes[i] = v > 0 ? 1 : 0;
-      hits += v > 0 ? 1 : 0;
-    });
-    return {
-      codes,
-      palette: ['#2a3140', '#ffd166'],
-      legend: {
-        kind: 'categorical',
-        title: `words: “${result.query}”`,
-        entries: [
-          { label: 'match', color: '#ffd166', count: hits },
-          { label: 'no match', color: '#2a3140', count: scores.length - hits },
-        ],
-      },
-    };
-  }
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of scores) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const span = max > min ? max - min : 1;
-  scores.forEach((v, i) => {
-    codes[i] = Math.min(NUMERIC_BINS - 1, Math.floor(((v - min) / span) * NUMERIC_BINS));
+/** The header's search box (#search-form: #search and #search-mode): ``submit`` gets the trimmed query ('' to
+ * clear the search); ArrowDown from the box walks into the results (Enter on a result opens it). */
+export function wireSearchForm(submit: (q: string, mode: SearchMode) => void): void {
+  $('search').addEventListener('keydown', (ev) => {
+    if (ev.key !== 'ArrowDown') return;
+    const first = document.querySelector<HTMLElement>('#search-hits li');
+    if (first) {
+      ev.preventDefault();
+      first.focus();
+    }
   });
-  return {
-    codes,
-    palette: viridis(NUMERIC_BINS),
-    legend: {
-      kind: 'numeric',
-      title: `similarity to “${result.query}”`,
-      min,
-      max,
-      missing: 0,
-      note: 'Cosine similarity in the original space, computed on the server with the space’s own model.',
-    },
-  };
+  $('search-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    submit(($('search') as HTMLInputElement).value.trim(), ($('search-mode') as HTMLSelectElement).value as SearchMode);
+  });
+}
+
+/** Put ``q`` and ``mode`` in the search box (a search restored from the URL). */
+export function setSearchForm(q: string, mode: SearchMode): void {
+  ($('search') as HTMLInputElement).value = q;
+  ($('search-mode') as HTMLSelectElement).value = mode;
 }

@@ -2,35 +2,10 @@
 // categories, the first few items, and exports (CSV of the selection, the map as PNG, a link to this view).
 import type { Item } from '../data/api';
 import { h } from './dom';
-import type { Encoding } from '../data/encoding';
+import { type Encoding, categoryCounts } from '../data/encoding';
 
 /** Items listed in the selection sheet (the CSV has them all). */
 const LISTED = 50;
-
-export interface CategoryCount {
-  label: string;
-  color: string;
-  count: number;
-}
-
-/** How ``rows`` split over the categories of a categorical ``encoding``, most first (null for numeric ones). */
-export function categoryCounts(rows: ArrayLike<number>, encoding: Encoding | null): CategoryCount[] | null {
-  if (!encoding || encoding.legend.kind !== 'categorical') return null;
-  const entries = encoding.legend.entries;
-  const counts = new Map<number, number>();
-  for (let i = 0; i < rows.length; i++) {
-    const code = encoding.codes[rows[i]];
-    counts.set(code, (counts.get(code) ?? 0) + 1);
-  }
-  const out: CategoryCount[] = [];
-  for (const [code, count] of counts) {
-    const color = encoding.palette[code];
-    // legend entry i describes palette colour i; the trailing grey entries share the last colour
-    const entry = entries[code]?.color === color ? entries[code] : entries.find((e) => e.color === color);
-    out.push({ label: entry?.label ?? 'other', color, count });
-  }
-  return out.sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
-}
 
 /** Save ``blob`` as a file named ``name`` (a download, no server round trip). */
 export function download(blob: Blob, name: string): void {
