@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Cluster, ColumnData } from '../src/data/api';
+import type { Cluster, ColumnData, SearchResult } from '../src/data/api';
 import { ACTIVE, BACKGROUND, MISSING, blend, hexToRgb } from '../src/data/colors';
-import { DIMMED, NO_HIGHLIGHT, NUMERIC_BINS, drawnRgb, encode, encodeClusters, encodeHonesty, plainEncoding } from '../src/data/encoding';
+import {
+  DIMMED, NO_HIGHLIGHT, NUMERIC_BINS, categoryCounts, drawnRgb, encode, encodeClusters, encodeHonesty, encodeScores, plainEncoding,
+} from '../src/data/encoding';
 
 const categorical = (codes: number[], categories: string[]): ColumnData => ({
   kind: 'categorical', name: 'topic', codes: Int32Array.from(codes), categories,
@@ -142,5 +144,42 @@ describe('drawnRgb', () => {
     const dimmed = drawnRgb(e, 1, hl);
     expect(dimmed).toEqual(blend(hexToRgb(e.palette[1]), hexToRgb(BACKGROUND), DIMMED));
     expect(dimmed).not.toEqual(hexToRgb(e.palette[1]));
+  });
+});
+
+describe('encodeScores', () => {
+  const result = (mode: SearchResult['mode']): SearchResult => ({ query: 'moon', mode, k: 2, total: 4, hits: [], histogram: null, cut: null });
+
+  it('keyword: matches bright, the rest dark, with counts', () => {
+    const e = encodeScores(Float32Array.from([0, 2, 0, 1]), result('keyword'));
+    expect(Array.from(e.codes)).toEqual([0, 1, 0, 1]);
+    expect(e.legend).toEqual({
+      kind: 'categorical', title: 'words: “moon”',
+      entries: [{ label: 'match', color: '#ffd166', count: 2 }, { label: 'no match', color: '#2a3140', count: 2 }],
+    });
+  });
+
+  it('semantic: the scores on the viridis bins from lowest to highest', () => {
+    const e = encodeScores(Float32Array.from([0.2, 0.6, 1.0]), result('semantic'));
+    expect(Array.from(e.codes)).toEqual([0, NUMERIC_BINS / 2, NUMERIC_BINS - 1]);
+    expect(e.palette).toHaveLength(NUMERIC_BINS);
+    expect(e.legend.kind === 'numeric' && [e.legend.min, e.legend.max, e.legend.title]).toEqual([
+      Math.fround(0.2), 1, 'similarity to “moon”',
+    ]);
+  });
+});
+
+describe('categoryCounts', () => {
+  it('counts the rows by category of a categorical colouring, most first', () => {
+    const e = encode(categorical([0, 1, 1, 2, 1], ['a', 'b', 'c']));
+    expect(categoryCounts([1, 2, 3, 4], e)).toEqual([
+      { label: 'b', color: e.palette[1], count: 3 },
+      { label: 'c', color: e.palette[2], count: 1 },
+    ]);
+  });
+
+  it('is null for a numeric colouring or none', () => {
+    expect(categoryCounts([0], encode(numeric([1, 2])))).toBeNull();
+    expect(categoryCounts([0], null)).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type FilterSpec, filterJson, parseFilter } from '../src/data/filter-spec';
+import { type FilterSpec, countKept, filterJson, keptRows, parseFilter } from '../src/data/filter-spec';
 
 describe('parseFilter', () => {
   it('reads a spec of categories, a range and a text match', () => {
@@ -59,5 +59,14 @@ describe('filterJson', () => {
 
   it('writes what the server reads (plain JSON of the spec)', () => {
     expect(JSON.parse(filterJson({ topic: ['a', 'b'] }) as string)).toEqual({ topic: ['a', 'b'] });
+  });
+});
+
+describe('countKept and keptRows', () => {
+  it('count and list the points that pass, in point order', () => {
+    const keep = Uint8Array.from([0, 1, 1, 0, 1]);
+    expect(countKept(keep)).toBe(3);
+    expect(keptRows(keep)).toEqual([1, 2, 4]);
+    expect(keptRows(new Uint8Array(0))).toEqual([]);
   });
 });
