@@ -45,9 +45,6 @@ PRIVATE_NAME_ALLOWED: set[str] = {
 # Import cycles (strongly connected components of the module graph, TYPE_CHECKING and function-level imports
 # included), each as the set of its modules.
 CYCLES_ALLOWED: list[frozenset[str]] = [
-    # the layout registry: layout.project imports each method, each method imports LayoutResult (plan §5)
-    frozenset({"embedscope.projection.layout", "embedscope.projection.pca", "embedscope.projection.sphere",
-               "embedscope.projection.tsne", "embedscope.projection.umap"}),
     # LanceCache is typed by ScopeCore (TYPE_CHECKING) and ScopeCore builds a LanceCache
     frozenset({"embedscope._cache", "embedscope._scope_core"}),
     # maps.fit_map calls mlp.fit_mlp; mlp reuses maps' ridge helpers (-> translate/ridge.py)

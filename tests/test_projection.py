@@ -164,6 +164,7 @@ def _run_cli(args: list[str]) -> tuple[int, str, str]:
 def test_large_space_path_fits_a_sample_and_places_new_items(tmp_path: Path) -> None:
     """Above the threshold UMAP fits a sample and transforms the rest; items added later are placed into
     the stored layout without moving the others."""
+    import embedscope.projection.base as projection_base
     import embedscope.projection.umap as um
 
     x, truth = clusters(n_per=100, n_clusters=5, dim=32)
@@ -171,8 +172,8 @@ def test_large_space_path_fits_a_sample_and_places_new_items(tmp_path: Path) -> 
     x, truth = x[perm], truth[perm]
     s = embedscope.create(tmp_path / "big.scope")
     s.add_vectors("v", [f"p{i}" for i in range(400)], x[:400])
-    old_min, old_size = um.SAMPLE_FIT_MIN, um.SAMPLE_SIZE
-    um.SAMPLE_FIT_MIN, um.SAMPLE_SIZE = 200, 150
+    old_min, old_size = projection_base.SAMPLE_FIT_MIN, um.SAMPLE_SIZE
+    projection_base.SAMPLE_FIT_MIN, um.SAMPLE_SIZE = 200, 150
     try:
         lay = s.project("v", "umap")
         assert lay.params["fit_sample"] == 150 and lay.params["placed_by_transform"] == 250
@@ -185,4 +186,4 @@ def test_large_space_path_fits_a_sample_and_places_new_items(tmp_path: Path) -> 
         d = ((again.coords[400:, None] - again.coords[None, :400]) ** 2).sum(-1)
         assert (truth[:400][d.argmin(1)] == truth[400:]).mean() > 0.9
     finally:
-        um.SAMPLE_FIT_MIN, um.SAMPLE_SIZE = old_min, old_size
+        projection_base.SAMPLE_FIT_MIN, um.SAMPLE_SIZE = old_min, old_size

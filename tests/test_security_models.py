@@ -173,12 +173,13 @@ def test_codec_manifest_points_at_a_legacy_pickle(tfidf_ws: Path, tmp_path: Path
 def _sampled_umap_ws(path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """400 clustered vectors laid out by a UMAP fitted on 150 of them (the rest placed), 100 more added;
     returns the model file the layout's record names."""
+    import embedscope.projection.base as projection_base
     import embedscope.projection.umap as um
 
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(5, 32))
     x = (centres[rng.integers(0, 5, 500)] + 0.3 * rng.normal(size=(500, 32))).astype(np.float32)
-    monkeypatch.setattr(um, "SAMPLE_FIT_MIN", 200)
+    monkeypatch.setattr(projection_base, "SAMPLE_FIT_MIN", 200)
     monkeypatch.setattr(um, "SAMPLE_SIZE", 150)
     s = embedscope.create(path)
     s.add_vectors("v", [f"p{i}" for i in range(400)], x[:400])

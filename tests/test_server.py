@@ -82,7 +82,8 @@ def test_info_lists_spaces_layouts_and_counts(client: TestClient, scope: embedsc
     assert space == {"name": SPACE, "kind": "embedded", "model": "local", "dim": 384, "count": 60,
                      "layouts": [{"method": "umap", "k": 15, "trustworthiness": quality["trustworthiness"],
                                   "continuity": quality["continuity"], "knn_recall": quality["knn_recall"],
-                                  "stale": False, "has_xyz": False}],
+                                  "stale": False, "has_xyz": False, "label": "UMAP", "surface": "plane",
+                                  "rank": 0}],
                      "stale": False, "has_clusters": False}
     assert 0 < quality["knn_recall"] <= quality["trustworthiness"] <= 1
 
@@ -200,11 +201,14 @@ def globe_client(globe_scope: embedscope.Scope) -> TestClient:
 def test_info_layouts_carry_their_honesty(globe_client: TestClient, globe_scope: embedscope.Scope) -> None:
     (space,) = globe_client.get("/api/info").json()["spaces"]
     got = {lay["method"]: lay for lay in space["layouts"]}
-    assert set(got) == {"umap", "sphere", "pca"}
+    assert [lay["method"] for lay in space["layouts"]] == ["umap", "pca", "sphere"]  # the default choice first
+    traits = {"umap": ("UMAP", "plane", 0), "pca": ("PCA", "plane", 2), "sphere": ("sphere", "sphere", 3)}
     for q in globe_scope.quality(SPACE):
+        label, surface, rank = traits[q["method"]]
         assert got[q["method"]] == {"method": q["method"], "k": 15, "trustworthiness": q["trustworthiness"],
                                     "continuity": q["continuity"], "knn_recall": q["knn_recall"], "stale": False,
-                                    "has_xyz": q["method"] in ("sphere", "pca")}
+                                    "has_xyz": q["method"] in ("sphere", "pca"), "label": label,
+                                    "surface": surface, "rank": rank}
 
 
 @pytest.mark.slow

@@ -222,9 +222,9 @@ def test_parquet_metadata_columns_become_item_metadata(tmp_path: Path, capsys: p
 
 
 def test_pca_of_a_big_space_builds_no_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import embedscope.projection.umap as umap_mod
+    import embedscope.projection.base as projection_base
 
-    monkeypatch.setattr(umap_mod, "SAMPLE_FIT_MIN", 100)  # "big" above 100 items, for the test
+    monkeypatch.setattr(projection_base, "SAMPLE_FIT_MIN", 100)  # "big" above 100 items, for the test
     x = _clusters(300, 10, seed=2)
     scope = embedscope.create(tmp_path / "b.scope")
     scope.add_vectors("s", [f"p{i}" for i in range(300)], normalize(x))

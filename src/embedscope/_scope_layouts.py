@@ -38,7 +38,8 @@ class LayoutsMixin(ScopeCore):
         space
             Space name.
         method
-            ``umap`` (default), ``pca``, ``tsne`` or ``sphere``.
+            A registered layout method (:func:`embedscope.projection.method_names`): ``umap`` (default),
+            ``pca``, ``tsne``, ``sphere``, or one added with :func:`embedscope.projection.register`.
         seed
             Random seed (the layout is reproducible).
         k
@@ -56,17 +57,20 @@ class LayoutsMixin(ScopeCore):
         Layout
             With ``quality`` (global figures) and ``per_item`` honesty arrays.
         """
+        from .projection import base as registry
+        from .projection import get_method, method_names
         from .projection import project as _project
-        from .projection.layout import METHODS
         from .projection.quality import layout_quality
 
-        if method not in METHODS:
-            raise InputError(f"unknown --method {method!r}; use one of {', '.join(METHODS)}")
+        if method not in method_names():
+            raise InputError(f"unknown --method {method!r}; use one of {', '.join(method_names())}")
+        traits = get_method(method)
         if engine not in ("local", "ray"):
             raise InputError(f"unknown engine {engine!r}; use local or ray")
-        if engine == "ray" and method != "umap":
-            raise InputError(f"--engine ray lays out umap (fitted on a sample, placed shard by shard); "
-                             f"compute {method} without --engine ray")
+        if engine not in traits.engines:
+            able = " or ".join(m for m in method_names() if engine in get_method(m).engines)
+            raise InputError(f"--engine {engine} lays out {able} (fitted on a sample, placed shard by shard); "
+                             f"compute {method} without --engine {engine}")
         space = self.resolve_space(space)
         name = layout_table(space, method)
         vrec = self.manifest.records[vectors_table(space)]
@@ -74,16 +78,16 @@ class LayoutsMixin(ScopeCore):
         rec = self.manifest.records.get(name)
         if rec is not None and not self._stale(rec) and rec.params.get("request") == want:
             return self.layout(space, method)
-        if rec is not None and rec.params.get("request") == want and rec.params.get("model_file"):
+        if (traits.supports_place and rec is not None and rec.params.get("request") == want
+                and rec.params.get("model_file")):
             placed = self._place_new_items(space, method, rec, k=k, progress=progress)
             if placed is not None:
                 return placed
         n = vrec.rows
-        graph_k = max(DEFAULT_K, min(n - 1, 3 * int(params.get("perplexity", 30)))) if method == "tsne" else DEFAULT_K
-        from .projection.umap import SAMPLE_FIT_MIN
-
+        graph_k = max(DEFAULT_K, traits.graph_k(n, params)) if traits.graph_k is not None else DEFAULT_K
         graph_rec = self.manifest.records.get(neighbors_table(space))
-        if method in ("umap", "pca") and n > SAMPLE_FIT_MIN and (graph_rec is None or self._stale(graph_rec)):
+        if (not traits.needs_graph and n > registry.SAMPLE_FIT_MIN
+                and (graph_rec is None or self._stale(graph_rec))):
             # UMAP fits a sample with its own index and PCA needs none; honesty is measured on a sample of
             # items (exact neighbours among all items), so a big space gets a map without first building its
             # kNN graph (an HNSW build of 30-60 min at 1M here); a stored graph is used when there is one
@@ -93,10 +97,10 @@ class LayoutsMixin(ScopeCore):
         with self._writing():
             ids, x, _ = self._space_arrays(space)
             extra_args: dict[str, Any] = {}
-            if method == "sphere":
-                flat_rec = self.manifest.records.get(layout_table(space, "umap"))
+            if traits.reuses is not None:
+                flat_rec = self.manifest.records.get(layout_table(space, traits.reuses))
                 if flat_rec is not None and not self._stale(flat_rec) and flat_rec.params.get("seed") == seed:
-                    extra_args["flat"] = self.layout(space, "umap").coords
+                    extra_args["flat"] = self.layout(space, traits.reuses).coords
             if progress:
                 progress(method, 0, n)
             step = (lambda d, t: progress(method, d, t)) if progress else None
@@ -259,7 +263,12 @@ class LayoutsMixin(ScopeCore):
         rec = self.manifest.records.get(name)
         if rec is not None and not self._stale(rec) and rec.params.get("request") == want:
             return self.clusters(space)  # type: ignore[return-value]
-        lay = self.project(space, "umap")
+        from .projection import method_names, preferred
+
+        flat = preferred(method_names())
+        if flat is None:
+            raise InputError("no plane layout method is registered to cluster on")
+        lay = self.project(space, flat)
         with self._writing():
             ids, x, _ = self._space_arrays(space)
             items = self.items_for(space)
@@ -270,7 +279,7 @@ class LayoutsMixin(ScopeCore):
                           min_cluster_size=min_cluster_size, seed=seed)
             table = pa.table({"id": pa.array(ids, pa.string()), "cluster": pa.array(res.labels, pa.int32())})
             inputs = {vectors_table(space): self.manifest.records[vectors_table(space)].fingerprint,
-                      layout_table(space, "umap"): self.manifest.records[layout_table(space, "umap")].fingerprint}
+                      layout_table(space, flat): self.manifest.records[layout_table(space, flat)].fingerprint}
             self._write(Record(table=name, kind="clusters", params={"space": space, "request": want, **res.params},
                                inputs=inputs, fingerprint=fingerprint_arrays(res.labels),
                                metrics={"clusters": res.clusters}), table)

@@ -787,11 +787,11 @@ def umap_layout_ray(
 
     Returns
     -------
-    embedscope.projection.layout.LayoutResult
+    embedscope.projection.base.LayoutResult
         With ``params["engine"] = "ray"`` and ``params["shards"]`` when Ray placed items.
     """
-    from .projection.layout import LayoutResult
-    from .projection.umap import SAMPLE_FIT_MIN, SAMPLE_SIZE, fit_sample, numba_cache, umap_layout
+    from .projection.base import SAMPLE_FIT_MIN, LayoutResult
+    from .projection.umap import SAMPLE_SIZE, fit_sample, numba_cache, umap_layout
 
     _ray()  # a missing extra is reported whatever the size
     x = np.ascontiguousarray(vectors, dtype=np.float32)

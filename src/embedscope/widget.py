@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 
 #: The built front end (``cd web && npm run build``).
 STATIC = Path(__file__).parent / "widget_static" / "widget.js"
-#: Layouts tried, in order, when none is named (the first one the space has).
-PREFERRED_LAYOUTS = ("umap", "tsne", "pca")
 #: Column names coloured by default (the web app's choice: web/src/app.ts ``PREFERRED``).
 PREFERRED_COLUMNS = ("label", "labels", "category", "categories", "class", "topic", "cluster", "group", "genre",
                      "type", "source", "lang", "language")
@@ -59,8 +57,9 @@ def widget(scope: Scope | str | Path, space: str | None = None, layout: str | No
     space
         The space whose layout is shown; may be omitted when the workspace has one space.
     layout
-        A stored layout method (``umap``, ``tsne``, ``pca``, ``sphere``); by default the first of
-        ``umap``, ``tsne``, ``pca`` the space has, else any.
+        A stored layout method (``umap``, ``tsne``, ``pca``, ``sphere``, ...); by default the flat layout of
+        lowest rank the space has (``umap``, then ``tsne``, then ``pca``: :func:`embedscope.projection.preferred`),
+        else any.
     color
         A metadata column to colour by: categorical (a palette colour a value, with a legend) or numeric
         (a viridis ramp). By default the web app's choice (a categorical column such as ``label`` or
@@ -289,7 +288,9 @@ def _pick_layout(scope: Scope, space: str, layout: str | None) -> str:
     if not stored:
         raise WorkspaceError(f"space {space!r} has no stored layout to show; compute one with "
                              f"embedscope project {scope.path} --space {space}")
-    return next((m for m in PREFERRED_LAYOUTS if m in stored), stored[0])
+    from .projection import preferred
+
+    return preferred(stored) or stored[0]  # the plane layout of lowest rank (umap, tsne, pca), else the first
 
 
 def _colourable(items: Any) -> list[dict[str, Any]]:

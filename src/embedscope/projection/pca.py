@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layout import LayoutResult
+from .base import LayoutResult
 
 #: Above this many numbers (``n * d``), PCA runs in blocks over the rows instead of on a centred copy.
 BLOCKED_ABOVE = 4_000_000

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import MissingDependencyError
 from ..neighbors import KNN, knn_graph
-from .layout import LayoutResult
+from .base import LayoutResult
 from .pca import pca_layout
 
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from ..errors import MissingDependencyError
 from ..neighbors import KNN
-from .layout import LayoutResult
+from . import base
+from .base import LayoutResult
 from .pca import pca_layout
 
 
@@ -30,9 +31,8 @@ def numba_cache() -> None:
         os.environ["NUMBA_CACHE_DIR"] = str(path)
 
 
-#: Above this many items, UMAP is fitted on a random sample and the rest is placed with ``transform``.
-SAMPLE_FIT_MIN = 100_000
-#: Size of that sample.
+#: Size of the sample UMAP is fitted on above :data:`embedscope.projection.base.SAMPLE_FIT_MIN` items (the rest
+#: is placed with ``transform``).
 SAMPLE_SIZE = 50_000
 #: Items placed per ``transform`` call (one progress step).
 TRANSFORM_BATCH = 20_000
@@ -69,7 +69,7 @@ def umap_layout(
         How tightly UMAP packs points.
     sample
         Fit on this many random items and place the others with ``transform`` (default: all items up to
-        ``SAMPLE_FIT_MIN``, else ``SAMPLE_SIZE``). The fitted model is returned in ``LayoutResult.model`` so
+        ``base.SAMPLE_FIT_MIN``, else ``SAMPLE_SIZE``). The fitted model is returned in ``LayoutResult.model`` so
         items added later can be placed without refitting.
     progress
         Called with (items placed, total) while transforming.
@@ -92,7 +92,7 @@ def umap_layout(
         import umap
     except ImportError:
         raise MissingDependencyError("UMAP layouts", "umap", "umap-learn") from None
-    if sample is None and n > SAMPLE_FIT_MIN:
+    if sample is None and n > base.SAMPLE_FIT_MIN:
         sample = SAMPLE_SIZE
     if sample is not None and sample < n:
         return _fit_sample_transform(x, seed=seed, n_neighbors=n_neighbors, min_dist=min_dist, sample=sample,

@@ -73,7 +73,8 @@ def warm_first_paint(state: ExplorerState, log: Callable[[str], None] | None = N
         preload.append(f"{base}/clusters?limit=10000")
     methods = [layout.method for layout in space.layouts]
     if methods:
-        method = "umap" if "umap" in methods else methods[0]
+        # the page's default: the first plane layout (layouts come by rank), else the first
+        method = next((layout.method for layout in space.layouts if layout.surface == "plane"), methods[0])
         step(f"{method} layout", lambda: layout_blob(state, space.name, method))
         preload.append(f"{base}/layouts/{_enc(method)}")
     categorical = [c for c in columns if c.kind == "categorical" and c.n_unique > 1]

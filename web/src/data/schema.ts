@@ -99,7 +99,7 @@ export interface ItemsPageOut {
   items: ItemOut[];
 }
 
-/** A stored layout and how honest it is (``embedscope quality``): ``null`` figures were not measured. */
+/** A stored layout and how honest it is (``embedscope quality``): ``null`` figures were not measured. ``label``, ``surface`` and ``rank`` are the method's traits: its name in menus, ``plane`` or ``sphere`` (a globe: coordinates are longitude and latitude), and the default choice (lowest first; layouts are listed in this order). */
 export interface LayoutOut {
   method: string;
   k: number | null;
@@ -108,6 +108,9 @@ export interface LayoutOut {
   knn_recall: number | null;
   stale: boolean;
   has_xyz: boolean;
+  label: string;
+  surface: "plane" | "sphere";
+  rank: number;
 }
 
 export interface NeighborOut {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
@@ -12,7 +14,12 @@ router = APIRouter(prefix="/api", tags=["info"])
 
 
 class LayoutOut(BaseModel):
-    """A stored layout and how honest it is (``embedscope quality``): ``null`` figures were not measured."""
+    """A stored layout and how honest it is (``embedscope quality``): ``null`` figures were not measured.
+
+    ``label``, ``surface`` and ``rank`` are the method's traits: its name in menus, ``plane`` or ``sphere`` (a
+    globe: coordinates are longitude and latitude), and the default choice (lowest first; layouts are listed in
+    this order).
+    """
 
     method: str
     k: int | None
@@ -21,6 +28,9 @@ class LayoutOut(BaseModel):
     knn_recall: float | None
     stale: bool
     has_xyz: bool
+    label: str
+    surface: Literal["plane", "sphere"]
+    rank: int
 
 
 class SpaceOut(BaseModel):

@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 from fastapi import Request, Response
 
 from ...errors import WorkspaceError
+from ...projection import traits
 from ...workspace import layout_table
 from ..arrow import arrow_response, ipc_bytes
 
@@ -288,16 +289,19 @@ class ExplorerState:
         return self.cached(("layout", space, method), load)
 
     def layout_summaries(self, space: str) -> list[dict[str, Any]]:
-        """Each stored layout of ``space`` with its honesty summary, from the manifest (no table is read).
+        """Each stored layout of ``space`` with its honesty summary, from the manifest (no table is read), the
+        default choice first (by the method's ``rank``).
 
-        ``has_xyz``: the layout has 3-D coordinates (a sphere's unit vectors; PCA's first three components
-        since layouts carry honesty figures, the same change that added them).
+        ``label``, ``surface`` and ``rank`` are the method's traits (:func:`embedscope.projection.traits`).
+        ``has_xyz``: the layout has 3-D coordinates (a sphere's unit vectors; on a plane, PCA's first three
+        components since layouts carry honesty figures, the same change that added them).
         """
         info = self.scope.space_info(space)
         records = getattr(getattr(self.scope, "manifest", None), "records", {}) or {}
         stale_of = getattr(self.scope, "_stale", None)
         out = []
-        for method in info.layouts:
+        for method in sorted(info.layouts, key=lambda m: traits(m).rank):
+            kind = traits(method)
             rec = records.get(layout_table(space, method))
             quality = dict(rec.metrics.get("quality") or {}) if rec is not None else {}
             stale = bool(stale_of(rec)) if rec is not None and callable(stale_of) else False
@@ -308,7 +312,10 @@ class ExplorerState:
                 "continuity": _float_or_none(quality.get("continuity")),
                 "knn_recall": _float_or_none(quality.get("knn_recall")),
                 "stale": stale,
-                "has_xyz": method == "sphere" or (method == "pca" and bool(quality)),
+                "has_xyz": kind.has_xyz and (kind.surface == "sphere" or bool(quality)),
+                "label": kind.label or method,
+                "surface": kind.surface,
+                "rank": kind.rank,
             })
         return out
 
