@@ -99,7 +99,7 @@ export interface ItemsPageOut {
   items: ItemOut[];
 }
 
-/** A stored layout and how honest it is (``embedscope quality``): ``null`` figures were not measured. ``label``, ``surface`` and ``rank`` are the method's traits: its name in menus, ``plane`` or ``sphere`` (a globe: coordinates are longitude and latitude), and the default choice (lowest first; layouts are listed in this order). */
+/** A stored layout and how honest it is (``embedscope quality``): ``null`` figures were not measured. ``label``, ``surface`` and ``rank`` are the method's traits: its name in menus, ``plane`` or ``sphere`` (a globe: coordinates are longitude and latitude), and the default choice (the lowest rank among plane layouts; layouts are listed in the workspace's order). */
 export interface LayoutOut {
   method: string;
   k: number | null;

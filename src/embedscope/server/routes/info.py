@@ -17,8 +17,8 @@ class LayoutOut(BaseModel):
     """A stored layout and how honest it is (``embedscope quality``): ``null`` figures were not measured.
 
     ``label``, ``surface`` and ``rank`` are the method's traits: its name in menus, ``plane`` or ``sphere`` (a
-    globe: coordinates are longitude and latitude), and the default choice (lowest first; layouts are listed in
-    this order).
+    globe: coordinates are longitude and latitude), and the default choice (the lowest rank among plane
+    layouts; layouts are listed in the workspace's order).
     """
 
     method: str

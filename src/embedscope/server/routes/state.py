@@ -289,8 +289,8 @@ class ExplorerState:
         return self.cached(("layout", space, method), load)
 
     def layout_summaries(self, space: str) -> list[dict[str, Any]]:
-        """Each stored layout of ``space`` with its honesty summary, from the manifest (no table is read), the
-        default choice first (by the method's ``rank``).
+        """Each stored layout of ``space`` with its honesty summary, from the manifest (no table is read), in
+        the order the workspace lists them (the page picks its default by ``rank``).
 
         ``label``, ``surface`` and ``rank`` are the method's traits (:func:`embedscope.projection.traits`).
         ``has_xyz``: the layout has 3-D coordinates (a sphere's unit vectors; on a plane, PCA's first three
@@ -300,7 +300,7 @@ class ExplorerState:
         records = getattr(getattr(self.scope, "manifest", None), "records", {}) or {}
         stale_of = getattr(self.scope, "_stale", None)
         out = []
-        for method in sorted(info.layouts, key=lambda m: traits(m).rank):
+        for method in info.layouts:
             kind = traits(method)
             rec = records.get(layout_table(space, method))
             quality = dict(rec.metrics.get("quality") or {}) if rec is not None else {}
