@@ -1039,7 +1039,7 @@ class ScopeCore:
                     r = g.indices[row, :kk].astype(np.int64)
                     return Neighbors([ids[i] for i in r], r, g.scores[row, :kk].copy(), metric,
                                      graph=self.graph_info(space))
-            r, s = self._query_scan(space).top(x[row], k, metric=metric, exclude=[row])
+            r, s = self._query_scan(space, metric).top(x[row], k, metric=metric, exclude=[row])
             return Neighbors([ids[i] for i in r], r, s, metric)
         if query is not None:
             vector = self.embed_query(query, space)
@@ -1049,7 +1049,7 @@ class ScopeCore:
             raise InputError(f"the vector has {q.shape[1]} dimensions, space {space!r} has {x.shape[1]}")
         if not np.isfinite(q).all():
             raise InputError("the query vector has non-finite values")
-        r, s = self._query_scan(space).top(q[0], k, metric=metric)
+        r, s = self._query_scan(space, metric).top(q[0], k, metric=metric)
         return Neighbors([ids[i] for i in r], r, s, metric)
 
     def arithmetic(self, plus: Sequence[str], minus: Sequence[str] = (), *, k: int = 10,
@@ -1074,14 +1074,14 @@ class ScopeCore:
         rows, scores = self._query_scan(space).top(q, k, metric="cosine", exclude=used)
         return Neighbors([ids[i] for i in rows], rows, scores, "cosine")
 
-    def _query_scan(self, space: str) -> QueryScan:
+    def _query_scan(self, space: str, metric: str = "cosine") -> QueryScan:
         """The space's query scan (:func:`embedscope.scan.scan_for_scope`: float32 for a first, one-off query;
-        int8 codes with exact rescoring from the second query of a space above 200,000 items), kept per table
-        version."""
+        int8 codes with exact rescoring from the second cosine query of a space above 200,000 items), kept per
+        table version."""
         name = vectors_table(space)
         key = (name + "#scan", self.manifest.records[name].table_version)
         _, x, _ = self._space_arrays(space)
-        scan = scan_for_scope(self._cache.get(key), x)
+        scan = scan_for_scope(self._cache.get(key), x, metric)
         if self._cache.get(key) is not scan:
             self._cache = {k: v for k, v in self._cache.items() if k[0] != key[0]}
             self._cache[key] = scan

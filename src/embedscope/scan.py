@@ -415,14 +415,14 @@ def rescore(vectors: np.ndarray, query: np.ndarray, cand: np.ndarray, k: int, me
     return (rows[0], out[0]) if one else (rows, out)
 
 
-def scan_for_scope(previous: QueryScan | None, vectors: np.ndarray) -> QueryScan:
+def scan_for_scope(previous: QueryScan | None, vectors: np.ndarray, metric: str = "cosine") -> QueryScan:
     """The scan a :class:`~embedscope.workspace.Scope` answers its next query of a space with.
 
     The first query of a space scans it exactly in float32 (``int8=False``): a one-off query (one CLI call)
     would pay more for building the int8 codes (a pass over every vector, and loading the compiled kernel)
-    than for one float32 scan (~137 ms at 1M x 384). From the second query of the same space (the same handle,
-    the same vectors) on, a space above :data:`INT8_ABOVE` items gets its int8 codes, built once and kept, as
-    the server's scan; the hits are rescored exactly either way.
+    than for one float32 scan (~137 ms at 1M x 384). From the second cosine query of the same space (the same
+    handle, the same vectors) on, a space above :data:`INT8_ABOVE` items gets its int8 codes, built once and
+    kept, as the server's scan; the hits are rescored exactly either way.
 
     Parameters
     ----------
@@ -430,10 +430,12 @@ def scan_for_scope(previous: QueryScan | None, vectors: np.ndarray) -> QueryScan
         The scan that answered the last query of this space (same vectors), or ``None``.
     vectors
         Shape ``(n, d)``.
+    metric
+        The metric of the next query (only cosine runs on the int8 codes).
     """
     if previous is None or previous.vectors is not vectors:
         return QueryScan(vectors, int8=False)
-    if not previous.int8 and vectors.shape[0] > INT8_ABOVE:
+    if metric == "cosine" and not previous.int8 and vectors.shape[0] > INT8_ABOVE:
         return QueryScan(vectors)
     return previous
 
