@@ -157,3 +157,115 @@ def test_scan_threads_change_nothing_but_the_threads() -> None:
     many, spans_many = scan.scores_spans(x[:6], threads=64)  # capped at numba's threads
     np.testing.assert_array_equal(one, many)
     np.testing.assert_array_equal(spans_one, spans_many)
+
+
+# ------------------------------------------------- the one query-vs-all path: every metric, as exact search
+METRICS = ("cosine", "dot", "euclidean", "manhattan")
+
+
+def _same(got: tuple[np.ndarray, np.ndarray], rows: np.ndarray, scores: np.ndarray, what: str) -> None:
+    assert got[0].dtype == np.int64 and got[1].dtype == np.float32, what
+    assert got[0].tolist() == rows.tolist(), what
+    np.testing.assert_allclose(got[1], scores, rtol=1e-5, atol=1e-5, err_msg=what)
+
+
+@pytest.mark.parametrize("int8", [False, True])
+@pytest.mark.parametrize("metric", METRICS)
+def test_top_equals_exact_search_with_exclude_keep_and_least(metric: str, int8: bool) -> None:
+    x = clustered(3_000, d=48, seed=5)
+    scan = QueryScan(x, int8=int8)
+    rng = np.random.default_rng(6)
+    for q in [*x[:3], *(rng.standard_normal((2, 48)).astype(np.float32) * 3)]:
+        ref = search(x, q[None, :], 25, metric)
+        _same(scan.top(q, 25, metric=metric), ref.indices[0], ref.scores[0], f"{metric} plain")
+        # the queried item left out
+        row = int(np.argmin(np.abs(x - q).sum(1)))
+        ref = search(x, q[None, :], 26, metric)
+        inside = ref.indices[0] != row
+        _same(scan.top(q, 25, metric=metric, exclude=[row]), ref.indices[0][inside][:25],
+              ref.scores[0][inside][:25], f"{metric} exclude")
+        # only the kept rows (a filter), fewer than k of them in one case
+        for keep in (rng.random(len(x)) < 0.3, np.isin(np.arange(len(x)), [7, 70, 700])):
+            kept = np.flatnonzero(keep)
+            ref = search(x[kept], q[None, :], 25, metric)
+            _same(scan.top(q, 25, metric=metric, keep=keep), kept[ref.indices[0]], ref.scores[0], f"{metric} keep")
+        # the least similar end, farthest first
+        full = search(x, q[None, :], len(x), metric)
+        _same(scan.top(q, 10, metric=metric, least=True), full.indices[0][::-1][:10], full.scores[0][::-1][:10],
+              f"{metric} least")
+    assert scan.top(x[0], 5, metric=metric, keep=np.zeros(len(x), bool))[0].shape == (0,)
+
+
+def test_scores_of_every_metric_are_the_exact_float32_scores() -> None:
+    x = clustered(2_000, d=24, seed=8)
+    q = x[3] * 0.7 + 0.1
+    scan = QueryScan(x, int8=False)
+    want = {"cosine": (x @ q) / (np.linalg.norm(x, axis=1) * np.linalg.norm(q)), "dot": x @ q,
+            "euclidean": np.linalg.norm(x - q, axis=1), "manhattan": np.abs(x - q).sum(1)}
+    for metric, w in want.items():
+        got = scan.scores(q, metric)
+        assert got.dtype == np.float32 and got.shape == (len(x),)
+        np.testing.assert_allclose(got, w, rtol=1e-5, atol=1e-4)
+    with pytest.raises(ValueError, match="unknown metric"):
+        scan.scores(q, "hamming")
+    with pytest.raises(ValueError, match="dimensions"):
+        scan.scores(q[:5])
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_rescore_keeps_the_exact_best_of_the_candidates(metric: str) -> None:
+    from embedscope.scan import rescore
+
+    x = clustered(1_000, d=32, seed=9)
+    rng = np.random.default_rng(10)
+    qs = rng.standard_normal((4, 32)).astype(np.float32)
+    cands = np.stack([rng.choice(len(x), 60, replace=False) for _ in qs])
+    rows, scores = rescore(x, qs, cands, 8, metric)  # several queries at once
+    assert rows.shape == scores.shape == (4, 8)
+    for q, cand, r, s in zip(qs, cands, rows, scores, strict=True):
+        ref = search(x[cand], q[None, :], 8, metric)
+        _same((r, s), cand[ref.indices[0]], ref.scores[0], metric)
+        _same(rescore(x, q, cand, 8, metric), cand[ref.indices[0]], ref.scores[0], f"{metric} one query")
+
+
+def test_a_scope_scans_float32_first_and_builds_int8_codes_from_the_second_cosine_query(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from embedscope.scan import scan_for_scope
+
+    monkeypatch.setattr(scan_mod, "INT8_ABOVE", 100)
+    x = clustered(500, d=32)
+    first = scan_for_scope(None, x)
+    assert first.precision == "float32"  # a one-off query builds no codes
+    assert scan_for_scope(first, x, "dot") is first  # other metrics never use them
+    second = scan_for_scope(first, x)
+    assert second.precision == "int8" and scan_for_scope(second, x) is second
+    assert scan_for_scope(second, x.copy()).precision == "float32"  # other vectors: start again
+    small = clustered(50, d=32)
+    kept = scan_for_scope(scan_for_scope(None, small), small)
+    assert kept.precision == "float32" and scan_for_scope(kept, small) is kept
+
+
+def test_scope_queries_and_items_go_through_the_query_scan(small_scope: embedscope.Scope,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    real = QueryScan.top
+
+    def spy(self: QueryScan, *args, **kw):  # type: ignore[no-untyped-def]
+        seen.append(kw.get("metric", "cosine"))
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(QueryScan, "top", spy)
+    _, x = small_scope.vectors("minilm")
+    ids = small_scope.point_ids("minilm")
+    for metric in METRICS:
+        got = small_scope.neighbors(ids[4], k=7, metric=metric, space="minilm", exact=True)
+        ref = search(x, x[4:5], 8, metric)
+        inside = ref.indices[0] != 4
+        assert got.rows.tolist() == ref.indices[0][inside][:7].tolist(), metric
+        np.testing.assert_allclose(got.scores, ref.scores[0][inside][:7], rtol=1e-5, atol=1e-5)
+    by_vector = small_scope.neighbors(vector=x[9] * 2, k=5, metric="euclidean", space="minilm")
+    ref = search(x, x[9:10] * 2, 5, "euclidean")
+    assert by_vector.rows.tolist() == ref.indices[0].tolist()
+    analogy = small_scope.arithmetic([ids[1], ids[2]], [ids[3]], k=4, space="minilm")
+    assert not {ids[1], ids[2], ids[3]} & set(analogy.ids) and len(analogy.ids) == 4
+    assert seen == ["dot", "euclidean", "manhattan", "euclidean", "cosine"]  # cosine items: the stored graph

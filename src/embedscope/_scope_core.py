@@ -26,8 +26,9 @@ from .embedding import embed_texts
 from .errors import InputError, ManifestError, WorkspaceError
 from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
 from .modelfiles import is_legacy, load_state, recorded_file, save_state
-from .neighbors import KNN, check_metric, knn_graph, search
+from .neighbors import KNN, check_metric, knn_graph
 from .results import EmbedReport, IngestReport, Neighbors, SpaceInfo
+from .scan import QueryScan, scan_for_scope
 from .storage import storage_error, sweep_temporaries
 
 ITEMS = "items"
@@ -1038,10 +1039,7 @@ class ScopeCore:
                     r = g.indices[row, :kk].astype(np.int64)
                     return Neighbors([ids[i] for i in r], r, g.scores[row, :kk].copy(), metric,
                                      graph=self.graph_info(space))
-            res = search(x, x[row: row + 1], k + 1, metric)
-            r_all = res.indices[0].astype(np.int64)
-            keep = r_all != row
-            r, s = r_all[keep][:k], res.scores[0][keep][:k]
+            r, s = self._query_scan(space, metric).top(x[row], k, metric=metric, exclude=[row])
             return Neighbors([ids[i] for i in r], r, s, metric)
         if query is not None:
             vector = self.embed_query(query, space)
@@ -1051,9 +1049,8 @@ class ScopeCore:
             raise InputError(f"the vector has {q.shape[1]} dimensions, space {space!r} has {x.shape[1]}")
         if not np.isfinite(q).all():
             raise InputError("the query vector has non-finite values")
-        res = search(x, q, k, metric)
-        r = res.indices[0].astype(np.int64)
-        return Neighbors([ids[i] for i in r], r, res.scores[0], metric)
+        r, s = self._query_scan(space, metric).top(q[0], k, metric=metric)
+        return Neighbors([ids[i] for i in r], r, s, metric)
 
     def arithmetic(self, plus: Sequence[str], minus: Sequence[str] = (), *, k: int = 10,
                    space: str | None = None) -> Neighbors:
@@ -1073,11 +1070,22 @@ class ScopeCore:
 
         xn = normalize(x[[pos[t] for t in (*plus, *minus)]])
         q = xn[: len(plus)].sum(0) - xn[len(plus):].sum(0)
-        used = {pos[t] for t in (*plus, *minus)}
-        res = search(x, q[None, :], k + len(used), "cosine")
-        keep = [j for j, r in enumerate(res.indices[0]) if int(r) not in used][:k]
-        rows = res.indices[0][keep].astype(np.int64)
-        return Neighbors([ids[i] for i in rows], rows, res.scores[0][keep], "cosine")
+        used = sorted({pos[t] for t in (*plus, *minus)})
+        rows, scores = self._query_scan(space).top(q, k, metric="cosine", exclude=used)
+        return Neighbors([ids[i] for i in rows], rows, scores, "cosine")
+
+    def _query_scan(self, space: str, metric: str = "cosine") -> QueryScan:
+        """The space's query scan (:func:`embedscope.scan.scan_for_scope`: float32 for a first, one-off query;
+        int8 codes with exact rescoring from the second cosine query of a space above 200,000 items), kept per
+        table version."""
+        name = vectors_table(space)
+        key = (name + "#scan", self.manifest.records[name].table_version)
+        _, x, _ = self._space_arrays(space)
+        scan = scan_for_scope(self._cache.get(key), x, metric)
+        if self._cache.get(key) is not scan:
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != key[0]}
+            self._cache[key] = scan
+        return scan
 
     # ---------------------------------------------------------------------------------------- shared
     def _save_model(self, stem: str, kind: str, arrays: dict[str, np.ndarray], header: dict[str, Any]) -> str:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .neighbors import normalize, search
+from .scan import rescore
 
 #: Queries searched at once (bounds the score block: ``QUERY_BLOCK x n`` values).
 QUERY_BLOCK = 256
@@ -201,11 +202,8 @@ class Binary(Codec):
         q = np.asarray(queries, np.float32)
         out = np.empty((len(q), k), np.int64)
         step = max(1, (32 * 2**20) // max(1, 4 * cand.shape[1] * full.shape[1]))
-        for lo in range(0, len(q), step):
-            c = cand[lo:lo + step]
-            s = np.einsum("mrd,md->mr", full[c], q[lo:lo + step])
-            best = np.argsort(-s, axis=1, kind="stable")[:, :k]
-            out[lo:lo + step] = np.take_along_axis(c, best, axis=1)
+        for lo in range(0, len(q), step):  # dot of unit vectors: cosine, as the ground truth ranks them
+            out[lo:lo + step] = rescore(full, q[lo:lo + step], cand[lo:lo + step], k, "dot")[0]
         return out
 
     def params(self) -> dict[str, Any]:

@@ -83,6 +83,11 @@ def search(
 ) -> KNN:
     """Exact k nearest rows of ``data`` for each row of ``queries``.
 
+    For many queries at once: kNN graphs, the ground truth of evaluations (recall of a layout, of an HNSW
+    graph, of a compression codec), qrels retrieval. One query against every item (``Scope.neighbors``, the
+    similarity analyses, the server's search) goes through :class:`embedscope.scan.QueryScan` instead, which
+    gives the same rows and scores (:meth:`~embedscope.scan.QueryScan.top`).
+
     Parameters
     ----------
     data

@@ -11,16 +11,29 @@ the original vectors and sorted, so the top ``k`` carry exact cosine similaritie
 if more than ``extra`` items overtake it by the int8 error).
 
 Small spaces (up to :data:`INT8_ABOVE` items) are scanned exactly in float32, where the scan costs little.
+
+This is the one query-against-every-item path of embedscope: :meth:`QueryScan.scores` (cosine as above; dot,
+euclidean and manhattan exactly in float32 row blocks) and :meth:`QueryScan.top` (the ranked hits, ties by row,
+with exact scores; items left out or kept by a mask) answer the CLI and Python API (``Scope.neighbors``,
+``Scope.arithmetic``, the similarity analyses) and the server (search, filtered neighbours) alike;
+:func:`rescore` is the exact rescoring of candidates that the int8 scan and the ``binary+rescore`` codec share.
+Many queries at once (kNN graphs, evaluation ground truth, qrels) go through :func:`embedscope.neighbors.search`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+
+from .neighbors import check_metric, higher_is_closer
 
 #: Spaces with more items than this are scanned with int8 codes; smaller ones exactly in float32.
 INT8_ABOVE = 200_000
 #: Rows quantised per block when building the codes (bounds the float32 temporaries).
 BLOCK = 65_536
+#: Rows per block of an exact dot, euclidean or manhattan scan (bounds the ``(block, d)`` temporaries).
+EXACT_BLOCK = 65_536
 
 
 def _scan_kernel():  # type: ignore[no-untyped-def]
@@ -168,7 +181,10 @@ def int8_codes(vectors: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray, np.
 
 
 class QueryScan:
-    """Cosine similarity of a query to every row of ``vectors``; int8 codes above :data:`INT8_ABOVE` rows.
+    """One query against every row of ``vectors``: its scores and its ranked hits, under any metric.
+
+    Cosine runs on int8 codes above :data:`INT8_ABOVE` rows (exact float32 below); dot, euclidean and manhattan
+    always run exactly in float32. The ranked hits (:meth:`top`) carry exact scores either way.
 
     Parameters
     ----------
@@ -182,26 +198,53 @@ class QueryScan:
         self.vectors = vectors
         n = vectors.shape[0]
         self.int8 = n > INT8_ABOVE if int8 is None else int8
-        self.norms = _row_norms(vectors)
+        self._norms: np.ndarray | None = None
         if self.int8:
             self.codes, self.scale = int8_codes(vectors)
             self.scores_many(np.ones((1, vectors.shape[1]), np.float32))  # compile (or load) now, not at a query
 
     @property
+    def norms(self) -> np.ndarray:
+        """float32, shape ``(n,)``: each row's L2 norm (1 for a zero row), computed on first use (cosine only)."""
+        if self._norms is None:
+            self._norms = _row_norms(self.vectors)
+        return self._norms
+
+    @property
     def precision(self) -> str:
-        """``int8`` or ``float32``: how :meth:`scores` computes."""
+        """``int8`` or ``float32``: how :meth:`scores` computes cosine similarities."""
         return "int8" if self.int8 else "float32"
 
-    def scores(self, query: np.ndarray) -> np.ndarray:
-        """float32, shape ``(n,)``: cosine similarity of ``query`` (shape ``(d,)``) to every row (int8: ~1e-3)."""
+    def scores(self, query: np.ndarray, metric: str = "cosine") -> np.ndarray:
+        """float32, shape ``(n,)``: the score of ``query`` (shape ``(d,)``) against every row.
+
+        Cosine similarity (int8 scan: to ~1e-3), dot product, euclidean or manhattan distance (exact float32,
+        in row blocks).
+        """
+        check_metric(metric)
         q = np.asarray(query, dtype=np.float32).reshape(-1)
-        if self.int8:
-            return self.scores_many(q[None, :])[0]
-        qn = q / max(float(np.linalg.norm(q)), 1e-30)
-        return np.asarray(self.vectors @ qn, dtype=np.float32) / self.norms
+        x = self.vectors
+        if x.ndim != 2 or q.shape[0] != x.shape[1]:
+            raise ValueError(f"the query has {q.shape[0]} dimensions, the vectors have shape {x.shape}")
+        if metric == "cosine":
+            if self.int8:
+                return self.scores_many(q[None, :])[0]
+            qn = q / max(float(np.linalg.norm(q)), 1e-30)
+            return np.asarray(np.asarray(x @ qn, dtype=np.float32) / self.norms, dtype=np.float32)
+        out = np.empty(len(x), np.float32)
+        for lo in range(0, len(x), EXACT_BLOCK):
+            b = np.asarray(x[lo:lo + EXACT_BLOCK], dtype=np.float32)
+            if metric == "dot":
+                out[lo:lo + len(b)] = b @ q
+            elif metric == "euclidean":
+                diff = b - q
+                out[lo:lo + len(b)] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            else:
+                out[lo:lo + len(b)] = np.abs(b - q).sum(1)
+        return out
 
     def scores_many(self, queries: np.ndarray) -> np.ndarray:
-        """float32, shape ``(b, n)``: :meth:`scores` of each of ``queries`` (shape ``(b, d)``), in one pass.
+        """float32, shape ``(b, n)``: cosine :meth:`scores` of each of ``queries`` (shape ``(b, d)``), in one pass.
 
         Several concurrent queries cost little more than one: the rows are read once (int8: each row's codes
         are scored against all ``b`` queries while in cache; float32: one matrix product).
@@ -246,44 +289,155 @@ class QueryScan:
             spans[:, 0], spans[:, 1] = np.inf, -np.inf
         return out, spans
 
-    def top(self, query: np.ndarray, k: int, scores: np.ndarray | None = None, *, extra: int = 256
+    def top(self, query: np.ndarray, k: int, scores: np.ndarray | None = None, *, metric: str = "cosine",
+            exclude: Sequence[int] = (), keep: np.ndarray | None = None, least: bool = False, extra: int = 256
             ) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` rows most similar to ``query``, best first (ties by row), with exact cosine similarities.
+        """The ``k`` rows closest to ``query`` (or farthest, with ``least``), in order, with exact scores.
+
+        Ties are broken by row. Cosine hits of the int8 scan, and euclidean and manhattan hits, are the best
+        ``k + extra`` candidates by :meth:`scores` rescored exactly (:func:`rescore`: float32 cosine, float64
+        distances, as :func:`embedscope.neighbors.search` gives them); float32 cosine and dot scores are exact
+        as they are.
 
         Parameters
         ----------
         query
             Shape ``(d,)``.
         k
-            How many (capped at ``n``).
+            How many (capped at the rows that may be returned).
+        metric
+            ``cosine``, ``dot`` (higher is closer), ``euclidean`` or ``manhattan`` (lower is closer).
         scores
-            The result of :meth:`scores` for this query, if already computed.
+            The result of :meth:`scores` for this query and metric, if already computed.
+        exclude
+            Rows never returned (the queried item, the words of an analogy).
+        keep
+            bool, shape ``(n,)``: only these rows may be returned (``None``: all).
+        least
+            The least similar rows, farthest first.
         extra
-            Candidates beyond ``k`` rescored exactly (int8 scan only).
+            Candidates beyond ``k`` rescored exactly (when the hits are rescored).
 
         Returns
         -------
         rows : numpy.ndarray
-            int64, shape ``(k,)``.
-        sims : numpy.ndarray
-            float32, shape ``(k,)``: exact float32 cosine similarity.
+            int64, shape ``(k',)``, ``k' = min(k, rows allowed)``.
+        scores : numpy.ndarray
+            float32, shape ``(k',)``: exact similarity (cosine, dot) or distance (euclidean, manhattan).
         """
-        s = self.scores(query) if scores is None else scores
+        check_metric(metric)
+        s = self.scores(query, metric) if scores is None else scores
         n = s.shape[0]
-        k = min(k, n)
+        high_first = higher_is_closer(metric) != least  # the wanted end holds the largest scores
+        v = s if high_first else -s  # largest first
+        allowed = None
+        if keep is not None or len(exclude):
+            allowed = np.ones(n, bool) if keep is None else np.array(keep, dtype=bool, copy=True)
+            if len(exclude):
+                allowed[np.asarray(list(exclude), dtype=np.int64)] = False
+            v = np.where(allowed, v, -np.inf).astype(np.float32)
+        k = min(int(k), n if allowed is None else int(allowed.sum()))
         if k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        m = min(n, k + extra) if self.int8 else k
-        cand = _top_candidates(s, m)
-        if self.int8:
-            q = np.asarray(query, dtype=np.float32).reshape(-1)
-            qn = q / max(float(np.linalg.norm(q)), 1e-30)
-            cand = np.sort(cand)
-            exact = (np.asarray(self.vectors[cand], dtype=np.float32) @ qn) / self.norms[cand]
-        else:
-            exact = s[cand]
-        order = np.lexsort((cand, -exact))[:k]
-        return cand[order].astype(np.int64), exact[order].astype(np.float32)
+        again = (metric == "cosine" and self.int8) or metric in ("euclidean", "manhattan")
+        cand = _top_candidates(v, min(n, k + extra) if again else k)
+        if allowed is not None:
+            cand = cand[allowed[cand]]
+        if again:
+            return rescore(self.vectors, query, cand, k, metric, least=least,
+                           norms=self.norms if metric == "cosine" else None)
+        exact = np.asarray(s[cand], dtype=np.float32)
+        key = -exact.astype(np.float64) if high_first else exact.astype(np.float64)
+        order = np.lexsort((cand, key))[:k]
+        return cand[order].astype(np.int64), exact[order]
+
+
+def rescore(vectors: np.ndarray, query: np.ndarray, cand: np.ndarray, k: int, metric: str = "cosine", *,
+            least: bool = False, norms: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates of a query scored exactly and the best ``k`` kept, in order (ties by row).
+
+    Cosine and dot in float32 (as :func:`embedscope.neighbors.search`), euclidean and manhattan distances in
+    float64 (returned as float32). The int8 scan of :class:`QueryScan` and the ``binary+rescore`` codec of
+    :mod:`embedscope.compress` rescore their candidates here.
+
+    Parameters
+    ----------
+    vectors
+        Shape ``(n, d)``: the full-precision rows.
+    query
+        Shape ``(d,)``, or ``(m, d)`` for ``m`` queries at once.
+    cand
+        Candidate rows, shape ``(c,)`` (or ``(m, c)``: row ``j`` for query ``j``), any order, no repeats.
+    k
+        How many to keep (capped at ``c``).
+    metric
+        ``cosine``, ``dot``, ``euclidean`` or ``manhattan``.
+    least
+        Keep the farthest instead of the closest, farthest first.
+    norms
+        float32, shape ``(n,)``: the rows' norms, if known (cosine; else computed for the candidates).
+
+    Returns
+    -------
+    rows : numpy.ndarray
+        int64, shape ``(k,)`` (or ``(m, k)``), closest first (farthest first with ``least``).
+    scores : numpy.ndarray
+        float32, same shape: exact similarity (cosine, dot) or distance (euclidean, manhattan).
+    """
+    check_metric(metric)
+    one = np.ndim(query) == 1
+    q = np.asarray(query, dtype=np.float32).reshape(1, -1) if one else np.asarray(query, dtype=np.float32)
+    c = np.asarray(cand, dtype=np.int64).reshape(1, -1) if one else np.asarray(cand, dtype=np.int64)
+    if one:  # rows in storage order: the gather reads memory forwards
+        c = np.sort(c, axis=1)
+    g = np.asarray(vectors[c.reshape(-1)], dtype=np.float32).reshape(c.shape[0], c.shape[1], -1)
+    if metric in ("cosine", "dot"):
+        qq = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-30) if metric == "cosine" else q
+        exact = np.einsum("mcd,md->mc", g, qq) if not one else (g[0] @ qq[0])[None, :]
+        if metric == "cosine":
+            if norms is not None:
+                div = np.asarray(norms, dtype=np.float32)[c]
+            else:
+                div = np.linalg.norm(g, axis=2)
+                div[div == 0] = 1.0
+            exact = exact / div
+        exact = np.asarray(exact, dtype=np.float32)
+        key = exact.astype(np.float64)
+        key = key if least else -key
+    else:
+        diff = g.astype(np.float64) - q[:, None, :].astype(np.float64)
+        dist = np.sqrt(np.einsum("mcd,mcd->mc", diff, diff)) if metric == "euclidean" else np.abs(diff).sum(2)
+        key = -dist if least else dist
+        exact = dist.astype(np.float32)
+    kk = min(int(k), c.shape[1])
+    order = np.lexsort((c, key), axis=1)[:, :kk]
+    rows, out = np.take_along_axis(c, order, axis=1), np.take_along_axis(exact, order, axis=1)
+    return (rows[0], out[0]) if one else (rows, out)
+
+
+def scan_for_scope(previous: QueryScan | None, vectors: np.ndarray, metric: str = "cosine") -> QueryScan:
+    """The scan a :class:`~embedscope.workspace.Scope` answers its next query of a space with.
+
+    The first query of a space scans it exactly in float32 (``int8=False``): a one-off query (one CLI call)
+    would pay more for building the int8 codes (a pass over every vector, and loading the compiled kernel)
+    than for one float32 scan (~137 ms at 1M x 384). From the second cosine query of the same space (the same
+    handle, the same vectors) on, a space above :data:`INT8_ABOVE` items gets its int8 codes, built once and
+    kept, as the server's scan; the hits are rescored exactly either way.
+
+    Parameters
+    ----------
+    previous
+        The scan that answered the last query of this space (same vectors), or ``None``.
+    vectors
+        Shape ``(n, d)``.
+    metric
+        The metric of the next query (only cosine runs on the int8 codes).
+    """
+    if previous is None or previous.vectors is not vectors:
+        return QueryScan(vectors, int8=False)
+    if metric == "cosine" and not previous.int8 and vectors.shape[0] > INT8_ABOVE:
+        return QueryScan(vectors)
+    return previous
 
 
 def _row_norms(x: np.ndarray, block: int = BLOCK) -> np.ndarray:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .neighbors import METRICS, check_metric, higher_is_closer, normalize
+from .scan import QueryScan
 
 #: Largest space whose pair histogram is exact (all ``n (n - 1) / 2`` pairs: ~2 million at 2,000 items).
 EXACT_MAX_ITEMS = 2_000
@@ -44,7 +45,7 @@ AUC_MAX_VALUES = 400_000
 
 # ------------------------------------------------------------------------------------------ scores
 def query_scores(x: np.ndarray, q: np.ndarray, metric: str = "cosine") -> np.ndarray:
-    """Score of one query against every item.
+    """Score of one query against every item, exactly (:meth:`embedscope.scan.QueryScan.scores` in float32).
 
     Parameters
     ----------
@@ -61,27 +62,10 @@ def query_scores(x: np.ndarray, q: np.ndarray, metric: str = "cosine") -> np.nda
         float32, shape ``(n,)``: similarity (cosine, dot) or distance (euclidean, manhattan).
     """
     check_metric(metric)
-    x = np.asarray(x, dtype=np.float32)
-    q = np.asarray(q, dtype=np.float32).reshape(-1)
-    if x.ndim != 2 or q.shape[0] != x.shape[1]:
-        raise ValueError(f"the query has {q.shape[0]} dimensions, the vectors have shape {x.shape}")
-    out = np.empty(len(x), np.float32)
-    if metric == "cosine":
-        qn = q / max(float(np.linalg.norm(q)), 1e-30)
-    for s in range(0, len(x), BLOCK_ROWS * 16):
-        b = x[s:s + BLOCK_ROWS * 16]
-        if metric == "cosine":
-            norms = np.linalg.norm(b, axis=1)
-            norms[norms == 0] = 1.0
-            out[s:s + len(b)] = (b @ qn) / norms
-        elif metric == "dot":
-            out[s:s + len(b)] = b @ q
-        elif metric == "euclidean":
-            diff = b - q
-            out[s:s + len(b)] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-        else:
-            out[s:s + len(b)] = np.abs(b - q).sum(1)
-    return out
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(f"the vectors must have shape (n, d), not {x.shape}")
+    return QueryScan(x, int8=False).scores(q, metric)
 
 
 def _pair_values(xa: np.ndarray, xb: np.ndarray, metric: str) -> np.ndarray:
@@ -153,18 +137,15 @@ def rank(x: np.ndarray, q: np.ndarray, k: int = 10, metric: str = "cosine", *, l
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    s = query_scores(x, q, metric)
-    closer_first = -s.astype(np.float64) if higher_is_closer(metric) else s.astype(np.float64)
-    key = -closer_first if least else closer_first
-    if len(exclude):
-        key[np.asarray(list(exclude), dtype=np.int64)] = np.inf
-    m = int(min(k, len(s) - len(set(exclude))))
-    if m <= 0:
-        return Ranking(np.zeros(0, np.int64), np.zeros(0, np.float32), metric, least)
-    part = np.argpartition(key, m - 1)[:m] if m < len(key) else np.arange(len(key))
-    order = np.lexsort((part, key[part]))
-    rows = part[order].astype(np.int64)
-    return Ranking(rows, s[rows], metric, least)
+    return _rank_with(QueryScan(np.asarray(x), int8=False), q, k, metric, least=least, exclude=exclude)
+
+
+def _rank_with(scan: QueryScan, q: np.ndarray, k: int, metric: str, *, least: bool = False,
+               exclude: Sequence[int] = ()) -> Ranking:
+    """:func:`rank` with a scan already made (one per space for several metrics)."""
+    check_metric(metric)
+    rows, scores = scan.top(q, k, metric=metric, least=least, exclude=exclude)
+    return Ranking(rows, scores, metric, least)
 
 
 @dataclass
@@ -210,7 +191,7 @@ def closer(x: np.ndarray, a: int, b: int, c: int, metric: str = "cosine") -> Clo
     metric
         ``cosine``, ``dot``, ``euclidean`` or ``manhattan``.
     """
-    s = query_scores(x, x[a], metric).astype(np.float64)
+    s = QueryScan(np.asarray(x), int8=False).scores(x[a], metric).astype(np.float64)
     key = -s if higher_is_closer(metric) else s
     key[a] = np.inf
     rank_b = int((key < key[b]).sum()) + 1
@@ -565,7 +546,10 @@ def metric_overlap(x: np.ndarray, q: np.ndarray, k: int = 10, *, exclude: Sequen
     tol
         Tolerance on norms for "unit length" and "equal norms".
     """
-    rankings = {m: rank(x, q, k, m, exclude=exclude) for m in metrics}
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    scan = QueryScan(np.asarray(x), int8=False)  # the norms are computed once for every metric
+    rankings = {m: _rank_with(scan, q, k, m, exclude=exclude) for m in metrics}
     kk = min(len(r.rows) for r in rankings.values())
     sets = {m: set(r.rows[:kk].tolist()) for m, r in rankings.items()}
     overlap = {a: {b: (len(sets[a] & sets[b]) / kk if kk else 1.0) for b in metrics} for a in metrics}

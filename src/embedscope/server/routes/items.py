@@ -12,18 +12,17 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-import pyarrow as pa
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...workspace import neighbors_table
+from ..queries import space_scan
+from ..snippets import SNIPPET_CHARS, snippet, snippets
 from .state import RESERVED, ExplorerState, get_state, jsonable
 
 router = APIRouter(prefix="/api/spaces/{space}/items", tags=["items"])
 
-#: Neighbour texts are cut to this many characters (the panel shows a snippet; the item endpoint has it all).
-SNIPPET_CHARS = 300
 MAX_K = 1000
 #: Spaces bigger than this answer neighbour queries by a scan until their kNN graph is stored.
 SCAN_ABOVE = 20_000
@@ -96,10 +95,7 @@ def _page(state: ExplorerState, space: str, offset: int, limit: int) -> ItemsPag
     page = state.items(space).slice(offset, limit).to_pylist() if offset < len(ids) else []
     out = []
     for i, record in enumerate(page):
-        text = record.get("text")
-        if text is not None and len(text) > SNIPPET_CHARS:
-            text = text[: SNIPPET_CHARS - 1] + "…"
-        out.append(ItemOut(row=offset + i, id=ids[offset + i], text=text,
+        out.append(ItemOut(row=offset + i, id=ids[offset + i], text=snippet(record.get("text"), SNIPPET_CHARS),
                            metadata={k: jsonable(v) for k, v in record.items() if k not in RESERVED}))
     return ItemsPageOut(total=len(ids), offset=offset, items=out)
 
@@ -173,23 +169,25 @@ def _graph_cached(state: ExplorerState, space: str, k: int) -> bool:
 
 def _find(state: ExplorerState, space: str, row: int, k: int, metric: str
           ) -> tuple[list[str], list[int], list[float], dict[str, Any] | None]:
-    """Neighbours from the Scope; one exact scan instead when the space is big and has no stored graph yet.
+    """Neighbours from the Scope; one scan instead when the space is big and has no stored graph yet.
 
     ``Scope.neighbors`` builds the space's whole kNN graph on first need (quadratic: minutes at 200k
     points); a click in the browser must not wait for that, so big spaces without a graph answer with
-    one exact scan (milliseconds) and leave the graph to ``embedscope project`` / the CLI.
+    one scan of the space's query scan (the one search uses: milliseconds, hits rescored exactly) and leave
+    the graph to ``embedscope project`` / the CLI.
     """
     hit = _from_graph(state, space, row, k) if metric == "cosine" else None
     if hit is not None:
         return hit
     scope = state.scope
     with state.lock:
-        if metric == "cosine" and state.count(space) > SCAN_ABOVE and not _has_graph(scope, space):
-            _, x = scope.vectors(space)
-            found = scope.neighbors(vector=x[row], k=min(k + 1, len(x)), metric=metric, space=space)
-            keep = [i for i, r in enumerate(found.rows.tolist()) if r != row][:k]
-            return ([found.ids[i] for i in keep], [int(found.rows[i]) for i in keep],
-                    [float(found.scores[i]) for i in keep], None)
+        big = metric == "cosine" and state.count(space) > SCAN_ABOVE and not _has_graph(scope, space)
+    if big:
+        scan = space_scan(state, space)
+        rows, scores = scan.top(scan.vectors[row], k, exclude=[row])
+        ids = state.point_ids(space)
+        return [ids[i] for i in rows], [int(r) for r in rows], [float(s) for s in scores], None
+    with state.lock:
         found = scope.neighbors(state.point_ids(space)[row], k=k, metric=metric, space=space)
     return list(found.ids), [int(r) for r in found.rows], [float(s) for s in found.scores], found.graph
 
@@ -218,37 +216,13 @@ def _from_graph(state: ExplorerState, space: str, row: int, k: int
 
 def _find_within(state: ExplorerState, space: str, row: int, k: int, metric: str, keep: np.ndarray
                  ) -> tuple[list[str], list[int], list[float]]:
-    """Exact neighbours of ``row`` among the points where ``keep`` holds (one scan of the space)."""
-    from ...neighbors import higher_is_closer
-    from ...similarity import query_scores
-
-    with state.lock:
-        _, x = state.scope.vectors(space)
-    s = query_scores(x, x[row], metric)
-    order_key = -s if higher_is_closer(metric) else s.copy()
-    order_key[~keep] = np.inf
-    order_key[row] = np.inf
-    k = int(min(k, int(keep.sum()) - int(keep[row])))
-    if k <= 0:
-        return [], [], []
-    top = np.argpartition(order_key, k - 1)[:k] if k < len(order_key) else np.arange(len(order_key))
-    top = top[np.lexsort((top, order_key[top]))]
+    """Neighbours of ``row`` among the points where ``keep`` holds (one scan of the space, hits exact)."""
+    scan = space_scan(state, space)
+    rows, scores = scan.top(scan.vectors[row], k, metric=metric, keep=keep, exclude=[row])
     ids = state.point_ids(space)
-    return [ids[i] for i in top], [int(i) for i in top], [float(s[i]) for i in top]
+    return [ids[i] for i in rows], [int(i) for i in rows], [float(s) for s in scores]
 
 
 def _has_graph(scope: Any, space: str) -> bool:
     records = getattr(getattr(scope, "manifest", None), "records", None)
     return records is None or neighbors_table(space) in records
-
-
-def snippets(texts: pa.ChunkedArray | pa.Array | None, rows: list[int]) -> list[str | None]:
-    """The texts of ``rows``, each cut to ``SNIPPET_CHARS`` characters (None where there is no text)."""
-    if texts is None or not rows:
-        return [None] * len(rows)
-    out = []
-    for value in texts.take(rows).to_pylist():
-        if value is not None and len(value) > SNIPPET_CHARS:
-            value = value[: SNIPPET_CHARS - 1] + "…"
-        out.append(value)
-    return out

@@ -7,8 +7,9 @@ the texts and the string metadata).
 - ``GET /search/scores?q=...&mode=...``: ``score`` float32 in point order as an Arrow IPC stream (cosine
   similarity, or 1/0 for a keyword match), to light the map up.
 
-Semantic queries go through the space's :class:`~embedscope.server.batcher.QueryBatcher`: concurrent queries are
-embedded and scored together, and query embeddings are kept (so the two requests embed once).
+Semantic queries go through the space's :class:`~embedscope.server.queries.SpaceQueries`: the two requests of
+one search (and any others for the same text) share one scan; concurrent queries are embedded one text a call and
+scored together (:class:`~embedscope.server.batcher.QueryBatcher`).
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from ...errors import InputError
-from ...scan import QueryScan, score_histogram
+from ...scan import score_histogram
 from ..arrow import ARROW_ONLY, arrow_response
 from ..batcher import QueryBatcher
+from ..queries import space_queries
+from ..snippets import snippets
 from .filter import FILTER, filter_mask
-from .items import snippets
 from .state import RESERVED, ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/search", tags=["search"])
@@ -71,7 +73,7 @@ def _scores(state: ExplorerState, space: str, q: str, mode: str) -> np.ndarray:
     q = _text(q)
     if mode == "keyword":
         return state.recent(("keyword", space, q.casefold()), lambda: _keyword(state, space, q))
-    return _batcher(state, space).scores(q)[1]
+    return space_queries(state, space).scored(q).scores
 
 
 def _text(q: str) -> str:
@@ -83,27 +85,7 @@ def _text(q: str) -> str:
 
 def _batcher(state: ExplorerState, space: str) -> QueryBatcher:
     """The space's query batcher (one per workspace version)."""
-
-    def build() -> QueryBatcher:
-        scan = _scan(state, space)
-
-        def embed(texts: list[str]) -> np.ndarray:
-            with state.lock:  # the Scope (and its model cache) is not thread-safe
-                return np.stack([np.asarray(state.scope.embed_query(t, space), dtype=np.float32) for t in texts])
-
-        return QueryBatcher(embed, scan)
-
-    return state.cached(("queries", space), build)
-
-
-def _scan(state: ExplorerState, space: str) -> QueryScan:
-    """The space's query scan: exact float32, or int8 codes with exact rescoring of hits above 200,000 items."""
-    def build() -> QueryScan:
-        with state.lock:
-            _, x = state.scope.vectors(space)
-        return QueryScan(x)
-
-    return state.cached(("scan", space), build)
+    return space_queries(state, space).batcher
 
 
 def _keyword(state: ExplorerState, space: str, q: str) -> np.ndarray:
@@ -132,7 +114,8 @@ def search(
     """The ``k`` best hits for ``q`` in ``space``; for semantic search also the similarity histogram. With
     ``filter``, only items that pass it are hits, counted and in the histogram."""
     state.check_space(space)
-    found = None if mode == "keyword" else _batcher(state, space).scored(_text(q))
+    queries = None if mode == "keyword" else space_queries(state, space)
+    found = None if queries is None else queries.scored(_text(q))
     scores = _scores(state, space, q, mode) if found is None else found.scores
     keep = filter_mask(state, space, spec)
     ids = state.point_ids(space)
@@ -142,13 +125,9 @@ def search(
         total = int(match.sum())
         histogram, cut = None, None
     else:
-        assert found is not None
-        # hits rescored exactly (the scan of a big space is int8; see embedscope.scan)
-        ranked = scores if keep is None else np.where(keep, scores, -np.inf).astype(np.float32)
-        rows, exact = _scan(state, space).top(found.vector, k, ranked)
-        if keep is not None:  # fewer items pass than k: drop the ones from outside
-            inside = keep[rows]
-            rows, exact = rows[inside], exact[inside]
+        assert queries is not None and found is not None
+        # hits rescored exactly (the scan of a big space is int8; see embedscope.scan), only items that pass
+        rows, exact = queries.top(found, k, keep)
         k = len(rows)
         counts, edges, total = score_histogram(scores, HISTOGRAM_BINS, keep, span=found.span if keep is None else None)
         histogram = Histogram(edges=[float(e) for e in edges], counts=[int(c) for c in counts])
