@@ -1,7 +1,7 @@
-"""What every ``embedscope`` command group shares: the stderr console, common arguments, JSON output, progress.
+"""What every ``embedscope`` command module shares: the stderr console, common arguments, JSON output, progress.
 
-``cli.py`` (the main commands) and ``translate_cli.py`` (``embedscope translate``) both import this module, so
-neither imports the other's helpers; ``cli.py`` imports ``translate_cli`` only to register its sub-app.
+Each command module (``data``, ``search``, ``maps``, ``measure``, ``serve``, ``translate``) imports this module
+and none imports another; ``embedscope.cli`` (the package) imports them all to register their commands.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .console import Console
+from ..console import Console
 
 #: The console on stderr: progress, notes and tables that are not the ``--json`` document.
 err = Console(stderr=True)
@@ -25,6 +25,10 @@ err = Console(stderr=True)
 WS = Annotated[Path, typer.Argument(help="Workspace directory (e.g. reviews.scope).")]
 SPACE = Annotated[str | None, typer.Option("--space", help="Embedding space (default: the only one).")]
 JSON = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+ENGINE = Annotated[str, typer.Option("--engine", help="local (this process) | ray (tasks on a Ray cluster; "
+                                     "pip install 'embedscope\\[ray]')")]
+ADDRESS = Annotated[str | None, typer.Option("--address", help="Ray cluster address (default: start a local one "
+                                             "on 127.0.0.1 with 2 CPUs).")]
 
 
 def emit(doc: Any) -> None:
@@ -38,7 +42,7 @@ def progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress bar on stderr; yields a callback (stage, done, total). Without a terminal (or with
     ``--json``), plain lines instead (:class:`embedscope.progress.PlainProgress`: every 10 s and every tenth)."""
     if not enabled or (not err.is_terminal and os.environ.get("EMBEDSCOPE_PROGRESS") != "1"):
-        from .progress import PlainProgress
+        from ..progress import PlainProgress
 
         yield PlainProgress(lambda line: err.print(line, highlight=False, soft_wrap=True))
         return
@@ -56,6 +60,6 @@ def progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
 
 def open_scope(ws: Path) -> Any:
     """Open the workspace at ``ws`` (:func:`embedscope.open`)."""
-    from .workspace import Scope
+    from ..workspace import Scope
 
     return Scope.open(ws)

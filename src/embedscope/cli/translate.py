@@ -8,10 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from .cli_common import JSON, WS, emit, err, open_scope, progress
-from .console import Console
-from .errors import InputError
-from .storage import storage_error
+from ..console import Console
+from ..errors import InputError
+from ..storage import storage_error
+from .common import JSON, WS, emit, err, open_scope, progress
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Translate vectors between embedding spaces (any dimensions), with measured accuracy.")
@@ -23,7 +23,7 @@ TEST = Annotated[int | None, typer.Option("--test-size", min=2, help="Held-out p
 
 
 def _methods(value: str | None) -> list[str] | None:
-    from .translate import METHODS
+    from ..translate import METHODS
 
     if value is None:
         return None
@@ -152,7 +152,7 @@ def apply_cmd(
     """
     import numpy as np
 
-    from .translate import load
+    from ..translate import load
 
     tl = load(file)
     if target.is_dir():
