@@ -15,7 +15,7 @@ import pytest
 
 import embedscope
 from embedscope import items_stream
-from embedscope._upsert import items_fingerprint
+from embedscope.store.items import items_fingerprint
 from embedscope.ingest import read_items
 
 from .conftest import run

@@ -14,7 +14,7 @@ import pytest
 import embedscope
 from embedscope import ingest as ing
 from embedscope._vectors_io import StreamFingerprint, open_vectors
-from embedscope.manifest import fingerprint_arrays
+from embedscope.store.manifest import fingerprint_arrays
 from embedscope.neighbors import knn_graph, normalize, search
 from embedscope.projection import pca as pca_mod
 from embedscope.projection.quality import layout_quality
