@@ -89,7 +89,7 @@ def as_minilm_space(path: str | Path) -> None:
 
     scope = embedscope.open(path)
     spec = get_embedder("local").spec()  # the default backend's: what a workspace embedded today records
-    with scope._writing():
+    with scope.store.writing():
         rec = scope.manifest.records[f"vectors__{SPACE}"]
         if rec.params.get("source") == "embedded" and rec.params.get("key") == spec["key"]:
             return
@@ -108,8 +108,8 @@ def _pca_layout_without_graph(scope: Any) -> dict[str, Any]:
     from embedscope.projection import project as _project
     from embedscope.projection.quality import layout_quality
 
-    with scope._writing():
-        ids, x, _ = scope._space_arrays(SPACE)
+    with scope.store.writing():
+        ids, x, _ = scope.store.arrays(SPACE)
         res = _project(x, "pca", knn=None, seed=42)
         q = layout_quality(x, res.extra.get("xyz", res.coords), k=15, high_knn=None, seed=42)
         cols: dict[str, Any] = {"id": pa.array(ids, pa.string()), "x": pa.array(res.coords[:, 0]),

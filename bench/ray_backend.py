@@ -147,8 +147,8 @@ def main() -> None:
             if not args.knn_only:
                 _, res["embed_ray_s"], res["embed_ray_steady"] = _timed_embed(
                     b, batch_size=args.batch_size, engine="ray", concurrency=args.concurrency)
-                ia, xa, _ = a._space_arrays("minilm")
-                ib, xb, _ = b._space_arrays("minilm")
+                ia, xa, _ = a.store.arrays("minilm")
+                ib, xb, _ = b.store.arrays("minilm")
                 res["same_ids"] = list(ia) == list(ib)
                 res["max_abs_diff"] = float(np.abs(xa - xb).max())
                 if not args.no_embedded_knn:

@@ -71,8 +71,8 @@ def build(n: int, path: Path) -> float:
     scope = embedscope.create(path, exist_ok=True)
     scope.ingest(frame)
     scope.add_vectors(SPACE, frame["id"].tolist(), vectors)
-    with scope._writing():
-        ids, x, _ = scope._space_arrays(SPACE)
+    with scope.store.writing():
+        ids, x, _ = scope.store.arrays(SPACE)
         res = project(x, "pca", knn=None, seed=42)
         q = layout_quality(x, res.extra.get("xyz", res.coords), k=15, high_knn=None, seed=42)
         cols: dict[str, Any] = {"id": pa.array(ids, pa.string()), "x": pa.array(res.coords[:, 0]),

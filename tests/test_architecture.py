@@ -34,19 +34,11 @@ MAX_LINES = 600
 # ---------------------------------------------------------------------------------------------------------------
 
 # "importer -> module._name": a private name of another module used by `from module import _name` or `module._name`.
-PRIVATE_NAME_ALLOWED: set[str] = {
-    # _check_space -> a public store-level name when the store package lands (plan §3)
-    "embedscope._scope_compress -> embedscope._scope_core._check_space",
-    "embedscope._scope_translate -> embedscope._scope_core._check_space",
-    "embedscope.cli.data -> embedscope.workspace._check_space",
-    "embedscope.workspace -> embedscope._scope_core._check_space",
-}
+PRIVATE_NAME_ALLOWED: set[str] = set()
 
 # Import cycles (strongly connected components of the module graph, TYPE_CHECKING and function-level imports
 # included), each as the set of its modules.
 CYCLES_ALLOWED: list[frozenset[str]] = [
-    # LanceCache is typed by ScopeCore (TYPE_CHECKING) and ScopeCore builds a LanceCache
-    frozenset({"embedscope._cache", "embedscope._scope_core"}),
     # maps.fit_map calls mlp.fit_mlp; mlp reuses maps' ridge helpers (-> translate/ridge.py)
     frozenset({"embedscope.translate.maps", "embedscope.translate.mlp"}),
     # Scope.report (an AnalysisMixin method) calls report.write_report, which types its scope as Scope

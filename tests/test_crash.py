@@ -144,7 +144,7 @@ def contents(ws: Path, scratch: Path | None = None) -> dict[str, Any]:
         query = b""
         if rec.kind == "space" and rec.params.get("source") != "vectors":  # its query model goes with it
             query = s.embed_query(QUERY, name.removeprefix("vectors__")).tobytes()
-        out[name] = (s._read(name), rec.kind, params, rec.fingerprint, query)
+        out[name] = (s.store.read(name), rec.kind, params, rec.fingerprint, query)
     models = ws / "models"
     if models.is_dir():
         for f in sorted(models.glob("*.npz")):
@@ -292,7 +292,7 @@ def test_refit_dying_before_its_commit_keeps_the_old_query_model(prepared: Path,
     def die(*_: Any, **__: Any) -> None:
         raise KeyboardInterrupt  # the process ends here, before the vectors are written
 
-    monkeypatch.setattr(type(s), "_write_space", die)
+    monkeypatch.setattr(type(s.store), "write_space", die)
     with pytest.raises(KeyboardInterrupt):
         s.embed("lsa", "tfidf:32")
     monkeypatch.undo()

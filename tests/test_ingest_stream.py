@@ -15,8 +15,8 @@ import pytest
 
 import embedscope
 from embedscope import items_stream
-from embedscope._upsert import items_fingerprint
 from embedscope.ingest import read_items
+from embedscope.store.items import items_fingerprint
 
 from .conftest import run
 from .test_bad_input import one_error_line, snapshot

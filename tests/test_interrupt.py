@@ -215,7 +215,7 @@ def test_a_writer_says_which_process_holds_the_lock(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, embedscope\n"
                                f"s = embedscope.open({str(ws)!r})\n"
-                               "with s._writing():\n"
+                               "with s.store.writing():\n"
                                "    print('held', flush=True)\n"
                                "    sys.stdin.readline()\n"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

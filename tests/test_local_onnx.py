@@ -176,7 +176,7 @@ def test_space_keeps_its_backend_for_queries_and_reembedding(tmp_path: Path, tor
     np.testing.assert_allclose(reopened.embed_query(q, "new"), local_embedder.embed_queries([q])[0], atol=1e-6)
 
     # a space recorded before backends existed has no "backend": it is a torch space
-    with reopened._writing():
+    with reopened.store.writing():
         del reopened.manifest.records["vectors__old"].params["backend"]
         reopened.manifest.save(reopened.path)
     legacy = embedscope.open(tmp_path / "w.scope")

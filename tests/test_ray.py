@@ -63,8 +63,8 @@ def test_embed_with_ray_matches_local(ray_local: None, local_ws: Path, bible_df,
     doc = json.loads(out)
     assert doc["stats"]["computed"] == N and doc["stats"]["batches"] == -(-N // 64)
     a, b = embedscope.open(local_ws), embedscope.open(ws)
-    ia, xa, _ = a._space_arrays("minilm")
-    ib, xb, _ = b._space_arrays("minilm")
+    ia, xa, _ = a.store.arrays("minilm")
+    ib, xb, _ = b.store.arrays("minilm")
     assert list(ia) == list(ib)
     assert xb.dtype == np.float32 and xb.shape == (N, 384)
     np.testing.assert_allclose(xb, xa, rtol=1e-5, atol=1e-5)
@@ -76,7 +76,7 @@ def test_embed_with_ray_matches_local(ray_local: None, local_ws: Path, bible_df,
     # a rerun finds every text in the cache: nothing is embedded, the vectors stay the same
     rep = b.embed("minilm", "local", engine="ray", batch_size=64)
     assert rep.stats.computed == 0 and rep.stats.cached == N
-    np.testing.assert_array_equal(b._space_arrays("minilm")[1], xb)
+    np.testing.assert_array_equal(b.store.arrays("minilm")[1], xb)
 
 
 def test_knn_graph_with_ray_equals_single_process(ray_local: None, local_ws: Path, tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ def test_knn_graph_with_ray_equals_single_process(ray_local: None, local_ws: Pat
 
     from embedscope.ray_engine import knn_graph_ray
 
-    _, x, _ = embedscope.open(local_ws)._space_arrays("minilm")
+    _, x, _ = embedscope.open(local_ws).store.arrays("minilm")
     ref = knn_graph(x, 20)
     got = knn_graph_ray(x, 20, shards=7)  # uneven shards
     np.testing.assert_array_equal(got.indices, ref.indices)
@@ -93,8 +93,8 @@ def test_knn_graph_with_ray_equals_single_process(ray_local: None, local_ws: Pat
     ws = tmp_path / "knn.scope"
     shutil.copytree(local_ws, ws)
     scope = embedscope.open(ws)
-    with scope._writing():
-        scope._drop("neighbors__minilm")  # built by the neighbours queries of another test, if it ran
+    with scope.store.writing():
+        scope.store.drop("neighbors__minilm")  # built by the neighbours queries of another test, if it ran
     g = scope.knn("minilm", 10, engine="ray")
     np.testing.assert_array_equal(g.indices, ref.indices[:, :10])
     assert scope.graph_info("minilm") == {"exact": True, "k": 50, "method": "exact"}
@@ -141,7 +141,7 @@ def test_killed_ray_job_leaves_workspace_and_rerun_resumes(ray_local: None, loca
     assert rep.stats.cached >= staged and rep.stats.computed == N - rep.stats.cached
     # the killed run embedded batches of 8, the rerun and the local path batches of 64: the int8 default model
     # quantises activations per batch, so a text's vector moves a little with its batch (not with the engine)
-    got, ref = scope._space_arrays("minilm")[1], embedscope.open(local_ws)._space_arrays("minilm")[1]
+    got, ref = scope.store.arrays("minilm")[1], embedscope.open(local_ws).store.arrays("minilm")[1]
     cos = np.einsum("ij,ij->i", got, ref) / (np.linalg.norm(got, axis=1) * np.linalg.norm(ref, axis=1))
     assert cos.min() >= 0.99, cos.min()
 

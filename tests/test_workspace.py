@@ -142,7 +142,7 @@ def test_killed_between_table_commit_and_manifest_keeps_previous_state(small_sco
     """A table commit whose manifest update never happened is invisible: reads use the recorded version."""
     ids, before = small_scope.vectors()
     before = before.copy()
-    tbl = small_scope._db.open_table("vectors__minilm")
+    tbl = small_scope.store.open_table("vectors__minilm")
     import pyarrow as pa
 
     junk = np.zeros((3, 384), np.float32)

@@ -9,14 +9,11 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pyarrow as pa
 
-from ._scope_core import (
-    GRAPH_ON_DEMAND_MAX,
-    ScopeCore,
-    neighbors_table,
-)
+from ._scope_core import GRAPH_ON_DEMAND_MAX, ScopeCore
 from .errors import InputError, WorkspaceError
 from .neighbors import check_metric
 from .results import Neighbors
+from .store.tables import neighbors_table
 
 if TYPE_CHECKING:
     from .workspace import Scope
@@ -33,12 +30,12 @@ class AnalysisMixin(ScopeCore):
         from .diagnostics import health
 
         space = self.resolve_space(space)
-        ids, x, _ = self._space_arrays(space)
+        ids, x, _ = self.store.arrays(space)
         if len(ids) < HEALTH_MIN_ITEMS:
             raise InputError(f"too few items: health needs at least {HEALTH_MIN_ITEMS} items ({self.path} has "
                              f"{len(ids)} in space {space!r}); add items with embedscope ingest")
         graph = self.knn(space) if len(ids) <= GRAPH_ON_DEMAND_MAX or \
-            neighbors_table(space) in self.manifest.records else None
+            self.store.record(neighbors_table(space)) is not None else None
         if graph is None:
             raise InputError(f"space {space!r} has {len(ids)} items; build its kNN graph first "
                              f"(embedscope neighbors computes it) to check its health")
@@ -50,7 +47,7 @@ class AnalysisMixin(ScopeCore):
         """The query vector (shape ``(d,)``) of an item, a text or a vector, and the rows to leave out."""
         if sum(v is not None for v in (item, query, vector)) != 1:
             raise InputError("give exactly one of an item id, --query TEXT or a vector")
-        _ids, x, pos = self._space_arrays(space)
+        _ids, x, pos = self.store.arrays(space)
         if item is not None:
             row = pos.get(str(item))
             if row is None:
@@ -86,7 +83,7 @@ class AnalysisMixin(ScopeCore):
         if k < 1:
             raise InputError(f"k must be at least 1, got {k}")
         q, exclude = self._query_rows(space, item, query, vector)
-        ids, x, _ = self._space_arrays(space)
+        ids, x, _ = self.store.arrays(space)
         r = _rank(np.asarray(x), q, k, metric, least=least, exclude=exclude)
         return Neighbors([ids[i] for i in r.rows], r.rows, r.scores, metric)
 
@@ -103,7 +100,7 @@ class AnalysisMixin(ScopeCore):
 
         space = self.resolve_space(space)
         metric = self._metric(metric)
-        _ids, x, pos = self._space_arrays(space)
+        _ids, x, pos = self.store.arrays(space)
         rows = []
         for name in (a, b, c):
             if str(name) not in pos:
@@ -127,7 +124,7 @@ class AnalysisMixin(ScopeCore):
         if bins < 1:
             raise InputError(f"bins must be at least 1, got {bins}")
         q, exclude = self._query_rows(space, item, query, vector)
-        _ids, x, _ = self._space_arrays(space)
+        _ids, x, _ = self.store.arrays(space)
         if len(x) - len(exclude) < 1:
             raise InputError(f"space {space!r} has no other items")
         return query_histogram(np.asarray(x), q, metric, bins=bins, exclude=exclude)
@@ -145,7 +142,7 @@ class AnalysisMixin(ScopeCore):
             raise InputError(f"bins must be at least 1, got {bins}")
         if sample is not None and sample < 1:
             raise InputError(f"the pair sample must be at least 1, got {sample}")
-        _ids, x, _ = self._space_arrays(space)
+        _ids, x, _ = self.store.arrays(space)
         if len(x) < 2:
             raise InputError(f"space {space!r} has {len(x)} item(s); pair similarities need at least 2")
         return _ph(np.asarray(x), metric, bins=bins, sample=sample or SAMPLE_PAIRS, seed=seed)
@@ -190,7 +187,7 @@ class AnalysisMixin(ScopeCore):
         if label not in cols:
             raise InputError(f"no column {label!r}; " + (f"columns: {', '.join(cols)}" if cols else "the items have no "
                                                          "metadata columns"))
-        _ids, x, _ = self._space_arrays(space)
+        _ids, x, _ = self.store.arrays(space)
         try:
             return _ls(np.asarray(x), items.column(label).to_pylist(), metric, bins=bins,
                        sample=sample or SAMPLE_PAIRS, seed=seed)
@@ -207,14 +204,14 @@ class AnalysisMixin(ScopeCore):
         if k < 1:
             raise InputError(f"k must be at least 1, got {k}")
         q, exclude = self._query_rows(space, item, query, vector)
-        _ids, x, _ = self._space_arrays(space)
+        _ids, x, _ = self.store.arrays(space)
         return _mo(np.asarray(x), q, k, exclude=exclude)
 
     def dimension_stats(self, space: str | None = None) -> Any:
         """Mean, spread, min and max of each dimension; a :class:`embedscope.similarity.DimensionStats`."""
         from .similarity import dimension_stats as _ds
 
-        _ids, x, _ = self._space_arrays(self.resolve_space(space))
+        _ids, x, _ = self.store.arrays(self.resolve_space(space))
         return _ds(x)
 
     def report(self, path: str | Path, *, spaces: Sequence[str] | None = None, png_dir: str | Path | None = None,
@@ -234,7 +231,7 @@ class AnalysisMixin(ScopeCore):
                                  f"{n} in space {s!r}); add items with embedscope ingest")
         if item is not None:
             for s in names:
-                if str(item) not in self._space_arrays(s)[2]:
+                if str(item) not in self.store.arrays(s).pos:
                     raise InputError(f"no item with id {item!r} in space {s!r}")
         if not Path(path).resolve().parent.is_dir():
             raise InputError(f"cannot write {path}: its directory does not exist")

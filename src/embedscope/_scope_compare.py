@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ._scope_core import ScopeCore, vectors_table
+from ._scope_core import ScopeCore
 from .errors import EmbedscopeError, InputError
-from .manifest import Record, fingerprint_arrays
 from .neighbors import KNN, knn_graph, normalize, search
+from .store.manifest import Record, fingerprint_arrays
+from .store.tables import vectors_table
 
 #: Bumped when what a stored comparison holds changes (older ones are then recomputed).
 COMPARE_VERSION = 2
@@ -37,8 +38,8 @@ class CompareMixin(ScopeCore):
     # --------------------------------------------------------------------------------------- alignment
     def _shared(self, spaces: Sequence[str]) -> tuple[list[str], dict[str, np.ndarray]]:
         """The ids every space holds (in the first space's order) and each space's rows of them."""
-        first_ids, _, _ = self._space_arrays(spaces[0])
-        maps = [self._space_arrays(s)[2] for s in spaces]
+        first_ids, _, _ = self.store.arrays(spaces[0])
+        maps = [self.store.arrays(s).pos for s in spaces]
         shared = [i for i in first_ids if all(i in m for m in maps[1:])]
         if len(shared) < 3:
             raise InputError(f"spaces {', '.join(map(repr, spaces))} share {len(shared)} items; comparing needs "
@@ -48,7 +49,7 @@ class CompareMixin(ScopeCore):
 
     def _shared_graph(self, space: str, rows: np.ndarray, k: int) -> KNN:
         """Cosine kNN graph among the shared items (the stored graph when the space holds exactly those)."""
-        ids, x, _ = self._space_arrays(space)
+        ids, x, _ = self.store.arrays(space)
         if len(rows) == len(ids) and (rows == np.arange(len(ids))).all():
             return self.knn(space, max(k, 1))
         return knn_graph(np.asarray(x)[rows], k)
@@ -97,12 +98,12 @@ class CompareMixin(ScopeCore):
         want = {"k": int(k), "label": label, "qrels": qrels_key, "top": int(top), "seed": int(seed),
                 "version": COMPARE_VERSION}
         name = compare_table(a, b)
-        rec = self.manifest.records.get(name)
-        if rec is not None and not self._stale(rec) and rec.params == want:
+        rec = self.store.record(name)
+        if rec is not None and not self.store.is_stale(rec) and rec.params == want:
             return dict(rec.metrics["result"])
         shared, rows = self._shared([a, b])
-        xa = np.asarray(self._space_arrays(a)[1])[rows[a]]
-        xb = np.asarray(self._space_arrays(b)[1])[rows[b]]
+        xa = np.asarray(self.store.arrays(a).x)[rows[a]]
+        xb = np.asarray(self.store.arrays(b).x)[rows[b]]
         ga, gb = self._shared_graph(a, rows[a], k), self._shared_graph(b, rows[b], k)
         labels = self._labels(a, rows[a], label) if label is not None else None
         res = _compare(xa, xb, ga, gb, k=k, labels=labels, seed=seed)
@@ -122,10 +123,10 @@ class CompareMixin(ScopeCore):
             "qrels": self.retrieval([a, b], k=k, qrels=qrels, seed=seed)["qrels"] if qrels is not None else None,
             "changed_most": changed}
         doc["verdict"] = _verdict(doc)
-        with self._writing():
+        with self.store.writing():
             table = pa.table({"id": pa.array(shared, pa.string()), "jaccard": pa.array(res.jaccard, pa.float32())})
-            inputs = {vectors_table(s): self.manifest.records[vectors_table(s)].fingerprint for s in (a, b)}
-            self._write(Record(table=name, kind="compare", params=want, inputs=inputs,
+            inputs = {vectors_table(s): self.store.require(vectors_table(s)).fingerprint for s in (a, b)}
+            self.store.write(Record(table=name, kind="compare", params=want, inputs=inputs,
                                fingerprint=fingerprint_arrays(res.jaccard), metrics={"result": doc}), table)
         return doc
 
@@ -135,10 +136,10 @@ class CompareMixin(ScopeCore):
         ``None`` when it was never computed or either space changed since.
         """
         name = compare_table(self.resolve_space(a), self.resolve_space(b))
-        rec = self.manifest.records.get(name)
-        if rec is None or self._stale(rec):
+        rec = self.store.record(name)
+        if rec is None or self.store.is_stale(rec):
             return None
-        t = self._read(name)
+        t = self.store.read(name)
         return (t.column("id").to_pylist(), t.column("jaccard").to_numpy().astype(np.float32),
                 dict(rec.metrics["result"]))
 
@@ -199,7 +200,7 @@ class CompareMixin(ScopeCore):
         relevant = [{pos[i]: g for i, g in rel.items()} for rel in q.relevant]
         per = {}
         for s in names:
-            x = np.asarray(self._space_arrays(s)[1])[rows[s]]
+            x = np.asarray(self.store.arrays(s).x)[rows[s]]
             qv = np.empty((len(q.queries), x.shape[1]), np.float32)
             texts = [t for t, it in zip(q.queries, is_item, strict=True) if not it]
             if texts:

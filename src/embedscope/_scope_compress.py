@@ -10,16 +10,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ._scope_core import (
-    Progress,
-    ScopeCore,
-    _check_space,
-    vectors_table,
-)
+from ._scope_core import Progress, ScopeCore
 from .errors import InputError
-from .manifest import Record, fingerprint_arrays
 from .results import SpaceInfo
 from .storage import atomic_path
+from .store.manifest import Record, fingerprint_arrays
+from .store.tables import check_space_name, vectors_table
 
 
 class CompressMixin(ScopeCore):
@@ -51,7 +47,7 @@ class CompressMixin(ScopeCore):
         from . import compress as _c
 
         space = self.resolve_space(space)
-        _ids, x, _ = self._space_arrays(space)
+        _ids, x, _ = self.store.arrays(space)
         names = list(codecs) if codecs else _c.default_codecs(int(x.shape[1]))
         for name in names:
             try:
@@ -60,8 +56,8 @@ class CompressMixin(ScopeCore):
                 raise InputError(str(exc)) from None
         name = f"compress__{space}"
         want = {"codecs": names, "queries": int(queries), "seed": int(seed)}
-        rec = self.manifest.records.get(name)
-        if rec is not None and not self._stale(rec) and rec.params == want:
+        rec = self.store.record(name)
+        if rec is not None and not self.store.is_stale(rec) and rec.params == want:
             return dict(rec.metrics["result"])
         try:
             ev = _c.evaluate(np.asarray(x), names, queries=queries, seed=seed, progress=progress)
@@ -70,11 +66,11 @@ class CompressMixin(ScopeCore):
         rows = [r.row() for r in ev.rows]
         result = {"space": space, "dim": ev.dim, "items": ev.n_items, "queries": ev.n_queries,
                   "rows": rows, "frontier": _c.frontier(ev.rows)}
-        vrec = self.manifest.records[vectors_table(space)]
-        with self._writing():
+        vrec = self.store.require(vectors_table(space))
+        with self.store.writing():
             table = pa.Table.from_pylist([{k: r[k] for k in ("codec", "bytes_per_vector", "recall@1", "recall@10",
                                                              "recall@100", "query_ms", "build_s")} for r in rows])
-            self._write(Record(table=name, kind="compress", params=want, inputs={vectors_table(space): vrec.fingerprint},
+            self.store.write(Record(table=name, kind="compress", params=want, inputs={vectors_table(space): vrec.fingerprint},
                                fingerprint=fingerprint_arrays(table.column("recall@10").to_numpy()),
                                metrics={"result": result}), table)
         return result
@@ -83,10 +79,10 @@ class CompressMixin(ScopeCore):
         """The stored compression table of a space (as :meth:`compress` returns it, plus ``stale``: the vectors
         changed since), or ``None`` when it was never measured."""
         space = self.resolve_space(space)
-        rec = self.manifest.records.get(f"compress__{space}")
+        rec = self.store.record(f"compress__{space}")
         if rec is None:
             return None
-        return {**rec.metrics["result"], "stale": self._stale(rec), "params": dict(rec.params)}
+        return {**rec.metrics["result"], "stale": self.store.is_stale(rec), "params": dict(rec.params)}
 
     def compress_space(self, space: str | None, codec: str, as_name: str) -> SpaceInfo:
         """Store a compressed copy of ``space`` as the new space ``as_name``: the decoded vectors of ``codec``
@@ -96,32 +92,32 @@ class CompressMixin(ScopeCore):
         from . import compress as _c
 
         space = self.resolve_space(space)
-        _check_space(as_name)
+        check_space_name(as_name)
         if as_name in self.spaces():
-            old = self.manifest.records[vectors_table(as_name)]
+            old = self.store.require(vectors_table(as_name))
             if old.params.get("source") == "compressed" and old.params.get("from") == space and \
-                    old.params.get("codec") == codec and not self._stale(old):
+                    old.params.get("codec") == codec and not self.store.is_stale(old):
                 return self.space_info(as_name)  # the same copy of the same vectors: a rerun is a no-op
             raise InputError(f"space {as_name!r} exists; choose another --as name")
         if codec.startswith("binary+rescore"):
             raise InputError("a stored copy cannot rescore (that needs the full vectors); store 'binary'")
-        ids, x, _ = self._space_arrays(space)
+        ids, x, _ = self.store.arrays(space)
         try:
             decoded, fitted = _c.compressed_copy(np.asarray(x), codec)
         except ValueError as exc:
             raise InputError(str(exc)) from None
-        vrec = self.manifest.records[vectors_table(space)]
+        vrec = self.store.require(vectors_table(space))
         params: dict[str, Any] = {"source": "compressed", "from": space, "codec": codec,
                                   "bytes_per_vector": fitted.bytes_per_vector(),
-                                  "codec_file": self._save_model(f"{as_name}__codec", "codec",
+                                  "codec_file": self.store.save_model(f"{as_name}__codec", "codec",
                                                                  *_c.codec_state(fitted))}
-        table = self.manifest.records.get(f"compress__{space}")
-        if table is not None and not self._stale(table):
+        table = self.store.record(f"compress__{space}")
+        if table is not None and not self.store.is_stale(table):
             row = next((r for r in table.metrics["result"]["rows"] if r["codec"] == codec), None)
             if row is not None:
                 params["evaluation"] = {k: row[k] for k in ("recall@1", "recall@10", "recall@100")}
-        with self._writing():
-            self._write_space(as_name, ids, decoded, params, inputs={vectors_table(space): vrec.fingerprint})
+        with self.store.writing():
+            self.store.write_space(as_name, ids, decoded, params, inputs={vectors_table(space): vrec.fingerprint})
         return self.space_info(as_name)
 
     def export_compressed(self, space: str | None, codec: str, path: str | Path) -> dict[str, Any]:
@@ -130,7 +126,7 @@ class CompressMixin(ScopeCore):
         from . import compress as _c
 
         space = self.resolve_space(space)
-        ids, x, _ = self._space_arrays(space)
+        ids, x, _ = self.store.arrays(space)
         try:
             _c.codec_from_name(codec)
         except ValueError as exc:

@@ -1,16 +1,13 @@
-"""The core of a workspace (see :mod:`embedscope.workspace` for the tables and the manifest): storage,
-items, spaces, embedding, neighbours and provenance. The analyses live in mixins (``_scope_analysis``,
-``_scope_compress``, ``_scope_layouts``, ``_scope_translate``) that :class:`embedscope.workspace.Scope`
-combines."""
+"""The core of a workspace (see :mod:`embedscope.workspace` for the tables and the manifest): items, spaces,
+embedding, neighbours and provenance, over the workspace's storage (:class:`embedscope.store.workspace.Workspace`,
+``scope.store``). The analyses live in mixins (``_scope_analysis``, ``_scope_compress``, ``_scope_layouts``,
+``_scope_translate``) that :class:`embedscope.workspace.Scope` combines."""
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -18,27 +15,22 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import wslock
-from ._cache import LanceCache
-from ._upsert import items_fingerprint, items_fingerprint_batches, merge_items
 from .embedders import DryRun, Embedder, get_embedder
 from .embedding import embed_texts
 from .errors import InputError, ManifestError, WorkspaceError
-from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
-from .modelfiles import is_legacy, load_state, recorded_file, save_state
+from .modelfiles import is_legacy, load_state, recorded_file
 from .neighbors import KNN, check_metric, knn_graph
 from .results import EmbedReport, IngestReport, Neighbors, SpaceInfo
 from .scan import QueryScan, scan_for_scope
-from .storage import storage_error, sweep_temporaries
+from .store.manifest import Manifest, Record, fingerprint_arrays, library_versions
+from .store.tables import ITEMS, check_space_name, graph_arrays, graph_table, neighbors_table, vectors_table
+from .store.workspace import Workspace
 
-ITEMS = "items"
 DEFAULT_K = 50
 #: Above this many points, a single item's neighbours come from a scan instead of building the graph.
 GRAPH_ON_DEMAND_MAX = 50_000
-_SPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 Progress = Callable[[str, int, int], None]
-
 
 def _recorded_backend(params: dict[str, Any]) -> str | None:
     """The backend that embedded a space of a local model (``torch`` for spaces recorded before backends
@@ -48,290 +40,61 @@ def _recorded_backend(params: dict[str, Any]) -> str | None:
     return str(params.get("backend") or "torch")
 
 
-def _check_space(name: str) -> str:
-    if not _SPACE_RE.match(name) or "__" in name:
-        raise InputError(
-            f"invalid space name {name!r}: use letters, digits, '-', '.', '_' (not '__'), at most 64 characters"
-        )
-    return name
-
-
-#: What a workspace folder holds at its top; none of them may be a symbolic link that leads out of it.
-_TOP = ("scope.json", ".lock", "db", "models", "staging")
-
-
-def _check_contained(root: Path) -> None:
-    """Refuse a workspace in which a symbolic link (``db``, ``models``, ``staging``, ``scope.json``, ``.lock``,
-    a table folder in ``db/`` or a folder in ``staging/``) leads outside the workspace folder: a workspace from elsewhere could
-    otherwise make embedscope read, write or overwrite files elsewhere on this machine (a table elsewhere gets
-    the new version, the lock file is created or opened there)."""
-    if not root.is_dir():
-        return
-    top = root.resolve()
-    entries = [root / name for name in _TOP]
-    for folder in ("db", "staging"):  # table folders; a step's staged shards (emptied with rmtree)
-        if (root / folder).is_dir() and not (root / folder).is_symlink():
-            entries += sorted((root / folder).iterdir())
-    for entry in entries:
-        if not entry.is_symlink():
-            continue
-        try:
-            target = entry.resolve()
-            inside = target.is_relative_to(top)
-        except (OSError, RuntimeError):  # a symlink loop
-            target, inside = entry, False
-        if not inside:
-            raise WorkspaceError(f"{entry} is a symbolic link to {target}, outside the workspace; a workspace keeps "
-                                 "its files inside its folder: replace the link by a copy of what it points to, "
-                                 "or do not open this workspace")
-
-
-def vectors_table(space: str) -> str:
-    return f"vectors__{space}"
-
-
-def neighbors_table(space: str) -> str:
-    return f"neighbors__{space}"
-
-
-def layout_table(space: str, method: str) -> str:
-    return f"layout__{space}__{method}"
 
 
 class ScopeCore:
-    """The workspace's storage, items, spaces, embedding and neighbours; :class:`embedscope.workspace.Scope` adds
+    """The workspace's items, spaces, embedding and neighbours; :class:`embedscope.workspace.Scope` adds
     the analyses (mixins in ``_scope_*.py``). Open one with :func:`embedscope.open` or :func:`embedscope.create`.
 
     Parameters
     ----------
     path
-        The workspace directory.
+        The workspace directory (or its opened :class:`~embedscope.store.workspace.Workspace`).
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        _check_contained(self.path)
-        self.manifest = Manifest.load(self.path)
-        import lancedb
-
-        self._db = lancedb.connect(str(self.path / "db"))
-        if self.manifest.records:
-            names = set(self._table_names())
-            for key, rec in self.manifest.records.items():
-                if not all(_SPACE_RE.match(part) for part in key.split("__")):
-                    raise ManifestError(f"names table {key!r}, which is not a name embedscope gives a table (each "
-                                        "part letters, digits, '-', '.', '_', at most 64 characters); restore the "
-                                        "manifest from a backup, or delete the workspace and ingest again",
-                                        file=self.path / "scope.json", column=f"records.{key}")
-                if rec.table not in names:
-                    raise ManifestError(f"the manifest names table {rec.table!r}, which the database does not hold; "
-                                        "restore the manifest from a backup, or delete the workspace and ingest "
-                                        "again", file=self.path / "scope.json", column=f"records.{key}")
-        self._cache: dict[tuple[str, int | None], Any] = {}
+    def __init__(self, path: str | Path | Workspace) -> None:
+        self.store = path if isinstance(path, Workspace) else Workspace(path)
+        self.path = self.store.path
         self._embedders: dict[str, Embedder] = {}
+
+    @property
+    def manifest(self) -> Manifest:
+        """The workspace's manifest as last read (read only; the store writes it)."""
+        return self.store.manifest
 
     # ---------------------------------------------------------------------------------------- open
     @classmethod
     def create(cls, path: str | Path, *, exist_ok: bool = False) -> Self:
         """Create an empty workspace at ``path`` (or open it if it exists and ``exist_ok``)."""
-        p = Path(path)
-        if (p / "scope.json").exists():
-            if exist_ok:
-                return cls(p)
-            raise WorkspaceError(f"{p} already exists")
-        if p.exists() and (not p.is_dir() or any(p.iterdir())):
-            raise WorkspaceError(f"{p} exists and is not an empty directory or an embedscope workspace")
-        # Built beside its place and renamed into it, so a killed create leaves no half-made workspace (a
-        # directory without a manifest, which a rerun would refuse); only a '.name.creating-*' folder at worst.
-        # The directory is private to its owner (mode 0700, from mkdtemp): it holds the user's texts.
-        import tempfile
-
-        try:
-            p.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.creating-", dir=p.parent))
-        except OSError as exc:  # a read-only or full disk: say where and what to do
-            raise storage_error(exc, p) or exc from None
-        try:
-            (tmp / "db").mkdir()
-            Manifest(created=now()).save(tmp)
-            os.rename(tmp, p)  # replaces an empty directory at p, if there is one
-        except BaseException as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if isinstance(exc, OSError) and (p / "scope.json").exists():  # another process created it first
-                if exist_ok:
-                    return cls(p)
-                raise WorkspaceError(f"{p} already exists") from None
-            err = storage_error(exc, p)
-            if err is not None:
-                raise err from None
-            raise
-        return cls(p)
+        return cls(Workspace.create(path, exist_ok=exist_ok))
 
     @classmethod
     def open(cls, path: str | Path) -> Self:
         """Open an existing workspace."""
-        p = Path(path)
-        if not p.is_dir():
-            raise InputError(f"no workspace at {p} (create one with: embedscope ingest {p} FILE)")
-        return cls(p)
+        return cls(Workspace.open(path))
 
     def fork(self) -> Self:
         """A second handle on this workspace, for work on another thread while this one goes on answering (the
         server's heavy jobs): its own manifest and connection, starting with the tables this one has already read
         (shared, not copied: they are never changed in place). Its writes take the workspace's lock as every
         writer's do; this handle sees them after :meth:`reload`."""
-        other = type(self)(self.path)
-        other._cache = dict(self._cache)
-        return other
+        return type(self)(self.store.fork())
 
     def __repr__(self) -> str:
         return f"Scope({str(self.path)!r}, spaces={self.spaces()})"
 
-    # ------------------------------------------------------------------------------------- storage
-    @contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Hold the workspace's write lock; reload the manifest so concurrent writers do not clobber.
-
-        A read-only workspace or a full disk is raised as a :class:`~embedscope.errors.StorageError` naming the
-        workspace and what to do; on any failure the temporaries the write left are removed."""
-        try:
-            fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)  # never through a link
-        except OSError as exc:
-            raise storage_error(exc, self.path, workspace=self.path) or exc from None
-        try:
-            wslock.acquire(fd, self.path)  # says which process it waits for, if another holds the lock
-        except BaseException:
-            os.close(fd)
-            raise
-        try:
-            self.manifest = Manifest.load(self.path)
-            try:
-                yield
-            except Exception as exc:
-                sweep_temporaries(self.path)
-                err = storage_error(exc, self.path, workspace=self.path)
-                if err is not None:
-                    raise err from exc
-                raise
-            except BaseException:
-                sweep_temporaries(self.path)
-                raise
-        finally:
-            wslock.release(fd)
-            os.close(fd)
-
-    def _write(self, record: Record, table: pa.Table) -> None:
-        """Commit ``table`` as ``record.table`` and record it in the manifest (caller holds the lock)."""
-        self._record(record, self._commit(record.table, table), table.num_rows)
-
-    def _commit(self, name: str, data: pa.Table | pa.RecordBatchReader) -> int:
-        """Write ``data`` as the new content of table ``name`` (one Lance commit; a reader is streamed, and an
-        error raised while reading it commits nothing, and is raised as itself, not as the Arrow error that
-        carries it out of Lance); returns the new table version. Not yet recorded."""
-        raised: list[BaseException] = []
-        if isinstance(data, pa.RecordBatchReader):
-            source = data
-
-            def relay() -> Iterator[pa.RecordBatch]:
-                try:
-                    yield from source
-                except BaseException as exc:
-                    raised.append(exc)
-                    raise
-
-            data = pa.RecordBatchReader.from_batches(source.schema, relay())
-        try:
-            return self._commit_data(name, data)
-        except Exception:
-            if raised:
-                raise raised[0] from None
-            raise
-
-    def _commit_data(self, name: str, data: pa.Table | pa.RecordBatchReader) -> int:
-        tbl = None
-        if name in self._table_names():
-            try:
-                tbl = self._db.open_table(name)
-            except Exception:
-                self._db.drop_table(name)
-        if tbl is None:
-            tbl = self._db.create_table(name, data=data)
-        else:
-            tbl.add(data, mode="overwrite")
-        return int(tbl.version)
-
-    def _record(self, record: Record, version: int, rows: int) -> None:
-        """Record a committed table version in the manifest and save it (caller holds the lock)."""
-        name = record.table
-        record.table_version = version
-        record.rows = rows
-        record.created = now()
-        record.versions = library_versions()
-        self.manifest.records[name] = record
-        self.manifest.save(self.path)
-
-    def _drop(self, name: str) -> None:
-        self.manifest.records.pop(name, None)
-        self.manifest.save(self.path)
-        if name in self._table_names():
-            self._db.drop_table(name)
-
-    def _table_names(self) -> list[str]:
-        res = self._db.list_tables()
-        names = getattr(res, "tables", res)
-        return list(names)
-
-    def _read(self, name: str) -> pa.Table:
-        """The table as recorded in the manifest (its recorded version)."""
-        rec = self.manifest.records.get(name)
-        if rec is None:
-            raise WorkspaceError(f"{self.path}: no table {name!r}")
-        key = (name, rec.table_version)
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit  # type: ignore[no-any-return]
-        data = self._scan(name, None)
-        self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
-        self._cache[key] = data
-        return data
-
-    def _read_columns(self, name: str, columns: list[str]) -> pa.Table:
-        """Some columns of a table at its recorded version, in row order (not cached; the whole table is
-        read only if it is already cached)."""
-        rec = self.manifest.records.get(name)
-        if rec is None:
-            raise WorkspaceError(f"{self.path}: no table {name!r}")
-        hit = self._cache.get((name, rec.table_version))
-        if hit is not None:
-            return hit.select(columns)  # type: ignore[no-any-return]
-        return self._scan(name, columns)
-
-    def _scan(self, name: str, columns: list[str] | None) -> pa.Table:
-        """Read a table (or some of its columns) at the version the manifest records."""
-        tbl = self._open_version(name)
-        try:
-            if columns is None:
-                return tbl.to_arrow()
-            try:  # pylance reads only the wanted columns' pages (0.4 s for 1M ids against 1.9 s via a query)
-                return tbl.to_lance().to_table(columns=columns)
-            except ImportError:
-                return tbl.search().select(columns).limit(None).to_arrow()
-        except Exception as exc:
-            raise WorkspaceError(f"{self.path}: cannot read table {name!r}: {exc}") from None
-
     def reload(self) -> None:
         """Re-read the manifest (after another process wrote to the workspace)."""
-        self.manifest = Manifest.load(self.path)
+        self.store.reload()
 
     # --------------------------------------------------------------------------------------- items
     def has_items(self) -> bool:
-        return ITEMS in self.manifest.records
+        """Whether the workspace holds items."""
+        return self.store.has_items()
 
     def items(self) -> pa.Table:
         """All items: ``id``, ``text`` (if any), metadata columns."""
-        if not self.has_items():
-            raise WorkspaceError(f"{self.path} holds no items yet: embedscope ingest {self.path} FILE")
-        return self._read(ITEMS)
+        return self.store.items()
 
     def ids(self) -> list[str]:
         """All item ids, in items order."""
@@ -353,8 +116,13 @@ class ScopeCore:
         """
         from .items_stream import open_items
 
-        stream = open_items(source, text=text, id=id)
-        with self._writing():
+        return self.ingest_items(open_items(source, text=text, id=id))
+
+    def ingest_items(self, stream: Any) -> IngestReport:
+        """Store an :class:`embedscope.items_stream.ItemsStream` (a file already opened and checked by
+        :func:`embedscope.items_stream.open_items`), as :meth:`ingest` does: the CLI opens the file before it
+        creates the workspace, so a bad file leaves no workspace behind."""
+        with self.store.writing():
             return self._ingest_stream(stream)
 
     def _ingest_stream(self, stream: Any) -> IngestReport:
@@ -366,48 +134,20 @@ class ScopeCore:
         if self.has_items():
             rep = self._upsert_items(stream.read_all(), stream.source)
         else:
-            from ._vectors_io import column_batches, read_column
-
-            counted = {"rows": 0}
-
-            def batches() -> Iterator[pa.RecordBatch]:
-                for b in stream.batches():
-                    counted["rows"] += b.num_rows
-                    yield b
-
-            version = self._commit(ITEMS, pa.RecordBatchReader.from_batches(stream.schema, batches()))
-            tbl = self._db.open_table(ITEMS)
-            tbl.checkout(version)
-            # the fingerprint of the stored (id, text), read back a batch of texts at a time
-            ids = read_column(tbl, "id").combine_chunks()
-            fp = items_fingerprint_batches(ids, lambda: column_batches(tbl, "text")) \
-                if "text" in stream.schema.names else None
-            if fp is None:
-                cols = {c: read_column(tbl, c) for c in ("id", "text") if c in stream.schema.names}
-                fp = items_fingerprint(pa.table(cols))
-            rec = Record(table=ITEMS, kind="items", params={"source": stream.source}, fingerprint=fp)
-            self._record(rec, version, counted["rows"])
-            rep = IngestReport(stream.source, counted["rows"], 0, 0, counted["rows"])
+            rows = self.store.create_items(pa.RecordBatchReader.from_batches(stream.schema, stream.batches()),
+                                           stream.source)
+            rep = IngestReport(stream.source, rows, 0, 0, rows)
         rep.text_column, rep.id_column = stream.text_column, stream.id_column
         return rep
 
     def _upsert_items(self, new: pa.Table, source: str) -> IngestReport:
-        if not self.has_items():
-            merged, added, updated, unchanged = new, new.num_rows, 0, 0
-        else:
-            old = self._read(ITEMS)
-            merged, added, updated, unchanged = merge_items(old, new)
-            if added == 0 and updated == 0 and set(new.column_names) <= set(old.column_names):
-                return IngestReport(source, 0, 0, unchanged, old.num_rows)
-        rec = Record(table=ITEMS, kind="items", params={"source": source},
-                     fingerprint=items_fingerprint(merged))
-        self._write(rec, merged)
-        return IngestReport(source, added, updated, unchanged, merged.num_rows)
+        added, updated, unchanged, rows = self.store.upsert_items(new, source)
+        return IngestReport(source, added, updated, unchanged, rows)
 
     # --------------------------------------------------------------------------------------- spaces
     def spaces(self) -> list[str]:
         """Names of the stored spaces."""
-        return sorted(r.table.removeprefix("vectors__") for r in self.manifest.records.values()
+        return sorted(r.table.removeprefix("vectors__") for r in self.store.records()
                       if r.kind == "space")
 
     def default_space(self) -> str:
@@ -430,33 +170,16 @@ class ScopeCore:
 
     def space_info(self, space: str) -> SpaceInfo:
         """Kind, model, dimension, size and layouts of a space."""
-        rec = self.manifest.records.get(vectors_table(self.resolve_space(space)))
+        rec = self.store.record(vectors_table(self.resolve_space(space)))
         assert rec is not None
-        layouts = sorted(r.params.get("method", "") for r in self.manifest.records.values()
+        layouts = sorted(r.params.get("method", "") for r in self.store.records()
                          if r.kind == "layout" and r.params.get("space") == space)
         return SpaceInfo(space, rec.params.get("source", "vectors"), rec.params.get("model"),
-                         int(rec.params.get("dim", 0)), rec.rows, layouts, self._space_stale(rec))
-
-    def _space_stale(self, rec: Record) -> bool:
-        if rec.params.get("source") != "embedded":
-            return False
-        items = self.manifest.records.get(ITEMS)
-        return items is None or rec.inputs.get(ITEMS) != items.fingerprint
+                         int(rec.params.get("dim", 0)), rec.rows, layouts, self.store.space_is_stale(rec))
 
     def point_ids(self, space: str | None = None) -> list[str]:
         """Ids of the space's points, in point order (read without the vectors unless they are loaded)."""
-        name = vectors_table(self.resolve_space(space))
-        version = self.manifest.records[name].table_version
-        arrays = self._cache.get((name + "#arrays", version))
-        if arrays is not None:
-            return list(arrays[0])
-        key = (name + "#ids", version)
-        ids = self._cache.get(key)
-        if ids is None:
-            ids = self._read_columns(name, ["id"]).column("id").to_pylist()
-            self._cache = {k: v for k, v in self._cache.items() if k[0] != key[0]}
-            self._cache[key] = ids
-        return list(ids)
+        return self.store.point_ids(self.resolve_space(space))
 
     def vectors(self, space: str | None = None) -> tuple[list[str], np.ndarray]:
         """Ids (point order) and vectors of a space.
@@ -468,89 +191,19 @@ class ScopeCore:
         vectors : numpy.ndarray
             float32, shape ``(n, d)``, read-only (zero-copy from Arrow).
         """
-        ids, x, _ = self._space_arrays(self.resolve_space(space))
+        ids, x, _ = self.store.arrays(self.resolve_space(space))
         return list(ids), x
-
-    def _open_version(self, name: str) -> Any:
-        """The LanceDB table ``name`` checked out at the version the manifest records."""
-        rec = self.manifest.records[name]
-        try:
-            tbl = self._db.open_table(name)
-        except Exception as exc:
-            raise WorkspaceError(f"{self.path}: cannot read table {name!r}: {exc}") from None
-        if rec.table_version is not None and tbl.version != rec.table_version:
-            try:
-                tbl.checkout(rec.table_version)
-            except ValueError as exc:
-                raise ManifestError(
-                    f"the manifest records version {rec.table_version} of table {name!r}, which the database "
-                    f"does not hold ({exc}); restore the manifest from a backup, or delete the workspace and "
-                    "ingest again", file=self.path / "scope.json", column=f"records.{name}.table_version",
-                ) from None
-        return tbl
-
-    def _space_arrays(self, space: str) -> tuple[list[str], np.ndarray, dict[str, int]]:
-        name = vectors_table(space)
-        rec = self.manifest.records[name]
-        key = (name + "#arrays", rec.table_version)
-        hit = self._cache.get(key)
-        if hit is None:
-            from ._vectors_io import read_column, read_matrix
-
-            # one float32 array filled page by page (the Arrow table is not kept: it was a second copy)
-            tbl = self._open_version(name)
-            try:
-                x = read_matrix(tbl, tbl.count_rows(), int(tbl.schema.field("vector").type.list_size))
-                ids = read_column(tbl, "id").to_pylist()
-            except Exception as exc:
-                raise WorkspaceError(f"{self.path}: cannot read table {name!r}: {exc}") from None
-            hit = (ids, x, {s: i for i, s in enumerate(ids)})
-            self._cache = {k: v for k, v in self._cache.items() if k[0] != key[0]}
-            self._cache[key] = hit
-        return hit  # type: ignore[no-any-return]
 
     def items_for(self, space: str | None = None, columns: Sequence[str] | None = None) -> pa.Table:
         """Items aligned to the space's point order (``id``, ``text`` if any, metadata).
 
         ``columns``: only ``id`` and these columns (read without the others, e.g. without the texts).
         """
-        space = self.resolve_space(space)
-        rec = self.manifest.records[vectors_table(space)]
-        items_rec = self.manifest.records.get(ITEMS)
-        wanted = None if columns is None else tuple(columns)
-        key = (f"items_for#{space}#{wanted}",
-               hash((rec.table_version, items_rec.table_version if items_rec else None)))
-        hit = self._cache.get(key)
-        if hit is None:
-            ids = self.point_ids(space)
-            if wanted is None:
-                items = self.items()
-            else:
-                if not self.has_items():
-                    raise WorkspaceError(f"{self.path} holds no items yet: embedscope ingest {self.path} FILE")
-                items = self._read_columns(ITEMS, ["id", *[c for c in wanted if c != "id"]])
-            have = items.column("id").combine_chunks()
-            want = pa.array(ids, have.type)
-            if have.equals(want):  # the usual case: items stored in point order (0.02 s vs 1.7 s at 1M)
-                hit = items
-            else:
-                import pyarrow.compute as pc
-
-                take = pc.index_in(want, value_set=have)
-                if take.null_count:
-                    raise WorkspaceError(f"{take.null_count} point(s) of space {space!r} have no item; "
-                                         f"re-ingest the items or the vectors")
-                hit = items.take(take)
-            self._cache = {k: v for k, v in self._cache.items()
-                           if not (isinstance(k[0], str) and k[0] == key[0])}
-            self._cache[key] = hit
-        return hit  # type: ignore[no-any-return]
+        return self.store.items_for(self.resolve_space(space), columns)
 
     def item_columns(self) -> list[str]:
         """Names of the items' columns (``id``, ``text`` if any, metadata), without reading the table."""
-        if not self.has_items():
-            return []
-        return list(self._open_version(ITEMS).schema.names)
+        return self.store.item_columns()
 
     def add_vectors(self, space: str, ids: Sequence[str], vectors: np.ndarray, *, source: str = "<array>"
                     ) -> IngestReport:
@@ -565,20 +218,20 @@ class ScopeCore:
         vectors
             Shape ``(n, d)``; must be finite with no all-zero rows (see :func:`embedscope.ingest.read_vectors`).
         """
-        _check_space(space)
+        check_space_name(space)
         ids = [str(s) for s in ids]
         x = np.asarray(vectors, dtype=np.float32)
         if x.ndim != 2 or x.shape[0] != len(ids):
             raise InputError(f"{source}: expected {len(ids)} vectors, got shape {x.shape}")
-        with self._writing():
+        with self.store.writing():
             name = vectors_table(space)
-            rec = self.manifest.records.get(name)
+            rec = self.store.record(name)
             if rec is not None and rec.params.get("source") == "embedded":
                 raise InputError(f"space {space!r} was embedded with {rec.params.get('model')!r}; "
                                  "bring vectors into a new --space")
             added = updated = unchanged = 0
             if rec is not None:
-                old_ids, old_x, old_pos = self._space_arrays(space)
+                old_ids, old_x, old_pos = self.store.arrays(space)
                 if old_x.shape[1] != x.shape[1]:
                     raise InputError(f"{source}: vectors have {x.shape[1]} dimensions but space {space!r} has "
                                      f"{old_x.shape[1]}; use another --space")
@@ -602,7 +255,7 @@ class ScopeCore:
                 ids_out, x_out, added = ids, x, len(ids)
             self._upsert_items(pa.table({"id": pa.array(ids, pa.string())}), source)
             if added or updated or rec is None:
-                self._write_space(space, ids_out, x_out, {"source": "vectors", "file": source})
+                self.store.write_space(space, ids_out, x_out, {"source": "vectors", "file": source})
         return IngestReport(source, added, updated, unchanged, len(ids_out), space=space)
 
     def ingest_vectors(self, source: str | Path, space: str, *, ids: str | Path | None = None,
@@ -613,7 +266,7 @@ class ScopeCore:
         """
         from ._vectors_io import open_vectors
 
-        _check_space(space)
+        check_space_name(space)
         return self.add_vector_stream(space, open_vectors(source, ids=ids, id=id, vector=vector))
 
     def add_vector_stream(self, space: str, stream: Any) -> IngestReport:
@@ -628,21 +281,21 @@ class ScopeCore:
         """
         from ._vectors_io import record_batches
 
-        _check_space(space)
+        check_space_name(space)
         name = vectors_table(space)
-        with self._writing():
-            if name not in self.manifest.records:
+        with self.store.writing():
+            if self.store.record(name) is None:
                 reader, fingerprint, dim = record_batches(stream)
-                version = self._commit(name, reader)
+                version = self.store.commit(name, reader)
                 fp = fingerprint()
                 self._upsert_items(self._stream_items(stream), stream.source)
                 rec = Record(table=name, kind="space", params={"source": "vectors", "file": stream.source,
                                                                "dim": dim}, fingerprint=fp)
-                self._record(rec, version, stream.n)
+                self.store.record_version(rec, version, stream.n)
                 return IngestReport(stream.source, stream.n, 0, 0, stream.n, space=space)
         rep = self.add_vectors(space, stream.ids, stream.read_all(), source=stream.source)
         if getattr(stream, "metadata", None) is not None:
-            with self._writing():
+            with self.store.writing():
                 self._upsert_items(self._stream_items(stream), stream.source)
         return rep
 
@@ -655,20 +308,6 @@ class ScopeCore:
             for c in meta.column_names:
                 table = table.append_column(c, meta.column(c))
         return table
-
-    def _write_space(self, space: str, ids: Sequence[str], x: np.ndarray, params: dict[str, Any],
-                     inputs: dict[str, str] | None = None) -> None:
-        from ._vectors_io import BATCH_ROWS
-
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        vec = pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])  # zero-copy views of x
-        table = pa.table({"id": pa.array(list(ids), pa.string()), "vector": vec})
-        id_arr = table.column("id")
-        rec = Record(table=vectors_table(space), kind="space", params={**params, "dim": int(x.shape[1])},
-                     inputs=inputs or {}, fingerprint=fingerprint_arrays(id_arr, x))
-        # written in slices, so Lance writes bounded pages (read back a page at a time, see _space_arrays)
-        reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=BATCH_ROWS))
-        self._record(rec, self._commit(rec.table, reader), table.num_rows)
 
     # ---------------------------------------------------------------------------------------- embed
     def embed(
@@ -721,7 +360,7 @@ class ScopeCore:
         if "text" not in items.column_names:
             raise InputError(f"{self.path} has no texts to embed (it holds vectors only)")
         emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions, backend=backend)
-        space = _check_space(space or emb.default_space)
+        space = check_space_name(space or emb.default_space)
         text_col = items.column("text")
         mask = text_col.is_valid().to_numpy(zero_copy_only=False)
         ids = [s for s, m in zip(items.column("id").to_pylist(), mask, strict=True) if m]
@@ -729,7 +368,7 @@ class ScopeCore:
         if not texts:
             raise InputError("no item has a text to embed")
         name = vectors_table(space)
-        rec = self.manifest.records.get(name)
+        rec = self.store.record(name)
         if rec is not None and rec.params.get("model") not in (None, model):
             raise InputError(f"space {space!r} holds vectors from {rec.params.get('model')!r}; "
                              f"choose another --space for {model!r}")
@@ -743,15 +382,15 @@ class ScopeCore:
         if dry_run:
             from .embedding import text_hash
 
-            cache = LanceCache(self, emb.key)
+            cache = self.store.lance_cache(emb.key)
             uniq = list(dict.fromkeys(texts))
             found = cache.lookup([text_hash(t) for t in uniq])
             todo = [t for t in uniq if text_hash(t) not in found]
             dr = emb.dry_run(todo)
             dr.notes.append(f"{len(texts)} texts, {len(uniq)} distinct, {len(found)} already cached")
             return dr
-        with self._writing():
-            cache = LanceCache(self, emb.key)
+        with self.store.writing():
+            cache = self.store.lance_cache(emb.key)
             cb = (lambda d, t: progress("embed", d, t)) if progress else None
             if engine == "ray":
                 from .ray_engine import embed_texts_ray
@@ -762,7 +401,7 @@ class ScopeCore:
                 opts = {"batch_size": batch_size, "device": device, "dimensions": dimensions,
                         "backend": getattr(emb, "backend", None)}
                 vecs, stats = embed_texts_ray(
-                    texts, model, opts, cache, str(self.path / "staging" / f"ray-{cache.name}.lance"),
+                    texts, model, opts, cache, str(self.store.staging_path(f"ray-{cache.name}.lance")),
                     batch_size=batch_size or emb.batch_size, concurrency=concurrency, address=address,
                     on_batch=cb)
             else:
@@ -774,17 +413,17 @@ class ScopeCore:
                 import hashlib
 
                 model_file = f"{space}__fit-{hashlib.blake2b(emb.key.encode(), digest_size=8).hexdigest()}.npz"
-                emb.save(self.path / "models" / model_file)
-            items_fp = self.manifest.records[ITEMS].fingerprint
+                emb.save(self.store.model_path(model_file))
+            items_fp = self.store.require(ITEMS).fingerprint
             params = {"source": "embedded", "model": model, **emb.spec(),
                       **({"model_file": model_file} if model_file else {})}
-            self._write_space(space, ids, vecs, params, {ITEMS: items_fp})
+            self.store.write_space(space, ids, vecs, params, {ITEMS: items_fp})
             if model_file:  # earlier fits of this space (and their pickles, if an older version wrote them)
                 for old in (*(self.path / "models").glob(f"{space}__fit-*.pkl"),  # are no longer recorded
                             *(self.path / "models").glob(f"{space}__fit-*.npz")):
                     if old.name != model_file:
                         old.unlink(missing_ok=True)
-                (self.path / "models" / f"{space}.pkl").unlink(missing_ok=True)
+                self.store.model_path(f"{space}.pkl").unlink(missing_ok=True)
             cache.compact()
         self._embedders[space] = emb
         return EmbedReport(space, model, int(vecs.shape[1]), stats, len(mask) - len(ids),
@@ -795,7 +434,7 @@ class ScopeCore:
         space = self.resolve_space(space)
         if space in self._embedders:
             return self._embedders[space]
-        rec = self.manifest.records[vectors_table(space)]
+        rec = self.store.require(vectors_table(space))
         if rec.params.get("source") == "translated":  # queries go through the target space's model
             if rec.params.get("query_space") in self.spaces():
                 return self.embedder(str(rec.params["query_space"]))
@@ -889,13 +528,13 @@ class ScopeCore:
             raise InputError(f"unknown engine {engine!r}; use local or ray")
         space = self.resolve_space(space)
         name = neighbors_table(space)
-        vrec = self.manifest.records[vectors_table(space)]
-        rec = self.manifest.records.get(name)
+        vrec = self.store.require(vectors_table(space))
+        rec = self.store.record(name)
         if rec is None or rec.inputs.get(vectors_table(space)) != vrec.fingerprint or \
                 int(rec.params.get("k", 0)) < min(k, vrec.rows - 1) or \
                 (exact is True and rec.params.get("exact") is False):
-            with self._writing():
-                _, x, _ = self._space_arrays(space)
+            with self.store.writing():
+                _, x, _ = self.store.arrays(space)
                 kk = max(k, DEFAULT_K)
                 cb = (lambda d, t: progress("neighbors", d, t)) if progress else None
                 approx = (not exact) if exact is not None else len(x) > _nb.ANN_ABOVE
@@ -908,7 +547,7 @@ class ScopeCore:
                         from .ray_engine import ann_graph_ray
 
                         graph = ann_graph_ray(x, kk, address=address, progress=cb, key=vrec.fingerprint,
-                                              staging=self.path / "staging" / f"knn-{space}")
+                                              staging=self.store.staging_path(f"knn-{space}"))
                         params["engine"] = "ray"
                     else:
                         graph = _nb.ann_graph(x, kk, progress=cb)
@@ -926,38 +565,21 @@ class ScopeCore:
                 else:
                     graph = knn_graph(x, kk, "cosine", progress=cb)
                     params["method"] = "exact"
-                ids = self._space_arrays(space)[0]
+                table = graph_table(self.store.arrays(space).ids, graph.indices, graph.scores)
                 g = graph.k
-                table = pa.table({
-                    "id": pa.array(ids, pa.string()),
-                    "nbr": pa.FixedSizeListArray.from_arrays(pa.array(graph.indices.reshape(-1)), max(g, 1))
-                    if g else pa.array([[]] * len(ids), pa.list_(pa.int32())),
-                    "sim": pa.FixedSizeListArray.from_arrays(pa.array(graph.scores.reshape(-1)), max(g, 1))
-                    if g else pa.array([[]] * len(ids), pa.list_(pa.float32())),
-                })
                 rec = Record(table=name, kind="neighbors", params={"k": g, **params},
                              inputs={vectors_table(space): vrec.fingerprint},
                              # exact graphs of the same vectors agree on their common prefix, so a graph
                              # grown to a larger k does not make the layouts built on it stale
                              fingerprint=fingerprint_arrays(vrec.fingerprint, "cosine-ann" if approx else
                                                             "cosine-exact"))
-                self._write(rec, table)
+                self.store.write(rec, table)
             return KNN(graph.indices[:, :k], graph.scores[:, :k], "cosine")
         # decoded once per table version: the server asks for one row's neighbours per click, and copying a
         # million-row graph out of Arrow each time cost ~100 ms and as many MB
-        key = (name + "#arrays", rec.table_version)
-        hit = self._cache.get(key)
-        if hit is None:
-            t = self._read(name)
-            g = int(rec.params["k"])
-            n = t.num_rows
-            if g == 0:
-                hit = (np.zeros((n, 0), np.int32), np.zeros((n, 0), np.float32))
-            else:
-                hit = (t.column("nbr").combine_chunks().values.to_numpy().reshape(n, g),
-                       t.column("sim").combine_chunks().values.to_numpy().reshape(n, g))
-            self._cache = {k: v for k, v in self._cache.items() if k[0] != key[0]}
-            self._cache[key] = hit
+        graph_rec = rec
+        hit = self.store.memo(name + "#arrays", rec.table_version,
+                              lambda: graph_arrays(self.store.read(name), int(graph_rec.params["k"])))
         idx, sim = hit
         return KNN(idx[:, :k], sim[:, :k], "cosine")
 
@@ -969,8 +591,8 @@ class ScopeCore:
         Ray, ``"engine": "ray"``.
         """
         space = self.resolve_space(space)
-        rec = self.manifest.records.get(neighbors_table(space))
-        vrec = self.manifest.records[vectors_table(space)]
+        rec = self.store.record(neighbors_table(space))
+        vrec = self.store.require(vectors_table(space))
         if rec is None or rec.inputs.get(vectors_table(space)) != vrec.fingerprint:
             return None
         out: dict[str, Any] = {"exact": rec.params.get("exact", True) is not False, "k": int(rec.params.get("k", 0)),
@@ -1021,7 +643,7 @@ class ScopeCore:
         if sum(v is not None for v in (item, query, vector)) != 1:
             raise InputError("give exactly one of an item id, --query TEXT or a vector")
         space = self.resolve_space(space)
-        ids, x, pos = self._space_arrays(space)
+        ids, x, pos = self.store.arrays(space)
         if item is not None:
             row = pos.get(str(item))
             if row is None:
@@ -1030,7 +652,7 @@ class ScopeCore:
             if n < 2:
                 raise InputError(f"too few items: an item's neighbours need at least 2 items ({self.path} has {n} "
                                  f"in space {space!r}); add items with embedscope ingest")
-            graph_rec = self.manifest.records.get(neighbors_table(space))
+            graph_rec = self.store.record(neighbors_table(space))
             if metric == "cosine" and (n <= GRAPH_ON_DEMAND_MAX or graph_rec is not None) and \
                     not (exact and graph_rec is not None and graph_rec.params.get("exact") is False):
                 if k <= DEFAULT_K or (graph_rec is not None and int(graph_rec.params.get("k", 0)) >= k):
@@ -1060,7 +682,7 @@ class ScopeCore:
         (``king - man + woman`` -> ``queen``).
         """
         space = self.resolve_space(space)
-        ids, x, pos = self._space_arrays(space)
+        ids, x, pos = self.store.arrays(space)
         missing = [t for t in (*plus, *minus) if t not in pos]
         if missing:
             raise InputError(f"no item with id {missing[0]!r} in space {space!r}")
@@ -1079,30 +701,15 @@ class ScopeCore:
         int8 codes with exact rescoring from the second cosine query of a space above 200,000 items), kept per
         table version."""
         name = vectors_table(space)
-        key = (name + "#scan", self.manifest.records[name].table_version)
-        _, x, _ = self._space_arrays(space)
-        scan = scan_for_scope(self._cache.get(key), x, metric)
-        if self._cache.get(key) is not scan:
-            self._cache = {k: v for k, v in self._cache.items() if k[0] != key[0]}
-            self._cache[key] = scan
+        _, x, _ = self.store.arrays(space)
+        # one slot per table version holding the last scan (a slot, not the scan: the scan is replaced when it
+        # gains its int8 codes; a forked handle shares the slot, and a scan is never changed once made)
+        slot: dict[str, QueryScan] = self.store.memo(name + "#scan", self.store.require(name).table_version, dict)
+        scan = scan_for_scope(slot.get("scan"), x, metric)
+        slot["scan"] = scan
         return scan
 
     # ---------------------------------------------------------------------------------------- shared
-    def _save_model(self, stem: str, kind: str, arrays: dict[str, np.ndarray], header: dict[str, Any]) -> str:
-        """Write fitted state into ``models/`` as data (:func:`embedscope.modelfiles.save_state`: arrays and
-        JSON, atomically; never a pickle); returns its file name. A pickle an earlier version wrote under the
-        same name is removed (nothing records it any more)."""
-        name = save_state(self.path / "models" / f"{stem}.npz", kind, arrays, header)
-        (self.path / "models" / f"{stem}.pkl").unlink(missing_ok=True)
-        return name
-
-    def _stale(self, rec: Record) -> bool:
-        for table, fp in rec.inputs.items():
-            cur = self.manifest.records.get(table)
-            if cur is None or cur.fingerprint != fp:
-                return True
-        return False
-
     def _compressed_embedder(self, space: str, rec: Record) -> Embedder:
         """Queries of a compressed copy: the source space's model, then the codec's query map."""
         from . import compress as _c
@@ -1112,7 +719,7 @@ class ScopeCore:
         if is_legacy(path.name):
             # a pickle from an earlier version is never opened; the codec is refitted on the source vectors
             # (deterministic, so the same codec when those vectors have not changed since)
-            if self._stale(rec):
+            if self.store.is_stale(rec):
                 raise WorkspaceError(f"the codec of space {space!r} is a pickle from an earlier embedscope ({path}), "
                                      f"never opened, and {rec.params['from']!r} changed since; store the copy "
                                      f"again: embedscope compress {self.path} --space {rec.params['from']} "
@@ -1120,7 +727,7 @@ class ScopeCore:
             print(f"note: {path.name} is a pickle from an earlier embedscope and is not opened; the "
                   f"{rec.params['codec']} codec is refitted from space {rec.params['from']!r}", file=sys.stderr)
             try:
-                _, codec = _c.compressed_copy(np.asarray(self._space_arrays(str(rec.params["from"]))[1]),
+                _, codec = _c.compressed_copy(np.asarray(self.store.arrays(str(rec.params["from"])).x),
                                               str(rec.params["codec"]))
             except ValueError as exc:
                 raise WorkspaceError(f"space {space!r}: {exc}") from None
@@ -1138,15 +745,15 @@ class ScopeCore:
     # ----------------------------------------------------------------------------------------- info
     def info(self) -> dict[str, Any]:
         """Spaces, counts, dimensions, layouts, stale results and library versions (JSON-ready)."""
-        items = self.manifest.records.get(ITEMS)
+        items = self.store.record(ITEMS)
         spaces = []
         for s in self.spaces():
             si = self.space_info(s)
             spaces.append({"name": s, "kind": si.kind, "model": si.model, "dim": si.dim, "count": si.count,
                            "layouts": si.layouts, "stale": si.stale,
-                           "knn": self.manifest.records.get(neighbors_table(s), Record("", "")).params or None})
-        stale = [name for name, r in self.manifest.records.items() if self._stale(r) or
-                 (r.kind == "space" and self._space_stale(r))]
+                           "knn": (self.store.record(neighbors_table(s)) or Record("", "")).params or None})
+        stale = [r.table for r in self.store.records() if self.store.is_stale(r) or
+                 (r.kind == "space" and self.store.space_is_stale(r))]
         return {
             "path": str(self.path), "items": items.rows if items else 0,
             "columns": [c for c in self.items().column_names] if items else [],

@@ -9,19 +9,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ._scope_core import (
-    DEFAULT_K,
-    Progress,
-    ScopeCore,
-    layout_table,
-    neighbors_table,
-    vectors_table,
-)
+from ._scope_core import DEFAULT_K, Progress, ScopeCore
 from .clusters import Clustering
 from .errors import InputError, WorkspaceError
-from .manifest import Record, fingerprint_arrays
 from .modelfiles import is_legacy, load_state, pack_strings, recorded_file, unpack_strings
 from .results import Layout
+from .store.manifest import Record, fingerprint_arrays
+from .store.tables import layout_table, neighbors_table, vectors_table
 
 
 class LayoutsMixin(ScopeCore):
@@ -73,10 +67,10 @@ class LayoutsMixin(ScopeCore):
                              f"compute {method} without --engine {engine}")
         space = self.resolve_space(space)
         name = layout_table(space, method)
-        vrec = self.manifest.records[vectors_table(space)]
+        vrec = self.store.require(vectors_table(space))
         want = {"method": method, "space": space, "seed": seed, "k": k, **params}
-        rec = self.manifest.records.get(name)
-        if rec is not None and not self._stale(rec) and rec.params.get("request") == want:
+        rec = self.store.record(name)
+        if rec is not None and not self.store.is_stale(rec) and rec.params.get("request") == want:
             return self.layout(space, method)
         if (traits.supports_place and rec is not None and rec.params.get("request") == want
                 and rec.params.get("model_file")):
@@ -85,21 +79,21 @@ class LayoutsMixin(ScopeCore):
                 return placed
         n = vrec.rows
         graph_k = max(DEFAULT_K, traits.graph_k(n, params)) if traits.graph_k is not None else DEFAULT_K
-        graph_rec = self.manifest.records.get(neighbors_table(space))
+        graph_rec = self.store.record(neighbors_table(space))
         if (not traits.needs_graph and n > registry.SAMPLE_FIT_MIN
-                and (graph_rec is None or self._stale(graph_rec))):
+                and (graph_rec is None or self.store.is_stale(graph_rec))):
             # UMAP fits a sample with its own index and PCA needs none; honesty is measured on a sample of
             # items (exact neighbours among all items), so a big space gets a map without first building its
             # kNN graph (an HNSW build of 30-60 min at 1M here); a stored graph is used when there is one
             knn = None
         else:
             knn = self.knn(space, graph_k, progress=progress)
-        with self._writing():
-            ids, x, _ = self._space_arrays(space)
+        with self.store.writing():
+            ids, x, _ = self.store.arrays(space)
             extra_args: dict[str, Any] = {}
             if traits.reuses is not None:
-                flat_rec = self.manifest.records.get(layout_table(space, traits.reuses))
-                if flat_rec is not None and not self._stale(flat_rec) and flat_rec.params.get("seed") == seed:
+                flat_rec = self.store.record(layout_table(space, traits.reuses))
+                if flat_rec is not None and not self.store.is_stale(flat_rec) and flat_rec.params.get("seed") == seed:
                     extra_args["flat"] = self.layout(space, traits.reuses).coords
             if progress:
                 progress(method, 0, n)
@@ -108,7 +102,7 @@ class LayoutsMixin(ScopeCore):
                 from .ray_engine import umap_layout_ray
 
                 res = umap_layout_ray(x, seed=seed, address=address, progress=step, key=vrec.fingerprint,
-                                      staging=self.path / "staging" / f"umap-{space}", **params)
+                                      staging=self.store.staging_path(f"umap-{space}"), **params)
             else:
                 res = _project(x, method, knn=knn, seed=seed, progress=step, **params, **extra_args)
             if progress:
@@ -119,7 +113,7 @@ class LayoutsMixin(ScopeCore):
 
                 embedding, header = placement_state(res.model)
                 arrays = {**pack_strings([ids[int(i)] for i in fit_rows]), "embedding": embedding}
-                res.params["model_file"] = self._save_model(f"{space}__{method}", "umap-place", arrays, header)
+                res.params["model_file"] = self.store.save_model(f"{space}__{method}", "umap-place", arrays, header)
                 res.params["rows_fingerprint"] = fingerprint_arrays(pa.array(ids, pa.string()), x)
             qcoords = res.extra.get("xyz", res.coords)
             cb = (lambda d, t: progress("honesty", d, t)) if progress else None
@@ -139,15 +133,15 @@ class LayoutsMixin(ScopeCore):
                       q: Any, params: dict[str, Any], metrics: dict[str, Any]) -> None:
         for key, arr in q.per_item.items():
             cols[f"q_{key}"] = pa.array(arr.astype(np.float32))
-        inputs = {vectors_table(space): self.manifest.records[vectors_table(space)].fingerprint}
-        graph = self.manifest.records.get(neighbors_table(space))
-        if graph is not None and not self._stale(graph):
+        inputs = {vectors_table(space): self.store.require(vectors_table(space)).fingerprint}
+        graph = self.store.record(neighbors_table(space))
+        if graph is not None and not self.store.is_stale(graph):
             inputs[neighbors_table(space)] = graph.fingerprint
         rec = Record(table=layout_table(space, method), kind="layout",
                      params={"method": method, "space": space, **params},
                      inputs=inputs, fingerprint=fingerprint_arrays(coords),
                      metrics={**metrics, "quality": q.summary()})
-        self._write(rec, pa.table(cols))
+        self.store.write(rec, pa.table(cols))
 
     def _place_new_items(self, space: str, method: str, rec: Record, *, k: int,
                          progress: Progress | None) -> Layout | None:
@@ -157,7 +151,7 @@ class LayoutsMixin(ScopeCore):
         from .projection.umap import check_placement_state, place_from_state
 
         old = self.layout(space, method)
-        ids, x, pos = self._space_arrays(space)
+        ids, x, pos = self.store.arrays(space)
         if any(i not in pos for i in old.ids):
             return None
         old_rows = np.array([pos[i] for i in old.ids], np.int64)
@@ -186,9 +180,9 @@ class LayoutsMixin(ScopeCore):
             return None
         old_set = set(old.ids)
         new_rows = np.array([r for r, i in enumerate(ids) if i not in old_set], np.int64)
-        graph = self.manifest.records.get(neighbors_table(space))
-        knn = self.knn(space) if graph is not None and not self._stale(graph) else None
-        with self._writing():
+        graph = self.store.record(neighbors_table(space))
+        knn = self.knn(space) if graph is not None and not self.store.is_stale(graph) else None
+        with self.store.writing():
             coords = np.empty((len(ids), 2), np.float32)
             coords[old_rows] = old.coords
             if len(new_rows):
@@ -214,11 +208,11 @@ class LayoutsMixin(ScopeCore):
         """A stored layout, in the space's point order."""
         space = self.resolve_space(space)
         name = layout_table(space, method)
-        rec = self.manifest.records.get(name)
+        rec = self.store.record(name)
         if rec is None:
             raise WorkspaceError(f"space {space!r} has no {method} layout: embedscope project {self.path} "
                                  f"--space {space} --method {method}")
-        t = self._read(name)
+        t = self.store.read(name)
         cx, cy = ("lon", "lat") if "lon" in t.column_names else ("x", "y")
         coords = np.stack([t.column(cx).to_numpy(), t.column(cy).to_numpy()], axis=1).astype(np.float32)
         xyz = None
@@ -227,7 +221,7 @@ class LayoutsMixin(ScopeCore):
                            else [coords[:, 0], coords[:, 1], t.column("z").to_numpy()], axis=1).astype(np.float32)
         per_item = {c[2:]: t.column(c).to_numpy() for c in t.column_names if c.startswith("q_")}
         return Layout(space, method, t.column("id").to_pylist(), coords, dict(rec.params), dict(rec.metrics),
-                      self._stale(rec), xyz, dict(rec.metrics.get("quality", {})), per_item)
+                      self.store.is_stale(rec), xyz, dict(rec.metrics.get("quality", {})), per_item)
 
     def quality(self, space: str | None = None) -> list[dict[str, Any]]:
         """Honesty figures of every stored layout of a space (JSON-ready, one dict per layout)."""
@@ -260,8 +254,8 @@ class LayoutsMixin(ScopeCore):
         space = self.resolve_space(space)
         name = f"clusters__{space}"
         want = {"method": method, "n_clusters": n_clusters, "min_cluster_size": min_cluster_size, "seed": seed}
-        rec = self.manifest.records.get(name)
-        if rec is not None and not self._stale(rec) and rec.params.get("request") == want:
+        rec = self.store.record(name)
+        if rec is not None and not self.store.is_stale(rec) and rec.params.get("request") == want:
             return self.clusters(space)  # type: ignore[return-value]
         from .projection import method_names, preferred
 
@@ -269,8 +263,8 @@ class LayoutsMixin(ScopeCore):
         if flat is None:
             raise InputError("no plane layout method is registered to cluster on")
         lay = self.project(space, flat)
-        with self._writing():
-            ids, x, _ = self._space_arrays(space)
+        with self.store.writing():
+            ids, x, _ = self.store.arrays(space)
             items = self.items_for(space)
             texts = items.column("text").to_pylist() if "text" in items.column_names else None
             if texts is not None:
@@ -278,9 +272,9 @@ class LayoutsMixin(ScopeCore):
             res = cluster(x, texts, reduced=lay.coords, method=method, n_clusters=n_clusters,
                           min_cluster_size=min_cluster_size, seed=seed)
             table = pa.table({"id": pa.array(ids, pa.string()), "cluster": pa.array(res.labels, pa.int32())})
-            inputs = {vectors_table(space): self.manifest.records[vectors_table(space)].fingerprint,
-                      layout_table(space, flat): self.manifest.records[layout_table(space, flat)].fingerprint}
-            self._write(Record(table=name, kind="clusters", params={"space": space, "request": want, **res.params},
+            inputs = {vectors_table(space): self.store.require(vectors_table(space)).fingerprint,
+                      layout_table(space, flat): self.store.require(layout_table(space, flat)).fingerprint}
+            self.store.write(Record(table=name, kind="clusters", params={"space": space, "request": want, **res.params},
                                inputs=inputs, fingerprint=fingerprint_arrays(res.labels),
                                metrics={"clusters": res.clusters}), table)
         return res
@@ -290,10 +284,10 @@ class LayoutsMixin(ScopeCore):
         from .clusters import Clustering
 
         space = self.resolve_space(space)
-        rec = self.manifest.records.get(f"clusters__{space}")
+        rec = self.store.record(f"clusters__{space}")
         if rec is None:
             return None
-        t = self._read(rec.table)
+        t = self.store.read(rec.table)
         params = {k: v for k, v in rec.params.items() if k != "request"}
         return Clustering(t.column("cluster").to_numpy().astype(np.int32), list(rec.metrics.get("clusters", [])),
                           params)

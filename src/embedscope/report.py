@@ -248,7 +248,7 @@ def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, it
     # hubness
     graph = None
     try:
-        if info.count <= 50_000 or f"neighbors__{space}" in scope.manifest.records:
+        if info.count <= 50_000 or scope.store.record(f"neighbors__{space}") is not None:
             graph = scope.knn(space, 10)
     except EmbedscopeError:
         graph = None

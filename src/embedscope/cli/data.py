@@ -50,8 +50,7 @@ def ingest(
         made = not (Path(ws) / "scope.json").exists()
         scope = Scope.create(ws, exist_ok=True)
         try:
-            with scope._writing():
-                rep = scope._ingest_stream(parsed)
+            rep = scope.ingest_items(parsed)
         except BaseException:
             if made:
                 import shutil
@@ -60,9 +59,9 @@ def ingest(
             raise
     else:
         from .._vectors_io import open_vectors
-        from ..workspace import _check_space
+        from ..store.tables import check_space_name
 
-        _check_space(space)
+        check_space_name(space)
         # ids and shape are checked now; the vectors (.npy memory-mapped, Parquet a record batch at a time) are
         # checked as they stream into the space's table, so a bad one removes the workspace this command made
         vin = open_vectors(file, ids=ids, id=id, vector=vector)

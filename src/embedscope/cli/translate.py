@@ -167,7 +167,7 @@ def apply_cmd(
         with progress(not as_json) as cb:
             rep = scope.translate_apply(tl, src, as_name, batch_size=batch_size, progress=cb)
         doc = {"space": as_name, "from": scope.resolve_space(src), "method": tl.method, "count": rep.total,
-               "dim": tl.tgt_dim, "query_space": scope.manifest.records[f"vectors__{as_name}"].params.get("query_space")}
+               "dim": tl.tgt_dim, "query_space": scope.store.require(f"vectors__{as_name}").params.get("query_space")}
         if as_json:
             emit(doc)
         else:

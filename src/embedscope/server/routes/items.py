@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...workspace import neighbors_table
+from ...store.tables import neighbors_table
 from ..queries import space_scan
 from ..snippets import SNIPPET_CHARS, snippet, snippets
 from .state import RESERVED, ExplorerState, get_state, jsonable
@@ -224,5 +224,5 @@ def _find_within(state: ExplorerState, space: str, row: int, k: int, metric: str
 
 
 def _has_graph(scope: Any, space: str) -> bool:
-    records = getattr(getattr(scope, "manifest", None), "records", None)
-    return records is None or neighbors_table(space) in records
+    store = getattr(scope, "store", None)
+    return store is None or store.record(neighbors_table(space)) is not None

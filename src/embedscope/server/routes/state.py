@@ -32,7 +32,7 @@ from fastapi import Request, Response
 
 from ...errors import WorkspaceError
 from ...projection import traits
-from ...workspace import layout_table
+from ...store.tables import clusters_table, layout_table
 from ..arrow import arrow_response, ipc_bytes
 
 T = TypeVar("T")
@@ -297,14 +297,12 @@ class ExplorerState:
         components since layouts carry honesty figures, the same change that added them).
         """
         info = self.scope.space_info(space)
-        records = getattr(getattr(self.scope, "manifest", None), "records", {}) or {}
-        stale_of = getattr(self.scope, "_stale", None)
         out = []
         for method in info.layouts:
             kind = traits(method)
-            rec = records.get(layout_table(space, method))
+            rec = self._record(layout_table(space, method))
             quality = dict(rec.metrics.get("quality") or {}) if rec is not None else {}
-            stale = bool(stale_of(rec)) if rec is not None and callable(stale_of) else False
+            stale = self._stale(rec)
             out.append({
                 "method": method,
                 "k": _int_or_none(quality.get("k")),
@@ -343,7 +341,7 @@ class ExplorerState:
 
     def has_clusters(self, space: str) -> bool:
         """The space has a clustering that fits it (see :meth:`clustering`)."""
-        if self._record(f"clusters__{space}") is None:
+        if self._record(clusters_table(space)) is None:
             return False
         try:
             self.clustering(space)
@@ -353,20 +351,22 @@ class ExplorerState:
 
     def clusters_stale(self, space: str) -> bool:
         """The vectors or the UMAP map the clustering was computed from changed since."""
-        rec = self._record(f"clusters__{space}")
-        stale_of = getattr(self.scope, "_stale", None)
-        return bool(stale_of(rec)) if rec is not None and callable(stale_of) else False
+        return self._stale(self._record(clusters_table(space)))
 
     def clusters_version(self, space: str) -> str:
         """A token that changes whenever the stored clustering does (for cache-busting URLs)."""
-        rec = self._record(f"clusters__{space}")
+        rec = self._record(clusters_table(space))
         return str(getattr(rec, "fingerprint", "") or "0")[:16] if rec is not None else "0"
 
     def _record(self, table: str) -> Any:
-        records = getattr(getattr(self.scope, "manifest", None), "records", None)
-        if records is None:
-            return None
-        return records.get(table)
+        """The store's record of ``table`` (``None``: none, or a scope without a store)."""
+        store = getattr(self.scope, "store", None)
+        return store.record(table) if store is not None else None
+
+    def _stale(self, rec: Any) -> bool:
+        """Whether the store says ``rec`` is stale (``False`` for no record, or a scope without a store)."""
+        store = getattr(self.scope, "store", None)
+        return bool(store.is_stale(rec)) if rec is not None and store is not None else False
 
     # -- metadata columns ----------------------------------------------------------------------
     def columns(self, space: str) -> list[ColumnInfo]:

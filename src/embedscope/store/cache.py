@@ -3,22 +3,48 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 
-if TYPE_CHECKING:
-    from ._scope_core import ScopeCore
+
+class TableHost(Protocol):
+    """Where the cache keeps its table: a LanceDB database (the workspace's, as
+    :meth:`embedscope.store.workspace.Workspace.lance_cache` gives it)."""
+
+    def table_names(self) -> list[str]:
+        """The names of the database's tables."""
+        ...
+
+    def open_table(self, name: str) -> Any:
+        """The LanceDB table ``name`` (its latest version)."""
+        ...
+
+    def create_table(self, name: str, data: pa.Table) -> Any:
+        """A new LanceDB table ``name`` holding ``data``."""
+        ...
+
+    def drop_table(self, name: str) -> None:
+        """Remove the table ``name``."""
+        ...
 
 
 class LanceCache:
-    """Finished embedding batches of one model in a LanceDB table (one atomic commit per batch)."""
+    """Finished embedding batches of one model in a LanceDB table (one atomic commit per batch).
 
-    def __init__(self, scope: ScopeCore, key: str) -> None:
+    Parameters
+    ----------
+    host
+        The database that holds the table (``cache__`` + a hash of ``key``).
+    key
+        The embedder's key (model, dimensions, backend): vectors of another key are never mixed in.
+    """
+
+    def __init__(self, host: TableHost, key: str) -> None:
         import hashlib
 
-        self.scope = scope
+        self.host = host
         self.name = "cache__" + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
         self._tbl: Any = None
         self._index: dict[str, int] | None = None
@@ -26,12 +52,12 @@ class LanceCache:
         self._adds = 0
 
     def _open(self) -> Any:
-        if self._tbl is None and self.name in self.scope._table_names():
+        if self._tbl is None and self.name in self.host.table_names():
             try:
-                self._tbl = self.scope._db.open_table(self.name)
+                self._tbl = self.host.open_table(self.name)
                 self._tbl.count_rows()
             except Exception:
-                self.scope._db.drop_table(self.name)
+                self.host.drop_table(self.name)
                 self._tbl = None
         return self._tbl
 
@@ -53,7 +79,7 @@ class LanceCache:
                          "vector": pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])})
         tbl = self._open()
         if tbl is None:
-            self._tbl = self.scope._db.create_table(self.name, data=data)
+            self._tbl = self.host.create_table(self.name, data)
         else:
             tbl.add(data)
         self._adds += 1

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .errors import ManifestError, WorkspaceError
+from ..errors import ManifestError, WorkspaceError
 
 FORMAT = 1
 MANIFEST = "scope.json"
