@@ -10,8 +10,7 @@ from sklearn.metrics import adjusted_rand_score
 
 import embedscope
 from embedscope.clusters import class_tfidf_keywords, cluster
-
-from .test_projection import clusters as blobs
+from tests.helpers import blobs, run_cli_subprocess
 
 
 @pytest.mark.parametrize("method", ["hdbscan", "kmeans"])
@@ -37,9 +36,7 @@ def test_class_tfidf_picks_distinctive_words() -> None:
 
 
 def test_workspace_clusters_and_cli(small_scope: embedscope.Scope) -> None:
-    from .test_projection import _run_cli
-
-    code, out, err = _run_cli(["cluster", str(small_scope.path), "--method", "kmeans", "--n-clusters", "3",
+    code, out, err = run_cli_subprocess(["cluster", str(small_scope.path), "--method", "kmeans", "--n-clusters", "3",
                                "--json"])
     assert code == 0, err
     doc = json.loads(out)

@@ -23,8 +23,7 @@ from embedscope.compare import (
 from embedscope.errors import InputError
 from embedscope.neighbors import knn_graph
 from embedscope.qrels import read_qrels
-
-from .test_projection import _run_cli
+from tests.helpers import run_cli_subprocess
 
 
 def _clustered(rng: np.random.Generator, n: int = 600, d: int = 24) -> np.ndarray:
@@ -157,7 +156,7 @@ def test_workspace_compare_different_dimensions(small_scope: embedscope.Scope, t
     qrels.write_text("query,relevant\nthe rocket reached orbit,space-0-00\nthe rocket reached orbit,space-1-00\n"
                      "cooking-0-00,cooking-0-08\ncooking-0-00,cooking-1-00\n", encoding="utf-8")
     figs = tmp_path / "figs"
-    code, out, err = _run_cli(["compare", str(small_scope.path), "--spaces", "minilm,lsa", "--label", "topic",
+    code, out, err = run_cli_subprocess(["compare", str(small_scope.path), "--spaces", "minilm,lsa", "--label", "topic",
                                "--qrels", str(qrels), "--figures", str(figs), "--json"])
     assert code == 0, err
     doc = json.loads(out)
@@ -191,33 +190,33 @@ def test_workspace_compare_different_dimensions(small_scope: embedscope.Scope, t
     assert scope.comparison("minilm", "lsa") is None
     # three spaces: every pair and one retrieval table
     scope.embed("lsa4", "tfidf:4")
-    code, out, err = _run_cli(["compare", str(small_scope.path), "--spaces", "minilm,lsa,lsa4", "--label", "topic",
+    code, out, err = run_cli_subprocess(["compare", str(small_scope.path), "--spaces", "minilm,lsa,lsa4", "--label", "topic",
                                "--json"])
     assert code == 0, err
     many = json.loads(out)
     assert [p["spaces"] for p in many["pairs"]] == [["minilm", "lsa"], ["minilm", "lsa4"], ["lsa", "lsa4"]]
     assert set(many["retrieval"]["label"]["rows"][0]["values"]) == {"minilm", "lsa", "lsa4"}
-    code, out, err = _run_cli(["compare", str(small_scope.path), "--spaces", "minilm,lsa", "--label", "topic"])
+    code, out, err = run_cli_subprocess(["compare", str(small_scope.path), "--spaces", "minilm,lsa", "--label", "topic"])
     assert code == 0 and "Jaccard" in out and "calibration" not in err
 
 
 def test_compare_bad_input(small_scope: embedscope.Scope, tmp_path: Path) -> None:
     ws = str(small_scope.path)
     small_scope.embed("lsa", "tfidf:12")
-    code, _, err = _run_cli(["compare", ws, "--spaces", "minilm"])
+    code, _, err = run_cli_subprocess(["compare", ws, "--spaces", "minilm"])
     assert code == 2 and "two or more" in err
-    code, _, err = _run_cli(["compare", ws, "--spaces", "minilm,lsa", "--label", "nope"])
+    code, _, err = run_cli_subprocess(["compare", ws, "--spaces", "minilm,lsa", "--label", "nope"])
     assert code == 2 and "no column 'nope'" in err
     bad = tmp_path / "q.csv"
     bad.write_text("query,relevant\nspace-0-00,space-0-01\nspace-0-00,ghost\n", encoding="utf-8")
-    code, _, err = _run_cli(["compare", ws, "--spaces", "minilm,lsa", "--qrels", str(bad)])
+    code, _, err = run_cli_subprocess(["compare", ws, "--spaces", "minilm,lsa", "--qrels", str(bad)])
     assert code == 2 and "q.csv: row 2, column 'relevant'" in err and "ghost" in err
     # text queries need a model: a space of brought vectors cannot embed them
     ids, x = small_scope.vectors("minilm")
     small_scope.add_vectors("mine", ids, np.asarray(x) * 3.0)
     text = tmp_path / "t.csv"
     text.write_text("query,relevant\nbread and dough,cooking-0-01\n", encoding="utf-8")
-    code, _, err = _run_cli(["compare", ws, "--spaces", "minilm,mine", "--qrels", str(text)])
+    code, _, err = run_cli_subprocess(["compare", ws, "--spaces", "minilm,mine", "--qrels", str(text)])
     assert code == 2 and "cannot embed the text queries" in err
 
 
@@ -233,7 +232,7 @@ def test_two_real_models_on_the_sample(tmp_path: Path) -> None:
     scope.embed("minilm", "local")
     scope.embed("e5", "e5")
     figs = tmp_path / "figs"
-    code, out, err = _run_cli(["compare", str(scope.path), "--spaces", "minilm,e5", "--label", "book",
+    code, out, err = run_cli_subprocess(["compare", str(scope.path), "--spaces", "minilm,e5", "--label", "book",
                                "--figures", str(figs), "--json"])
     assert code == 0, err
     doc = json.loads(out)

@@ -11,8 +11,8 @@ import pytest
 import embedscope
 from embedscope.compress import Binary, Int8, Truncate, codec_from_name, evaluate, export_codes, frontier, hamming_topk
 from embedscope.neighbors import normalize, search
-
-from .conftest import run
+from tests.helpers import client_for
+from tests.helpers import run_cli as run
 
 
 def test_float16_keeps_neighbours_and_binary_rescoring_helps(bible_vectors) -> None:
@@ -135,11 +135,9 @@ def test_cli_compress_bad_input(small_scope: embedscope.Scope, capsys: pytest.Ca
 
 
 def test_server_compress_get_post(small_scope: embedscope.Scope) -> None:
-    from fastapi.testclient import TestClient
 
-    from embedscope.server import create_app
 
-    client = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    client = client_for(small_scope, raise_server_exceptions=False)
     r = client.get("/api/spaces/minilm/compress")
     assert r.status_code == 200 and r.json() == {"space": "minilm", "result": None}
     r = client.post("/api/spaces/minilm/compress?queries=10")

@@ -11,8 +11,9 @@ import pytest
 import embedscope
 from embedscope import diagnostics as dg
 from embedscope.neighbors import knn_graph
+from tests.helpers import run_cli_subprocess
 
-W2V = Path(__file__).resolve().parents[2] / "shared/data/vectors-comparison/word2vec_1000.json"
+W2V = Path(__file__).resolve().parents[3] / "shared/data/vectors-comparison/word2vec_1000.json"
 
 
 def ids_of(n: int) -> list[str]:
@@ -87,15 +88,13 @@ def test_metrics_agree_on_unit_vectors(rng: np.random.Generator) -> None:
 def test_word2vec_analogy_and_hubness(tmp_path: Path) -> None:
     if not W2V.exists():
         pytest.skip("shared data not present")
-    from .test_projection import _run_cli
-
     ws = tmp_path / "w2v.scope"
-    code, _, err = _run_cli(["ingest", str(ws), str(W2V), "--space", "w2v"])
+    code, _, err = run_cli_subprocess(["ingest", str(ws), str(W2V), "--space", "w2v"])
     assert code == 0, err
-    code, out, err = _run_cli(["similar", str(ws), "king", "woman", "--minus", "man", "--json"])
+    code, out, err = run_cli_subprocess(["similar", str(ws), "king", "woman", "--minus", "man", "--json"])
     assert code == 0, err
     assert json.loads(out)[0]["id"] == "queen"
-    code, out, err = _run_cli(["health", str(ws), "--json"])
+    code, out, err = run_cli_subprocess(["health", str(ws), "--json"])
     doc = json.loads(out)
     assert code == 0 and doc["space"] == "w2v"
     checks = {c["name"]: c for c in doc["checks"]}

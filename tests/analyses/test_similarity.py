@@ -11,10 +11,10 @@ import pytest
 import embedscope
 from embedscope import similarity as sm
 from embedscope.neighbors import knn_graph
+from tests.helpers import DATA
+from tests.helpers import run_cli as run
 
-from .conftest import run
-
-W2V = Path(__file__).resolve().parent / "data" / "word2vec_1000.json"
+W2V = DATA / "word2vec_1000.json"
 
 
 def unit(x: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 PKG = SRC / "embedscope"
 MAX_LINES = 600
@@ -91,7 +91,7 @@ def test_bad_import_breaks_the_contract(tmp_path: Path, module: str, line: str, 
                     ignore=shutil.ignore_patterns("__pycache__", "static", "widget_static"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     with open(src / "embedscope" / module, "a") as fh:
-        fh.write(f"\n{line}  # planted by tests/test_architecture.py\n")
+        fh.write(f"\n{line}  # planted by tests/architecture/test_architecture.py\n")
     res = _lint_imports(tmp_path, src)
     assert res.returncode != 0, res.stdout
     assert "Numeric stages never import the store, the scope, the engines or a face BROKEN" in res.stdout

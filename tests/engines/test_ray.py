@@ -11,8 +11,7 @@ import pytest
 
 import embedscope
 from embedscope.neighbors import knn_graph
-
-from .conftest import run
+from tests.helpers import run_cli as run
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow

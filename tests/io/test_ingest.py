@@ -15,8 +15,7 @@ import pytest
 import embedscope
 from embedscope.errors import InputError
 from embedscope.ingest import read_items, read_vectors
-
-from .conftest import run
+from tests.helpers import run_cli as run
 
 
 def snapshot(ws: Path) -> dict[str, str]:
@@ -94,7 +93,7 @@ def test_vector_formats(tmp_path: Path) -> None:
 
 
 def test_real_word2vec_json_into_workspace(tmp_path: Path) -> None:
-    src = Path(__file__).resolve().parents[2] / "shared/data/vectors-comparison/word2vec_1000.json"
+    src = Path(__file__).resolve().parents[3] / "shared/data/vectors-comparison/word2vec_1000.json"
     if not src.exists():
         pytest.skip("shared data not present")
     s = embedscope.create(tmp_path / "w2v.scope")

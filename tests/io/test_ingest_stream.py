@@ -17,9 +17,8 @@ import embedscope
 from embedscope import items_stream
 from embedscope._upsert import items_fingerprint
 from embedscope.ingest import read_items
-
-from .conftest import run
-from .test_bad_input import one_error_line, snapshot
+from tests.helpers import one_error_line, snapshot
+from tests.helpers import run_cli as run
 
 ROWS = 50
 

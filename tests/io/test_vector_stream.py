@@ -18,7 +18,7 @@ from embedscope.manifest import fingerprint_arrays
 from embedscope.neighbors import knn_graph, normalize, search
 from embedscope.projection import pca as pca_mod
 from embedscope.projection.quality import layout_quality
-from tests.conftest import run
+from tests.helpers import run_cli as run
 
 ODD = ["007", " 7", "7 ", "ünïcode/路径", "a,b;c", "x\ty", "0x1F", "1e3", "-0", "NaN", "null", "None", "true",
        "[1, 2]", "{}", "#hash", "slash/back\\", "quote\"d", "'single'", "émoji 🙂", "tab\tend", "00000",

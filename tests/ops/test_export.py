@@ -10,8 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import embedscope
-
-from .conftest import run
+from tests.helpers import run_cli as run
 
 
 def test_export_three_formats(small_scope: embedscope.Scope, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

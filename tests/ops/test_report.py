@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import embedscope
-
-from .conftest import run
+from tests.helpers import run_cli as run
 
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="[^"]*" data-figure="([^"]+)">')
 

@@ -13,14 +13,7 @@ from embedscope.neighbors import knn_graph
 from embedscope.projection import project
 from embedscope.projection.quality import layout_quality
 from embedscope.projection.sphere import lonlat_from_xyz, naive_wrap, xyz_from_lonlat
-
-
-def clusters(n_per: int = 60, n_clusters: int = 6, dim: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Well-separated Gaussian clusters (unnormalised, offset from the origin)."""
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(n_clusters, dim)) * 4
-    x = np.concatenate([c + rng.normal(size=(n_per, dim)) for c in centers]) + 2.0
-    return x.astype(np.float32), np.repeat(np.arange(n_clusters), n_per)
+from tests.helpers import blobs, run_cli_subprocess
 
 
 def slow_quality(x: np.ndarray, y: np.ndarray, k: int) -> tuple[float, float, float]:
@@ -76,7 +69,7 @@ def test_perfect_and_random_layouts() -> None:
 
 @pytest.mark.parametrize("method", ["pca", "umap", "tsne"])
 def test_methods_keep_well_separated_clusters(method: str) -> None:
-    x, _ = clusters()
+    x, _ = blobs()
     knn = knn_graph(x, 90)
     res = project(x, method, knn=knn, seed=0)
     assert res.coords.shape == (360, 2) and np.isfinite(res.coords).all()
@@ -103,7 +96,7 @@ def test_pca_recovers_a_plane() -> None:
 
 @pytest.mark.slow
 def test_sphere_is_on_the_unit_sphere_and_beats_the_naive_wrap() -> None:
-    x, _ = clusters(n_per=50, n_clusters=8)
+    x, _ = blobs(n_per=50, n_clusters=8)
     knn = knn_graph(x, 50)
     res = project(x, "sphere", knn=knn, seed=0)
     xyz = res.extra["xyz"]
@@ -128,7 +121,7 @@ def test_lonlat_roundtrip_and_wrap_on_sphere() -> None:
 
 @pytest.mark.slow
 def test_thirty_items_project_with_every_method_and_quality_cli(tmp_path: Path) -> None:
-    from .conftest import topic_frame
+    from tests.helpers import topic_frame
 
     s = embedscope.create(tmp_path / "t.scope")
     s.ingest(topic_frame(1))
@@ -144,20 +137,12 @@ def test_thirty_items_project_with_every_method_and_quality_cli(tmp_path: Path) 
         "growing the kNN graph for t-SNE leaves the other layouts fresh"
     import json
 
-    code, out, _ = _run_cli(["quality", str(s.path), "--json"])
+    code, out, _ = run_cli_subprocess(["quality", str(s.path), "--json"])
     doc = json.loads(out)
     assert code == 0 and doc["space"] == "tfidf-16"
     assert sorted(lay["method"] for lay in doc["layouts"]) == ["pca", "sphere", "tsne", "umap"]
     for lay in doc["layouts"]:
         assert {"method", "k", "trustworthiness", "continuity", "knn_recall"} <= set(lay)
-
-
-def _run_cli(args: list[str]) -> tuple[int, str, str]:
-    import subprocess
-    import sys
-
-    p = subprocess.run([sys.executable, "-m", "embedscope", *args], capture_output=True, text=True)
-    return p.returncode, p.stdout, p.stderr
 
 
 @pytest.mark.slow
@@ -166,7 +151,7 @@ def test_large_space_path_fits_a_sample_and_places_new_items(tmp_path: Path) -> 
     the stored layout without moving the others."""
     import embedscope.projection.umap as um
 
-    x, truth = clusters(n_per=100, n_clusters=5, dim=32)
+    x, truth = blobs(n_per=100, n_clusters=5, dim=32)
     perm = np.random.default_rng(0).permutation(len(x))
     x, truth = x[perm], truth[perm]
     s = embedscope.create(tmp_path / "big.scope")

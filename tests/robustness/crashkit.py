@@ -10,7 +10,7 @@ dies wherever it is, mid-write included, with no cleanup.
 Protocol (JSON lines on stdin/stdout): ``{"op": "start", "args": [...], "log": PREFIX}`` -> ``{"pid": N}``;
 ``{"op": "wait", "pid": N}`` -> ``{"pid", "killed": bool, "code": int | null, "seconds": float}``.
 
-Run as ``python tests/crashkit.py`` (the tests start it through :class:`ForkServer`).
+Run as ``python tests/robustness/crashkit.py`` (the tests start it through :class:`ForkServer`).
 """
 
 from __future__ import annotations

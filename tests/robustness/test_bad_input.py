@@ -7,7 +7,6 @@ created. The fine-but-unusual inputs (a UTF-8 BOM, quoted newlines, a 10 MB text
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -18,16 +17,10 @@ import numpy as np
 import pytest
 
 import embedscope
+from tests.helpers import DATA, one_error_line, snapshot, topic_frame
+from tests.helpers import run_cli as run
 
-from .conftest import run, topic_frame
-
-BAD = Path(__file__).parent / "data" / "bad"
-
-
-def snapshot(ws: Path) -> dict[str, str]:
-    """Content hash of every file of a workspace (the lock file aside): any write shows up."""
-    return {str(p.relative_to(ws)): hashlib.md5(p.read_bytes()).hexdigest()
-            for p in sorted(ws.rglob("*")) if p.is_file() and p.name != ".lock"}
+BAD = DATA / "bad"
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +39,6 @@ def ws(_base: Path, tmp_path: Path) -> Path:
     dst = tmp_path / "w.scope"
     shutil.copytree(_base, dst)
     return dst
-
-
-def one_error_line(err: str) -> str:
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: "), err
-    return lines[0]
 
 
 # file -> (extra ingest arguments, substrings the error line must hold: where, what, what to do)

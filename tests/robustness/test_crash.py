@@ -3,7 +3,7 @@
 For each job kind (embed, project, translate fit, translate apply, compress --store) an uninterrupted run of a
 copy of one prepared workspace gives the reference result and the job's duration. Then, for each of
 ``KILLS`` seeded moments uniform in [0, 1.2 x duration], a fresh copy runs the job and is killed at that
-moment with SIGKILL (a fork server, ``tests/crashkit.py``, starts jobs with the imports already done, so
+moment with SIGKILL (a fork server, ``tests/robustness/crashkit.py``, starts jobs with the imports already done, so
 the moments fall in the job's work, not in Python's start-up). After each kill:
 
 - the workspace opens, ``info`` works, and every table its manifest records reads in full;

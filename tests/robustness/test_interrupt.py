@@ -28,8 +28,9 @@ import pytest
 import embedscope
 from embedscope.interrupt import MESSAGE
 from embedscope.progress import PlainProgress
+from tests.helpers import run_cli as run
+from tests.helpers import topic_frame
 
-from .conftest import run, topic_frame
 from .crashkit import THREAD_ENV
 
 #: Generous limit for a subprocess step (a hang, not a timing bound: the tests check order, not speed).

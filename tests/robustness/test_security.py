@@ -28,10 +28,11 @@ from starlette.testclient import WebSocketDenialResponse
 import embedscope
 from embedscope.server import create_app
 from embedscope.server.guard import MAX_BODY_BYTES, cookie_name
+from tests.helpers import DATA, client_for
 
 SPACE = "minilm"
 TOKEN = "s3cret-T0ken"
-BAD = Path(__file__).parent / "data" / "bad"
+BAD = DATA / "bad"
 
 
 def _free_port() -> int:
@@ -208,16 +209,16 @@ def test_huge_body_over_real_http_is_413(server: str) -> None:
 # ----------------------------------------------------------------------------------------- in-process
 @pytest.fixture(scope="module")
 def guarded(scope: embedscope.Scope, static: Path) -> TestClient:
-    return TestClient(create_app(scope, token=TOKEN, static_dir=static), raise_server_exceptions=False)
+    return client_for(scope, token=TOKEN, static_dir=static, raise_server_exceptions=False)
 
 
 @pytest.fixture(scope="module")
 def client(scope: embedscope.Scope) -> TestClient:
-    return TestClient(create_app(scope), raise_server_exceptions=False)
+    return client_for(scope, raise_server_exceptions=False)
 
 
 def test_page_and_assets_need_the_token_then_load_with_the_cookie(scope: embedscope.Scope, static: Path) -> None:
-    c = TestClient(create_app(scope, token=TOKEN, static_dir=static), follow_redirects=False)
+    c = client_for(scope, token=TOKEN, static_dir=static, follow_redirects=False)
     for path in ("/", "/assets/app.js", "/docs", "/openapi.json"):
         assert c.get(path).status_code == 401, path
     r = c.get("/", params={"token": TOKEN, "space": SPACE})
@@ -251,7 +252,7 @@ def test_no_cors_unless_asked(client: TestClient, scope: embedscope.Scope) -> No
     pre = client.options("/api/info", headers={**origin, "Access-Control-Request-Method": "GET"})
     assert "access-control-allow-origin" not in pre.headers
     allowed = "https://notebook.example"
-    c = TestClient(create_app(scope, token=TOKEN, cors=[allowed]))
+    c = client_for(scope, token=TOKEN, cors=[allowed])
     pre = c.options("/api/info", headers={"Origin": allowed, "Access-Control-Request-Method": "GET",
                                           "Access-Control-Request-Headers": "authorization"})
     assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == allowed
@@ -313,7 +314,7 @@ def test_unexpected_errors_are_a_generic_500_and_the_log_keeps_the_text_out(
     def boom(text: str, space: str | None = None) -> None:
         raise RuntimeError(f"could not embed {text!r}")
 
-    c = TestClient(create_app(scope), raise_server_exceptions=False)
+    c = client_for(scope, raise_server_exceptions=False)
     monkeypatch.setattr(scope, "embed_query", boom)
     with caplog.at_level(logging.ERROR, logger="embedscope.server"):
         r = c.get(f"/api/spaces/{SPACE}/search", params={"q": secret})
@@ -349,13 +350,13 @@ def test_the_servers_own_names_pass(client: TestClient, host: str) -> None:
 
 def test_host_names_allowed_when_serving(scope: embedscope.Scope) -> None:
     # DNS rebinding: a LAN name is refused unless it is the --host value or allowed by name ("*": any).
-    assert TestClient(create_app(scope)).get("/api/info", headers={"Host": "mybox.lan"}).status_code == 400
-    assert TestClient(create_app(scope, host="mybox.lan")).get("/api/info", headers={"Host": "mybox.lan:1"}
+    assert client_for(scope).get("/api/info", headers={"Host": "mybox.lan"}).status_code == 400
+    assert client_for(scope, host="mybox.lan").get("/api/info", headers={"Host": "mybox.lan:1"}
                                                               ).status_code == 200
-    named = TestClient(create_app(scope, allowed_hosts=["Notebook.Example"]))
+    named = client_for(scope, allowed_hosts=["Notebook.Example"])
     assert named.get("/api/info", headers={"Host": "notebook.example"}).status_code == 200
     assert named.get("/api/info", headers={"Host": "other.example"}).status_code == 400
-    assert TestClient(create_app(scope, allowed_hosts=["*"])).get("/api/info", headers={"Host": "x.y"}
+    assert client_for(scope, allowed_hosts=["*"]).get("/api/info", headers={"Host": "x.y"}
                                                                   ).status_code == 200
 
 
@@ -385,7 +386,7 @@ def test_foreign_host_over_real_http_is_refused(server: str) -> None:
 def test_cross_origin_state_changes_are_refused(small_scope: embedscope.Scope, headers: dict[str, str]) -> None:
     # Attack: cross-site request forgery. Any page the user visits can POST to http://127.0.0.1:8765 (the
     # browser sends it without asking when the request is CORS-simple); it must not overwrite stored results.
-    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    c = client_for(small_scope, raise_server_exceptions=False)
     for path, params in ((f"/api/spaces/{SPACE}/compress", {"queries": 5}),
                          ("/api/compare", {"a": SPACE, "b": SPACE}),
                          (f"/api/spaces/{SPACE}/selection.csv", {})):
@@ -411,12 +412,12 @@ def test_the_pages_own_posts_and_cors_origins_pass(small_scope: embedscope.Scope
     rows = np.array([1, 0], "<u4").tobytes()
     octet = {"Content-Type": "application/octet-stream"}
     url = f"/api/spaces/{SPACE}/selection.csv"
-    c = TestClient(create_app(small_scope))
+    c = client_for(small_scope)
     for headers in ({"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
                     {"Origin": "http://TESTSERVER:80/"}, {}):
         assert c.post(url, content=rows, headers={**headers, **octet}).status_code == 200, headers
     allowed = "https://notebook.example"
-    trusted = TestClient(create_app(small_scope, cors=[allowed]))
+    trusted = client_for(small_scope, cors=[allowed])
     r = trusted.post(url, content=rows, headers={"Origin": allowed, "Sec-Fetch-Site": "cross-site", **octet})
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == allowed
     pre = trusted.options(url, headers={"Origin": allowed, "Access-Control-Request-Method": "POST",
@@ -430,7 +431,7 @@ def test_cors_simple_bodies_are_refused(small_scope: embedscope.Scope, content_t
     # Attack: a CORS-simple POST (text/plain, a form, or a body without a type) is sent cross-site without a
     # preflight, even by a page whose Origin a proxy stripped; only JSON and binary bodies, which need the
     # preflight this server does not grant, are taken.
-    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    c = client_for(small_scope, raise_server_exceptions=False)
     headers = {"Content-Type": content_type} if content_type else {}
     r = c.post(f"/api/spaces/{SPACE}/compress", params={"queries": 5}, content=b'{"x": 1}', headers=headers)
     assert r.status_code == 415, r.text[:200]
@@ -456,7 +457,7 @@ def test_token_cookie_survives_other_apps_odd_cookies(guarded: TestClient, other
 def test_a_1_mib_selection_is_refused_not_amplified(small_scope: embedscope.Scope) -> None:
     # Response bounds: 1 MiB of one row repeated (262,144 rows) made a 695 MB CSV and took the server from 0.8 to
     # 2.7 GB; a selection now holds at most as many rows as the space has points.
-    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    c = client_for(small_scope, raise_server_exceptions=False)
     body = np.zeros(MAX_BODY_BYTES // 4, "<u4").tobytes()
     r = c.post(f"/api/spaces/{SPACE}/selection.csv", content=body,
                headers={"Content-Type": "application/octet-stream"})
@@ -503,7 +504,7 @@ def test_a_lookup_is_answered_while_a_compress_job_runs(small_scope: embedscope.
         return real(*args, **kwargs)
 
     monkeypatch.setattr(compress, "evaluate", held)
-    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    c = client_for(small_scope, raise_server_exceptions=False)
     order: list[tuple[str, int]] = []
     answered = threading.Event()
 
@@ -575,7 +576,7 @@ def test_a_read_only_workspace_answers_409_and_reads_go_on(small_scope: embedsco
     # raises OSError(EROFS) where the workspace's write lock is opened (the real mount is the next test).
     small_scope.add_vectors("lsa", [str(i) for i in small_scope.point_ids(SPACE)],
                             np.random.default_rng(0).normal(size=(60, 8)).astype(np.float32))
-    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    c = client_for(small_scope, raise_server_exceptions=False)
     _read_only_write(small_scope.path, monkeypatch)
     for path, params in ((f"/api/spaces/{SPACE}/compress", {"queries": 5}),
                          ("/api/compare", {"a": SPACE, "b": "lsa"})):
@@ -633,7 +634,7 @@ def test_page_opened_with_the_token_draws_and_drops_it_from_the_address_bar(work
     import uvicorn
 
     from embedscope.server.app import STATIC_DIR
-    from tests.test_browser import VIEWPORT, chromium, wait_ready
+    from tests.web.pagekit import VIEWPORT, chromium, wait_ready
 
     if not (STATIC_DIR / "index.html").is_file():
         pytest.fail("front end not built: cd web && npm ci && npm run build")

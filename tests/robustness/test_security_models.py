@@ -22,8 +22,7 @@ import pytest
 
 import embedscope
 from embedscope.errors import InputError, ManifestError, WorkspaceError
-
-from .conftest import topic_frame
+from tests.helpers import topic_frame
 
 QUERY = "rocket orbit satellite"
 

@@ -8,13 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 import embedscope
 from embedscope import neighbors as nb
-from embedscope.server import create_app
-
-from .conftest import run
+from tests.helpers import client_for
+from tests.helpers import run_cli as run
 
 pytest.importorskip("usearch")
 
@@ -107,10 +105,10 @@ def test_small_spaces_stay_exact(tmp_path: Path) -> None:
 def test_api_and_cli_report_the_graph_recall(ann_scope: embedscope.Scope, capsys: pytest.CaptureFixture[str]) -> None:
     ann_scope.knn("v")
     recall = ann_scope.graph_info("v")["recall@10"]  # type: ignore[index]
-    body = TestClient(create_app(ann_scope)).get("/api/spaces/v/items/3/neighbors", params={"k": 5}).json()
+    body = client_for(ann_scope).get("/api/spaces/v/items/3/neighbors", params={"k": 5}).json()
     assert body["graph"]["exact"] is False and body["graph"]["recall@10"] == recall
     assert [n["id"] for n in body["neighbors"]] == ann_scope.neighbors("p3", k=5, space="v").ids
-    scan = TestClient(create_app(ann_scope)).get("/api/spaces/v/items/3/neighbors",
+    scan = client_for(ann_scope).get("/api/spaces/v/items/3/neighbors",
                                                  params={"k": 5, "metric": "dot"}).json()
     assert scan["graph"] is None
     code, out, err = run(capsys, "neighbors", str(ann_scope.path), "p3", "-k", "5", "--json")

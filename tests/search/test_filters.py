@@ -11,12 +11,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from fastapi.testclient import TestClient
 
 import embedscope
 from embedscope.errors import InputError
 from embedscope.filters import mask, parse_filter
-from embedscope.server import create_app
+from tests.helpers import client_for
 
 
 def _items() -> pa.Table:
@@ -65,7 +64,7 @@ def ws(_small_scope_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 def test_server_restricts_map_search_and_neighbours(ws: Path) -> None:
     scope = embedscope.open(ws)
-    client = TestClient(create_app(scope), raise_server_exceptions=False)
+    client = client_for(scope, raise_server_exceptions=False)
     topics = np.array(scope.items_for("minilm").column("topic").to_pylist())
     spec = json.dumps({"topic": ["cooking"]})
     r = client.get("/api/spaces/minilm/filter", params={"filter": spec})
@@ -100,7 +99,7 @@ def test_server_restricts_map_search_and_neighbours(ws: Path) -> None:
 
 @pytest.mark.browser
 def test_filter_in_the_page(ws: Path) -> None:
-    from .test_browser import chromium, screenshot, serving
+    from tests.web.pagekit import chromium, screenshot, serving
 
     scope = embedscope.open(ws)
     topics = scope.items_for("minilm").column("topic").to_pylist()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
-from fastapi.testclient import TestClient
 
 import embedscope
 from embedscope import scan as scan_mod
 from embedscope.neighbors import search
 from embedscope.scan import QueryScan, int8_codes
-from embedscope.server import create_app
+from tests.helpers import client_for
 
 
 def clustered(n: int, d: int = 64, seed: int = 0) -> np.ndarray:
@@ -61,7 +60,7 @@ def test_candidate_selection_by_sampled_threshold_matches_argpartition() -> None
 def test_search_route_with_int8_scan_gives_exact_hits(small_scope: embedscope.Scope,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scan_mod, "INT8_ABOVE", 0)  # the 60-item space scans like a big one
-    client = TestClient(create_app(small_scope))
+    client = client_for(small_scope)
     q = "a football game and its goals"
     doc = client.get("/api/spaces/minilm/search", params={"q": q, "k": 10}).json()
     api = small_scope.neighbors(query=q, k=10, space="minilm")

@@ -8,12 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 import embedscope
-from embedscope.server import create_app
+from tests.helpers import client_for
 
 
 @pytest.fixture()
 def client(small_scope: embedscope.Scope) -> TestClient:
-    return TestClient(create_app(small_scope), raise_server_exceptions=False)
+    return client_for(small_scope, raise_server_exceptions=False)
 
 
 def test_semantic_search_ranks_by_meaning_with_histogram(client: TestClient, small_scope: embedscope.Scope) -> None:
@@ -59,7 +59,7 @@ def test_search_errors_are_4xx(client: TestClient, small_scope: embedscope.Scope
     assert client.get("/api/spaces/nope/search", params={"q": "x"}).status_code == 404
     ids, x = small_scope.vectors("minilm")
     small_scope.add_vectors("mine", ids, x[:, :16])
-    c2 = TestClient(create_app(embedscope.open(small_scope.path)), raise_server_exceptions=False)
+    c2 = client_for(embedscope.open(small_scope.path), raise_server_exceptions=False)
     r = c2.get("/api/spaces/mine/search", params={"q": "rockets"})
     assert r.status_code == 400 and "brought" in r.json()["detail"]
     assert c2.get("/api/spaces/mine/search", params={"q": "rocket", "mode": "keyword"}).json()["total"] == 2

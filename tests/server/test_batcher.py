@@ -6,14 +6,13 @@ import threading
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 import embedscope
 from embedscope.errors import InputError
 from embedscope.scan import QueryScan
-from embedscope.server import create_app
 from embedscope.server.batcher import QueryBatcher
 from embedscope.server.routes import search as search_route
+from tests.helpers import client_for
 
 
 def _together(calls: list) -> list:
@@ -88,11 +87,11 @@ def _error(call):  # type: ignore[no-untyped-def]
 
 
 def test_concurrent_search_requests_equal_sequential_ones(small_scope: embedscope.Scope) -> None:
-    client = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    client = client_for(small_scope, raise_server_exceptions=False)
     queries = ["a football game and its goals", "planets and stars", "cooking", "the weather", "a castle",
                "money and banks"]
     alone = [client.get("/api/spaces/minilm/search", params={"q": q, "k": 5}).json() for q in queries]
-    fresh = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    fresh = client_for(small_scope, raise_server_exceptions=False)
     together = _together([lambda q=q: fresh.get("/api/spaces/minilm/search", params={"q": q, "k": 5}).json()
                           for q in queries])
     for a, b in zip(alone, together, strict=True):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from fastapi.testclient import TestClient
 
 import embedscope
-from embedscope.server import create_app
+from tests.helpers import client_for
 
 
 def test_dimension_stats_arrow_and_a_planted_rogue_dimension(tmp_path) -> None:
@@ -16,7 +15,7 @@ def test_dimension_stats_arrow_and_a_planted_rogue_dimension(tmp_path) -> None:
     x[:, 7] = 6.0 + 0.01 * rng.normal(size=300)  # a rogue coordinate: large and nearly constant
     scope = embedscope.create(tmp_path / "d.scope")
     scope.add_vectors("v", [f"é{i}" for i in range(300)], x)
-    client = TestClient(create_app(scope), raise_server_exceptions=False)
+    client = client_for(scope, raise_server_exceptions=False)
     r = client.get("/api/spaces/v/health/dimensions")
     assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.apache.arrow.stream"
     assert client.get("/api/spaces/v/health/dimensions", headers={"If-None-Match": r.headers["etag"]}).status_code == 304

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 import embedscope
-from embedscope.server import create_app
 from embedscope.server.routes import items as items_route
+from tests.helpers import client_for
 
 
 def test_cached_answers_skip_the_thread_pool_and_match(small_scope: embedscope.Scope,
@@ -20,7 +19,7 @@ def test_cached_answers_skip_the_thread_pool_and_match(small_scope: embedscope.S
         return await real(fn, *args)
 
     monkeypatch.setattr(items_route, "run_in_threadpool", counting)
-    client = TestClient(create_app(small_scope))
+    client = client_for(small_scope)
     requests = [("/api/spaces/minilm/items/3/neighbors", {"k": 10}), ("/api/spaces/minilm/items", {"offset": 7, "limit": 5}),
                 ("/api/spaces/minilm/items/0/neighbors", {"k": 15})]
     first = [client.get(path, params=params) for path, params in requests]  # the first reads go to the pool

@@ -7,20 +7,7 @@ import numpy as np
 import pytest
 
 from embedscope.server.kdorder import NODE_SIZE, kd_order
-
-
-def check_kd_tree(x: np.ndarray, y: np.ndarray, ids: np.ndarray, node_size: int) -> None:
-    """Every node's median splits its range on its axis (what KDBush's range query relies on)."""
-    coords = (x[ids], y[ids])
-    stack = [(0, len(ids) - 1, 0)]
-    while stack:
-        left, right, axis = stack.pop()
-        if right - left <= node_size:
-            continue
-        m = (left + right) >> 1
-        c = coords[axis]
-        assert (c[left:m] <= c[m]).all() and (c[m + 1:right + 1] >= c[m]).all()
-        stack += [(left, m - 1, 1 - axis), (m + 1, right, 1 - axis)]
+from tests.server.kdtree import check_kd_tree
 
 
 def _range(x: np.ndarray, y: np.ndarray, ids: np.ndarray, box: tuple[float, float, float, float],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from embedscope.server.schema import _ts, openapi, typescript
 
-SCHEMA_TS = Path(__file__).resolve().parents[1] / "web" / "src" / "data" / "schema.ts"
+SCHEMA_TS = Path(__file__).resolve().parents[2] / "web" / "src" / "data" / "schema.ts"
 
 
 def test_committed_typescript_matches_the_routes() -> None:

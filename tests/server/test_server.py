@@ -16,6 +16,7 @@ import embedscope
 from embedscope.server import create_app
 from embedscope.server.app import STATIC_DIR
 from embedscope.server.arrow import ARROW_STREAM
+from tests.helpers import client_for
 
 SPACE = "minilm"
 
@@ -31,7 +32,7 @@ def scope(_small_scope_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="module")
 def client(scope: embedscope.Scope) -> TestClient:
-    return TestClient(create_app(scope), raise_server_exceptions=False)
+    return client_for(scope, raise_server_exceptions=False)
 
 
 N_VEC = 3000
@@ -62,7 +63,7 @@ def vec_scope(tmp_path_factory: pytest.TempPathFactory) -> embedscope.Scope:
 
 @pytest.fixture(scope="module")
 def vec_client(vec_scope: embedscope.Scope) -> TestClient:
-    return TestClient(create_app(vec_scope), raise_server_exceptions=False)
+    return client_for(vec_scope, raise_server_exceptions=False)
 
 
 def read_arrow(response) -> pa.Table:
@@ -98,7 +99,7 @@ def test_info_of_vectors_only_space(vec_client: TestClient) -> None:
 def test_info_of_workspace_without_space(tmp_path: Path) -> None:
     s = embedscope.create(tmp_path / "empty.scope")
     s.ingest(pd.DataFrame({"id": ["a", "b"], "text": ["one", "two"]}))
-    info = TestClient(create_app(s)).get("/api/info").json()
+    info = client_for(s).get("/api/info").json()
     assert info == {"count": 2, "default_space": None, "spaces": [], "has_text": True}
 
 
@@ -159,7 +160,7 @@ def test_layout_is_arrow_float32_in_point_order(client: TestClient, scope: embed
 def test_kdorder_is_a_spatial_index_of_the_layout(client: TestClient, scope: embedscope.Scope) -> None:
     """The page's hover index order: a permutation of the rows whose kd-tree splits hold for the coordinates."""
     from embedscope.server.kdorder import NODE_SIZE
-    from tests.test_kdorder import check_kd_tree
+    from tests.server.kdtree import check_kd_tree
 
     layout = read_arrow(client.get(f"/api/spaces/{SPACE}/layouts/umap"))
     r = client.get(f"/api/spaces/{SPACE}/layouts/umap/kdorder")
@@ -193,7 +194,7 @@ def globe_scope(_small_scope_path: Path, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture(scope="module")
 def globe_client(globe_scope: embedscope.Scope) -> TestClient:
-    return TestClient(create_app(globe_scope), raise_server_exceptions=False)
+    return client_for(globe_scope, raise_server_exceptions=False)
 
 
 @pytest.mark.slow
@@ -275,7 +276,7 @@ def clustered(_small_scope_path: Path, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.fixture(scope="module")
 def clustered_client(clustered: embedscope.Scope) -> TestClient:
-    return TestClient(create_app(clustered), raise_server_exceptions=False)
+    return client_for(clustered, raise_server_exceptions=False)
 
 
 def test_info_says_which_spaces_have_clusters(client: TestClient, clustered_client: TestClient) -> None:
@@ -326,7 +327,7 @@ def test_cluster_pages_are_bounded(clustered_client: TestClient, params: dict[st
 
 
 def test_reclustering_is_picked_up(small_scope: embedscope.Scope) -> None:
-    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    c = client_for(small_scope, raise_server_exceptions=False)
     assert c.get(f"/api/spaces/{SPACE}/clusters").status_code == 404
     small_scope.cluster(SPACE, "kmeans", n_clusters=3)
     first = c.get(f"/api/spaces/{SPACE}/clusters").json()
@@ -345,7 +346,7 @@ def test_clusters_that_no_longer_fit_the_space_are_404(clustered: embedscope.Sco
 
     found = clustered.clusters(SPACE)
     monkeypatch.setattr(clustered, "clusters", lambda space=None: Clustering(found.labels[:50], found.clusters))
-    c = TestClient(create_app(clustered), raise_server_exceptions=False)
+    c = client_for(clustered, raise_server_exceptions=False)
     r = c.get(f"/api/spaces/{SPACE}/clusters/labels")
     assert r.status_code == 404 and "recompute" in r.json()["detail"]
     assert c.get("/api/info").json()["spaces"][0]["has_clusters"] is False
@@ -403,7 +404,7 @@ def test_neighbor_texts_are_cut_to_300_chars(vec_client: TestClient, vec_scope: 
 def test_vectors_only_items_have_null_text(tmp_path: Path) -> None:
     s = embedscope.create(tmp_path / "v.scope")
     s.add_vectors("v", ["a", "b", "c"], np.eye(3, dtype=np.float32) + 0.1)
-    c = TestClient(create_app(s))
+    c = client_for(s)
     assert c.get("/api/info").json()["has_text"] is False
     assert c.get("/api/spaces/v/items/1").json() == {"row": 1, "id": "b", "text": None, "metadata": {}}
     nbrs = c.get("/api/spaces/v/items/1/neighbors", params={"k": 2}).json()["neighbors"]
@@ -419,7 +420,7 @@ def test_big_space_without_graph_answers_by_one_scan(tmp_path: Path, monkeypatch
     s = embedscope.create(tmp_path / "scan.scope")
     ids = [f"i{i}" for i in range(300)]
     s.add_vectors("v", ids, rng.normal(size=(300, 12)).astype(np.float32))
-    body = TestClient(create_app(s)).get("/api/spaces/v/items/7/neighbors", params={"k": 10}).json()
+    body = client_for(s).get("/api/spaces/v/items/7/neighbors", params={"k": 10}).json()
     assert not any(name.startswith("neighbors__") for name in s.manifest.records)  # no graph was built
     want = embedscope.open(s.path).neighbors("i7", k=10, space="v")  # from the graph
     assert [n["id"] for n in body["neighbors"]] == want.ids
@@ -456,7 +457,7 @@ def test_user_mistakes_are_4xx_with_detail(client: TestClient, url: str, status:
 
 # ------------------------------------------------------------------------------------ cache and token
 def test_workspace_changes_are_picked_up(small_scope: embedscope.Scope) -> None:
-    c = TestClient(create_app(small_scope), raise_server_exceptions=False)
+    c = client_for(small_scope, raise_server_exceptions=False)
     before = c.get(f"/api/spaces/{SPACE}/layouts/umap")
     assert [col["name"] for col in c.get(f"/api/spaces/{SPACE}/columns").json()] == ["topic", "length"]
     items = small_scope.items_for(SPACE)
@@ -473,7 +474,7 @@ def test_workspace_changes_are_picked_up(small_scope: embedscope.Scope) -> None:
 
 
 def test_token_is_required_when_set(scope: embedscope.Scope) -> None:
-    c = TestClient(create_app(scope, token="s3cret"))
+    c = client_for(scope, token="s3cret")
     assert c.get("/api/info").status_code == 401
     assert c.get("/api/info", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert c.get("/api/info", headers={"Authorization": "Bearer s3cret"}).status_code == 200
@@ -483,7 +484,7 @@ def test_token_is_required_when_set(scope: embedscope.Scope) -> None:
 
 # --------------------------------------------------------------------------------------------- static
 def test_page_without_built_front_end_says_how_to_build(scope: embedscope.Scope, tmp_path: Path) -> None:
-    r = TestClient(create_app(scope, static_dir=tmp_path)).get("/")
+    r = client_for(scope, static_dir=tmp_path).get("/")
     assert r.status_code == 503 and "npm run build" in r.text
 
 

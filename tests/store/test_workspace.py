@@ -13,8 +13,8 @@ from sklearn.manifold import trustworthiness
 import embedscope
 from embedscope.errors import InputError, WorkspaceError
 from embedscope.neighbors import search
-
-from .conftest import run, topic_frame
+from tests.helpers import run_cli as run
+from tests.helpers import topic_frame
 
 
 def test_neighbors_json_contract(small_scope: embedscope.Scope, capsys: pytest.CaptureFixture[str]) -> None:

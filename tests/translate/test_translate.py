@@ -12,8 +12,7 @@ import pytest
 import embedscope
 from embedscope.errors import InputError
 from embedscope.translate import METHODS, Translator, evaluate, fit, fit_map, load
-
-from .conftest import run
+from tests.helpers import run_cli as run
 
 FAST_MLP = {"hidden": 64, "max_epochs": 40, "patience": 5}
 

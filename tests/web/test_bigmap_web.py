@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import embedscope
-from tests.test_browser import VIEWPORT, canvas_origin, chromium, screenshot, serving, wait_ready
+from tests.web.pagekit import VIEWPORT, canvas_origin, screenshot, serving, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -35,11 +35,6 @@ def big_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serving(path) as url:
         yield url
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as b:
-        yield b
 
 
 def _hover_lone_point(page) -> str:

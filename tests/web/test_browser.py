@@ -1,145 +1,22 @@
 """The real page from the real server in headless Chromium: what is drawn, hovered and clicked.
 
-Needs Debian's chromium at /usr/bin/chromium (``make chromium``); Playwright drives it (no browser download).
+Needs Debian's chromium at /usr/bin/chromium (``make chromium``); fixtures in conftest.py, helpers in pagekit.py.
 The page exposes ``window.__embedscope`` (see web/src/hook.ts) to map rows to canvas pixels and colours.
 """
 
 from __future__ import annotations
 
-import io
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import embedscope
-from embedscope.server import create_app
-from embedscope.server.app import STATIC_DIR
+from tests.web.pagekit import SHOTS, VIEWPORT, canvas_origin, drawn_with, loneliest_row, screenshot, wait_ready
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 SPACE = "minilm"
-VIEWPORT = {"width": 1280, "height": 800}
-#: Where test screenshots go (kept for humans to look at).
-SHOTS = Path(__file__).parent.parent / "test-results"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def workspace(_small_scope_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dst = tmp_path_factory.mktemp("browser") / "small.scope"
-    shutil.copytree(_small_scope_path, dst)
-    return dst
-
-
-@contextmanager
-def serving(workspace: Path) -> Iterator[str]:
-    """``embedscope``'s app over ``workspace`` served by uvicorn in a thread on a free 127.0.0.1 port."""
-    import uvicorn
-
-    if not (STATIC_DIR / "index.html").is_file():
-        pytest.fail("front end not built: cd web && npm ci && npm run build")
-    port = _free_port()
-    config = uvicorn.Config(create_app(embedscope.open(workspace)), host="127.0.0.1", port=port,
-                            log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@contextmanager
-def chromium() -> Iterator[object]:
-    """Debian's chromium driven by Playwright (skips the test when it is not installed)."""
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium: apt-get install -y chromium (or make chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture(scope="module")
-def server_url(workspace: Path) -> Iterator[str]:
-    with serving(workspace) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture()
-def page(browser, server_url: str):
-    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(server_url)
-    wait_ready(pg)
-    yield pg
-    context.close()
-    assert not errors, f"errors in the page: {errors}"
-
-
-def wait_ready(pg) -> None:
-    pg.wait_for_function("window.__embedscope && window.__embedscope.ready", timeout=30_000)
-
-
-def screenshot(pg, name: str) -> np.ndarray:
-    """The page as an RGB array (also saved to test-results/ for people to look at)."""
-    from PIL import Image
-
-    png = pg.screenshot()
-    SHOTS.mkdir(exist_ok=True)
-    (SHOTS / f"{name}.png").write_bytes(png)
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
-
-
-def canvas_origin(pg) -> tuple[float, float]:
-    box = pg.locator("#map canvas").bounding_box()
-    return box["x"], box["y"]
-
-
-def drawn_with(img: np.ndarray, pg, rows: list[int], rgb_of: dict[int, list[int]], *, radius: int = 2,
-               tol: int = 30) -> float:
-    """Fraction of ``rows`` whose expected colour is found within ``radius`` px of their screen position."""
-    ox, oy = canvas_origin(pg)
-    hits = 0
-    for row in rows:
-        x, y = pg.evaluate(f"__embedscope.pointToScreen({row})")
-        cx, cy = round(ox + x), round(oy + y)
-        patch = img[max(cy - radius, 0): cy + radius + 1, max(cx - radius, 0): cx + radius + 1]
-        dist = np.abs(patch - np.array(rgb_of[row])).sum(axis=-1)
-        hits += int(dist.min() <= tol)
-    return hits / len(rows)
 
 
 def test_every_point_is_drawn_in_its_category_colour(page, workspace: Path) -> None:
@@ -170,14 +47,6 @@ def test_every_point_is_drawn_in_its_category_colour(page, workspace: Path) -> N
         assert drawn_with(img, page, rows, rgb) >= 0.8, topic
     # And the background is not painted in any category colour far from the points.
     assert img[70, 640].tolist() != list(next(iter(by_topic["sport"])))
-
-
-def loneliest_row(page, n: int) -> int:
-    """The row farthest (on screen) from any other point, so the mouse lands on it alone."""
-    pts = np.array([page.evaluate(f"__embedscope.pointToScreen({r})") for r in range(n)])
-    d = np.linalg.norm(pts[:, None] - pts[None], axis=-1)
-    np.fill_diagonal(d, np.inf)
-    return int(np.argmax(d.min(axis=1)))
 
 
 def test_hover_shows_the_text_and_click_shows_the_neighbours(page, workspace: Path) -> None:

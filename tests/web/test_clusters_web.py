@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 
 import embedscope
-
-from .test_browser import VIEWPORT, canvas_origin, chromium, drawn_with, screenshot, serving, wait_ready
+from tests.web.pagekit import canvas_origin, drawn_with, screenshot, serving, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -47,23 +46,6 @@ def server_url(clustered: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture()
-def page(browser, server_url: str):
-    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(server_url)
-    wait_ready(pg)
-    yield pg
-    context.close()
-    assert not errors, f"errors in the page: {errors}"
 
 
 def members(clustering) -> dict[int, list[int]]:

@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from fastapi.testclient import TestClient
 
 import embedscope
-from embedscope.server import create_app
+from tests.helpers import client_for
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +32,7 @@ def _arrow(body: bytes) -> pa.Table:
 
 def test_compare_endpoints(two_maps: Path, tmp_path: Path) -> None:
     scope = embedscope.open(shutil.copytree(two_maps, tmp_path / "w.scope"))
-    client = TestClient(create_app(scope), raise_server_exceptions=False)
+    client = client_for(scope, raise_server_exceptions=False)
     q = {"a": "minilm", "b": "lsa"}
     r = client.get("/api/compare", params=q)
     assert r.status_code == 200 and r.json()["result"] is None
@@ -68,7 +67,7 @@ def test_compare_endpoints(two_maps: Path, tmp_path: Path) -> None:
 
 @pytest.mark.browser
 def test_compare_view_links_the_two_maps(two_maps: Path) -> None:
-    from .test_browser import chromium, screenshot, serving, wait_ready
+    from tests.web.pagekit import chromium, screenshot, serving, wait_ready
 
     with serving(two_maps) as url, chromium() as browser:
         context = browser.new_context(viewport={"width": 1440, "height": 860}, device_scale_factor=1)

@@ -19,19 +19,20 @@ from pathlib import Path
 import pytest
 
 import embedscope
-
-from .test_browser import CHROMIUM, VIEWPORT, canvas_origin, drawn_with, loneliest_row, screenshot, wait_ready
+from tests.web.pagekit import (
+    CHROMIUM,
+    VIEWPORT,
+    canvas_origin,
+    drawn_with,
+    free_port,
+    loneliest_row,
+    screenshot,
+    wait_ready,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 N = 600
 
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cli(*args: str) -> str:
@@ -43,7 +44,7 @@ def test_demo_serves_every_sample_item(tmp_path: Path) -> None:
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium (make chromium)")
     ws = tmp_path / "demo.scope"
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "embedscope", "demo", str(ws), "--n", str(N), "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"

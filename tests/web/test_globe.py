@@ -9,15 +9,13 @@ Screenshots go to test-results/.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import embedscope
-
-from .test_browser import VIEWPORT, chromium, drawn_with, screenshot, serving, wait_ready
+from tests.web.pagekit import VIEWPORT, drawn_with, screenshot, wait_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -41,16 +39,6 @@ def scope(workspace: Path) -> embedscope.Scope:
     return embedscope.open(workspace)
 
 
-@pytest.fixture(scope="module")
-def server_url(workspace: Path) -> Iterator[str]:
-    with serving(workspace) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as b:
-        yield b
 
 
 def _open(browser, url: str):

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 import embedscope
-from embedscope.server import create_app
+from tests.helpers import client_for
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,7 @@ def ws(_small_scope_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 def test_selection_csv_endpoint(ws: Path) -> None:
     scope = embedscope.open(ws)
-    client = TestClient(create_app(scope), raise_server_exceptions=False)
+    client = client_for(scope, raise_server_exceptions=False)
     rows = np.array([5, 0, 59, 5], dtype="<u4")
     r = client.post("/api/spaces/minilm/selection.csv", params={"layout": "umap"}, content=rows.tobytes(),
                     headers={"Content-Type": "application/octet-stream"})
@@ -53,7 +52,7 @@ def _wait(page) -> None:
 
 @pytest.mark.browser
 def test_lasso_counts_exports_and_link(ws: Path, tmp_path: Path) -> None:
-    from .test_browser import chromium, screenshot, serving
+    from tests.web.pagekit import chromium, screenshot, serving
 
     scope = embedscope.open(ws)
     ids = scope.point_ids("minilm")

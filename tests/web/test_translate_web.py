@@ -6,10 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 import embedscope
-from embedscope.server import create_app
+from tests.helpers import client_for
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +20,7 @@ def two_spaces(_small_scope_path: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 def test_translate_endpoints_store_and_return_the_evaluation(two_spaces: Path) -> None:
-    client = TestClient(create_app(embedscope.open(two_spaces)), raise_server_exceptions=False)
+    client = client_for(embedscope.open(two_spaces), raise_server_exceptions=False)
     r = client.get("/api/translate", params={"from": "minilm", "to": "lsa"})
     assert r.status_code == 200 and r.json()["result"] is None
     r = client.post("/api/translate", params={"from": "minilm", "to": "lsa"})
@@ -39,7 +38,7 @@ def test_translate_endpoints_store_and_return_the_evaluation(two_spaces: Path) -
 
 @pytest.mark.browser
 def test_translate_sheet_in_the_browser(two_spaces: Path) -> None:
-    from .test_browser import chromium, screenshot, serving, wait_ready
+    from tests.web.pagekit import chromium, screenshot, serving, wait_ready
 
     with serving(two_spaces) as url, chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 800})

@@ -4,7 +4,6 @@ front end (``widget_static/widget.js``) in headless Chromium with a minimal stan
 from __future__ import annotations
 
 import base64
-import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,15 +14,13 @@ import pytest
 
 import embedscope
 from embedscope.errors import InputError, MissingDependencyError, WorkspaceError
-
-from .conftest import topic_frame
-from .widget_page import PAGE, wire
+from tests.helpers import topic_frame
+from tests.web.pagekit import screenshot
+from tests.web.widget_page import PAGE, wire
 
 pytest.importorskip("anywidget")
 
 SPACE = "toy"
-SHOTS = Path(__file__).parent.parent / "test-results"
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def _toy_vectors(frame: pd.DataFrame) -> np.ndarray:
@@ -186,19 +183,6 @@ def test_missing_anywidget_names_the_extra(scope, monkeypatch: pytest.MonkeyPatc
 
 # -- the real front end in Chromium --------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium: apt-get install -y chromium (or make chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield b
-        finally:
-            b.close()
-
 
 def _mount(browser, w) -> Any:
     from embedscope.widget import STATIC
@@ -218,14 +202,6 @@ def _mount(browser, w) -> Any:
     pg.errors = errors
     return pg
 
-
-def _shot(pg, name: str) -> np.ndarray:
-    from PIL import Image
-
-    png = pg.screenshot()
-    SHOTS.mkdir(exist_ok=True)
-    (SHOTS / f"{name}.png").write_bytes(png)
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
 
 
 def _canvas_origin(pg) -> tuple[float, float]:
@@ -255,7 +231,7 @@ def test_widget_draws_points_in_category_colours_and_a_click_selects(browser, sc
         swatch = {li.get_attribute("data-label"): _rgb(li.locator(".swatch").evaluate(
             "el => getComputedStyle(el).backgroundColor")) for li in pg.locator(".embedscope-widget .legend li").all()}
         assert sorted(swatch) == ["cooking", "space", "sport"] and len(set(swatch.values())) == 3
-        img = _shot(pg, "widget-map")
+        img = screenshot(pg, "widget-map")
         hits = 0
         for row, topic in enumerate(topics):
             x, y = _screen(pg, row)
@@ -281,7 +257,7 @@ def test_widget_draws_points_in_category_colours_and_a_click_selects(browser, sc
         tip = pg.locator(".embedscope-widget .tooltip")
         tip.wait_for(state="visible")
         assert texts[row] in tip.inner_text() and ids[row] in tip.inner_text()
-        _shot(pg, "widget-hover")
+        screenshot(pg, "widget-hover")
 
         # A click selects the point: the rows go to the model (set + save_changes) and back to Python's ids.
         pg.mouse.click(x, y)
@@ -302,7 +278,7 @@ def test_widget_draws_points_in_category_colours_and_a_click_selects(browser, sc
         colours = pg.evaluate(f"{chosen}.map((r) => document.querySelector('.embedscope-widget').embedscope.colorOf(r))")
         assert all(c == [255, 209, 102] for c in colours)  # colors.ts ACTIVE
         assert pg.locator(".embedscope-widget .es-selected").inner_text() == "5 selected"
-        _shot(pg, "widget-selected")
+        screenshot(pg, "widget-selected")
 
         # The colour menu sets `color`; Python answers with the numeric column; the legend becomes a ramp.
         pg.locator(".embedscope-widget select").select_option("length")
@@ -312,7 +288,7 @@ def test_widget_draws_points_in_category_colours_and_a_click_selects(browser, sc
                                                               ("_color_kind", "_categories", "_codes")}))
         pg.locator(".embedscope-widget .legend .ramp").wait_for()
         assert pg.locator(".embedscope-widget .legend-title").inner_text().lower() == "length"
-        _shot(pg, "widget-numeric")
+        screenshot(pg, "widget-numeric")
         assert not pg.errors, pg.errors
     finally:
         pg.context.close()
@@ -342,7 +318,7 @@ def test_shift_drag_lasso_selects_many(browser, scope) -> None:
         frame = w.selection_frame()
         assert len(frame) == int(inside.sum()) >= group.sum()
         assert set(frame["topic"]) >= {"cooking"}
-        _shot(pg, "widget-lasso")
+        screenshot(pg, "widget-lasso")
         assert not pg.errors, pg.errors
     finally:
         pg.context.close()

@@ -1,6 +1,6 @@
 """A plain page that renders the notebook widget's ES module with a minimal stand-in for anywidget's model.
 
-Used by tests/test_widget.py and bench/widget.py. Serve ``PAGE`` and ``embedscope/widget_static/widget.js``
+Used by tests/web/test_widget.py and bench/widget.py. Serve ``PAGE`` and ``embedscope/widget_static/widget.js``
 from one origin (Playwright's ``page.route``), then call ``window.mount(wire(w.get_state()))``: bytes traits
 arrive as ``DataView`` (as anywidget >= 0.9 gives them), ``model.set``/``save_changes``/``send`` are logged in
 ``window.fake.log``, ``fake.update(changes)`` plays a kernel update, ``fake.emit('msg:custom', msg)`` a
