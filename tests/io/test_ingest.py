@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -16,14 +15,7 @@ import embedscope
 from embedscope.errors import InputError
 from embedscope.ingest import read_items, read_vectors
 from tests.helpers import run_cli as run
-
-
-def snapshot(ws: Path) -> dict[str, str]:
-    """Content hash of every file of a workspace (the lock file aside)."""
-    return {str(p.relative_to(ws)): hashlib.md5(p.read_bytes()).hexdigest()
-            for p in sorted(ws.rglob("*")) if p.is_file() and p.name != ".lock"}
-
-
+from tests.helpers import snapshot
 
 
 @pytest.fixture()

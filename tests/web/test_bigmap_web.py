@@ -36,7 +36,6 @@ def big_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-
 def _hover_lone_point(page) -> str:
     ox, oy = canvas_origin(page)
     x, y = page.evaluate(f"__embedscope.pointToScreen({LONE})")

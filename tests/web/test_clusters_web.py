@@ -46,8 +46,6 @@ def server_url(clustered: Path) -> Iterator[str]:
         yield url
 
 
-
-
 def members(clustering) -> dict[int, list[int]]:
     return {int(c["id"]): np.flatnonzero(clustering.labels == c["id"]).tolist() for c in clustering.clusters}
 

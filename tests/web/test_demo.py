@@ -34,7 +34,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 N = 600
 
 
-
 def _cli(*args: str) -> str:
     out = subprocess.run([sys.executable, "-m", "embedscope", *args], capture_output=True, text=True, check=True)
     return out.stdout

@@ -39,8 +39,6 @@ def scope(workspace: Path) -> embedscope.Scope:
     return embedscope.open(workspace)
 
 
-
-
 def _open(browser, url: str):
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
     pg = context.new_page()

@@ -203,7 +203,6 @@ def _mount(browser, w) -> Any:
     return pg
 
 
-
 def _canvas_origin(pg) -> tuple[float, float]:
     box = pg.locator(".embedscope-widget canvas").bounding_box()
     return box["x"], box["y"]
