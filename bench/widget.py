@@ -14,7 +14,7 @@ Measured, each a median of ``--repeat`` runs:
   per point; the ES module (sent once a widget, the same for any n) apart. Reference: the same coordinates and
   colour codes as JSON lists of numbers (what a widget syncing ``traitlets.List(Float)`` sends);
 - browser: headless Chromium (``/usr/bin/chromium``) renders the module with the stand-in for anywidget's model
-  of ``tests/widget_page.py``; time from ``render()`` until the first frame is drawn (the widget's ``ready``
+  of ``tests/web/widget_page.py``; time from ``render()`` until the first frame is drawn (the widget's ``ready``
   flag, then two animation frames). The kernel's transfer is not included (there is none here).
 
 Run::
@@ -38,7 +38,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.widget_page import PAGE, wire
+from tests.web.widget_page import PAGE, wire
 
 import embedscope
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: small real workspaces, built once per session."""
+"""Shared fixtures: small real workspaces, built once per session (plain helpers: tests/helpers.py)."""
 
 from __future__ import annotations
 
@@ -6,67 +6,14 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import embedscope
-from embedscope.cli import main
 
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process: (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main([*args])
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return int(exc.value.code or 0), out.out, out.err
-
-TOPICS = {
-    "sport": ["The striker scored twice in the final minutes of the match",
-              "Our goalkeeper saved a penalty in extra time",
-              "The tennis champion won the title in straight sets",
-              "Marathon runners trained for months before the race",
-              "The basketball team clinched the playoff series",
-              "A cyclist won the mountain stage of the tour",
-              "The coach praised the defence after a clean sheet",
-              "Fans cheered as the relay team broke the record",
-              "The boxer retained his heavyweight belt",
-              "Rain delayed the cricket test match for hours"],
-    "cooking": ["Simmer the tomato sauce with garlic and basil",
-                "Knead the bread dough until it is smooth and elastic",
-                "Roast the chicken with lemon, thyme and butter",
-                "Whisk the eggs and sugar until pale for the sponge cake",
-                "Season the soup with salt, pepper and fresh herbs",
-                "Fry the onions slowly until golden and sweet",
-                "Marinate the beef overnight in soy sauce and ginger",
-                "Bake the apple pie until the crust is crisp",
-                "Chop the parsley finely for the salad dressing",
-                "Grill the vegetables and drizzle with olive oil"],
-    "space": ["The rocket launched the satellite into orbit",
-              "Astronomers discovered a planet orbiting a distant star",
-              "The telescope captured images of a spiral galaxy",
-              "Astronauts repaired the space station's solar panel",
-              "The probe landed on the surface of Mars",
-              "A comet passed close to the sun this winter",
-              "Black holes bend light with their enormous gravity",
-              "The lunar module touched down near the crater",
-              "Scientists measured radiation from the early universe",
-              "The mission will send a rover to Jupiter's moon"],
-}
-
-
-def topic_frame(repeat: int = 2) -> pd.DataFrame:
-    """3 topics x 10 texts x ``repeat`` variants (numbered so texts stay distinct)."""
-    rows = []
-    for r in range(repeat):
-        for topic, texts in TOPICS.items():
-            for i, t in enumerate(texts):
-                text = t if r == 0 else f"{t} (report {r})"
-                rows.append({"id": f"{topic}-{r}-{i:02d}", "text": text, "topic": topic, "length": len(text)})
-    return pd.DataFrame(rows)
+from .helpers import topic_frame
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,112 @@
+"""Helpers shared by test modules (plain functions and data; the fixtures live in the conftest.py files).
+
+Test modules import from here, never from one another: ``from tests.helpers import run_cli, topic_frame``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from embedscope.cli import main
+from embedscope.server import create_app
+
+#: The test data files (bad inputs, unusual but good ones), at tests/data/.
+DATA = Path(__file__).parent / "data"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process: (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exc:
+        main([*args])
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return int(exc.value.code or 0), out.out, out.err
+
+
+def run_cli_subprocess(args: list[str]) -> tuple[int, str, str]:
+    """Run ``python -m embedscope ARGS`` in a fresh process: (exit code, stdout, stderr)."""
+    p = subprocess.run([sys.executable, "-m", "embedscope", *args], capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def client_for(scope: Any, *, raise_server_exceptions: bool = True, follow_redirects: bool = True,
+               **app_kw: Any) -> TestClient:
+    """A test client of ``create_app(scope, **app_kw)`` (the TestClient options as TestClient's defaults)."""
+    return TestClient(create_app(scope, **app_kw), raise_server_exceptions=raise_server_exceptions,
+                      follow_redirects=follow_redirects)
+
+
+TOPICS = {
+    "sport": ["The striker scored twice in the final minutes of the match",
+              "Our goalkeeper saved a penalty in extra time",
+              "The tennis champion won the title in straight sets",
+              "Marathon runners trained for months before the race",
+              "The basketball team clinched the playoff series",
+              "A cyclist won the mountain stage of the tour",
+              "The coach praised the defence after a clean sheet",
+              "Fans cheered as the relay team broke the record",
+              "The boxer retained his heavyweight belt",
+              "Rain delayed the cricket test match for hours"],
+    "cooking": ["Simmer the tomato sauce with garlic and basil",
+                "Knead the bread dough until it is smooth and elastic",
+                "Roast the chicken with lemon, thyme and butter",
+                "Whisk the eggs and sugar until pale for the sponge cake",
+                "Season the soup with salt, pepper and fresh herbs",
+                "Fry the onions slowly until golden and sweet",
+                "Marinate the beef overnight in soy sauce and ginger",
+                "Bake the apple pie until the crust is crisp",
+                "Chop the parsley finely for the salad dressing",
+                "Grill the vegetables and drizzle with olive oil"],
+    "space": ["The rocket launched the satellite into orbit",
+              "Astronomers discovered a planet orbiting a distant star",
+              "The telescope captured images of a spiral galaxy",
+              "Astronauts repaired the space station's solar panel",
+              "The probe landed on the surface of Mars",
+              "A comet passed close to the sun this winter",
+              "Black holes bend light with their enormous gravity",
+              "The lunar module touched down near the crater",
+              "Scientists measured radiation from the early universe",
+              "The mission will send a rover to Jupiter's moon"],
+}
+
+
+def topic_frame(repeat: int = 2) -> pd.DataFrame:
+    """3 topics x 10 texts x ``repeat`` variants (numbered so texts stay distinct)."""
+    rows = []
+    for r in range(repeat):
+        for topic, texts in TOPICS.items():
+            for i, t in enumerate(texts):
+                text = t if r == 0 else f"{t} (report {r})"
+                rows.append({"id": f"{topic}-{r}-{i:02d}", "text": text, "topic": topic, "length": len(text)})
+    return pd.DataFrame(rows)
+
+
+def blobs(n_per: int = 60, n_clusters: int = 6, dim: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Well-separated Gaussian clusters (unnormalised, offset from the origin): ``x (n, dim)``, labels ``(n,)``."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(n_clusters, dim)) * 4
+    x = np.concatenate([c + rng.normal(size=(n_per, dim)) for c in centers]) + 2.0
+    return x.astype(np.float32), np.repeat(np.arange(n_clusters), n_per)
+
+
+def snapshot(ws: Path) -> dict[str, str]:
+    """Content hash of every file of a workspace (the lock file aside): any write shows up."""
+    return {str(p.relative_to(ws)): hashlib.md5(p.read_bytes()).hexdigest()
+            for p in sorted(ws.rglob("*")) if p.is_file() and p.name != ".lock"}
+
+
+def one_error_line(err: str) -> str:
+    """The one ``error: ...`` line of ``err`` (fails the test when there are more lines or another start)."""
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: "), err
+    return lines[0]
