@@ -24,13 +24,14 @@ import { MISSING } from './data/colors';
 import { type Encoding, type Highlight, NO_HIGHLIGHT } from './data/encoding';
 import { type FilterSpec, countKept, filterJson, keptRows, parseFilter } from './data/filter-spec';
 import { ItemCache } from './data/items';
+import { NO_LAYOUT, defaultLayout, globeLayout } from './data/layouts';
 import { message, quiet } from './data/promises';
 import { readHash, writeHash } from './data/url';
 import { type TestHook, installHook } from './hook';
 import { type SheetContext, buttonId, sheetById, sheets } from './sheets';
 import { setStatus, showHonesty } from './views/badges';
 import { $, fillSelect, frames, h } from './views/dom';
-import { GlobePane, SPHERE } from './views/globe-pane';
+import { GlobePane } from './views/globe-pane';
 import { ClusterLabels } from './views/labels';
 import { renderLegend } from './views/legend';
 import { MapView } from './views/map';
@@ -243,7 +244,7 @@ export class Explorer {
       const space = wanted.space && names.includes(wanted.space) ? wanted.space : (this.info.default_space ?? names[0]);
       fillSelect(this.spaceSelect, this.info.spaces.map((s) => ({ value: s.name, label: spaceLabel(s) })), space);
       await this.openSpace(space, wanted.layout, wanted.color);
-      if (wanted.view === 'globe' && this.hasSphere()) await this.setView('globe');
+      if (wanted.view === 'globe' && this.sphere() !== null) await this.setView('globe');
       if (wanted.filter) await this.applyFilter(parseFilter(wanted.filter), false);
       if (wanted.cam) await this.map.setCamera(wanted.cam);
       if (wanted.q) {
@@ -314,8 +315,9 @@ export class Explorer {
     this.sheet.close();
     this.space = space;
     this.hook.space = name;
-    const layouts = space.layouts.length ? space.layouts.map((l) => l.method) : ['umap'];
-    const fallback = this.view === 'globe' && layouts.includes(SPHERE) ? SPHERE : layouts.includes('umap') ? 'umap' : layouts[0];
+    const layouts = space.layouts.length ? space.layouts.map((l) => l.method) : [NO_LAYOUT];
+    const sphere = globeLayout(space.layouts);
+    const fallback = (this.view === 'globe' ? sphere : null) ?? defaultLayout(space.layouts) ?? NO_LAYOUT;
     const method = layout && layouts.includes(layout) ? layout : fallback;
     // the columns, the clusters and the coordinates are independent: ask for all three at once
     const coords = quiet(getLayout(name, method));
@@ -330,7 +332,7 @@ export class Explorer {
     $('labels-field').hidden = !this.clusterData;
     this.hook.clusters = this.clusterData?.meta.total ?? 0;
     fillSelect(this.layoutSelect, layouts.map((l) => ({ value: l, label: l })), method);
-    $('view-switch').hidden = !layouts.includes(SPHERE);
+    $('view-switch').hidden = sphere === null;
     this.colorBy = color ?? this.defaultColor();
     this.encoding = null;
     await this.openLayout(method, coords);
@@ -372,7 +374,7 @@ export class Explorer {
     this.neighbors = [];
     this.panel.close();
     if (this.view === 'globe') {
-      if (method === SPHERE) await this.loadGlobe();
+      if (method === this.sphere()) await this.loadGlobe();
       else this.showView('map');
     }
     Object.assign(this.hook, { layout: method, count: this.map.count, colorBy: this.colorBy || null });
@@ -425,12 +427,13 @@ export class Explorer {
   }
 
   // ------------------------------------------------------------------------------------------- globe
-  private hasSphere(): boolean {
-    return this.space?.layouts.some((l) => l.method === SPHERE) ?? false;
+  /** The current space's layout on the globe, or null when it has none. */
+  private sphere(): string | null {
+    return this.space ? globeLayout(this.space.layouts) : null;
   }
 
   private globeShowsLayout(): boolean {
-    return this.globe.holds(this.space?.name) && this.layoutName === SPHERE;
+    return this.globe.holds(this.space?.name) && this.layoutName !== null && this.layoutName === this.sphere();
   }
 
   /** Switch between the flat map and the globe (which shows the sphere layout; the map follows it). */
@@ -441,11 +444,12 @@ export class Explorer {
       this.saveView();
       return;
     }
-    if (!this.space || !this.hasSphere()) return;
+    const sphere = this.sphere();
+    if (!this.space || sphere === null) return;
     const keep = this.selected;
-    if (this.layoutName !== SPHERE) {
-      this.layoutSelect.value = SPHERE;
-      await this.openLayout(SPHERE);
+    if (this.layoutName !== sphere) {
+      this.layoutSelect.value = sphere;
+      await this.openLayout(sphere);
     }
     await this.loadGlobe();
     this.showView('globe');
@@ -455,8 +459,9 @@ export class Explorer {
 
   /** Put the current space's sphere on the globe (three.js is loaded the first time). */
   private async loadGlobe(): Promise<void> {
-    if (!this.space || !this.encoding) return;
-    await this.globe.load(this.space.name, this.map.count, this.encoding, this.highlight());
+    const sphere = this.sphere();
+    if (!this.space || !this.encoding || sphere === null) return;
+    await this.globe.load(this.space.name, sphere, this.map.count, this.encoding, this.highlight());
   }
 
   private showView(view: View): void {
