@@ -26,6 +26,7 @@ import { type FilterSpec, countKept, filterJson, keptRows, parseFilter } from '.
 import { ItemCache } from './data/items';
 import { NO_LAYOUT, defaultLayout, globeLayout } from './data/layouts';
 import { message, quiet } from './data/promises';
+import { type DoneSearch, reusable, searchIn } from './data/search-cache';
 import { readHash, writeHash } from './data/url';
 import { type TestHook, installHook } from './hook';
 import { type SheetContext, buttonId, sheetById, sheets } from './sheets';
@@ -80,7 +81,7 @@ export class Explorer {
   /** Text columns of the current space (the filter matches substrings in them). */
   private textColumns: ColumnMeta[] = [];
   /** The current search (its result and every point's score), or null. */
-  private query: { result: SearchResult; scores: Float32Array; space: string; filter: string | null } | null = null;
+  private query: DoneSearch | null = null;
   private readonly tooltip: Tooltip;
   private readonly hook: TestHook;
   private readonly spaceSelect = $('space-select') as HTMLSelectElement;
@@ -260,11 +261,11 @@ export class Explorer {
   private async runSearch(q: string, mode: SearchMode): Promise<void> {
     const space = this.spaceName;
     if (!space) return;
-    const cached = this.query;
+    const filter = filterJson(this.filter);
+    const cached = reusable(this.query, space, q, mode, filter);
     let result: SearchResult;
     let scores: Float32Array;
-    const filter = filterJson(this.filter);
-    if (cached && cached.space === space && cached.result.query === q && cached.result.mode === mode && cached.filter === filter) {
+    if (cached) {
       ({ result, scores } = cached);
     } else {
       this.setStatus(mode === 'semantic' ? 'Embedding the query…' : 'Searching…');
@@ -299,9 +300,8 @@ export class Explorer {
 
   /** What the colour choices depend on now. */
   private scene(): Scene {
-    const query = this.query && this.query.space === this.spaceName ? this.query : null;
     const { spaceName: space, layoutName: layout, layoutInfo, columns, clusterData: clusters } = this;
-    return { space, layout, layoutInfo, columns, clusters, query };
+    return { space, layout, layoutInfo, columns, clusters, query: searchIn(this.query, space) };
   }
 
   private refreshColorOptions(): void {
@@ -532,7 +532,7 @@ export class Explorer {
   }
 
   private saveView(): void {
-    const q = this.query && this.query.space === this.space?.name ? this.query.result : null;
+    const q = searchIn(this.query, this.space?.name)?.result ?? null;
     writeHash({
       space: this.space?.name,
       layout: this.layoutName ?? undefined,
