@@ -5,14 +5,12 @@ import {
   type Info,
   type Layout,
   type LayoutInfo,
-  type Metric,
   type SpaceInfo,
   getColumns,
   getFilter,
   getInfo,
   getKdOrder,
   getLayout,
-  getNeighbors,
   type SearchMode,
   type SearchResult,
   search,
@@ -20,14 +18,14 @@ import {
   selectionCsv,
 } from './data/api';
 import { type ClusterData, Colorings, HONESTY, NONE, QUERY, type Scene, colorOptions, defaultColor } from './data/coloring';
-import { MISSING } from './data/colors';
-import { type Encoding, type Highlight, NO_HIGHLIGHT } from './data/encoding';
+import type { Encoding } from './data/encoding';
 import { type FilterSpec, countKept, filterJson, keptRows, parseFilter } from './data/filter-spec';
 import { ItemCache } from './data/items';
 import { NO_LAYOUT, defaultLayout, globeLayout } from './data/layouts';
 import { message, quiet } from './data/promises';
 import { type DoneSearch, reusable, searchIn } from './data/search-cache';
 import { readHash, writeHash } from './data/url';
+import { ItemSelection } from './explorer/item-selection';
 import { type TestHook, installHook } from './hook';
 import { type SheetContext, buttonId, sheetById, sheets } from './sheets';
 import { setStatus, showHonesty } from './views/badges';
@@ -36,7 +34,6 @@ import { GlobePane } from './views/globe-pane';
 import { ClusterLabels } from './views/labels';
 import { renderLegend } from './views/legend';
 import { MapView } from './views/map';
-import { Panel } from './views/panel';
 import { searchView, setSearchForm, wireSearchForm } from './views/search';
 import { download, selectionView } from './views/selection';
 import { Sheet } from './views/sheet';
@@ -53,11 +50,6 @@ export class Explorer {
   private columns: ColumnMeta[] = [];
   private colorBy = NONE;
   private encoding: Encoding | null = null;
-  private selected: number | null = null;
-  private neighbors: number[] = [];
-  /** Neighbours of the selected item that the map places far from it. */
-  private far: number[] = [];
-  private selectToken = 0;
 
   private readonly items = new ItemCache();
   private readonly colorings = new Colorings();
@@ -68,7 +60,8 @@ export class Explorer {
   private readonly labelsToggle = $('labels-toggle') as HTMLInputElement;
   private readonly map: MapView;
   private readonly globe: GlobePane;
-  private readonly panel: Panel;
+  /** The item in the side panel and its neighbours. */
+  private readonly picked: ItemSelection;
   private readonly sheet = new Sheet($('sheet'));
   /** What the sheets (sheets/) may read and do. */
   private readonly ctx: SheetContext;
@@ -90,6 +83,7 @@ export class Explorer {
   private readonly status = $('status');
 
   constructor() {
+    const self = this;
     this.map = new MapView($('map'), {
       hover: (row) => this.tooltip.show(row, row === null ? null : this.map.screenPosition(row)),
       click: (row) => void this.select(row),
@@ -102,15 +96,25 @@ export class Explorer {
       this.saveViewSoon();
     });
     this.tooltip = new Tooltip($('tooltip'), (row) => this.items.get(this.spaceName, row));
-    this.panel = new Panel(
-      $('panel'),
-      {
-        select: (row) => void this.select(row),
-        close: () => void this.deselect(),
-        query: () => this.selected !== null && void this.loadNeighbors(this.selected),
+    this.picked = new ItemSelection(this.map, this.items, {
+      get space() {
+        return self.spaceName;
       },
-      (row) => this.map.baseColorOf(row) ?? MISSING,
-    );
+      get filter() {
+        return filterJson(self.filter);
+      },
+      clearOthers: () => {
+        this.sheet.close();
+        this.selection = [];
+        this.tooltip.show(null, null);
+      },
+      showOnGlobe: (highlight, focus) => {
+        if (this.globeShowsLayout()) this.globe.setHighlight(highlight);
+        const globe = this.globe;
+        if (focus !== undefined && this.view === 'globe' && globe.loaded && globe.screenPosition(focus) === null) globe.lookAt(focus);
+      },
+      saveView: () => this.saveView(),
+    });
     this.spaceSelect.addEventListener('change', () => void this.run(() => this.openSpace(this.spaceSelect.value)));
     this.layoutSelect.addEventListener('change', () => void this.run(() => this.openLayout(this.layoutSelect.value)));
     this.colorSelect.addEventListener('change', () => void this.run(() => this.colorByColumn(this.colorSelect.value)));
@@ -134,10 +138,9 @@ export class Explorer {
       if (ev.key !== 'Escape') return;
       if (sheets().some((def) => def.close?.(this.ctx))) return;
       if (this.sheet.isOpen) this.sheet.close();
-      else if (this.selected !== null) void this.deselect();
+      else if (this.picked.selected !== null) void this.deselect();
       else if (this.selection.length) void this.run(() => this.clearSelection());
     });
-    const self = this;
     this.ctx = {
       get info() {
         return self.info;
@@ -185,13 +188,13 @@ export class Explorer {
       search: null,
       timings: {},
       get selected() {
-        return self.selected;
+        return self.picked.selected;
       },
       get neighbors() {
-        return self.neighbors.slice();
+        return self.picked.neighbors.slice();
       },
       get farNeighbors() {
-        return self.far.slice();
+        return self.picked.far.slice();
       },
       get selection() {
         return self.selection.slice();
@@ -370,9 +373,7 @@ export class Explorer {
     this.mark('drawn');
     if (this.filter) await this.refreshKeep();
     this.placeLabels();
-    this.selected = null;
-    this.neighbors = [];
-    this.panel.close();
+    this.picked.forget();
     if (this.view === 'globe') {
       if (method === this.sphere()) await this.loadGlobe();
       else this.showView('map');
@@ -446,14 +447,14 @@ export class Explorer {
     }
     const sphere = this.sphere();
     if (!this.space || sphere === null) return;
-    const keep = this.selected;
+    const keep = this.picked.selected;
     if (this.layoutName !== sphere) {
       this.layoutSelect.value = sphere;
       await this.openLayout(sphere);
     }
     await this.loadGlobe();
     this.showView('globe');
-    if (keep !== null && this.selected === null) await this.select(keep);
+    if (keep !== null && this.picked.selected === null) await this.select(keep);
     this.saveView();
   }
 
@@ -461,7 +462,7 @@ export class Explorer {
   private async loadGlobe(): Promise<void> {
     const sphere = this.sphere();
     if (!this.space || !this.encoding || sphere === null) return;
-    await this.globe.load(this.space.name, sphere, this.map.count, this.encoding, this.highlight());
+    await this.globe.load(this.space.name, sphere, this.map.count, this.encoding, this.picked.highlight());
   }
 
   private showView(view: View): void {
@@ -471,64 +472,12 @@ export class Explorer {
     this.globe.show(view === 'globe');
   }
 
-  private highlight(): Highlight {
-    return this.selected === null ? NO_HIGHLIGHT : { focus: this.selected, rows: new Set([this.selected, ...this.neighbors]) };
+  select(row: number): Promise<void> {
+    return this.picked.select(row);
   }
 
-  private syncGlobe(): void {
-    if (this.globeShowsLayout()) this.globe.setHighlight(this.highlight());
-  }
-
-  async select(row: number): Promise<void> {
-    if (!this.space || row < 0 || row >= this.map.count) return;
-    this.sheet.close();
-    this.selection = [];
-    const token = ++this.selectToken;
-    this.selected = row;
-    this.neighbors = [];
-    this.tooltip.show(null, null);
-    await this.map.highlight(row, []);
-    this.syncGlobe();
-    if (this.view === 'globe' && this.globe.loaded && this.globe.screenPosition(row) === null) this.globe.lookAt(row);
-    this.panel.loading(row);
-    this.saveView();
-    const item = await this.items.get(this.space.name, row).catch((e: unknown) => {
-      this.panel.error(message(e));
-      return null;
-    });
-    if (item && token === this.selectToken) this.panel.showItem(item);
-    await this.loadNeighbors(row, token);
-  }
-
-  private async loadNeighbors(row: number, token = this.selectToken): Promise<void> {
-    if (!this.space) return;
-    this.panel.neighborsLoading();
-    try {
-      const result = await getNeighbors(this.space.name, row, this.panel.k, this.panel.metric as Metric, filterJson(this.filter));
-      if (token !== this.selectToken) return;
-      const rows = result.neighbors.map((n) => n.row);
-      // A true neighbour is "far on the map" when more than 5k points (at least 50) are drawn closer to the item.
-      const ranks = this.map.mapRanks(row, rows);
-      const farRank = Math.max(50, 5 * rows.length);
-      this.far = rows.filter((_, i) => ranks[i] > farRank);
-      this.panel.showNeighbors(result, ranks, farRank);
-      await this.map.highlight(row, rows);
-      this.neighbors = rows;
-      this.syncGlobe();
-    } catch (e) {
-      if (token === this.selectToken) this.panel.error(message(e));
-    }
-  }
-
-  async deselect(): Promise<void> {
-    this.selectToken++;
-    if (this.selected === null && this.neighbors.length === 0) return;
-    this.selected = null;
-    this.neighbors = [];
-    this.panel.close();
-    await this.map.clearHighlight();
-    this.syncGlobe();
-    this.saveView();
+  deselect(): Promise<void> {
+    return this.picked.deselect();
   }
 
   private saveView(): void {
@@ -537,7 +486,7 @@ export class Explorer {
       space: this.space?.name,
       layout: this.layoutName ?? undefined,
       color: this.colorBy,
-      row: this.selected ?? undefined,
+      row: this.picked.selected ?? undefined,
       view: this.view === 'globe' ? 'globe' : undefined,
       labels: this.labelsOn ? undefined : false,
       q: q?.query,
@@ -602,8 +551,9 @@ export class Explorer {
       const keep = this.keep;
       this.selection = this.selection.filter((r) => keep[r]);
     }
-    if (this.selected !== null && this.keep && !this.keep[this.selected]) await this.deselect();
-    else if (this.selected !== null) await this.loadNeighbors(this.selected);
+    const selected = this.picked.selected;
+    if (selected !== null && this.keep && !this.keep[selected]) await this.deselect();
+    else if (selected !== null) await this.picked.loadNeighbors(selected);
     if (this.query) await this.runSearch(this.query.result.query, this.query.result.mode as SearchMode);
     else if (reopen) await sheetById('filter').open(this.ctx);
     this.saveView();
