@@ -15,7 +15,6 @@ import {
   type SearchResult,
   search,
   searchScores,
-  selectionCsv,
 } from './data/api';
 import { type ClusterData, Colorings, HONESTY, NONE, QUERY, type Scene, colorOptions, defaultColor } from './data/coloring';
 import type { Encoding } from './data/encoding';
@@ -26,6 +25,7 @@ import { message, quiet } from './data/promises';
 import { type DoneSearch, reusable, searchIn } from './data/search-cache';
 import { readHash, writeHash } from './data/url';
 import { ItemSelection } from './explorer/item-selection';
+import { Lasso } from './explorer/lasso';
 import { type TestHook, installHook } from './hook';
 import { type SheetContext, buttonId, sheetById, sheets } from './sheets';
 import { setStatus, showHonesty } from './views/badges';
@@ -35,7 +35,6 @@ import { ClusterLabels } from './views/labels';
 import { renderLegend } from './views/legend';
 import { MapView } from './views/map';
 import { searchView, setSearchForm, wireSearchForm } from './views/search';
-import { download, selectionView } from './views/selection';
 import { Sheet } from './views/sheet';
 import { Tooltip } from './views/tooltip';
 
@@ -65,8 +64,8 @@ export class Explorer {
   private readonly sheet = new Sheet($('sheet'));
   /** What the sheets (sheets/) may read and do. */
   private readonly ctx: SheetContext;
-  /** Points chosen together (a lasso), point order; empty when none. */
-  private selection: number[] = [];
+  /** Points chosen together (a lasso). */
+  private readonly lasso: Lasso;
   private saveTimer: number | undefined;
   /** The metadata filter (see data/filter-spec.ts) and which points pass it, or null. */
   private filter: FilterSpec | null = null;
@@ -87,8 +86,8 @@ export class Explorer {
     this.map = new MapView($('map'), {
       hover: (row) => this.tooltip.show(row, row === null ? null : this.map.screenPosition(row)),
       click: (row) => void this.select(row),
-      selectMany: (rows) => void this.run(() => this.selectMany(rows)),
-      deselect: () => void (this.selection.length ? this.run(() => this.clearSelection()) : this.deselect()),
+      selectMany: (rows) => void this.run(() => this.lasso.choose(rows)),
+      deselect: () => void (this.lasso.rows.length ? this.run(() => this.lasso.clear()) : this.deselect()),
     });
     this.labels = new ClusterLabels($('map'));
     this.map.onView(() => {
@@ -105,7 +104,7 @@ export class Explorer {
       },
       clearOthers: () => {
         this.sheet.close();
-        this.selection = [];
+        this.lasso.forget();
         this.tooltip.show(null, null);
       },
       showOnGlobe: (highlight, focus) => {
@@ -113,6 +112,22 @@ export class Explorer {
         const globe = this.globe;
         if (focus !== undefined && this.view === 'globe' && globe.loaded && globe.screenPosition(focus) === null) globe.lookAt(focus);
       },
+      saveView: () => this.saveView(),
+    });
+    this.lasso = new Lasso(this.map, this.sheet, this.items, {
+      get space() {
+        return self.spaceName;
+      },
+      get layout() {
+        return self.layoutName;
+      },
+      get encoding() {
+        return self.encoding;
+      },
+      run: (step) => this.run(step),
+      setStatus: (text) => this.setStatus(text),
+      select: (row) => this.select(row),
+      deselect: () => this.deselect(),
       saveView: () => this.saveView(),
     });
     this.spaceSelect.addEventListener('change', () => void this.run(() => this.openSpace(this.spaceSelect.value)));
@@ -139,7 +154,7 @@ export class Explorer {
       if (sheets().some((def) => def.close?.(this.ctx))) return;
       if (this.sheet.isOpen) this.sheet.close();
       else if (this.picked.selected !== null) void this.deselect();
-      else if (this.selection.length) void this.run(() => this.clearSelection());
+      else if (this.lasso.rows.length) void this.run(() => this.lasso.clear());
     });
     this.ctx = {
       get info() {
@@ -169,11 +184,11 @@ export class Explorer {
       },
       applyFilter: (spec) => this.applyFilter(spec),
       get selection() {
-        return self.selection;
+        return self.lasso.rows;
       },
       saveView: () => this.saveView(),
       mapPng: () => this.map.toPng(),
-      downloadSelection: () => this.downloadSelection(),
+      downloadSelection: () => this.lasso.download(),
     };
     this.hook = installHook({
       ready: false,
@@ -197,7 +212,7 @@ export class Explorer {
         return self.picked.far.slice();
       },
       get selection() {
-        return self.selection.slice();
+        return self.lasso.rows.slice();
       },
       get camera() {
         return self.map.camera;
@@ -255,7 +270,7 @@ export class Explorer {
         setSearchForm(wanted.q, wanted.mode ?? 'semantic');
         await this.runSearch(wanted.q, wanted.mode ?? 'semantic');
       }
-      if (wanted.sel?.length) await this.selectMany(wanted.sel.filter((r) => r < this.map.count));
+      if (wanted.sel?.length) await this.lasso.choose(wanted.sel.filter((r) => r < this.map.count));
       else if (wanted.row !== undefined && wanted.row < this.map.count) await this.select(wanted.row);
     });
   }
@@ -419,10 +434,9 @@ export class Explorer {
     this.colorBy = column;
     this.encoding = await this.encodingFor(column, this.map.count);
     await this.map.setEncoding(this.encoding);
-    if (this.selection.length) await this.map.selectRows(this.selection);
+    await this.lasso.recolor();
     if (this.globeShowsLayout()) this.globe.setEncoding(this.encoding);
     renderLegend($('legend'), this.encoding.legend);
-    if (this.selection.length && this.sheet.isOpen && document.getElementById('selection-view')) this.showSelection();
     this.hook.colorBy = column || null;
     this.saveView();
   }
@@ -491,7 +505,7 @@ export class Explorer {
       labels: this.labelsOn ? undefined : false,
       q: q?.query,
       mode: q && q.mode !== 'semantic' ? (q.mode as SearchMode) : undefined,
-      sel: this.selection.length ? this.selection : undefined,
+      sel: this.lasso.rows.length ? this.lasso.rows : undefined,
       filter: filterJson(this.filter) ?? undefined,
       cam: this.map.count ? this.map.camera : undefined,
     });
@@ -503,54 +517,11 @@ export class Explorer {
     this.saveTimer = window.setTimeout(() => this.saveView(), 400);
   }
 
-  /** A lasso chose ``rows``: mark them, and show how they split over the colouring's categories. */
-  private async selectMany(rows: number[]): Promise<void> {
-    if (!this.space || rows.length === 0) return;
-    await this.deselect();
-    this.selection = rows.slice();
-    await this.map.selectRows(this.selection);
-    this.showSelection();
-    this.saveView();
-    this.setStatus(`${rows.length.toLocaleString()} points selected`);
-  }
-
-  private showSelection(): void {
-    const space = this.spaceName;
-    this.sheet.open(
-      `Selection · ${this.selection.length.toLocaleString()} items`,
-      selectionView(this.selection, this.encoding, this.map.count, {
-        item: (row) => this.items.get(space, row),
-        open: (row) => void this.run(() => this.select(row)),
-        csv: () => void this.run(() => this.downloadSelection()),
-        clear: () => void this.run(() => this.clearSelection()),
-      }),
-    );
-  }
-
-  private async clearSelection(): Promise<void> {
-    this.selection = [];
-    this.sheet.close();
-    await this.map.clearHighlight();
-    this.saveView();
-  }
-
-  private async downloadSelection(): Promise<void> {
-    const space = this.spaceName;
-    if (!space || !this.selection.length) return;
-    this.setStatus('Preparing the CSV…');
-    const blob = await selectionCsv(space, this.layoutName, this.selection);
-    download(blob, `${space}-selection-${this.selection.length}.csv`);
-    this.setStatus(`CSV of ${this.selection.length.toLocaleString()} items downloaded`);
-  }
-
   /** Keep only the items that pass ``spec`` (null: all) on the map, in the search and in neighbour lists. */
   private async applyFilter(spec: FilterSpec | null, reopen = true): Promise<void> {
     this.filter = spec && Object.keys(spec).length ? spec : null;
     await this.refreshKeep();
-    if (this.selection.length && this.keep) {
-      const keep = this.keep;
-      this.selection = this.selection.filter((r) => keep[r]);
-    }
+    if (this.keep) this.lasso.keepOnly(this.keep);
     const selected = this.picked.selected;
     if (selected !== null && this.keep && !this.keep[selected]) await this.deselect();
     else if (selected !== null) await this.picked.loadNeighbors(selected);
