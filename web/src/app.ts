@@ -1,4 +1,5 @@
-// The explorer: wires the header controls, the map, the legend, the tooltip and the side panel.
+// The explorer: the state (space, layout, colouring, filter, search, view) and the wiring of the header controls,
+// the map, the globe, the legend and the parts in explorer/ (item selection, lasso, sheet context, test hook).
 import {
   ApiError,
   type ColumnMeta,
@@ -17,16 +18,17 @@ import {
   searchScores,
 } from './data/api';
 import { type ClusterData, Colorings, HONESTY, NONE, QUERY, type Scene, colorOptions, defaultColor } from './data/coloring';
-import type { Encoding } from './data/encoding';
-import { type FilterSpec, countKept, filterJson, keptRows, parseFilter } from './data/filter-spec';
+import type { Encoding, Highlight } from './data/encoding';
+import { type FilterSpec, filterJson, keptRows, parseFilter } from './data/filter-spec';
 import { ItemCache } from './data/items';
 import { NO_LAYOUT, defaultLayout, globeLayout } from './data/layouts';
 import { message, quiet } from './data/promises';
 import { type DoneSearch, reusable, searchIn } from './data/search-cache';
 import { readHash, writeHash } from './data/url';
-import { ItemSelection } from './explorer/item-selection';
-import { Lasso } from './explorer/lasso';
-import { type TestHook, installHook } from './hook';
+import { type ExplorerParts, installTestHook, sheetContext } from './explorer/bindings';
+import { ItemSelection, type ItemSelectionHost } from './explorer/item-selection';
+import { Lasso, type LassoHost } from './explorer/lasso';
+import type { TestHook } from './hook';
 import { type SheetContext, buttonId, sheetById, sheets } from './sheets';
 import { setStatus, showHonesty } from './views/badges';
 import { $, fillSelect, frames, h } from './views/dom';
@@ -40,15 +42,24 @@ import { Tooltip } from './views/tooltip';
 
 type View = 'map' | 'globe';
 
-export class Explorer {
-  private info: Info | null = null;
+/** The explorer. Its public members are what its parts read and call back (``ExplorerParts`` in
+ * explorer/bindings.ts, the hosts of explorer/item-selection.ts and explorer/lasso.ts); only app.ts sets them. */
+export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
+  info: Info | null = null;
   private space: SpaceInfo | null = null;
-  private layoutName: string | null = null;
+  layoutName: string | null = null;
   private layoutInfo: LayoutInfo | null = null;
-  private view: View = 'map';
-  private columns: ColumnMeta[] = [];
+  view: View = 'map';
+  /** Metadata columns of the current space, and its text columns (the filter matches substrings in them). */
+  columns: ColumnMeta[] = [];
+  textColumns: ColumnMeta[] = [];
   private colorBy = NONE;
-  private encoding: Encoding | null = null;
+  encoding: Encoding | null = null;
+  /** The metadata filter (see data/filter-spec.ts) and which points pass it, or null. */
+  filter: FilterSpec | null = null;
+  keep: Uint8Array | null = null;
+  /** The current search (its result and every point's score), or null. */
+  private query: DoneSearch | null = null;
 
   private readonly items = new ItemCache();
   private readonly colorings = new Colorings();
@@ -57,32 +68,23 @@ export class Explorer {
   /** The header's "labels" toggle. */
   private labelsOn = true;
   private readonly labelsToggle = $('labels-toggle') as HTMLInputElement;
-  private readonly map: MapView;
-  private readonly globe: GlobePane;
-  /** The item in the side panel and its neighbours. */
-  private readonly picked: ItemSelection;
-  private readonly sheet = new Sheet($('sheet'));
-  /** What the sheets (sheets/) may read and do. */
+  readonly map: MapView;
+  readonly globe: GlobePane;
+  readonly tooltip: Tooltip;
+  readonly sheet = new Sheet($('sheet'));
+  /** The item in the side panel and its neighbours; the points chosen together (a lasso). */
+  readonly picked: ItemSelection;
+  readonly lasso: Lasso;
+  /** What the sheets (sheets/) may read and do; the browser tests' read-back hook. */
   private readonly ctx: SheetContext;
-  /** Points chosen together (a lasso). */
-  private readonly lasso: Lasso;
+  readonly hook: TestHook;
   private saveTimer: number | undefined;
-  /** The metadata filter (see data/filter-spec.ts) and which points pass it, or null. */
-  private filter: FilterSpec | null = null;
-  private keep: Uint8Array | null = null;
-  /** Text columns of the current space (the filter matches substrings in them). */
-  private textColumns: ColumnMeta[] = [];
-  /** The current search (its result and every point's score), or null. */
-  private query: DoneSearch | null = null;
-  private readonly tooltip: Tooltip;
-  private readonly hook: TestHook;
   private readonly spaceSelect = $('space-select') as HTMLSelectElement;
   private readonly layoutSelect = $('layout-select') as HTMLSelectElement;
   private readonly colorSelect = $('color-select') as HTMLSelectElement;
   private readonly status = $('status');
 
   constructor() {
-    const self = this;
     this.map = new MapView($('map'), {
       hover: (row) => this.tooltip.show(row, row === null ? null : this.map.screenPosition(row)),
       click: (row) => void this.select(row),
@@ -95,41 +97,8 @@ export class Explorer {
       this.saveViewSoon();
     });
     this.tooltip = new Tooltip($('tooltip'), (row) => this.items.get(this.spaceName, row));
-    this.picked = new ItemSelection(this.map, this.items, {
-      get space() {
-        return self.spaceName;
-      },
-      get filter() {
-        return filterJson(self.filter);
-      },
-      clearOthers: () => {
-        this.sheet.close();
-        this.lasso.forget();
-        this.tooltip.show(null, null);
-      },
-      showOnGlobe: (highlight, focus) => {
-        if (this.globeShowsLayout()) this.globe.setHighlight(highlight);
-        const globe = this.globe;
-        if (focus !== undefined && this.view === 'globe' && globe.loaded && globe.screenPosition(focus) === null) globe.lookAt(focus);
-      },
-      saveView: () => this.saveView(),
-    });
-    this.lasso = new Lasso(this.map, this.sheet, this.items, {
-      get space() {
-        return self.spaceName;
-      },
-      get layout() {
-        return self.layoutName;
-      },
-      get encoding() {
-        return self.encoding;
-      },
-      run: (step) => this.run(step),
-      setStatus: (text) => this.setStatus(text),
-      select: (row) => this.select(row),
-      deselect: () => this.deselect(),
-      saveView: () => this.saveView(),
-    });
+    this.picked = new ItemSelection(this.map, this.items, this);
+    this.lasso = new Lasso(this.map, this.sheet, this.items, this);
     this.spaceSelect.addEventListener('change', () => void this.run(() => this.openSpace(this.spaceSelect.value)));
     this.layoutSelect.addEventListener('change', () => void this.run(() => this.openLayout(this.layoutSelect.value)));
     this.colorSelect.addEventListener('change', () => void this.run(() => this.colorByColumn(this.colorSelect.value)));
@@ -156,93 +125,30 @@ export class Explorer {
       else if (this.picked.selected !== null) void this.deselect();
       else if (this.lasso.rows.length) void this.run(() => this.lasso.clear());
     });
-    this.ctx = {
-      get info() {
-        return self.info;
-      },
-      get space() {
-        return self.spaceName;
-      },
-      get layout() {
-        return self.layoutName;
-      },
-      sheet: this.sheet,
-      get hook() {
-        return self.hook;
-      },
-      run: (step) => this.run(step),
-      setStatus: (text, error) => this.setStatus(text, error),
-      deselect: () => this.deselect(),
-      get columns() {
-        return [...self.columns, ...self.textColumns];
-      },
-      get filter() {
-        return self.filter;
-      },
-      get kept() {
-        return self.keep ? { count: countKept(self.keep), total: self.keep.length } : null;
-      },
-      applyFilter: (spec) => this.applyFilter(spec),
-      get selection() {
-        return self.lasso.rows;
-      },
-      saveView: () => this.saveView(),
-      mapPng: () => this.map.toPng(),
-      downloadSelection: () => this.lasso.download(),
-    };
-    this.hook = installHook({
-      ready: false,
-      count: 0,
-      space: null,
-      layout: null,
-      colorBy: null,
-      view: 'map',
-      honesty: null,
-      clusters: 0,
-      labels: false,
-      search: null,
-      timings: {},
-      get selected() {
-        return self.picked.selected;
-      },
-      get neighbors() {
-        return self.picked.neighbors.slice();
-      },
-      get farNeighbors() {
-        return self.picked.far.slice();
-      },
-      get selection() {
-        return self.lasso.rows.slice();
-      },
-      get camera() {
-        return self.map.camera;
-      },
-      get filter() {
-        return self.filter && self.keep ? { json: filterJson(self.filter) ?? '', count: countKept(self.keep) } : null;
-      },
-      pointToScreen: (row) => this.map.screenPosition(row),
-      globePointToScreen: (row) => (this.view === 'globe' ? this.globe.screenPosition(row) : null),
-      rotateGlobe: async (dLon, dLat) => {
-        this.globe.rotate(dLon, dLat);
-        await frames(2);
-      },
-      colorOf: (row) => this.map.colorOf(row),
-      hover: (row) => {
-        if (this.view === 'globe' && this.globe.loaded) {
-          this.globe.hover(row);
-          this.tooltip.show(row, this.globe.screenPosition(row));
-        } else {
-          this.map.hover(row);
-          this.tooltip.show(row, this.map.screenPosition(row));
-        }
-      },
-      select: (row) => this.select(row),
-      deselect: () => this.deselect(),
-    });
+    this.ctx = sheetContext(this);
+    this.hook = installTestHook(this);
   }
 
-  private get spaceName(): string {
+  get spaceName(): string {
     return this.space?.name ?? '';
+  }
+
+  /** An item is being selected: close the sheet, drop the lasso selection, hide the tooltip. */
+  beforeSelect(): void {
+    this.sheet.close();
+    this.lasso.forget();
+    this.tooltip.show(null, null);
+  }
+
+  /** Show the item selection's highlight on the globe when it shows this layout; turn ``focus`` into view. */
+  showOnGlobe(highlight: Highlight, focus?: number): void {
+    const globe = this.globe;
+    if (this.globeShowsLayout()) globe.setHighlight(highlight);
+    if (focus !== undefined && this.view === 'globe' && globe.loaded && globe.screenPosition(focus) === null) globe.lookAt(focus);
+  }
+
+  neighborFilter(): string | null {
+    return filterJson(this.filter);
   }
 
   async start(): Promise<void> {
@@ -494,7 +400,7 @@ export class Explorer {
     return this.picked.deselect();
   }
 
-  private saveView(): void {
+  saveView(): void {
     const q = searchIn(this.query, this.space?.name)?.result ?? null;
     writeHash({
       space: this.space?.name,
@@ -518,7 +424,7 @@ export class Explorer {
   }
 
   /** Keep only the items that pass ``spec`` (null: all) on the map, in the search and in neighbour lists. */
-  private async applyFilter(spec: FilterSpec | null, reopen = true): Promise<void> {
+  async applyFilter(spec: FilterSpec | null, reopen = true): Promise<void> {
     this.filter = spec && Object.keys(spec).length ? spec : null;
     await this.refreshKeep();
     if (this.keep) this.lasso.keepOnly(this.keep);
@@ -550,7 +456,7 @@ export class Explorer {
   }
 
   /** Run a step with the page marked busy; errors go to the status line (and the empty-state note). */
-  private async run(step: () => Promise<void>): Promise<void> {
+  async run(step: () => Promise<void>): Promise<void> {
     this.hook.ready = false;
     try {
       await step();
@@ -569,7 +475,7 @@ export class Explorer {
     this.hook.timings[step] = performance.now();
   }
 
-  private setStatus(text: string, error = false): void {
+  setStatus(text: string, error = false): void {
     setStatus(this.status, text, error);
   }
 

@@ -13,11 +13,11 @@ import { Panel } from '../views/panel';
 /** What the item selection needs of the explorer. */
 export interface ItemSelectionHost {
   /** The current space ('' while none is open). */
-  readonly space: string;
+  readonly spaceName: string;
   /** The metadata filter's JSON (the neighbour lists keep to it), or null. */
-  readonly filter: string | null;
+  neighborFilter(): string | null;
   /** An item is being selected: close the sheet, drop the lasso selection, hide the tooltip. */
-  clearOthers(): void;
+  beforeSelect(): void;
   /** The highlight changed: show it on the globe too; ``focus``: a newly selected row to turn into view. */
   showOnGlobe(highlight: Highlight, focus?: number): void;
   /** Write the view to the URL. */
@@ -69,9 +69,9 @@ export class ItemSelection {
 
   /** Show ``row`` in the side panel and highlight it with its neighbours. */
   async select(row: number): Promise<void> {
-    const space = this.host.space;
+    const space = this.host.spaceName;
     if (!space || row < 0 || row >= this.map.count) return;
-    this.host.clearOthers();
+    this.host.beforeSelect();
     const token = ++this.token;
     this.row = row;
     this.rows = [];
@@ -89,11 +89,11 @@ export class ItemSelection {
 
   /** Ask for the neighbours of ``row`` again (k, metric or the filter changed). */
   async loadNeighbors(row: number, token = this.token): Promise<void> {
-    const space = this.host.space;
+    const space = this.host.spaceName;
     if (!space) return;
     this.panel.neighborsLoading();
     try {
-      const result = await getNeighbors(space, row, this.panel.k, this.panel.metric as Metric, this.host.filter);
+      const result = await getNeighbors(space, row, this.panel.k, this.panel.metric as Metric, this.host.neighborFilter());
       if (token !== this.token) return;
       const rows = result.neighbors.map((n) => n.row);
       // A true neighbour is "far on the map" when more than 5k points (at least 50) are drawn closer to the item.

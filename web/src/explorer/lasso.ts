@@ -10,8 +10,8 @@ import type { Sheet } from '../views/sheet';
 /** What the lasso selection needs of the explorer. */
 export interface LassoHost {
   /** The current space ('' while none is open) and layout method. */
-  readonly space: string;
-  readonly layout: string | null;
+  readonly spaceName: string;
+  readonly layoutName: string | null;
   /** The current colouring (the sheet counts its categories), or null. */
   readonly encoding: Encoding | null;
   /** Run a step with the page marked busy; errors go to the status line. */
@@ -42,7 +42,7 @@ export class Lasso {
 
   /** Choose ``rows``: mark them, and show how they split over the colouring's categories. */
   async choose(rows: number[]): Promise<void> {
-    if (!this.host.space || rows.length === 0) return;
+    if (!this.host.spaceName || rows.length === 0) return;
     await this.host.deselect();
     this.chosen = rows.slice();
     await this.map.selectRows(this.chosen);
@@ -53,7 +53,7 @@ export class Lasso {
 
   /** The selection sheet. */
   show(): void {
-    const space = this.host.space;
+    const space = this.host.spaceName;
     this.sheet.open(
       `Selection · ${this.chosen.length.toLocaleString()} items`,
       selectionView(this.chosen, this.host.encoding, this.map.count, {
@@ -92,10 +92,10 @@ export class Lasso {
 
   /** Download the selection as CSV (with the current layout's coordinates). */
   async download(): Promise<void> {
-    const space = this.host.space;
+    const space = this.host.spaceName;
     if (!space || !this.chosen.length) return;
     this.host.setStatus('Preparing the CSV…');
-    const blob = await selectionCsv(space, this.host.layout, this.chosen);
+    const blob = await selectionCsv(space, this.host.layoutName, this.chosen);
     download(blob, `${space}-selection-${this.chosen.length}.csv`);
     this.host.setStatus(`CSV of ${this.chosen.length.toLocaleString()} items downloaded`);
   }
