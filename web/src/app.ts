@@ -1,61 +1,65 @@
-// The explorer: wires the header controls, the map, the legend, the tooltip and the side panel.
+// The explorer: the state (space, layout, colouring, filter, search, view) and the wiring of the header controls,
+// the map, the globe, the legend and the parts in explorer/ (item selection, lasso, sheet context, test hook).
 import {
   ApiError,
   type ColumnMeta,
   type Info,
   type Layout,
   type LayoutInfo,
-  type Metric,
   type SpaceInfo,
   getColumns,
   getFilter,
   getInfo,
   getKdOrder,
   getLayout,
-  getNeighbors,
   type SearchMode,
   type SearchResult,
   search,
   searchScores,
-  selectionCsv,
 } from './data/api';
 import { type ClusterData, Colorings, HONESTY, NONE, QUERY, type Scene, colorOptions, defaultColor } from './data/coloring';
-import { MISSING } from './data/colors';
-import { type Encoding, type Highlight, NO_HIGHLIGHT } from './data/encoding';
-import { type FilterSpec, countKept, filterJson, keptRows, parseFilter } from './data/filter-spec';
+import type { Encoding, Highlight } from './data/encoding';
+import { type FilterSpec, filterJson, keptRows, parseFilter } from './data/filter-spec';
 import { ItemCache } from './data/items';
+import { NO_LAYOUT, defaultLayout, globeLayout } from './data/layouts';
 import { message, quiet } from './data/promises';
+import { type DoneSearch, reusable, searchIn } from './data/search-cache';
 import { readHash, writeHash } from './data/url';
-import { type TestHook, installHook } from './hook';
+import { type ExplorerParts, installTestHook, sheetContext } from './explorer/bindings';
+import { ItemSelection, type ItemSelectionHost } from './explorer/item-selection';
+import { Lasso, type LassoHost } from './explorer/lasso';
+import type { TestHook } from './hook';
 import { type SheetContext, buttonId, sheetById, sheets } from './sheets';
 import { setStatus, showHonesty } from './views/badges';
 import { $, fillSelect, frames, h } from './views/dom';
-import { GlobePane, SPHERE } from './views/globe-pane';
+import { GlobePane } from './views/globe-pane';
 import { ClusterLabels } from './views/labels';
 import { renderLegend } from './views/legend';
 import { MapView } from './views/map';
-import { Panel } from './views/panel';
 import { searchView, setSearchForm, wireSearchForm } from './views/search';
-import { download, selectionView } from './views/selection';
 import { Sheet } from './views/sheet';
 import { Tooltip } from './views/tooltip';
 
 type View = 'map' | 'globe';
 
-export class Explorer {
-  private info: Info | null = null;
+/** The explorer. Its public members are what its parts read and call back (``ExplorerParts`` in
+ * explorer/bindings.ts, the hosts of explorer/item-selection.ts and explorer/lasso.ts); only app.ts sets them. */
+export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
+  info: Info | null = null;
   private space: SpaceInfo | null = null;
-  private layoutName: string | null = null;
+  layoutName: string | null = null;
   private layoutInfo: LayoutInfo | null = null;
-  private view: View = 'map';
-  private columns: ColumnMeta[] = [];
+  view: View = 'map';
+  /** Metadata columns of the current space, and its text columns (the filter matches substrings in them). */
+  columns: ColumnMeta[] = [];
+  textColumns: ColumnMeta[] = [];
   private colorBy = NONE;
-  private encoding: Encoding | null = null;
-  private selected: number | null = null;
-  private neighbors: number[] = [];
-  /** Neighbours of the selected item that the map places far from it. */
-  private far: number[] = [];
-  private selectToken = 0;
+  encoding: Encoding | null = null;
+  /** The metadata filter (see data/filter-spec.ts) and which points pass it, or null. */
+  filter: FilterSpec | null = null;
+  keep: Uint8Array | null = null;
+  /** The current search (its result and every point's score), or null. */
+  private query: DoneSearch | null = null;
 
   private readonly items = new ItemCache();
   private readonly colorings = new Colorings();
@@ -64,24 +68,17 @@ export class Explorer {
   /** The header's "labels" toggle. */
   private labelsOn = true;
   private readonly labelsToggle = $('labels-toggle') as HTMLInputElement;
-  private readonly map: MapView;
-  private readonly globe: GlobePane;
-  private readonly panel: Panel;
-  private readonly sheet = new Sheet($('sheet'));
-  /** What the sheets (sheets/) may read and do. */
+  readonly map: MapView;
+  readonly globe: GlobePane;
+  readonly tooltip: Tooltip;
+  readonly sheet = new Sheet($('sheet'));
+  /** The item in the side panel and its neighbours; the points chosen together (a lasso). */
+  readonly picked: ItemSelection;
+  readonly lasso: Lasso;
+  /** What the sheets (sheets/) may read and do; the browser tests' read-back hook. */
   private readonly ctx: SheetContext;
-  /** Points chosen together (a lasso), point order; empty when none. */
-  private selection: number[] = [];
+  readonly hook: TestHook;
   private saveTimer: number | undefined;
-  /** The metadata filter (see data/filter-spec.ts) and which points pass it, or null. */
-  private filter: FilterSpec | null = null;
-  private keep: Uint8Array | null = null;
-  /** Text columns of the current space (the filter matches substrings in them). */
-  private textColumns: ColumnMeta[] = [];
-  /** The current search (its result and every point's score), or null. */
-  private query: { result: SearchResult; scores: Float32Array; space: string; filter: string | null } | null = null;
-  private readonly tooltip: Tooltip;
-  private readonly hook: TestHook;
   private readonly spaceSelect = $('space-select') as HTMLSelectElement;
   private readonly layoutSelect = $('layout-select') as HTMLSelectElement;
   private readonly colorSelect = $('color-select') as HTMLSelectElement;
@@ -91,8 +88,8 @@ export class Explorer {
     this.map = new MapView($('map'), {
       hover: (row) => this.tooltip.show(row, row === null ? null : this.map.screenPosition(row)),
       click: (row) => void this.select(row),
-      selectMany: (rows) => void this.run(() => this.selectMany(rows)),
-      deselect: () => void (this.selection.length ? this.run(() => this.clearSelection()) : this.deselect()),
+      selectMany: (rows) => void this.run(() => this.lasso.choose(rows)),
+      deselect: () => void (this.lasso.rows.length ? this.run(() => this.lasso.clear()) : this.deselect()),
     });
     this.labels = new ClusterLabels($('map'));
     this.map.onView(() => {
@@ -100,15 +97,8 @@ export class Explorer {
       this.saveViewSoon();
     });
     this.tooltip = new Tooltip($('tooltip'), (row) => this.items.get(this.spaceName, row));
-    this.panel = new Panel(
-      $('panel'),
-      {
-        select: (row) => void this.select(row),
-        close: () => void this.deselect(),
-        query: () => this.selected !== null && void this.loadNeighbors(this.selected),
-      },
-      (row) => this.map.baseColorOf(row) ?? MISSING,
-    );
+    this.picked = new ItemSelection(this.map, this.items, this);
+    this.lasso = new Lasso(this.map, this.sheet, this.items, this);
     this.spaceSelect.addEventListener('change', () => void this.run(() => this.openSpace(this.spaceSelect.value)));
     this.layoutSelect.addEventListener('change', () => void this.run(() => this.openLayout(this.layoutSelect.value)));
     this.colorSelect.addEventListener('change', () => void this.run(() => this.colorByColumn(this.colorSelect.value)));
@@ -132,97 +122,33 @@ export class Explorer {
       if (ev.key !== 'Escape') return;
       if (sheets().some((def) => def.close?.(this.ctx))) return;
       if (this.sheet.isOpen) this.sheet.close();
-      else if (this.selected !== null) void this.deselect();
-      else if (this.selection.length) void this.run(() => this.clearSelection());
+      else if (this.picked.selected !== null) void this.deselect();
+      else if (this.lasso.rows.length) void this.run(() => this.lasso.clear());
     });
-    const self = this;
-    this.ctx = {
-      get info() {
-        return self.info;
-      },
-      get space() {
-        return self.spaceName;
-      },
-      get layout() {
-        return self.layoutName;
-      },
-      sheet: this.sheet,
-      get hook() {
-        return self.hook;
-      },
-      run: (step) => this.run(step),
-      setStatus: (text, error) => this.setStatus(text, error),
-      deselect: () => this.deselect(),
-      get columns() {
-        return [...self.columns, ...self.textColumns];
-      },
-      get filter() {
-        return self.filter;
-      },
-      get kept() {
-        return self.keep ? { count: countKept(self.keep), total: self.keep.length } : null;
-      },
-      applyFilter: (spec) => this.applyFilter(spec),
-      get selection() {
-        return self.selection;
-      },
-      saveView: () => this.saveView(),
-      mapPng: () => this.map.toPng(),
-      downloadSelection: () => this.downloadSelection(),
-    };
-    this.hook = installHook({
-      ready: false,
-      count: 0,
-      space: null,
-      layout: null,
-      colorBy: null,
-      view: 'map',
-      honesty: null,
-      clusters: 0,
-      labels: false,
-      search: null,
-      timings: {},
-      get selected() {
-        return self.selected;
-      },
-      get neighbors() {
-        return self.neighbors.slice();
-      },
-      get farNeighbors() {
-        return self.far.slice();
-      },
-      get selection() {
-        return self.selection.slice();
-      },
-      get camera() {
-        return self.map.camera;
-      },
-      get filter() {
-        return self.filter && self.keep ? { json: filterJson(self.filter) ?? '', count: countKept(self.keep) } : null;
-      },
-      pointToScreen: (row) => this.map.screenPosition(row),
-      globePointToScreen: (row) => (this.view === 'globe' ? this.globe.screenPosition(row) : null),
-      rotateGlobe: async (dLon, dLat) => {
-        this.globe.rotate(dLon, dLat);
-        await frames(2);
-      },
-      colorOf: (row) => this.map.colorOf(row),
-      hover: (row) => {
-        if (this.view === 'globe' && this.globe.loaded) {
-          this.globe.hover(row);
-          this.tooltip.show(row, this.globe.screenPosition(row));
-        } else {
-          this.map.hover(row);
-          this.tooltip.show(row, this.map.screenPosition(row));
-        }
-      },
-      select: (row) => this.select(row),
-      deselect: () => this.deselect(),
-    });
+    this.ctx = sheetContext(this);
+    this.hook = installTestHook(this);
   }
 
-  private get spaceName(): string {
+  get spaceName(): string {
     return this.space?.name ?? '';
+  }
+
+  /** An item is being selected: close the sheet, drop the lasso selection, hide the tooltip. */
+  beforeSelect(): void {
+    this.sheet.close();
+    this.lasso.forget();
+    this.tooltip.show(null, null);
+  }
+
+  /** Show the item selection's highlight on the globe when it shows this layout; turn ``focus`` into view. */
+  showOnGlobe(highlight: Highlight, focus?: number): void {
+    const globe = this.globe;
+    if (this.globeShowsLayout()) globe.setHighlight(highlight);
+    if (focus !== undefined && this.view === 'globe' && globe.loaded && globe.screenPosition(focus) === null) globe.lookAt(focus);
+  }
+
+  neighborFilter(): string | null {
+    return filterJson(this.filter);
   }
 
   async start(): Promise<void> {
@@ -243,14 +169,14 @@ export class Explorer {
       const space = wanted.space && names.includes(wanted.space) ? wanted.space : (this.info.default_space ?? names[0]);
       fillSelect(this.spaceSelect, this.info.spaces.map((s) => ({ value: s.name, label: spaceLabel(s) })), space);
       await this.openSpace(space, wanted.layout, wanted.color);
-      if (wanted.view === 'globe' && this.hasSphere()) await this.setView('globe');
+      if (wanted.view === 'globe' && this.sphere() !== null) await this.setView('globe');
       if (wanted.filter) await this.applyFilter(parseFilter(wanted.filter), false);
       if (wanted.cam) await this.map.setCamera(wanted.cam);
       if (wanted.q) {
         setSearchForm(wanted.q, wanted.mode ?? 'semantic');
         await this.runSearch(wanted.q, wanted.mode ?? 'semantic');
       }
-      if (wanted.sel?.length) await this.selectMany(wanted.sel.filter((r) => r < this.map.count));
+      if (wanted.sel?.length) await this.lasso.choose(wanted.sel.filter((r) => r < this.map.count));
       else if (wanted.row !== undefined && wanted.row < this.map.count) await this.select(wanted.row);
     });
   }
@@ -259,11 +185,11 @@ export class Explorer {
   private async runSearch(q: string, mode: SearchMode): Promise<void> {
     const space = this.spaceName;
     if (!space) return;
-    const cached = this.query;
+    const filter = filterJson(this.filter);
+    const cached = reusable(this.query, space, q, mode, filter);
     let result: SearchResult;
     let scores: Float32Array;
-    const filter = filterJson(this.filter);
-    if (cached && cached.space === space && cached.result.query === q && cached.result.mode === mode && cached.filter === filter) {
+    if (cached) {
       ({ result, scores } = cached);
     } else {
       this.setStatus(mode === 'semantic' ? 'Embedding the query…' : 'Searching…');
@@ -298,9 +224,8 @@ export class Explorer {
 
   /** What the colour choices depend on now. */
   private scene(): Scene {
-    const query = this.query && this.query.space === this.spaceName ? this.query : null;
     const { spaceName: space, layoutName: layout, layoutInfo, columns, clusterData: clusters } = this;
-    return { space, layout, layoutInfo, columns, clusters, query };
+    return { space, layout, layoutInfo, columns, clusters, query: searchIn(this.query, space) };
   }
 
   private refreshColorOptions(): void {
@@ -314,8 +239,9 @@ export class Explorer {
     this.sheet.close();
     this.space = space;
     this.hook.space = name;
-    const layouts = space.layouts.length ? space.layouts.map((l) => l.method) : ['umap'];
-    const fallback = this.view === 'globe' && layouts.includes(SPHERE) ? SPHERE : layouts.includes('umap') ? 'umap' : layouts[0];
+    const layouts = space.layouts.length ? space.layouts.map((l) => l.method) : [NO_LAYOUT];
+    const sphere = globeLayout(space.layouts);
+    const fallback = (this.view === 'globe' ? sphere : null) ?? defaultLayout(space.layouts) ?? NO_LAYOUT;
     const method = layout && layouts.includes(layout) ? layout : fallback;
     // the columns, the clusters and the coordinates are independent: ask for all three at once
     const coords = quiet(getLayout(name, method));
@@ -330,7 +256,7 @@ export class Explorer {
     $('labels-field').hidden = !this.clusterData;
     this.hook.clusters = this.clusterData?.meta.total ?? 0;
     fillSelect(this.layoutSelect, layouts.map((l) => ({ value: l, label: l })), method);
-    $('view-switch').hidden = !layouts.includes(SPHERE);
+    $('view-switch').hidden = sphere === null;
     this.colorBy = color ?? this.defaultColor();
     this.encoding = null;
     await this.openLayout(method, coords);
@@ -368,11 +294,9 @@ export class Explorer {
     this.mark('drawn');
     if (this.filter) await this.refreshKeep();
     this.placeLabels();
-    this.selected = null;
-    this.neighbors = [];
-    this.panel.close();
+    this.picked.forget();
     if (this.view === 'globe') {
-      if (method === SPHERE) await this.loadGlobe();
+      if (method === this.sphere()) await this.loadGlobe();
       else this.showView('map');
     }
     Object.assign(this.hook, { layout: method, count: this.map.count, colorBy: this.colorBy || null });
@@ -416,21 +340,21 @@ export class Explorer {
     this.colorBy = column;
     this.encoding = await this.encodingFor(column, this.map.count);
     await this.map.setEncoding(this.encoding);
-    if (this.selection.length) await this.map.selectRows(this.selection);
+    await this.lasso.recolor();
     if (this.globeShowsLayout()) this.globe.setEncoding(this.encoding);
     renderLegend($('legend'), this.encoding.legend);
-    if (this.selection.length && this.sheet.isOpen && document.getElementById('selection-view')) this.showSelection();
     this.hook.colorBy = column || null;
     this.saveView();
   }
 
   // ------------------------------------------------------------------------------------------- globe
-  private hasSphere(): boolean {
-    return this.space?.layouts.some((l) => l.method === SPHERE) ?? false;
+  /** The current space's layout on the globe, or null when it has none. */
+  private sphere(): string | null {
+    return this.space ? globeLayout(this.space.layouts) : null;
   }
 
   private globeShowsLayout(): boolean {
-    return this.globe.holds(this.space?.name) && this.layoutName === SPHERE;
+    return this.globe.holds(this.space?.name) && this.layoutName !== null && this.layoutName === this.sphere();
   }
 
   /** Switch between the flat map and the globe (which shows the sphere layout; the map follows it). */
@@ -441,22 +365,24 @@ export class Explorer {
       this.saveView();
       return;
     }
-    if (!this.space || !this.hasSphere()) return;
-    const keep = this.selected;
-    if (this.layoutName !== SPHERE) {
-      this.layoutSelect.value = SPHERE;
-      await this.openLayout(SPHERE);
+    const sphere = this.sphere();
+    if (!this.space || sphere === null) return;
+    const keep = this.picked.selected;
+    if (this.layoutName !== sphere) {
+      this.layoutSelect.value = sphere;
+      await this.openLayout(sphere);
     }
     await this.loadGlobe();
     this.showView('globe');
-    if (keep !== null && this.selected === null) await this.select(keep);
+    if (keep !== null && this.picked.selected === null) await this.select(keep);
     this.saveView();
   }
 
   /** Put the current space's sphere on the globe (three.js is loaded the first time). */
   private async loadGlobe(): Promise<void> {
-    if (!this.space || !this.encoding) return;
-    await this.globe.load(this.space.name, this.map.count, this.encoding, this.highlight());
+    const sphere = this.sphere();
+    if (!this.space || !this.encoding || sphere === null) return;
+    await this.globe.load(this.space.name, sphere, this.map.count, this.encoding, this.picked.highlight());
   }
 
   private showView(view: View): void {
@@ -466,78 +392,26 @@ export class Explorer {
     this.globe.show(view === 'globe');
   }
 
-  private highlight(): Highlight {
-    return this.selected === null ? NO_HIGHLIGHT : { focus: this.selected, rows: new Set([this.selected, ...this.neighbors]) };
+  select(row: number): Promise<void> {
+    return this.picked.select(row);
   }
 
-  private syncGlobe(): void {
-    if (this.globeShowsLayout()) this.globe.setHighlight(this.highlight());
+  deselect(): Promise<void> {
+    return this.picked.deselect();
   }
 
-  async select(row: number): Promise<void> {
-    if (!this.space || row < 0 || row >= this.map.count) return;
-    this.sheet.close();
-    this.selection = [];
-    const token = ++this.selectToken;
-    this.selected = row;
-    this.neighbors = [];
-    this.tooltip.show(null, null);
-    await this.map.highlight(row, []);
-    this.syncGlobe();
-    if (this.view === 'globe' && this.globe.loaded && this.globe.screenPosition(row) === null) this.globe.lookAt(row);
-    this.panel.loading(row);
-    this.saveView();
-    const item = await this.items.get(this.space.name, row).catch((e: unknown) => {
-      this.panel.error(message(e));
-      return null;
-    });
-    if (item && token === this.selectToken) this.panel.showItem(item);
-    await this.loadNeighbors(row, token);
-  }
-
-  private async loadNeighbors(row: number, token = this.selectToken): Promise<void> {
-    if (!this.space) return;
-    this.panel.neighborsLoading();
-    try {
-      const result = await getNeighbors(this.space.name, row, this.panel.k, this.panel.metric as Metric, filterJson(this.filter));
-      if (token !== this.selectToken) return;
-      const rows = result.neighbors.map((n) => n.row);
-      // A true neighbour is "far on the map" when more than 5k points (at least 50) are drawn closer to the item.
-      const ranks = this.map.mapRanks(row, rows);
-      const farRank = Math.max(50, 5 * rows.length);
-      this.far = rows.filter((_, i) => ranks[i] > farRank);
-      this.panel.showNeighbors(result, ranks, farRank);
-      await this.map.highlight(row, rows);
-      this.neighbors = rows;
-      this.syncGlobe();
-    } catch (e) {
-      if (token === this.selectToken) this.panel.error(message(e));
-    }
-  }
-
-  async deselect(): Promise<void> {
-    this.selectToken++;
-    if (this.selected === null && this.neighbors.length === 0) return;
-    this.selected = null;
-    this.neighbors = [];
-    this.panel.close();
-    await this.map.clearHighlight();
-    this.syncGlobe();
-    this.saveView();
-  }
-
-  private saveView(): void {
-    const q = this.query && this.query.space === this.space?.name ? this.query.result : null;
+  saveView(): void {
+    const q = searchIn(this.query, this.space?.name)?.result ?? null;
     writeHash({
       space: this.space?.name,
       layout: this.layoutName ?? undefined,
       color: this.colorBy,
-      row: this.selected ?? undefined,
+      row: this.picked.selected ?? undefined,
       view: this.view === 'globe' ? 'globe' : undefined,
       labels: this.labelsOn ? undefined : false,
       q: q?.query,
       mode: q && q.mode !== 'semantic' ? (q.mode as SearchMode) : undefined,
-      sel: this.selection.length ? this.selection : undefined,
+      sel: this.lasso.rows.length ? this.lasso.rows : undefined,
       filter: filterJson(this.filter) ?? undefined,
       cam: this.map.count ? this.map.camera : undefined,
     });
@@ -549,56 +423,14 @@ export class Explorer {
     this.saveTimer = window.setTimeout(() => this.saveView(), 400);
   }
 
-  /** A lasso chose ``rows``: mark them, and show how they split over the colouring's categories. */
-  private async selectMany(rows: number[]): Promise<void> {
-    if (!this.space || rows.length === 0) return;
-    await this.deselect();
-    this.selection = rows.slice();
-    await this.map.selectRows(this.selection);
-    this.showSelection();
-    this.saveView();
-    this.setStatus(`${rows.length.toLocaleString()} points selected`);
-  }
-
-  private showSelection(): void {
-    const space = this.spaceName;
-    this.sheet.open(
-      `Selection · ${this.selection.length.toLocaleString()} items`,
-      selectionView(this.selection, this.encoding, this.map.count, {
-        item: (row) => this.items.get(space, row),
-        open: (row) => void this.run(() => this.select(row)),
-        csv: () => void this.run(() => this.downloadSelection()),
-        clear: () => void this.run(() => this.clearSelection()),
-      }),
-    );
-  }
-
-  private async clearSelection(): Promise<void> {
-    this.selection = [];
-    this.sheet.close();
-    await this.map.clearHighlight();
-    this.saveView();
-  }
-
-  private async downloadSelection(): Promise<void> {
-    const space = this.spaceName;
-    if (!space || !this.selection.length) return;
-    this.setStatus('Preparing the CSV…');
-    const blob = await selectionCsv(space, this.layoutName, this.selection);
-    download(blob, `${space}-selection-${this.selection.length}.csv`);
-    this.setStatus(`CSV of ${this.selection.length.toLocaleString()} items downloaded`);
-  }
-
   /** Keep only the items that pass ``spec`` (null: all) on the map, in the search and in neighbour lists. */
-  private async applyFilter(spec: FilterSpec | null, reopen = true): Promise<void> {
+  async applyFilter(spec: FilterSpec | null, reopen = true): Promise<void> {
     this.filter = spec && Object.keys(spec).length ? spec : null;
     await this.refreshKeep();
-    if (this.selection.length && this.keep) {
-      const keep = this.keep;
-      this.selection = this.selection.filter((r) => keep[r]);
-    }
-    if (this.selected !== null && this.keep && !this.keep[this.selected]) await this.deselect();
-    else if (this.selected !== null) await this.loadNeighbors(this.selected);
+    if (this.keep) this.lasso.keepOnly(this.keep);
+    const selected = this.picked.selected;
+    if (selected !== null && this.keep && !this.keep[selected]) await this.deselect();
+    else if (selected !== null) await this.picked.loadNeighbors(selected);
     if (this.query) await this.runSearch(this.query.result.query, this.query.result.mode as SearchMode);
     else if (reopen) await sheetById('filter').open(this.ctx);
     this.saveView();
@@ -624,7 +456,7 @@ export class Explorer {
   }
 
   /** Run a step with the page marked busy; errors go to the status line (and the empty-state note). */
-  private async run(step: () => Promise<void>): Promise<void> {
+  async run(step: () => Promise<void>): Promise<void> {
     this.hook.ready = false;
     try {
       await step();
@@ -643,7 +475,7 @@ export class Explorer {
     this.hook.timings[step] = performance.now();
   }
 
-  private setStatus(text: string, error = false): void {
+  setStatus(text: string, error = false): void {
     setStatus(this.status, text, error);
   }
 

@@ -17,6 +17,7 @@ import {
 } from '../data/api';
 import { $, fillSelect, h, svgEl } from './dom';
 import { type Encoding, encodeUnit, plainEncoding } from '../data/encoding';
+import { defaultLayout } from '../data/layouts';
 import { renderLegend } from './legend';
 import { MapView } from './map';
 
@@ -203,7 +204,7 @@ export class CompareView {
 
   private async loadMap(s: Side): Promise<void> {
     const space = this.info.spaces.find((x) => x.name === this.spaces[s]);
-    const method = space?.layouts.find((l) => l.method === 'umap')?.method ?? space?.layouts[0]?.method;
+    const method = space ? defaultLayout(space.layouts) : null;
     this.titles[s].textContent = method ? `${this.spaces[s]} · ${method}` : `${this.spaces[s]}: no layout (embedscope project)`;
     if (!method) return;
     const layout = await getLayout(this.spaces[s], method);

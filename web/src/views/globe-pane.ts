@@ -7,9 +7,6 @@ import { $ } from './dom';
 import type { GlobeHandlers, GlobeView } from './globe';
 import { pointSizeFor } from './map';
 
-/** The layout the globe shows. */
-export const SPHERE = 'sphere';
-
 export class GlobePane {
   private globe: GlobeView | null = null;
   /** Which space's sphere the globe holds. */
@@ -28,13 +25,13 @@ export class GlobePane {
     return this.globe !== null && this.space === space;
   }
 
-  /** Put the sphere of ``space`` (``count`` points) on the globe, coloured by ``encoding``. */
-  async load(space: string, count: number, encoding: Encoding, highlight: Highlight): Promise<void> {
+  /** Put the sphere layout ``method`` of ``space`` (``count`` points) on the globe, coloured by ``encoding``. */
+  async load(space: string, method: string, count: number, encoding: Encoding, highlight: Highlight): Promise<void> {
     if (!this.globe) {
       const { GlobeView } = await import('./globe');
       this.globe = new GlobeView($('globe'), this.handlers, pointSizeFor);
     }
-    const points = await this.xyz.get(space, () => getXyz(space, SPHERE));
+    const points = await this.xyz.get(`${space}\n${method}`, () => getXyz(space, method));
     if (points.length !== count * 3) throw new ApiError(500, 'the sphere layout does not match the map');
     this.globe.setPoints(points, encoding, highlight);
     this.space = space;
