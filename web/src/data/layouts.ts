@@ -6,10 +6,10 @@ import type { LayoutInfo } from './api';
 export const NO_LAYOUT = 'umap';
 
 /** Whether ``layout`` lies on a sphere (the globe shows it) rather than on a plane. */
-export const onSphere = (layout: LayoutInfo): boolean => layout.method === 'sphere';
+export const onSphere = (layout: LayoutInfo): boolean => layout.surface === 'sphere';
 
 /** How much ``layout`` is wanted as the default map: lowest first, ties in the server's order. */
-const preference = (layout: LayoutInfo): number => (layout.method === 'umap' ? 0 : 1);
+const preference = (layout: LayoutInfo): number => (onSphere(layout) ? Infinity : layout.rank);
 
 /** The method the globe shows (the first sphere layout), or null when there is none. */
 export function globeLayout(layouts: readonly LayoutInfo[]): string | null {
