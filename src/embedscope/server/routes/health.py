@@ -21,7 +21,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from ..arrow import ARROW_CACHED
-from .state import ExplorerState, get_state, jsonable
+from ..columns import jsonable
+from ..protocol import ScopeAPI
+from ..state import ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/health", tags=["health"])
 
@@ -50,7 +52,7 @@ def get_health(
     """Health checks of ``space`` and the distribution of its pair similarities."""
     state.check_space(space)
 
-    def compute(scope: Any) -> HealthOut:
+    def compute(scope: ScopeAPI) -> HealthOut:
         checks = scope.health(space)
         hist = scope.pair_histogram(space, bins=bins, sample=pairs).to_json()
         col = label if label is not None else next(iter(scope.label_columns(space)), "")
