@@ -6,7 +6,8 @@ import { honestyText } from '../src/views/badges';
 
 const col = (name: string, kind: ColumnMeta['kind'] = 'categorical', n_unique = 3): ColumnMeta => ({ name, kind, n_unique });
 const layout = (over: Partial<LayoutInfo> = {}): LayoutInfo => ({
-  method: 'umap', k: 10, trustworthiness: 0.91, continuity: 0.9, knn_recall: 0.42, stale: false, has_xyz: false, ...over,
+  method: 'umap', k: 10, trustworthiness: 0.91, continuity: 0.9, knn_recall: 0.42, stale: false, has_xyz: false,
+  label: 'UMAP', surface: 'plane', rank: 0, ...over,
 });
 const clusters: ClusterData = {
   meta: { params: {}, unclustered: 0, total: 7, offset: 0, stale: false, version: 'v', clusters: [] },
