@@ -15,7 +15,7 @@ temporary); an existing file is replaced, an existing directory is refused (exce
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -26,12 +26,13 @@ from .errors import InputError
 from .storage import atomic_path, storage_error
 
 if TYPE_CHECKING:
+    from .results import Layout
     from .workspace import Scope
 
 FORMATS = ("parquet", "csv", "projector-tsv")
 
 
-def export_table(scope: Scope, space: str, *, layouts: list[str] | None = None, vectors: bool = True) -> pa.Table:
+def export_table(scope: ExportSource, space: str, *, layouts: list[str] | None = None, vectors: bool = True) -> pa.Table:
     """One row per point of ``space`` (point order): id, text, metadata, layout coordinates, vectors."""
     items = scope.items_for(space) if scope.has_items() else pa.table({"id": pa.array(scope.point_ids(space))})
     ids, x = scope.vectors(space)
@@ -96,3 +97,20 @@ def export(scope: Scope, space: str, path: str | Path, fmt: str, *, layout: str 
         else:
             pacsv.write_csv(table, tmp)
     return [path]
+
+
+class ExportSource(Protocol):
+    """What :func:`export_table` reads of a workspace (a :class:`~embedscope.workspace.Scope`, or the server's
+    :class:`~embedscope.server.protocol.ScopeAPI`)."""
+
+    def has_items(self) -> bool: ...
+
+    def items_for(self, space: str | None = None) -> pa.Table: ...
+
+    def point_ids(self, space: str | None = None) -> list[str]: ...
+
+    def vectors(self, space: str | None = None) -> tuple[list[str], np.ndarray]: ...
+
+    def layouts(self, space: str | None = None) -> list[str]: ...
+
+    def layout(self, space: str | None, method: str) -> Layout: ...

@@ -30,6 +30,7 @@ from .errors import InputError, MissingDependencyError, WorkspaceError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .server.protocol import ScopeAPI
     from .workspace import Scope
 
 #: The built front end (``cd web && npm run build``).
@@ -224,7 +225,7 @@ def _widget_class() -> type:
         def _recolor(self, _change: Any) -> None:
             # The server's encoders, so a column gets the same category order (most frequent first), hence the
             # same colours, as in `embedscope serve`.
-            from .server.routes.state import categorical_table, numeric_table
+            from .server.columns import categorical_table, numeric_table
 
             name = self.color
             kind = next((c["kind"] for c in self._columns if c["name"] == name), None)
@@ -259,7 +260,7 @@ def _widget_class() -> type:
 
         def item(self, row: int) -> dict[str, Any]:
             """What the hover shows of point ``row``: ``row``, ``id``, ``text`` (cut to 1,000 characters), ``metadata``."""
-            from .server.routes.state import RESERVED, jsonable
+            from .server.columns import RESERVED, jsonable
 
             record = self._items().slice(row, 1).to_pylist()[0]
             text = record.get("text")
@@ -277,7 +278,7 @@ def _widget_class() -> type:
     return ScopeWidget
 
 
-def _pick_layout(scope: Scope, space: str, layout: str | None) -> str:
+def _pick_layout(scope: ScopeAPI, space: str, layout: str | None) -> str:
     stored = scope.layouts(space)
     if layout is not None:
         if layout not in stored:
@@ -295,7 +296,7 @@ def _pick_layout(scope: Scope, space: str, layout: str | None) -> str:
 
 def _colourable(items: Any) -> list[dict[str, Any]]:
     """The columns the map can colour by: ``[{"name", "kind"}]`` (categorical or numeric), in table order."""
-    from .server.routes.state import RESERVED, classify
+    from .server.columns import RESERVED, classify
 
     out = []
     for name in items.column_names:

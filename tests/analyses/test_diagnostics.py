@@ -104,3 +104,9 @@ def test_word2vec_analogy_and_hubness(tmp_path: Path) -> None:
     s = embedscope.open(ws)
     with pytest.raises(embedscope.InputError, match="no item with id"):
         s.arithmetic(["king", "nosuchword"])
+
+
+def test_every_check_has_a_title_in_the_order_health_runs_them(rng: np.random.Generator) -> None:
+    x = rng.normal(size=(80, 8)).astype(np.float32)
+    names = [c.name for c in dg.health(x, [str(i) for i in range(80)], knn_graph(x, 10))]
+    assert names == list(dg.CHECKS) and all(dg.CHECKS.values())

@@ -579,3 +579,17 @@ def test_warm_up_of_an_empty_workspace_does_nothing(tmp_path: Path) -> None:
     from embedscope.server.warm import warm_first_paint
 
     assert warm_first_paint(create_app(embedscope.create(tmp_path / "empty.scope")).state.explorer) == {}
+
+
+def test_health_checks_carry_their_titles_and_the_cli_figures(client: TestClient, scope: embedscope.Scope) -> None:
+    from embedscope.diagnostics import CHECKS
+
+    doc = client.get(f"/api/spaces/{SPACE}/health").json()
+    assert [c["name"] for c in doc["checks"]] == list(CHECKS)
+    assert [c["title"] for c in doc["checks"]] == list(CHECKS.values())
+    cli = {c["name"]: c for c in scope.health(SPACE)}
+    for check in doc["checks"]:  # everything `embedscope health --json` prints, plus the title
+        rest = {k: v for k, v in check.items() if k != "title"}
+        assert rest.keys() == cli[check["name"]].keys()
+    assert {"counts", "edges", "n", "exact", "population", "seed", "stats", "metric", "kind"} <= doc["histogram"].keys()
+    assert doc["labels"]["column"] == "topic" and {"counts", "edges", "n"} == doc["labels"]["same"].keys()

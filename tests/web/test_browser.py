@@ -172,6 +172,10 @@ def test_health_sheet_shows_checks_and_pair_histogram(page) -> None:
     checks = page.eval_on_selector_all("#health-view tbody tr[data-check]", "rows => rows.map(r => r.dataset.check)")
     assert checks == ["normalised", "distance_concentration", "hubness", "anisotropy", "rogue_dimensions",
                       "intrinsic_dimension", "duplicates", "outliers"]
+    titles = page.eval_on_selector_all("#health-view tbody tr[data-check] td:first-child",
+                                       "c => c.map(e => e.textContent.slice(2))")  # after the "✓ " or "! " mark
+    assert titles == ["unit length", "distance concentration", "hubness", "anisotropy", "rogue dimensions",
+                      "intrinsic dimension", "duplicates", "outliers"], "the titles the server sends"
     verdicts = page.eval_on_selector_all("#health-view tr.verdict-row td", "c => c.map(e => e.textContent)")
     assert len(verdicts) == 8 and all(len(v) > 5 for v in verdicts)
     counts = page.eval_on_selector_all("#health-hist rect.hist-bar", "r => r.map(e => Number(e.dataset.count))")

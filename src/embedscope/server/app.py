@@ -29,8 +29,9 @@ from pydantic import BaseModel
 from ..errors import DiskFullError, EmbedscopeError, InputError, ReadOnlyError, WorkspaceError
 from .docs import add_docs
 from .guard import ErrorShield, HostGuard, RequestLimits, SameOriginGuard, TokenGuard
+from .protocol import ScopeAPI
 from .routes import ROUTERS
-from .routes.state import ExplorerState
+from .state import ExplorerState
 
 #: ``errno`` values of a write refused because the workspace is read-only (to this process).
 READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
@@ -64,14 +65,14 @@ _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>embedscope</title>
 href="/api/info">/api/info</a>, <a style="color:#7aa2ff" href="/docs">/docs</a>.</p></body>"""
 
 
-def create_app(scope: Any, *, token: str | None = None, static_dir: Path | None = None,
+def create_app(scope: ScopeAPI | None, *, token: str | None = None, static_dir: Path | None = None,
                cors: Sequence[str] = (), host: str | None = None, allowed_hosts: Sequence[str] = ()) -> FastAPI:
     """Build the explorer app over an open :class:`~embedscope.workspace.Scope`.
 
     Parameters
     ----------
     scope
-        The workspace to serve.
+        The workspace to serve (``None``: an app built for its OpenAPI schema only; every lookup is a 404).
     token
         If given, every request needs it (the page, its assets, ``/docs`` and ``/openapi.json`` too):
         ``Authorization: Bearer TOKEN``, ``?token=TOKEN`` (which sets a cookie so the page's own requests

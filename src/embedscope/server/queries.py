@@ -29,6 +29,7 @@ import numpy as np
 
 from ..scan import QueryScan
 from .batcher import QueryBatcher, Scored
+from .protocol import ScopeAPI
 
 #: Scored queries kept per space (by text).
 RECENT = 4
@@ -40,7 +41,7 @@ class QueryState(Protocol):
     """What the queries of a space use of the explorer state."""
 
     @property
-    def scope(self) -> Any:
+    def scope(self) -> ScopeAPI:
         """The Scope (not thread-safe: called under :attr:`lock`)."""
 
     @property

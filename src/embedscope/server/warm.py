@@ -22,7 +22,7 @@ from .routes.clusters import get_clusters, labels_blob
 from .routes.columns import column_blob, list_columns
 from .routes.info import build_info
 from .routes.layouts import kdorder_blob, layout_blob
-from .routes.state import ExplorerState
+from .state import ExplorerState
 
 #: Layouts above this many points get their spatial index order from the server (``WORKER_ABOVE`` in
 #: web/src/data/spatial.ts); smaller ones are indexed in the page.

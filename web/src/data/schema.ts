@@ -1,6 +1,16 @@
 // Generated from the server's OpenAPI schema by `python -m embedscope.server.schema web/src/data/schema.ts`.
 // Do not edit: change the pydantic models in src/embedscope/server/routes/ and regenerate.
 
+/** One check as ``embedscope health --json`` prints it, plus its ``title``; the supporting figures of each check (``hubs``, ``dimensions``, ``pairs``, ...) follow as further fields. */
+export interface CheckOut {
+  name: string;
+  title: string;
+  value: JsonValue;
+  verdict: string;
+  threshold: JsonValue;
+  ok: boolean;
+}
+
 export interface ClusterOut {
   id: number;
   size: number;
@@ -38,6 +48,13 @@ export interface CompressOut {
   result: Record<string, unknown> | null;
 }
 
+/** A histogram's ``counts`` over ``len(counts) + 1`` bin ``edges``, of ``n`` values. */
+export interface CountsOut {
+  counts: number[];
+  edges: number[];
+  n: number;
+}
+
 /** What every 4xx (but 422, FastAPI's own shape) and the rare 500 carry: one line saying what went wrong. */
 export interface ErrorOut {
   detail: string;
@@ -57,13 +74,13 @@ export interface HTTPValidationError {
   detail?: ValidationError[];
 }
 
-/** ``checks`` as ``embedscope health --json`` prints them; ``histogram``: ``{"counts", "edges", "n", "exact", "population", "seed", "stats", "metric"}``; ``labels``: ``{"column", "auc", "verdict", "labels", "items", "exact", "same": {...}, "different": {...}}`` or ``null`` (no categorical column). */
+/** ``checks`` as ``embedscope health --json`` prints them (each with its ``title``), the pair-similarity ``histogram``, and ``labels`` (``null`` without a categorical column). */
 export interface HealthOut {
   space: string;
   items: number;
-  checks: (Record<string, unknown>)[];
-  histogram: Record<string, unknown>;
-  labels: Record<string, unknown> | null;
+  checks: CheckOut[];
+  histogram: PairHistogramOut;
+  labels: LabelSeparationOut | null;
 }
 
 export interface Histogram {
@@ -99,6 +116,20 @@ export interface ItemsPageOut {
   items: ItemOut[];
 }
 
+export type JsonValue = unknown;
+
+/** Same- against different-label pairs of a categorical ``column``, and the ROC AUC between them. */
+export interface LabelSeparationOut {
+  column: string;
+  auc: number | null;
+  verdict: string;
+  labels: number;
+  items: number;
+  exact: boolean;
+  same: CountsOut;
+  different: CountsOut;
+}
+
 /** A stored layout and how honest it is (``embedscope quality``): ``null`` figures were not measured. ``label``, ``surface`` and ``rank`` are the method's traits: its name in menus, ``plane`` or ``sphere`` (a globe: coordinates are longitude and latitude), and the default choice (the lowest rank among plane layouts; layouts are listed in the workspace's order). */
 export interface LayoutOut {
   method: string;
@@ -127,6 +158,19 @@ export interface NeighborsOut {
   k: number;
   neighbors: NeighborOut[];
   graph?: GraphOut | null;
+}
+
+/** The pair similarities: all pairs (``exact``) or a seeded sample of ``population`` pairs. */
+export interface PairHistogramOut {
+  counts: number[];
+  edges: number[];
+  n: number;
+  kind: string;
+  metric: string;
+  exact: boolean;
+  population: number;
+  seed: number | null;
+  stats: Record<string, number | null>;
 }
 
 export interface SearchOut {

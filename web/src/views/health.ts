@@ -5,9 +5,11 @@ import { ApiError, type DimensionStats } from '../data/api';
 import { formatNumber, h, svgEl } from './dom';
 
 
-/** One check as ``embedscope health --json`` prints it (extra figures vary by check). */
+/** One check as ``embedscope health --json`` prints it, with its title (``CHECKS`` in
+ * src/embedscope/diagnostics.py); extra figures vary by check. */
 export interface HealthCheck {
   name: string;
+  title: string;
   value: unknown;
   verdict: string;
   threshold: unknown;
@@ -122,17 +124,6 @@ function shown(v: unknown): string {
   return String(v);
 }
 
-const NAMES: Record<string, string> = {
-  normalised: 'unit length',
-  distance_concentration: 'distance concentration',
-  hubness: 'hubness',
-  anisotropy: 'anisotropy',
-  rogue_dimensions: 'rogue dimensions',
-  intrinsic_dimension: 'intrinsic dimension',
-  duplicates: 'duplicates',
-  outliers: 'outliers',
-};
-
 /** The whole view: the pair histogram, label separation, and the table of checks. */
 export function healthView(health: Health, dims: DimensionStats | null = null): HTMLElement {
   const hist = health.histogram;
@@ -145,7 +136,7 @@ export function healthView(health: Health, dims: DimensionStats | null = null): 
       'tr',
       { 'data-check': c.name, class: c.ok ? 'ok' : 'warn' },
       h('td', {}, h('span', { class: 'verdict', style: `color: ${c.ok ? '#3fb27f' : '#e0a040'}` }, c.ok ? '✓ ' : '! '),
-        NAMES[c.name] ?? c.name),
+        c.title),
       h('td', { class: 'num' }, shown(c.value)),
       h('td', { class: 'num' }, shown(c.threshold)),
     ),

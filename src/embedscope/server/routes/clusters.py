@@ -18,7 +18,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from ..arrow import ARROW_CACHED
-from .state import Blob, ExplorerState, get_state, jsonable
+from ..columns import jsonable
+from ..state import Blob, ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/clusters", tags=["clusters"])
 

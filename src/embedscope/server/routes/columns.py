@@ -7,7 +7,8 @@ from pydantic import BaseModel
 
 from ...errors import InputError
 from ..arrow import ARROW_CACHED
-from .state import Blob, ColumnKind, ExplorerState, categorical_table, get_state, numeric_table
+from ..columns import ColumnKind, categorical_table, numeric_table
+from ..state import Blob, ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}", tags=["columns"])
 

@@ -20,7 +20,8 @@ from pydantic import BaseModel
 
 from ...errors import InputError
 from ..arrow import ARROW_STREAM
-from .state import ExplorerState, get_state, jsonable
+from ..columns import jsonable
+from ..state import ExplorerState, get_state
 
 router = APIRouter(prefix="/api/compare", tags=["compare"])
 

@@ -13,7 +13,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from .state import ExplorerState, get_state, jsonable
+from ..columns import jsonable
+from ..protocol import ScopeAPI
+from ..state import ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/compress", tags=["compress"])
 
@@ -45,7 +47,7 @@ def post_compress(
     meanwhile: the job runs on its own handle of the workspace)."""
     state.check_space(space)
 
-    def work(scope: Any) -> Any:
+    def work(scope: ScopeAPI) -> Any:
         scope.compress(space, queries=queries)
         return scope.compression(space)
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ...filters import MAX_FILTER_CHARS, mask, parse_filter
 from ..arrow import ARROW_CACHED
-from .state import ExplorerState, get_state
+from ..state import ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/filter", tags=["filter"])
 

@@ -18,24 +18,76 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, JsonValue
 
+from ...diagnostics import CHECKS
 from ..arrow import ARROW_CACHED
-from .state import ExplorerState, get_state, jsonable
+from ..columns import jsonable
+from ..protocol import ScopeAPI
+from ..state import ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/health", tags=["health"])
 
 
+class CheckOut(BaseModel):
+    """One check as ``embedscope health --json`` prints it, plus its ``title``; the supporting figures of each
+    check (``hubs``, ``dimensions``, ``pairs``, ...) follow as further fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    #: The check's title for people (``embedscope.diagnostics.CHECKS``).
+    title: str
+    #: The figure: a number, a list (rogue dimensions), counts (duplicates) or ``false`` (not normalised).
+    value: JsonValue
+    verdict: str
+    #: The value at which the verdict changes: a number, named limits, or ``null``.
+    threshold: JsonValue
+    ok: bool
+
+
+class CountsOut(BaseModel):
+    """A histogram's ``counts`` over ``len(counts) + 1`` bin ``edges``, of ``n`` values."""
+
+    counts: list[int]
+    edges: list[float]
+    n: int
+
+
+class PairHistogramOut(CountsOut):
+    """The pair similarities: all pairs (``exact``) or a seeded sample of ``population`` pairs."""
+
+    kind: str
+    metric: str
+    exact: bool
+    population: int
+    seed: int | None
+    #: ``mean``, ``std``, ``min``, ``max`` and quantiles ``p01`` ... ``p99`` (empty without pairs).
+    stats: dict[str, float | None]
+
+
+class LabelSeparationOut(BaseModel):
+    """Same- against different-label pairs of a categorical ``column``, and the ROC AUC between them."""
+
+    column: str
+    auc: float | None
+    verdict: str
+    labels: int
+    items: int
+    exact: bool
+    same: CountsOut
+    different: CountsOut
+
+
 class HealthOut(BaseModel):
-    """``checks`` as ``embedscope health --json`` prints them; ``histogram``: ``{"counts", "edges", "n",
-    "exact", "population", "seed", "stats", "metric"}``; ``labels``: ``{"column", "auc", "verdict", "labels",
-    "items", "exact", "same": {...}, "different": {...}}`` or ``null`` (no categorical column)."""
+    """``checks`` as ``embedscope health --json`` prints them (each with its ``title``), the pair-similarity
+    ``histogram``, and ``labels`` (``null`` without a categorical column)."""
 
     space: str
     items: int
-    checks: list[dict[str, Any]]
-    histogram: dict[str, Any]
-    labels: dict[str, Any] | None
+    checks: list[CheckOut]
+    histogram: PairHistogramOut
+    labels: LabelSeparationOut | None
 
 
 @router.get("", response_model=HealthOut)
@@ -50,19 +102,22 @@ def get_health(
     """Health checks of ``space`` and the distribution of its pair similarities."""
     state.check_space(space)
 
-    def compute(scope: Any) -> HealthOut:
+    def compute(scope: ScopeAPI) -> HealthOut:
         checks = scope.health(space)
         hist = scope.pair_histogram(space, bins=bins, sample=pairs).to_json()
         col = label if label is not None else next(iter(scope.label_columns(space)), "")
-        labels = None
+        labels: dict[str, Any] | None = None
         if col:
             sep = scope.label_separation(col, space, bins=bins, sample=pairs)
             doc = sep.to_json()
             labels = {"column": col, **{k: doc[k] for k in ("auc", "verdict", "labels", "items", "exact")},
                       "same": {k: doc["same"][k] for k in ("counts", "edges", "n")},
                       "different": {k: doc["different"][k] for k in ("counts", "edges", "n")}}
-        return HealthOut(space=space, items=len(scope.point_ids(space)), checks=jsonable(checks),
-                         histogram=jsonable(hist), labels=jsonable(labels))
+        return HealthOut(space=space, items=len(scope.point_ids(space)),
+                         checks=[CheckOut.model_validate({**jsonable(c), "title": CHECKS.get(c["name"], c["name"])})
+                                 for c in checks],
+                         histogram=PairHistogramOut.model_validate(jsonable(hist)),
+                         labels=None if labels is None else LabelSeparationOut.model_validate(jsonable(labels)))
 
     # off the shared lock (seconds on a big space), kept for the last few parameter sets
     return state.recent(("health", space, bins, pairs, label), lambda: state.run_job(compute, stores=False))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from ...errors import WorkspaceError
-from .state import ExplorerState, get_state
+from ..state import ExplorerState, get_state
 
 router = APIRouter(prefix="/api", tags=["info"])
 

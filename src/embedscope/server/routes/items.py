@@ -17,9 +17,11 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...store.tables import neighbors_table
+from ..columns import RESERVED, jsonable
+from ..protocol import ScopeAPI
 from ..queries import space_scan
 from ..snippets import SNIPPET_CHARS, snippet, snippets
-from .state import RESERVED, ExplorerState, get_state, jsonable
+from ..state import ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/items", tags=["items"])
 
@@ -223,6 +225,5 @@ def _find_within(state: ExplorerState, space: str, row: int, k: int, metric: str
     return [ids[i] for i in rows], [int(i) for i in rows], [float(s) for s in scores]
 
 
-def _has_graph(scope: Any, space: str) -> bool:
-    store = getattr(scope, "store", None)
-    return store is None or store.record(neighbors_table(space)) is not None
+def _has_graph(scope: ScopeAPI, space: str) -> bool:
+    return scope.store.record(neighbors_table(space)) is not None

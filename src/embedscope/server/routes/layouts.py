@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from ...errors import WorkspaceError
 from ..arrow import ARROW_CACHED
 from ..kdorder import kd_order
-from .state import Blob, ExplorerState, get_state
+from ..state import Blob, ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/layouts", tags=["layouts"])
 

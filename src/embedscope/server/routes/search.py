@@ -26,10 +26,11 @@ from ...errors import InputError
 from ...scan import score_histogram
 from ..arrow import ARROW_ONLY, arrow_response
 from ..batcher import QueryBatcher
+from ..columns import RESERVED
 from ..queries import space_queries
 from ..snippets import snippets
+from ..state import ExplorerState, get_state
 from .filter import FILTER, filter_mask
-from .state import RESERVED, ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/search", tags=["search"])
 

@@ -22,7 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from ...errors import InputError, WorkspaceError
-from .state import ExplorerState, get_state
+from ..state import ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}", tags=["selection"])
 

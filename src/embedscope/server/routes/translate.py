@@ -15,7 +15,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from ...errors import InputError
-from .state import ExplorerState, get_state, jsonable
+from ..columns import jsonable
+from ..protocol import ScopeAPI
+from ..state import ExplorerState, get_state
 
 router = APIRouter(prefix="/api/translate", tags=["translate"])
 
@@ -53,7 +55,7 @@ def post_translate(a: str = FROM, b: str = TO, state: ExplorerState = Depends(ge
     (lookups are answered meanwhile: the job runs on its own handle of the workspace)."""
     _check(state, a, b)
 
-    def work(scope: Any) -> Any:
+    def work(scope: ScopeAPI) -> Any:
         scope.translate_eval(a, b)
         return scope.translation(a, b)
 

@@ -22,41 +22,28 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from fastapi import Request, Response
 
-from ...errors import WorkspaceError
-from ...projection import traits
-from ...store.tables import clusters_table, layout_table
-from ..arrow import arrow_response, ipc_bytes
+from ..clusters import Clustering
+from ..errors import WorkspaceError
+from ..projection import traits
+from ..results import Layout
+from ..store.manifest import Record
+from ..store.tables import clusters_table, layout_table
+from .arrow import arrow_response, ipc_bytes
+from .columns import RESERVED, ColumnInfo, describe
+from .protocol import ScopeAPI
 
 T = TypeVar("T")
 _MISSING = object()
 
-#: A string or bool column with at most this many distinct values is categorical (a colour each).
-MAX_CATEGORIES = 64
-#: Columns of ``items_for`` that are not metadata.
-RESERVED = ("id", "text")
 #: Values keyed by a request's parameters (filters, keywords, health figures) kept per workspace version, least
 #: recently used dropped first: each new filter used to add a mask of a byte a point for good.
 MAX_RECENT = 32
-
-
-ColumnKind = Literal["categorical", "numeric", "text"]
-
-
-@dataclass(frozen=True)
-class ColumnInfo:
-    """One metadata column: ``kind`` is ``categorical``, ``numeric`` or ``text``."""
-
-    name: str
-    kind: ColumnKind
-    n_unique: int
 
 
 @dataclass(frozen=True)
@@ -67,9 +54,8 @@ class Blob:
     etag: str
 
 
-def _manifest_path(scope: Any) -> str | None:
-    path = getattr(scope, "path", None)
-    return None if path is None else os.fspath(Path(path) / "scope.json")
+def _manifest_path(scope: ScopeAPI | None) -> str | None:
+    return None if scope is None else os.fspath(scope.path / "scope.json")
 
 
 def _manifest_stamp(manifest: str | None) -> str:
@@ -93,10 +79,17 @@ def settle() -> None:
 
 
 class ExplorerState:
-    """The Scope behind an app plus a version-keyed, thread-safe cache."""
+    """The Scope behind an app plus a version-keyed, thread-safe cache.
 
-    def __init__(self, scope: Any) -> None:
-        self.scope = scope
+    Parameters
+    ----------
+    scope
+        The workspace served; ``None`` for an app built only for its OpenAPI schema (every lookup is then a
+        404).
+    """
+
+    def __init__(self, scope: ScopeAPI | None) -> None:
+        self._scope = scope
         #: Serialises calls into the Scope (it is not thread-safe; FastAPI runs sync routes in threads).
         self.lock = threading.RLock()
         #: One heavy job that stores a result at a time (they run on their own handle, not under ``lock``).
@@ -110,6 +103,13 @@ class ExplorerState:
         #: the page names them as ``<link rel="preload">`` so the browser fetches them while it starts the app.
         self.preload: tuple[str, ...] = ()
 
+    @property
+    def scope(self) -> ScopeAPI:
+        """The workspace served (not thread-safe: call it under :attr:`lock`, or use :meth:`run_job`)."""
+        if self._scope is None:
+            raise WorkspaceError("no workspace is served")
+        return self._scope
+
     # -- cache ---------------------------------------------------------------------------------
     def version(self) -> str:
         """The workspace version; when another process changed the workspace, the Scope re-reads it."""
@@ -117,9 +117,7 @@ class ExplorerState:
         if stamp != self._stamp:
             with self.lock:
                 if stamp != self._stamp:
-                    reload = getattr(self.scope, "reload", None)
-                    if callable(reload):
-                        reload()
+                    self.scope.reload()
                     self._stamp = stamp
         return stamp
 
@@ -155,19 +153,13 @@ class ExplorerState:
                 self._recent.popitem(last=False)
         return value
 
-    def run_job(self, work: Callable[[Any], T], *, stores: bool = True) -> T:
+    def run_job(self, work: Callable[[ScopeAPI], T], *, stores: bool = True) -> T:
         """``work(scope)`` on a handle of its own (:meth:`~embedscope.workspace.Scope.fork`), outside :attr:`lock`:
         lookups go on while it runs. ``stores``: the job writes a result (one such job at a time); the shared
-        handle then re-reads the manifest (briefly under the lock), so the next request sees the result.
-
-        A Scope that cannot fork (no path) runs the job under the lock, as before."""
-        fork = getattr(self.scope, "fork", None)
-        if not callable(fork):
-            with self.lock:
-                return work(self.scope)
+        handle then re-reads the manifest (briefly under the lock), so the next request sees the result."""
         with self.jobs if stores else contextlib.nullcontext():
             with self.lock:  # the shared handle's caches are read while it is copied
-                own = fork()
+                own = self.scope.fork()
             result = work(own)
         if stores:
             self.version()
@@ -247,8 +239,7 @@ class ExplorerState:
     def item_count(self) -> int:
         """Items in the workspace (a space may hold fewer: items without text are not embedded); from the
         manifest's row count (reading a million items' texts to count them took 1.9 s)."""
-        has = getattr(self.scope, "has_items", None)
-        if callable(has) and not has():
+        if not self.scope.has_items():
             return 0
         rec = self._record("items")
         if rec is not None and int(getattr(rec, "rows", 0) or 0) > 0:
@@ -256,13 +247,10 @@ class ExplorerState:
         return self.cached(("item_count",), lambda: int(self.scope.items().num_rows))
 
     def has_text(self) -> bool:
-        has = getattr(self.scope, "has_items", None)
-        if callable(has) and not has():
+        if not self.scope.has_items():
             return False
-        names = getattr(self.scope, "item_columns", None)
-        if callable(names):  # the schema only, not the table
-            return self.cached(("has_text",), lambda: "text" in names())
-        return self.cached(("has_text",), lambda: "text" in self.scope.items().column_names)
+        # the schema only, not the table
+        return self.cached(("has_text",), lambda: "text" in self.scope.item_columns())
 
     def texts(self, space: str) -> pa.Array | None:
         items = self.items(space)
@@ -271,11 +259,11 @@ class ExplorerState:
         return self.cached(("texts", space), lambda: items.column("text").combine_chunks())
 
     # -- layouts -------------------------------------------------------------------------------
-    def layout(self, space: str, method: str) -> Any:
+    def layout(self, space: str, method: str) -> Layout:
         """``scope.layout(space, method)``, checked to be in point order, once per workspace version."""
         self.check_space(space)
 
-        def load() -> Any:
+        def load() -> Layout:
             layout = self.scope.layout(space, method)
             n = self.count(space)
             coords = np.asarray(layout.coords)
@@ -318,14 +306,14 @@ class ExplorerState:
         return out
 
     # -- clusters ------------------------------------------------------------------------------
-    def clustering(self, space: str) -> Any:
+    def clustering(self, space: str) -> Clustering:
         """``scope.clusters(space)`` with its labels checked to be one per point, once per workspace version.
 
         Raises :class:`WorkspaceError` (404) when the space has no clustering or it no longer fits the space.
         """
         self.check_space(space)
 
-        def load() -> Any:
+        def load() -> Clustering:
             found = self.scope.clusters(space)
             if found is None:
                 raise WorkspaceError(f"space {space!r} has no clusters; compute them with "
@@ -358,89 +346,23 @@ class ExplorerState:
         rec = self._record(clusters_table(space))
         return str(getattr(rec, "fingerprint", "") or "0")[:16] if rec is not None else "0"
 
-    def _record(self, table: str) -> Any:
-        """The store's record of ``table`` (``None``: none, or a scope without a store)."""
-        store = getattr(self.scope, "store", None)
-        return store.record(table) if store is not None else None
+    def _record(self, table: str) -> Record | None:
+        """The store's record of ``table`` (``None``: none)."""
+        return self.scope.store.record(table)
 
-    def _stale(self, rec: Any) -> bool:
-        """Whether the store says ``rec`` is stale (``False`` for no record, or a scope without a store)."""
-        store = getattr(self.scope, "store", None)
-        return bool(store.is_stale(rec)) if rec is not None and store is not None else False
+    def _stale(self, rec: Record | None) -> bool:
+        """Whether the store says ``rec`` is stale (``False`` for no record)."""
+        return rec is not None and self.scope.store.is_stale(rec)
 
     # -- metadata columns ----------------------------------------------------------------------
     def columns(self, space: str) -> list[ColumnInfo]:
-        return self.cached(("columns", space), lambda: _describe(self.metadata(space)))
+        return self.cached(("columns", space), lambda: describe(self.metadata(space)))
 
     def column(self, space: str, name: str) -> ColumnInfo:
         for col in self.columns(space):
             if col.name == name:
                 return col
         raise WorkspaceError(f"no metadata column {name!r} in space {space!r}")
-
-
-def _describe(items: pa.Table) -> list[ColumnInfo]:
-    out = []
-    for field in items.schema:
-        if field.name in RESERVED:
-            continue
-        col = items.column(field.name)
-        kind, n_unique = classify(col)
-        out.append(ColumnInfo(field.name, kind, n_unique))
-    return out
-
-
-def _base_type(t: pa.DataType) -> pa.DataType:
-    return t.value_type if pa.types.is_dictionary(t) else t
-
-
-def _is_stringish(t: pa.DataType) -> bool:
-    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
-
-
-def classify(col: pa.ChunkedArray) -> tuple[ColumnKind, int]:
-    """``(kind, n_unique)`` of a metadata column (nulls are not counted as a value)."""
-    t = _base_type(col.type)
-    if pa.types.is_boolean(t) or _is_stringish(t):
-        n = len(pc.unique(col.drop_null()))
-        return ("categorical" if n <= MAX_CATEGORIES else "text"), n
-    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
-        values = col.drop_null()
-        return "numeric", len(pc.unique(values))
-    try:
-        n = len(pc.unique(col.drop_null()))
-    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-        n = -1
-    return "text", n
-
-
-def categorical_table(col: pa.ChunkedArray, name: str) -> pa.Table:
-    """``dictionary<int16, string>``; the dictionary is ordered by count (most frequent first), then name."""
-    arr = col.combine_chunks()
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.dictionary_decode()
-    if pa.types.is_boolean(arr.type):
-        arr = pc.if_else(arr, "true", "false")
-    arr = arr.cast(pa.string())
-    counts = pc.value_counts(arr.drop_null())
-    pairs = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
-                   key=lambda vc: (-vc[1], vc[0]))
-    values = [v for v, _ in pairs]
-    lookup = pa.array(values, pa.string())
-    codes = pc.index_in(arr, value_set=lookup).cast(pa.int16())
-    dict_arr = pa.DictionaryArray.from_arrays(codes, lookup)
-    return pa.table({name: dict_arr})
-
-
-def numeric_table(col: pa.ChunkedArray, name: str) -> pa.Table:
-    """float32 with nulls (NaN and infinities become null)."""
-    arr = col.combine_chunks()
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.dictionary_decode()
-    values = arr.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
-    finite = np.isfinite(values)
-    out = pa.array(values.astype(np.float32), mask=~finite, type=pa.float32())
-    return pa.table({name: out})
 
 
 def _float_or_none(v: Any) -> float | None:
@@ -454,29 +376,6 @@ def _float_or_none(v: Any) -> float | None:
 def _int_or_none(v: Any) -> int | None:
     f = _float_or_none(v)
     return None if f is None else int(f)
-
-
-def jsonable(value: Any) -> Any:
-    """A metadata value as JSON: NaN/inf become null, dates become ISO strings, bytes become text."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8", errors="replace")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, np.generic):
-        return jsonable(value.item())
-    try:
-        f = float(value)  # Decimal and friends
-        return f if math.isfinite(f) else None
-    except (TypeError, ValueError):
-        return str(value)
 
 
 async def get_state(request: Request) -> ExplorerState:
