@@ -13,7 +13,7 @@ What is measured (texts/s, wall clock, one process):
 - ``torch embed_texts``: ``embed_texts`` with ``LocalEmbedder(backend="torch")`` (the default before onnx-int8);
 - ``default, all cached``: a second ``embed_texts`` call on a cache that already holds every text.
 
-Texts: ``embedscope.samples.bible(n)``, King James Bible verses spread over the whole book (~25 words each).
+Texts: ``embedscope.io.samples.bible(n)``, King James Bible verses spread over the whole book (~25 words each).
 Every model is loaded (and the ONNX file exported, if not cached yet) and warmed up on a few texts before
 timing; model load is excluded. Each variant runs ``--repeat`` times, interleaved, and the median is reported,
 with the load average before and after the timed runs. Cosines: per row against the reference's vectors.
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from embedscope.embedders import _onnx
     from embedscope.embedders.local import LocalEmbedder, default_model_path
     from embedscope.embedding import MemoryCache, embed_texts
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     texts: list[str] = bible(args.n)["text"].tolist()
     default = LocalEmbedder(batch_size=args.batch_size)

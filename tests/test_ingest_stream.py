@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 import embedscope
-from embedscope import items_stream
 from embedscope._upsert import items_fingerprint
-from embedscope.ingest import read_items
+from embedscope.io import items_stream
+from embedscope.io.items import read_items
 
 from .conftest import run
 from .test_bad_input import one_error_line, snapshot
@@ -131,7 +131,7 @@ def test_late_bad_vector_is_an_input_error(tmp_path: Path, capsys: pytest.Captur
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from embedscope._vectors_io import BATCH_ROWS
+    from embedscope.io.streams import BATCH_ROWS
 
     n = BATCH_ROWS + 10
     x = np.ones((n, 2), np.float32)

@@ -46,7 +46,7 @@ def test_default_backend_is_onnx_int8(local_embedder: Any) -> None:
 
 
 def test_onnx_int8_is_close_to_torch_on_real_texts(local_embedder: Any, torch_embedder: LocalEmbedder) -> None:
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     texts = bible(600)["text"].tolist()
     a = local_embedder.embed(texts)
@@ -66,7 +66,7 @@ def test_onnx_int8_is_close_to_torch_on_real_texts(local_embedder: Any, torch_em
 def test_onnx_int8_is_close_to_torch_on_longer_texts(local_embedder: Any, torch_embedder: LocalEmbedder) -> None:
     """A second sample: paragraphs of six consecutive verses (~150 words, up to the 256-token window), embedded
     through embed_texts (its batches, not embed's), against the float32 torch vectors."""
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     verses = bible(1200)["text"].tolist()
     texts = [" ".join(verses[i:i + 6]) for i in range(0, 1200, 6)]

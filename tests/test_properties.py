@@ -103,7 +103,7 @@ METRICS = ("cosine", "dot", "euclidean", "manhattan")
 @SETTINGS
 @given(df=tables(), fmt=st.sampled_from(["frame", "csv", "jsonl", "parquet"]))
 def test_ingest_never_crashes(df: pd.DataFrame, fmt: str, tmp_path_factory: pytest.TempPathFactory) -> None:
-    from embedscope.ingest import read_items
+    from embedscope.io.items import read_items
 
     src: Any = df
     if fmt != "frame":

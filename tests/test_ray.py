@@ -33,7 +33,7 @@ def ray_local() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def bible_df():
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     return bible(N)
 

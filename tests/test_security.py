@@ -547,7 +547,7 @@ def test_deeply_nested_filters_are_400(client: TestClient, spec: str) -> None:
 def test_a_deeply_nested_qrels_line_names_its_row(tmp_path: Path) -> None:
     # The same class in another parser: a qrels JSONL line nested a thousand deep is a clear input error.
     from embedscope.errors import InputError
-    from embedscope.qrels import read_qrels
+    from embedscope.io.qrels import read_qrels
 
     f = tmp_path / "deep.jsonl"
     f.write_text('{"query": "q", "id": "a", "score": 1}\n' + "[" * 5000 + "\n", encoding="utf-8")

@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import embedscope
-from embedscope import ingest as ing
-from embedscope._vectors_io import StreamFingerprint, open_vectors
+from embedscope.io import vectors as ing
+from embedscope.io.streams import StreamFingerprint, open_vectors
 from embedscope.manifest import fingerprint_arrays
 from embedscope.neighbors import knn_graph, normalize, search
 from embedscope.projection import pca as pca_mod

@@ -74,7 +74,7 @@ class CompareMixin(ScopeCore):
         label
             A metadata column for same-label retrieval (precision, recall, nDCG at k), or ``None``.
         qrels
-            A file of query / relevant-item judgements (see :mod:`embedscope.qrels`), or ``None``.
+            A file of query / relevant-item judgements (see :mod:`embedscope.io.qrels`), or ``None``.
         top
             How many "changed most" items to list with both neighbour lists.
         seed
@@ -154,7 +154,7 @@ class CompareMixin(ScopeCore):
         label
             Same-label retrieval: every item with at least one other item of its label is a query.
         qrels
-            Query / relevant-item judgements (:mod:`embedscope.qrels`): a query that is an item id is that item
+            Query / relevant-item judgements (:mod:`embedscope.io.qrels`): a query that is an item id is that item
             (left out of its own results); any other query is a text embedded with each space's own model.
 
         Returns
@@ -186,7 +186,7 @@ class CompareMixin(ScopeCore):
     def _qrels_retrieval(self, names: list[str], shared: list[str], rows: dict[str, np.ndarray],
                          path: str | Path, k: int, bootstrap: int, seed: int) -> dict[str, Any]:
         from .compare import qrels_retrieval, retrieval_table
-        from .qrels import read_qrels
+        from .io.qrels import read_qrels
 
         q = read_qrels(path)
         pos = {i: n for n, i in enumerate(shared)}

@@ -24,8 +24,8 @@ from ._upsert import items_fingerprint, items_fingerprint_batches, merge_items
 from .embedders import DryRun, Embedder, get_embedder
 from .embedding import embed_texts
 from .errors import InputError, ManifestError, WorkspaceError
+from .io.modelfiles import is_legacy, load_state, recorded_file, save_state
 from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
-from .modelfiles import is_legacy, load_state, recorded_file, save_state
 from .neighbors import KNN, check_metric, knn_graph, search
 from .results import EmbedReport, IngestReport, Neighbors, SpaceInfo
 from .storage import storage_error, sweep_temporaries
@@ -348,16 +348,16 @@ class ScopeCore:
         source
             File path or DataFrame.
         text, id
-            Text and id columns (see :func:`embedscope.ingest.read_items`).
+            Text and id columns (see :func:`embedscope.io.items.read_items`).
         """
-        from .items_stream import open_items
+        from .io.items_stream import open_items
 
         stream = open_items(source, text=text, id=id)
         with self._writing():
             return self._ingest_stream(stream)
 
     def _ingest_stream(self, stream: Any) -> IngestReport:
-        """Store an :class:`embedscope.items_stream.ItemsStream` (caller holds the lock).
+        """Store an :class:`embedscope.io.items_stream.ItemsStream` (caller holds the lock).
 
         Into a workspace without items the batches go straight into the items table (one Lance commit; a bad
         row raises before it commits, so nothing is stored); into one with items they are upserted by id in
@@ -365,7 +365,7 @@ class ScopeCore:
         if self.has_items():
             rep = self._upsert_items(stream.read_all(), stream.source)
         else:
-            from ._vectors_io import column_batches, read_column
+            from .io.streams import column_batches, read_column
 
             counted = {"rows": 0}
 
@@ -494,7 +494,7 @@ class ScopeCore:
         key = (name + "#arrays", rec.table_version)
         hit = self._cache.get(key)
         if hit is None:
-            from ._vectors_io import read_column, read_matrix
+            from .io.streams import read_column, read_matrix
 
             # one float32 array filled page by page (the Arrow table is not kept: it was a second copy)
             tbl = self._open_version(name)
@@ -562,7 +562,7 @@ class ScopeCore:
         ids
             Length ``n``, strings.
         vectors
-            Shape ``(n, d)``; must be finite with no all-zero rows (see :func:`embedscope.ingest.read_vectors`).
+            Shape ``(n, d)``; must be finite with no all-zero rows (see :func:`embedscope.io.vectors.read_vectors`).
         """
         _check_space(space)
         ids = [str(s) for s in ids]
@@ -610,13 +610,13 @@ class ScopeCore:
 
         A new space is streamed from the file into its table in batches (see :meth:`add_vector_stream`).
         """
-        from ._vectors_io import open_vectors
+        from .io.streams import open_vectors
 
         _check_space(space)
         return self.add_vector_stream(space, open_vectors(source, ids=ids, id=id, vector=vector))
 
     def add_vector_stream(self, space: str, stream: Any) -> IngestReport:
-        """Store a :class:`embedscope._vectors_io.VectorStream` as ``space``, upserting by id.
+        """Store a :class:`embedscope.io.streams.VectorStream` as ``space``, upserting by id.
 
         Into a new space the vectors go from the file to the table a batch at a time (``.npy`` memory-mapped,
         Parquet a record batch at a time), each batch checked as it passes; a bad vector raises
@@ -625,7 +625,7 @@ class ScopeCore:
         (:meth:`add_vectors`). The file's other scalar columns (``stream.metadata``) are upserted into the
         items as metadata.
         """
-        from ._vectors_io import record_batches
+        from .io.streams import record_batches
 
         _check_space(space)
         name = vectors_table(space)
@@ -657,7 +657,7 @@ class ScopeCore:
 
     def _write_space(self, space: str, ids: Sequence[str], x: np.ndarray, params: dict[str, Any],
                      inputs: dict[str, str] | None = None) -> None:
-        from ._vectors_io import BATCH_ROWS
+        from .io.streams import BATCH_ROWS
 
         x = np.ascontiguousarray(x, dtype=np.float32)
         vec = pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])  # zero-copy views of x
@@ -1081,7 +1081,7 @@ class ScopeCore:
 
     # ---------------------------------------------------------------------------------------- shared
     def _save_model(self, stem: str, kind: str, arrays: dict[str, np.ndarray], header: dict[str, Any]) -> str:
-        """Write fitted state into ``models/`` as data (:func:`embedscope.modelfiles.save_state`: arrays and
+        """Write fitted state into ``models/`` as data (:func:`embedscope.io.modelfiles.save_state`: arrays and
         JSON, atomically; never a pickle); returns its file name. A pickle an earlier version wrote under the
         same name is removed (nothing records it any more)."""
         name = save_state(self.path / "models" / f"{stem}.npz", kind, arrays, header)

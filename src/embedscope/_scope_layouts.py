@@ -19,8 +19,8 @@ from ._scope_core import (
 )
 from .clusters import Clustering
 from .errors import InputError, WorkspaceError
+from .io.modelfiles import is_legacy, load_state, pack_strings, recorded_file, unpack_strings
 from .manifest import Record, fingerprint_arrays
-from .modelfiles import is_legacy, load_state, pack_strings, recorded_file, unpack_strings
 from .results import Layout
 
 

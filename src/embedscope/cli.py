@@ -65,7 +65,7 @@ def ingest(
         raise InputError("--ids and --vector are for vectors: add --space NAME")
     # Validate before creating anything, so a bad file leaves no workspace behind.
     if space is None:
-        from .items_stream import open_items
+        from .io.items_stream import open_items
 
         # a large CSV/TSV is checked batch by batch as it streams into a new workspace (a bad row anywhere
         # removes the workspace this command made); other files are read and checked whole first
@@ -82,7 +82,7 @@ def ingest(
                 shutil.rmtree(ws, ignore_errors=True)
             raise
     else:
-        from ._vectors_io import open_vectors
+        from .io.streams import open_vectors
         from .workspace import _check_space
 
         _check_space(space)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .samples import TOTAL_VERSES, bible
+from .io.samples import TOTAL_VERSES, bible
 from .workspace import Scope
 
 

@@ -1,4 +1,4 @@
-"""Items from a large CSV or TSV file in bounded batches, checked as :func:`embedscope.ingest.read_items` checks
+"""Items from a large CSV or TSV file in bounded batches, checked as :func:`embedscope.io.items.read_items` checks
 them, so a first ingest streams into the workspace instead of holding the file several times over.
 
 A 200 MB CSV read whole was held as bytes, as one decoded string, as a copy in a ``StringIO``, as a DataFrame of
@@ -7,11 +7,11 @@ Python strings and as Arrow columns (peak about 9x the file). Here the file is p
 
 1. the column types of the whole file are settled (a column of integers with an empty value further down is
    float, as pandas makes it when it reads the whole file; a column with a word in it is text);
-2. each batch is checked and converted by :func:`embedscope.ingest.read_items` itself (ids, texts, metadata),
+2. each batch is checked and converted by :func:`embedscope.io.items.read_items` itself (ids, texts, metadata),
    with row numbers counted from the start of the file and ids checked unique across batches.
 
 The errors are the same, at the same row and column. Whatever the batches cannot reproduce exactly (a parse
-error, bytes that are not UTF-8, a header problem) is handed to :func:`~embedscope.ingest.read_items` on the
+error, bytes that are not UTF-8, a header problem) is handed to :func:`~embedscope.io.items.read_items` on the
 whole file, which raises its usual located error. Files under ``stream_min_bytes`` and other formats are read
 whole, as before.
 """
@@ -29,8 +29,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from . import ingest as _ingest
-from .errors import InputError
+from ..errors import InputError
+from . import formats, items
 from .textfiles import SNIFF_BYTES, refuse_wide, sniff_bom
 
 #: Rows per batch (about 5 MB of 500-character texts; 50,000 held 140 MB more while parsing).
@@ -79,7 +79,7 @@ def open_items(source: str | Path | pd.DataFrame, *, text: str | None = None, id
                batch_rows: int | None = None, stream_min_bytes: int | None = None) -> ItemsStream:
     """Open items to ingest: a CSV/TSV file of at least ``stream_min_bytes`` in batches, anything else whole.
 
-    Parameters are those of :func:`embedscope.ingest.read_items`, plus the batch size and the size above which
+    Parameters are those of :func:`embedscope.io.items.read_items`, plus the batch size and the size above which
     a file streams (default: :data:`BATCH_ROWS`, :data:`STREAM_MIN_BYTES`). Header and column problems are raised
     now; row problems as the batches are read.
 
@@ -91,16 +91,16 @@ def open_items(source: str | Path | pd.DataFrame, *, text: str | None = None, id
     stream_min_bytes = STREAM_MIN_BYTES if stream_min_bytes is None else stream_min_bytes
     if not isinstance(source, pd.DataFrame):
         path = Path(source)
-        kind = _ingest.TEXT_FORMATS.get(path.suffix.lower())
+        kind = formats.TEXT_FORMATS.get(path.suffix.lower())
         if kind in ("csv", "tsv") and path.is_file() and path.stat().st_size >= max(1, stream_min_bytes):
             try:
                 return _csv_stream(path, str(source), kind, text, id, batch_rows)
             except _ReadWhole:
                 pass
-    return whole(_ingest.read_items(source, text=text, id=id))
+    return whole(items.read_items(source, text=text, id=id))
 
 
-def whole(inp: _ingest.ItemsInput) -> ItemsStream:
+def whole(inp: items.ItemsInput) -> ItemsStream:
     """Items already read as one table, as a stream."""
     table = inp.table
     return ItemsStream(inp.source, inp.text_column, inp.id_column, table.schema,
@@ -108,7 +108,7 @@ def whole(inp: _ingest.ItemsInput) -> ItemsStream:
 
 
 def _frames(path: Path, sep: str, dtype: dict[str, Any], batch_rows: int) -> Generator[pd.DataFrame, None, None]:
-    """The file as DataFrames of ``batch_rows`` rows, parsed as :func:`embedscope.ingest.read_items` parses the
+    """The file as DataFrames of ``batch_rows`` rows, parsed as :func:`embedscope.io.items.read_items` parses the
     whole file; anything unusual raises :class:`_ReadWhole`."""
     with path.open("rb") as fh:
         codec, skip, _ = sniff_bom(fh.read(4))
@@ -173,7 +173,7 @@ def _csv_stream(path: Path, name: str, kind: str, text: str | None, id: str | No
     dtype = {c: (str if c in str_cols else _settle(kinds[c], empty[c])) for c in head.columns}
     try:  # the header, the columns and the first rows (typed as the whole file), checked as a whole file's are
         with closing(_frames(path, sep, dtype, batch_rows)) as frames:
-            first = _ingest.read_items(next(frames), text=text, id=id)
+            first = items.read_items(next(frames), text=text, id=id)
     except InputError as exc:
         raise _ReadWhole from exc
     text_col, id_col = first.text_column, first.id_column
@@ -195,7 +195,7 @@ def _csv_stream(path: Path, name: str, kind: str, text: str | None, id: str | No
                                              row=i + 1, column=id_col)
                         seen[v] = i
                 try:
-                    got = _ingest.read_items(frame, text=text_col, id=id_col)
+                    got = items.read_items(frame, text=text_col, id=id_col)
                 except InputError as exc:
                     raise InputError(exc.message, file=name, row=None if exc.row is None else exc.row + start,
                                      column=exc.column) from None
@@ -208,7 +208,7 @@ def _csv_stream(path: Path, name: str, kind: str, text: str | None, id: str | No
                 yield from table.to_batches()
                 start += len(frame)
         except _ReadWhole:  # changed under us? the whole-file reader says what is wrong
-            _ingest.read_items(path, text=text, id=id)
+            items.read_items(path, text=text, id=id)
             raise InputError("the file changed while it was read; ingest it again", file=name) from None
 
     return ItemsStream(name, text_col, id_col, schema, batches, rows)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from ..errors import InputError
 
 QUERY_KEYS = ("query", "query_id", "qid", "query_text")
 ITEM_KEYS = ("relevant", "item", "id", "doc_id", "docid", "corpus_id", "corpus-id")

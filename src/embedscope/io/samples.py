@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .errors import MissingDependencyError
+from ..errors import MissingDependencyError
 
 #: (first book number, last book number, division) in canonical order.
 DIVISIONS: list[tuple[int, int, str]] = [

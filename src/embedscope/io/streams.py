@@ -6,7 +6,7 @@ reading the table back as Arrow then numpy held about five such copies at once. 
 - :func:`open_vectors` checks a vectors file's ids and shape up front and then yields its vectors in batches of
   ``batch_rows``: a ``.npy`` file is memory-mapped, a Parquet file is read a record batch at a time (a row group
   is the unit Parquet decodes, so a file written as one huge row group costs that row group once); other formats
-  (``.json``, ``.jsonl``, ``.arrow``) are read whole by :func:`embedscope.ingest.read_vectors` and then sliced;
+  (``.json``, ``.jsonl``, ``.arrow``) are read whole by :func:`embedscope.io.vectors.read_vectors` and then sliced;
 - :func:`record_batches` turns those batches into Arrow record batches (``id``, ``vector``) that LanceDB writes
   as one commit, and computes the content fingerprint on the way (the same digest as
   :func:`embedscope.manifest.fingerprint_arrays` of the ids and the whole matrix);
@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from . import ingest as _ingest
-from .errors import InputError
+from ..errors import InputError
+from . import formats, vectors
 
 #: Vectors per batch while ingesting and reading back (24 MB of float32 at 384 dimensions).
 BATCH_ROWS = 16_384
@@ -86,7 +86,7 @@ def open_vectors(source: str | Path, *, ids: str | Path | None = None, id: str |
                  vector: str | None = None, batch_rows: int = BATCH_ROWS) -> VectorStream:
     """Open a bring-your-own vectors file: ids and shape are checked now, the vectors as they are read.
 
-    Parameters are those of :func:`embedscope.ingest.read_vectors` (which reads the same formats whole); the
+    Parameters are those of :func:`embedscope.io.vectors.read_vectors` (which reads the same formats whole); the
     checks and error messages are the same.
 
     Returns
@@ -95,17 +95,17 @@ def open_vectors(source: str | Path, *, ids: str | Path | None = None, id: str |
     """
     path = Path(source)
     name = str(source)
-    kind = _ingest.VECTOR_FORMATS.get(_ingest.file_suffix(path))
+    kind = formats.VECTOR_FORMATS.get(formats.file_suffix(path))
     if not path.exists() or kind not in ("npy", "parquet") or path.stat().st_size == 0:
-        return _whole(_ingest.read_vectors(source, ids=ids, id=id, vector=vector), batch_rows)
+        return _whole(vectors.read_vectors(source, ids=ids, id=id, vector=vector), batch_rows)
     if ids and kind != "npy":
         raise InputError("--ids is only for .npy files; other formats carry their ids", file=name)
     stream = _npy(path, name, ids, batch_rows) if kind == "npy" else _parquet(path, name, id, vector, batch_rows)
-    _ingest.check_unique_ids(stream.ids, name)
+    vectors.check_unique_ids(stream.ids, name)
     return stream
 
 
-def _whole(inp: _ingest.VectorsInput, batch_rows: int) -> VectorStream:
+def _whole(inp: vectors.VectorsInput, batch_rows: int) -> VectorStream:
     x = inp.vectors
 
     def batches() -> Iterator[np.ndarray]:
@@ -116,15 +116,15 @@ def _whole(inp: _ingest.VectorsInput, batch_rows: int) -> VectorStream:
 
 
 def _npy(path: Path, name: str, ids: str | Path | None, batch_rows: int) -> VectorStream:
-    arr = _ingest.load_npy(path, name, mmap=True)
+    arr = vectors.load_npy(path, name, mmap=True)
     n = arr.shape[0]
     if n == 0:
         raise InputError("no vectors", file=name)
-    id_list = _ingest.read_id_file(Path(ids), n) if ids else [str(i) for i in range(n)]
+    id_list = vectors.read_id_file(Path(ids), n) if ids else [str(i) for i in range(n)]
 
     def batches() -> Iterator[np.ndarray]:
         for lo in range(0, n, batch_rows):
-            yield _ingest.validate_matrix(np.asarray(arr[lo:lo + batch_rows]), name, None, row_offset=lo)
+            yield vectors.validate_matrix(np.asarray(arr[lo:lo + batch_rows]), name, None, row_offset=lo)
 
     return VectorStream(id_list, name, int(arr.shape[1]), batches)
 
@@ -141,7 +141,7 @@ def _parquet(path: Path, name: str, id: str | None, vector: str | None, batch_ro
         raise InputError(f"cannot read: {exc}", file=name) from None
     if pf.metadata.num_rows == 0:
         raise InputError("no rows", file=name)
-    vcol = _ingest.pick_vector_column(schema.empty_table(), name, vector)
+    vcol = vectors.pick_vector_column(schema.empty_table(), name, vector)
     id_col = id if id is not None else ("id" if "id" in schema.names else None)
     if id_col is not None and id_col not in schema.names:
         raise InputError(f"no column {id_col!r}; columns are: {', '.join(schema.names)}", file=name, column=id_col)
@@ -150,7 +150,7 @@ def _parquet(path: Path, name: str, id: str | None, vector: str | None, batch_ro
         side = pf.read(columns=[c for c in (id_col, *meta_cols) if c is not None])
     except Exception as exc:
         raise InputError(f"cannot read: {exc}", file=name) from None
-    id_list = _ingest.table_ids(side, name, id_col) if id_col is not None else \
+    id_list = vectors.table_ids(side, name, id_col) if id_col is not None else \
         [str(i) for i in range(pf.metadata.num_rows)]
     metadata = pa.table({(c if c not in ("id", "text") else f"{c}_"): side.column(c) for c in meta_cols}) \
         if meta_cols else None
@@ -164,9 +164,9 @@ def _parquet(path: Path, name: str, id: str | None, vector: str | None, batch_ro
             it = pf.iter_batches(batch_size=batch_rows, columns=[vcol], use_threads=False)
             for batch in it:
                 col = batch.column(0)
-                mat = _ingest.list_matrix(col, name, vcol, row_offset=lo, dim=want)
+                mat = vectors.list_matrix(col, name, vcol, row_offset=lo, dim=want)
                 want = mat.shape[1]
-                yield _ingest.validate_matrix(mat, name, None, row_offset=lo)
+                yield vectors.validate_matrix(mat, name, None, row_offset=lo)
                 lo += len(col)
         except InputError:
             raise

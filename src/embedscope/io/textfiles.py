@@ -8,7 +8,7 @@ that converts it.
 
 from __future__ import annotations
 
-from .errors import InputError
+from ..errors import InputError
 
 # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
 BOMS: tuple[tuple[bytes, str, str], ...] = (
