@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from _corpus import bible_texts, bible_vectors
 from embedscope import diagnostics as dg
-from embedscope.neighbors import knn_graph, normalize
+from embedscope.search.exact import knn_graph, normalize
 from embedscope.similarity import label_separation, pair_histogram
 
 

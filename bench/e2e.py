@@ -287,8 +287,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         import pandas as pd
 
         from embedscope import Scope
-        from embedscope.neighbors import KNN, knn_graph
         from embedscope.projection.quality import layout_quality
+        from embedscope.search.exact import KNN, knn_graph
 
         ids = pd.read_parquet(data, columns=["id"])["id"].astype(str).tolist()
         scope = Scope.open(es["workspace"])

@@ -84,7 +84,7 @@ def load_vectors(n: int, cache: Path) -> Path:
 
 def truth_graph(x: np.ndarray, path: Path) -> Any:
     """The exact cosine 15-NN graph of ``x``, cached next to the vectors."""
-    from embedscope.neighbors import KNN, knn_graph
+    from embedscope.search.exact import KNN, knn_graph
 
     ip, sp = (path.with_name(f"{path.stem}_knn{K}_{part}.npy") for part in ("indices", "scores"))
     if ip.exists() and sp.exists():
@@ -111,8 +111,8 @@ def peak_rss_mb() -> float:
 def _child(path: str, method: str, numba_dir: str, repeat: bool) -> dict[str, Any]:
     os.environ["NUMBA_CACHE_DIR"] = numba_dir  # before anything imports numba
     x = np.load(path)
-    from embedscope.neighbors import knn_graph
     from embedscope.projection import project
+    from embedscope.search.exact import knn_graph
 
     base = peak_rss_mb()
     graph, graph_s = None, 0.0

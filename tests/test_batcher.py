@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 import embedscope
 from embedscope.errors import InputError
-from embedscope.scan import QueryScan
+from embedscope.search.scan import QueryScan
 from embedscope.server import create_app
 from embedscope.server.batcher import QueryBatcher
 from embedscope.server.routes import search as search_route

@@ -22,7 +22,7 @@ from embedscope.compare import (
 )
 from embedscope.errors import InputError
 from embedscope.io.qrels import read_qrels
-from embedscope.neighbors import knn_graph
+from embedscope.search.exact import knn_graph
 
 from .test_projection import _run_cli
 

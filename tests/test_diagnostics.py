@@ -10,7 +10,7 @@ import pytest
 
 import embedscope
 from embedscope import diagnostics as dg
-from embedscope.neighbors import knn_graph
+from embedscope.search.exact import knn_graph
 
 W2V = Path(__file__).resolve().parents[2] / "shared/data/vectors-comparison/word2vec_1000.json"
 

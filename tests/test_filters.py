@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 import embedscope
 from embedscope.errors import InputError
-from embedscope.filters import mask, parse_filter
+from embedscope.search.filters import mask, parse_filter
 from embedscope.server import create_app
 
 

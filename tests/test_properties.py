@@ -151,7 +151,7 @@ def test_ingest_into_workspace_never_crashes(df: pd.DataFrame, tmp_path_factory:
 @SETTINGS
 @given(x=matrices(), metric=st.sampled_from(METRICS), k=st.integers(1, 20))
 def test_search_and_graph_finite(x: np.ndarray, metric: str, k: int) -> None:
-    from embedscope.neighbors import knn_graph, search
+    from embedscope.search.exact import knn_graph, search
 
     n = len(x)
     res = search(x, x[: max(1, n // 2)], k, metric)
@@ -200,7 +200,7 @@ def test_layout_quality_finite(x: np.ndarray, k: int, flat: bool) -> None:
 @given(x=nonzero_matrices(min_n=4))
 def test_health_checks_finite(x: np.ndarray) -> None:
     from embedscope.diagnostics import health
-    from embedscope.neighbors import knn_graph
+    from embedscope.search.exact import knn_graph
 
     ids = [str(i) for i in range(len(x))]
     checks = health(x, ids, knn_graph(x, 10, "cosine"))
@@ -213,7 +213,7 @@ def test_health_checks_finite(x: np.ndarray) -> None:
 @given(x=matrices(), seed=st.integers(0, 1000), k=st.integers(1, 6))
 def test_cka_and_jaccard_in_range(x: np.ndarray, seed: int, k: int) -> None:
     from embedscope.compare import jaccard, linear_cka
-    from embedscope.neighbors import knn_graph
+    from embedscope.search.exact import knn_graph
 
     rng = np.random.default_rng(seed)
     y = (x @ rng.normal(size=(x.shape[1], 3))).astype(np.float32)
@@ -231,7 +231,7 @@ def test_cka_and_jaccard_in_range(x: np.ndarray, seed: int, k: int) -> None:
 @given(x=matrices(min_n=5), data=st.data())
 def test_codecs_roundtrip_and_search(x: np.ndarray, data: Any) -> None:
     from embedscope import compress as c
-    from embedscope.neighbors import normalize
+    from embedscope.search.exact import normalize
 
     raw, x = x, normalize(x)  # codecs work on unit vectors (evaluate and compressed_copy normalise first)
     d = x.shape[1]

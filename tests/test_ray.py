@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import embedscope
-from embedscope.neighbors import knn_graph
+from embedscope.search.exact import knn_graph
 
 from .conftest import run
 
@@ -181,7 +181,7 @@ def _clustered(n: int, d: int = 48, seed: int = 0) -> np.ndarray:
 
 def test_ann_graph_with_ray_recall_and_workspace(ray_local: None, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    from embedscope.neighbors import ann_graph, graph_recall
+    from embedscope.search.ann import ann_graph, graph_recall
 
     x = _clustered(6000)
     ws = tmp_path / "ann.scope"

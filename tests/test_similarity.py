@@ -10,7 +10,7 @@ import pytest
 
 import embedscope
 from embedscope import similarity as sm
-from embedscope.neighbors import knn_graph
+from embedscope.search.exact import knn_graph
 
 from .conftest import run
 

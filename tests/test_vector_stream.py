@@ -15,9 +15,9 @@ import embedscope
 from embedscope.io import vectors as ing
 from embedscope.io.streams import StreamFingerprint, open_vectors
 from embedscope.manifest import fingerprint_arrays
-from embedscope.neighbors import knn_graph, normalize, search
 from embedscope.projection import pca as pca_mod
 from embedscope.projection.quality import layout_quality
+from embedscope.search.exact import knn_graph, normalize, search
 from tests.conftest import run
 
 ODD = ["007", " 7", "7 ", "ünïcode/路径", "a,b;c", "x\ty", "0x1F", "1e3", "-0", "NaN", "null", "None", "true",

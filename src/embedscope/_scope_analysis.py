@@ -15,8 +15,8 @@ from ._scope_core import (
     neighbors_table,
 )
 from .errors import InputError, WorkspaceError
-from .neighbors import check_metric
 from .results import Neighbors
+from .search.exact import check_metric
 
 if TYPE_CHECKING:
     from .workspace import Scope

@@ -18,7 +18,7 @@ import pyarrow as pa
 from ._scope_core import ScopeCore, vectors_table
 from .errors import EmbedscopeError, InputError
 from .manifest import Record, fingerprint_arrays
-from .neighbors import KNN, knn_graph, normalize, search
+from .search.exact import KNN, knn_graph, normalize, search
 
 #: Bumped when what a stored comparison holds changes (older ones are then recomputed).
 COMPARE_VERSION = 2

@@ -26,8 +26,8 @@ from .embedding import embed_texts
 from .errors import InputError, ManifestError, WorkspaceError
 from .io.modelfiles import is_legacy, load_state, recorded_file, save_state
 from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
-from .neighbors import KNN, check_metric, knn_graph, search
 from .results import EmbedReport, IngestReport, Neighbors, SpaceInfo
+from .search.exact import KNN, check_metric, knn_graph, search
 from .storage import storage_error, sweep_temporaries
 
 ITEMS = "items"
@@ -864,7 +864,7 @@ class ScopeCore:
         k
             Neighbours per item wanted (the graph is built with at least ``DEFAULT_K``).
         exact
-            ``None`` (default): exact up to :data:`embedscope.neighbors.ANN_ABOVE` items, approximate (HNSW,
+            ``None`` (default): exact up to :data:`embedscope.search.ann.ANN_ABOVE` items, approximate (HNSW,
             needs ``embedscope[ann]``) above, and a stored graph of either kind is reused. ``True``: an exact
             graph (a stored approximate one is rebuilt). ``False``: approximate whatever the size (a stored
             exact graph is reused: it is at least as good).
@@ -882,7 +882,7 @@ class ScopeCore:
             :meth:`graph_info`: approximate graphs record their recall@10 against exact search, measured on
             1,000 sampled items when they are built.
         """
-        from . import neighbors as _nb
+        from .search import ann as _nb
 
         if engine not in ("local", "ray"):
             raise InputError(f"unknown engine {engine!r}; use local or ray")
@@ -1069,7 +1069,7 @@ class ScopeCore:
             raise InputError(f"no item with id {missing[0]!r} in space {space!r}")
         if not plus:
             raise InputError("give at least one item to add")
-        from .neighbors import normalize
+        from .search.exact import normalize
 
         xn = normalize(x[[pos[t] for t in (*plus, *minus)]])
         q = xn[: len(plus)].sum(0) - xn[len(plus):].sum(0)

@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from .neighbors import normalize, search
+from .search.exact import normalize, search
+from .search.hamming import hamming_topk
 
 #: Queries searched at once (bounds the score block: ``QUERY_BLOCK x n`` values).
 QUERY_BLOCK = 256
@@ -330,26 +331,6 @@ def _blocked_top(block: Callable[[int, int], np.ndarray], n: int, queries: np.nd
         best_s = np.take_along_axis(cand_s, keep, axis=1)
         best_i = np.take_along_axis(cand_i, keep, axis=1)
     return best_i
-
-
-def hamming_topk(codes: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
-    """Rows ``(m, k)`` of the ``k`` codes nearest each query code by Hamming distance, nearest first (ties in
-    row order).
-
-    Parameters
-    ----------
-    codes
-        uint8 ``(n, b)`` packed bits, ``b`` a multiple of 8.
-    queries
-        uint8 ``(m, b)`` packed bits.
-    k
-        At most ``n``.
-    """
-    c64 = np.ascontiguousarray(codes).view(np.uint64)
-    q64 = np.ascontiguousarray(queries).view(np.uint64)
-    from ._hamming import hamming_topk_kernel
-
-    return np.asarray(hamming_topk_kernel(c64, q64, int(min(k, len(codes))), int(codes.shape[1] * 8)))
 
 
 # -------------------------------------------------------------------------------------- evaluation

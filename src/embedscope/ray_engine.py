@@ -10,8 +10,8 @@ the cache) and embeds only the rest.
 
 The exact kNN graph (:func:`knn_graph_ray`) splits the queries into shards, one Ray task each, every task
 scanning its shard against all vectors (put once in the object store); the shards' answers are concatenated
-into the graph :func:`embedscope.neighbors.knn_graph` gives in one process. The approximate graph
-(:func:`ann_graph_ray`, chosen above :data:`embedscope.neighbors.ANN_ABOVE` items) builds one HNSW index per
+into the graph :func:`embedscope.search.exact.knn_graph` gives in one process. The approximate graph
+(:func:`ann_graph_ray`, chosen above :data:`embedscope.search.ann.ANN_ABOVE` items) builds one HNSW index per
 shard of the items, searches every item in each, and merges the exactly rescored lists; finished shards are
 staged in the workspace (:class:`ShardStage`) so a killed build reruns only the missing ones, and a task whose
 worker dies is retried.
@@ -44,7 +44,7 @@ import pyarrow as pa
 
 from .embedding import EmbedStats, VectorCache, text_hash
 from .errors import InputError, MissingDependencyError
-from .neighbors import BLOCK_BYTES, KNN, search
+from .search.exact import BLOCK_BYTES, KNN, search
 from .storage import atomic_path
 
 #: CPUs and object store of the Ray runtime started when no ``address`` is given.
@@ -417,10 +417,10 @@ def _knn_shard(x: np.ndarray, start: int, stop: int, k: int, block_bytes: int) -
     """Exact cosine neighbours of rows ``start:stop`` of ``x`` (n, d) among all rows.
 
     Returns ``(indices, scores)``, int32 and float32 of shape ``(stop - start, k)``, best first, ties by index,
-    a row never its own neighbour: what :func:`embedscope.neighbors.knn_graph` gives for those rows, computed
+    a row never its own neighbour: what :func:`embedscope.search.exact.knn_graph` gives for those rows, computed
     the same way (each block's queries normalised, scores scaled by ``1/|x|``).
     """
-    from .neighbors import normalize, topk_smallest
+    from .search.exact import normalize, topk_smallest
 
     n = x.shape[0]
     norms = np.sqrt(np.einsum("ij,ij->i", x, x))
@@ -474,7 +474,7 @@ def knn_graph_ray(
     Returns
     -------
     KNN
-        Cosine, shape ``(n, min(k, n - 1))``: the graph :func:`embedscope.neighbors.knn_graph` gives.
+        Cosine, shape ``(n, min(k, n - 1))``: the graph :func:`embedscope.search.exact.knn_graph` gives.
     """
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     n = x.shape[0]
@@ -623,7 +623,8 @@ def _ann_shard(x: np.ndarray, lo: int, hi: int, k: int, hnsw: dict[str, int], th
         shard's items (itself excluded), exact float32 cosine, best first; ``-inf`` scores where the index
         gave fewer.
     """
-    from .neighbors import hnsw_index, hnsw_search, row_norms
+    from .search.ann import hnsw_index, hnsw_search
+    from .search.exact import row_norms
 
     index = hnsw_index(x[lo:hi], np.arange(lo, hi), threads=threads, connectivity=hnsw["connectivity"],
                        expansion_add=hnsw["expansion_add"], expansion_search=hnsw["expansion_search"])
@@ -669,13 +670,13 @@ def ann_graph_ray(
 ) -> KNN:
     """An approximate cosine kNN graph: one HNSW index per shard of the items, built by a Ray task, merged.
 
-    Task ``j`` indexes shard ``j``'s items (:func:`embedscope.neighbors.hnsw_index`, the index
-    :func:`embedscope.neighbors.ann_graph` builds over all items) and searches *every* item in it, rescoring
-    the candidates as exact float32 cosine similarities (:func:`embedscope.neighbors.hnsw_search`). The driver
+    Task ``j`` indexes shard ``j``'s items (:func:`embedscope.search.ann.hnsw_index`, the index
+    :func:`embedscope.search.ann.ann_graph` builds over all items) and searches *every* item in it, rescoring
+    the candidates as exact float32 cosine similarities (:func:`embedscope.search.ann.hnsw_search`). The driver
     merges the shards' lists into one top-``k`` per item (:func:`merge_topk`); items left with fewer than
     ``k`` candidates get an exact search. Each shard's lists are staged in ``staging`` as they arrive, so a
     killed job reruns only the shards missing there. Measure the result with
-    :func:`embedscope.neighbors.graph_recall`.
+    :func:`embedscope.search.ann.graph_recall`.
 
     Cost: building is about that of one index over all items; searching is ``shards`` times that of one
     index (every item visits every shard's index), spread over the cluster.
@@ -694,7 +695,7 @@ def ann_graph_ray(
     staging, key
         Directory for finished shards (``None``: no resume) and a fingerprint of ``vectors`` naming the job.
     connectivity, expansion_add, expansion_search
-        HNSW's M, efConstruction and efSearch (raised to ``k + 1``), as in :func:`~embedscope.neighbors.ann_graph`.
+        HNSW's M, efConstruction and efSearch (raised to ``k + 1``), as in :func:`~embedscope.search.ann.ann_graph`.
     progress
         Called with (shards done, shards).
 
@@ -703,7 +704,7 @@ def ann_graph_ray(
     KNN
         Shape ``(n, min(k, n - 1))``; an item is never its own neighbour.
     """
-    from .neighbors import fill_exact
+    from .search.exact import fill_exact
 
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     n = x.shape[0]

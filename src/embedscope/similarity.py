@@ -17,7 +17,7 @@ The questions people ask of a space, answered with numbers:
   identically);
 - **per-dimension statistics** (:func:`dimension_stats`): mean and spread of each coordinate.
 
-Scores follow :mod:`embedscope.neighbors`: cosine similarity and dot product (higher is closer), euclidean
+Scores follow :mod:`embedscope.search.exact`: cosine similarity and dot product (higher is closer), euclidean
 and manhattan distance (lower is closer). Every scan runs in row blocks (bounded memory), never on an
 ``n x n`` matrix. Arrays in, small dataclasses out; no workspace import.
 """
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .neighbors import METRICS, check_metric, higher_is_closer, normalize
+from .search.exact import METRICS, check_metric, higher_is_closer, normalize
 
 #: Largest space whose pair histogram is exact (all ``n (n - 1) / 2`` pairs: ~2 million at 2,000 items).
 EXACT_MAX_ITEMS = 2_000

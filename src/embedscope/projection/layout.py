@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..neighbors import KNN
+from ..search.exact import KNN
 
 METHODS = ("umap", "pca", "tsne", "sphere")
 

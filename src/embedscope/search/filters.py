@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import InputError
+from ..errors import InputError
 
 #: The longest filter accepted (characters of JSON).
 MAX_FILTER_CHARS = 20_000

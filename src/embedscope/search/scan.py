@@ -4,7 +4,7 @@ exact rescoring of the ranked hits.
 One float32 scan of 1M x 384 reads 1.5 GB (about 137 ms on this machine at best). :class:`QueryScan` keeps
 the unit vectors as int8 codes with one float32 scale per row (``x / |x| ~= scale * codes``, 385 bytes a row
 instead of 1,536); a query is quantised the same way, and a multi-threaded numba kernel takes the exact integer
-dot products of the codes (32 byte products an instruction with AVX2, :mod:`embedscope._int8scan`). The per-item
+dot products of the codes (32 byte products an instruction with AVX2, :mod:`embedscope.search.kernels.int8`). The per-item
 similarities it returns (for colouring a map or a histogram) are accurate to about 1e-3. The ranked hits are not taken from those
 scores as they are: the best ``k + extra`` candidates by the int8 scores are rescored exactly in float32 from
 the original vectors and sorted, so the top ``k`` carry exact cosine similarities (a true hit is missed only
@@ -24,8 +24,8 @@ BLOCK = 65_536
 
 
 def _scan_kernel():  # type: ignore[no-untyped-def]
-    """The int8 x int8 scan kernel for this CPU (:mod:`embedscope._int8scan`), imported on first use."""
-    from ._int8scan import kernel
+    """The int8 x int8 scan kernel for this CPU (:mod:`embedscope.search.kernels.int8`), imported on first use."""
+    from .kernels.int8 import kernel
 
     return kernel()
 
@@ -233,7 +233,7 @@ class QueryScan:
         qn = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-30)
         spans = np.empty((q.shape[0], 2), np.float32)
         if self.int8:
-            from ._int8scan import quantise
+            from .kernels.int8 import quantise
 
             qcodes, qscale = quantise(qn)
             out = np.empty((q.shape[0], self.codes.shape[0]), np.float32)

@@ -1,7 +1,7 @@
 """Compiled Hamming top-k (numba): XOR + popcount over 64-bit words, then a counting selection of the k
 smallest distances per query (distances are small integers, so nothing of length ``n`` is sorted).
 
-Imported lazily by :func:`embedscope.compress.hamming_topk`, so importing embedscope does not import numba.
+Imported lazily by :func:`embedscope.search.hamming.hamming_topk`, so importing embedscope does not import numba.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Compiled int8 x int8 scan kernels (numba) for :class:`embedscope.scan.QueryScan`.
+"""Compiled int8 x int8 scan kernels (numba) for :class:`embedscope.search.scan.QueryScan`.
 
 Both the items and the queries are int8 codes (one float32 scale a row / a query); a score is the exact integer
 dot product of the codes times the two scales. Two kernels compute the same integers:

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from ...errors import InputError
-from ...scan import QueryScan, score_histogram
+from ...search.scan import QueryScan, score_histogram
 from ..arrow import ARROW_ONLY, arrow_response
 from ..batcher import QueryBatcher
 from .filter import FILTER, filter_mask
@@ -143,7 +143,7 @@ def search(
         histogram, cut = None, None
     else:
         assert found is not None
-        # hits rescored exactly (the scan of a big space is int8; see embedscope.scan)
+        # hits rescored exactly (the scan of a big space is int8; see embedscope.search.scan)
         ranked = scores if keep is None else np.where(keep, scores, -np.inf).astype(np.float32)
         rows, exact = _scan(state, space).top(found.vector, k, ranked)
         if keep is not None:  # fewer items pass than k: drop the ones from outside
