@@ -82,7 +82,7 @@ def test_import_contracts_hold() -> None:
 
 
 @pytest.mark.parametrize(("module", "line", "shown"), [
-    ("similarity.py", "import embedscope.workspace", "embedscope.similarity -> embedscope.workspace"),
+    ("similarity.py", "import embedscope.workspace", "embedscope.analyses.similarity -> embedscope.workspace"),
     ("projection/pca.py", "from .. import workspace", "embedscope.projection.pca -> embedscope.workspace"),
 ])
 def test_bad_import_breaks_the_contract(tmp_path: Path, module: str, line: str, shown: str) -> None:

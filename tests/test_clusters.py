@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 import embedscope
-from embedscope.clusters import class_tfidf_keywords, cluster
+from embedscope.analyses.clusters import class_tfidf_keywords, cluster
 
 from .test_projection import clusters as blobs
 

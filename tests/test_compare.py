@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import embedscope
-from embedscope.compare import (
+from embedscope.analyses.compare import (
     Calibration,
     chance_jaccard,
     compare,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import embedscope
-from embedscope.compress import Binary, Int8, Truncate, codec_from_name, evaluate, export_codes, frontier
+from embedscope.analyses.compress import Binary, Int8, Truncate, codec_from_name, evaluate, export_codes, frontier
 from embedscope.search.exact import normalize, search
 from embedscope.search.hamming import hamming_topk
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import embedscope
-from embedscope import diagnostics as dg
+from embedscope.analyses import diagnostics as dg
 from embedscope.search.exact import knn_graph
 
 W2V = Path(__file__).resolve().parents[2] / "shared/data/vectors-comparison/word2vec_1000.json"

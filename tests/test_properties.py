@@ -168,17 +168,18 @@ def test_search_and_graph_finite(x: np.ndarray, metric: str, k: int) -> None:
 @SETTINGS
 @given(x=matrices(), metric=st.sampled_from(METRICS), bins=st.integers(1, 60))
 def test_similarity_histograms_finite(x: np.ndarray, metric: str, bins: int) -> None:
-    from embedscope import similarity as sim
+    from embedscope.analyses import distributions as dist
+    from embedscope.analyses import similarity as sim
 
     h = sim.query_histogram(x, x[0], metric, bins=bins)
     assert _finite(h.to_json())
-    p = sim.pair_histogram(x, metric, bins=bins, sample=200)
+    p = dist.pair_histogram(x, metric, bins=bins, sample=200)
     assert _finite(p.to_json())
     r = sim.rank(x, x[1], k=3, metric=metric)
     assert np.isfinite(np.asarray(r.scores)).all()
     labels = ["a" if i % 2 else "b" for i in range(len(x))]
-    assert _finite(sim.label_separation(x, labels, metric, sample=200).to_json())
-    assert _finite(sim.dimension_stats(x).to_json())
+    assert _finite(dist.label_separation(x, labels, metric, sample=200).to_json())
+    assert _finite(dist.dimension_stats(x).to_json())
 
 
 # -------------------------------------------------------------------------------------------- projection
@@ -199,7 +200,7 @@ def test_layout_quality_finite(x: np.ndarray, k: int, flat: bool) -> None:
 @SETTINGS
 @given(x=nonzero_matrices(min_n=4))
 def test_health_checks_finite(x: np.ndarray) -> None:
-    from embedscope.diagnostics import health
+    from embedscope.analyses.diagnostics import health
     from embedscope.search.exact import knn_graph
 
     ids = [str(i) for i in range(len(x))]
@@ -212,7 +213,7 @@ def test_health_checks_finite(x: np.ndarray) -> None:
 @SETTINGS
 @given(x=matrices(), seed=st.integers(0, 1000), k=st.integers(1, 6))
 def test_cka_and_jaccard_in_range(x: np.ndarray, seed: int, k: int) -> None:
-    from embedscope.compare import jaccard, linear_cka
+    from embedscope.analyses.compare import jaccard, linear_cka
     from embedscope.search.exact import knn_graph
 
     rng = np.random.default_rng(seed)
@@ -230,7 +231,7 @@ def test_cka_and_jaccard_in_range(x: np.ndarray, seed: int, k: int) -> None:
 @SETTINGS
 @given(x=matrices(min_n=5), data=st.data())
 def test_codecs_roundtrip_and_search(x: np.ndarray, data: Any) -> None:
-    from embedscope import compress as c
+    from embedscope.analyses import compress as c
     from embedscope.search.exact import normalize
 
     raw, x = x, normalize(x)  # codecs work on unit vectors (evaluate and compressed_copy normalise first)
@@ -257,7 +258,7 @@ def test_codecs_roundtrip_and_search(x: np.ndarray, data: Any) -> None:
 @settings(max_examples=10, deadline=None, derandomize=True)
 @given(x=nonzero_matrices(min_n=10, max_n=30))
 def test_compress_evaluate_finite(x: np.ndarray) -> None:
-    from embedscope import compress as c
+    from embedscope.analyses import compress as c
 
     ev = c.evaluate(x, ["int8", "binary", "float16"], queries=2, ks=(1, 5))
     for row in ev.rows:
@@ -287,7 +288,7 @@ def test_translate_maps_finite(x: np.ndarray, method: str, dt: int) -> None:
 
 def test_histogram_of_constant_huge_values() -> None:
     """Found by the property test: equal scores near 1e36 left numpy no finite bins (lo - 0.5 == lo)."""
-    from embedscope import similarity as sim
+    from embedscope.analyses import similarity as sim
 
     x = np.full((4, 3), 1e18, np.float32)
     for metric in ("dot", "euclidean", "manhattan"):

@@ -492,7 +492,7 @@ def test_a_lookup_is_answered_while_a_compress_job_runs(small_scope: embedscope.
     # cold cache is sent: it must be answered before the job is let go.
     import threading
 
-    import embedscope.compress as compress
+    import embedscope.analyses.compress as compress
 
     real = compress.evaluate
     inside, release = threading.Event(), threading.Event()

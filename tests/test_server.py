@@ -341,7 +341,7 @@ def test_reclustering_is_picked_up(small_scope: embedscope.Scope) -> None:
 
 def test_clusters_that_no_longer_fit_the_space_are_404(clustered: embedscope.Scope,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from embedscope.clusters import Clustering
+    from embedscope.analyses.clusters import Clustering
 
     found = clustered.clusters(SPACE)
     monkeypatch.setattr(clustered, "clusters", lambda space=None: Clustering(found.labels[:50], found.clusters))

@@ -29,8 +29,8 @@ class AnalysisMixin(ScopeCore):
     """Methods of :class:`embedscope.workspace.Scope`."""
 
     def health(self, space: str | None = None, *, seed: int = 0) -> list[dict[str, Any]]:
-        """Every space-health check (see :mod:`embedscope.diagnostics`) as JSON-ready dicts."""
-        from .diagnostics import health
+        """Every space-health check (see :mod:`embedscope.analyses.diagnostics`) as JSON-ready dicts."""
+        from .analyses.diagnostics import health
 
         space = self.resolve_space(space)
         ids, x, _ = self._space_arrays(space)
@@ -76,10 +76,10 @@ class AnalysisMixin(ScopeCore):
              k: int = 10, metric: str = "cosine", least: bool = False, space: str | None = None) -> Neighbors:
         """The ``k`` most (or, with ``least``, least) similar items to an item, a text or a vector.
 
-        An exact scan of the space (see :func:`embedscope.similarity.rank`); the queried item is left out.
+        An exact scan of the space (see :func:`embedscope.analyses.similarity.rank`); the queried item is left out.
         Scores: cosine similarity, dot product, euclidean or manhattan distance.
         """
-        from .similarity import rank as _rank
+        from .analyses.similarity import rank as _rank
 
         space = self.resolve_space(space)
         metric = self._metric(metric)
@@ -99,7 +99,7 @@ class AnalysisMixin(ScopeCore):
             ``{"space", "a", "b", "c", "metric", "closer": id | null (a tie), "score_b", "score_c",
             "rank_b", "rank_c", "n"}``: ranks are 1-based among all items seen from ``a``.
         """
-        from .similarity import closer as _closer
+        from .analyses.similarity import closer as _closer
 
         space = self.resolve_space(space)
         metric = self._metric(metric)
@@ -119,8 +119,8 @@ class AnalysisMixin(ScopeCore):
                              vector: np.ndarray | None = None, metric: str = "cosine", bins: int = 50,
                              space: str | None = None) -> Any:
         """Histogram of one query's scores against every item (the item itself left out); a
-        :class:`embedscope.similarity.Histogram` (``.to_json()`` for JSON)."""
-        from .similarity import query_histogram
+        :class:`embedscope.analyses.similarity.Histogram` (``.to_json()`` for JSON)."""
+        from .analyses.similarity import query_histogram
 
         space = self.resolve_space(space)
         metric = self._metric(metric)
@@ -135,9 +135,9 @@ class AnalysisMixin(ScopeCore):
     def pair_histogram(self, space: str | None = None, *, metric: str = "cosine", bins: int = 50,
                        sample: int | None = None, seed: int = 0) -> Any:
         """Histogram of pair similarities: every pair up to 2,000 items, else ``sample`` (default 200,000)
-        uniformly random pairs with ``seed``; a :class:`embedscope.similarity.Histogram` stating which."""
-        from .similarity import SAMPLE_PAIRS
-        from .similarity import pair_histogram as _ph
+        uniformly random pairs with ``seed``; a :class:`embedscope.analyses.similarity.Histogram` stating which."""
+        from .analyses.distributions import SAMPLE_PAIRS
+        from .analyses.distributions import pair_histogram as _ph
 
         space = self.resolve_space(space)
         metric = self._metric(metric)
@@ -177,9 +177,9 @@ class AnalysisMixin(ScopeCore):
     def label_separation(self, label: str, space: str | None = None, *, metric: str = "cosine", bins: int = 50,
                          sample: int | None = None, seed: int = 0) -> Any:
         """Same-label against different-label pair similarities and their ROC AUC, for the metadata column
-        ``label`` (items without a label left out); a :class:`embedscope.similarity.LabelSeparation`."""
-        from .similarity import SAMPLE_PAIRS
-        from .similarity import label_separation as _ls
+        ``label`` (items without a label left out); a :class:`embedscope.analyses.distributions.LabelSeparation`."""
+        from .analyses.distributions import SAMPLE_PAIRS
+        from .analyses.distributions import label_separation as _ls
 
         space = self.resolve_space(space)
         metric = self._metric(metric)
@@ -200,8 +200,8 @@ class AnalysisMixin(ScopeCore):
     def metric_overlap(self, item: str | None = None, *, query: str | None = None, vector: np.ndarray | None = None,
                        k: int = 10, space: str | None = None) -> Any:
         """The top-``k`` under cosine, dot, euclidean and manhattan for one query, with their overlap and
-        which must agree; a :class:`embedscope.similarity.MetricOverlap` (``.to_json(ids)``)."""
-        from .similarity import metric_overlap as _mo
+        which must agree; a :class:`embedscope.analyses.similarity.MetricOverlap` (``.to_json(ids)``)."""
+        from .analyses.similarity import metric_overlap as _mo
 
         space = self.resolve_space(space)
         if k < 1:
@@ -211,8 +211,8 @@ class AnalysisMixin(ScopeCore):
         return _mo(np.asarray(x), q, k, exclude=exclude)
 
     def dimension_stats(self, space: str | None = None) -> Any:
-        """Mean, spread, min and max of each dimension; a :class:`embedscope.similarity.DimensionStats`."""
-        from .similarity import dimension_stats as _ds
+        """Mean, spread, min and max of each dimension; a :class:`embedscope.analyses.distributions.DimensionStats`."""
+        from .analyses.distributions import dimension_stats as _ds
 
         _ids, x, _ = self._space_arrays(self.resolve_space(space))
         return _ds(x)

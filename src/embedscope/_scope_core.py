@@ -1097,7 +1097,7 @@ class ScopeCore:
 
     def _compressed_embedder(self, space: str, rec: Record) -> Embedder:
         """Queries of a compressed copy: the source space's model, then the codec's query map."""
-        from . import compress as _c
+        from .analyses import compress as _c
         from .embedders.derived import MappedEmbedder
 
         path = recorded_file(self.path, rec.params["codec_file"], table=rec.table, key="codec_file")

@@ -17,7 +17,7 @@ from ._scope_core import (
     neighbors_table,
     vectors_table,
 )
-from .clusters import Clustering
+from .analyses.clusters import Clustering
 from .errors import InputError, WorkspaceError
 from .io.modelfiles import is_legacy, load_state, pack_strings, recorded_file, unpack_strings
 from .manifest import Record, fingerprint_arrays
@@ -249,7 +249,7 @@ class LayoutsMixin(ScopeCore):
         The UMAP layout is computed first if missing. Stored as ``clusters__{space}``; rerunning with the
         same inputs and parameters returns the stored result.
         """
-        from .clusters import METHODS, cluster
+        from .analyses.clusters import METHODS, cluster
 
         if method not in METHODS:
             raise InputError(f"unknown clustering --method {method!r}; use one of {', '.join(METHODS)}")
@@ -278,7 +278,7 @@ class LayoutsMixin(ScopeCore):
 
     def clusters(self, space: str | None = None) -> Clustering | None:
         """The stored clustering of a space (labels in point order), or ``None``."""
-        from .clusters import Clustering
+        from .analyses.clusters import Clustering
 
         space = self.resolve_space(space)
         rec = self.manifest.records.get(f"clusters__{space}")

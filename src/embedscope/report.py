@@ -180,7 +180,7 @@ def _example_item(scope: Scope, space: str, checks: list[dict[str, Any]], item: 
 
 def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, item: str | None = None) -> str:
     """The HTML of one space's section (figures rendered through ``figs``)."""
-    from .similarity import METRICS
+    from .analyses.similarity import METRICS
 
     info = scope.space_info(space)
     parts = [f'<section id="space-{_e(space)}"><h2>Space {_e(space)}</h2>',

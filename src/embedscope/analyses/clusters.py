@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .search.exact import normalize
+from ..search.exact import normalize
 
 METHODS = ("hdbscan", "kmeans")
 

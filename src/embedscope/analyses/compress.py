@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from .search.exact import normalize, search
-from .search.hamming import hamming_topk
+from ..search.exact import normalize, search
+from ..search.hamming import hamming_topk
 
 #: Queries searched at once (bounds the score block: ``QUERY_BLOCK x n`` values).
 QUERY_BLOCK = 256

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .search.exact import KNN, normalize, search
+from ..search.exact import KNN, normalize, search
 
 #: Sizes of the random samples (queries, pairs, rows for PCA).
 SAMPLE_QUERIES = 2_000

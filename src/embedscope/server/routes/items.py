@@ -219,8 +219,8 @@ def _from_graph(state: ExplorerState, space: str, row: int, k: int
 def _find_within(state: ExplorerState, space: str, row: int, k: int, metric: str, keep: np.ndarray
                  ) -> tuple[list[str], list[int], list[float]]:
     """Exact neighbours of ``row`` among the points where ``keep`` holds (one scan of the space)."""
+    from ...analyses.similarity import query_scores
     from ...search.exact import higher_is_closer
-    from ...similarity import query_scores
 
     with state.lock:
         _, x = state.scope.vectors(space)
