@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = ap.parse_args(argv)
 
     from embedscope.embedders import get_embedder
-    from embedscope.embedding import MemoryCache, embed_texts
+    from embedscope.embedders.run import MemoryCache, embed_texts
     from embedscope.io.samples import bible
 
     verses: list[str] = bible()["text"].tolist()

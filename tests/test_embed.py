@@ -20,7 +20,7 @@ import pytest
 import embedscope
 from embedscope.embedders import get_embedder
 from embedscope.embedders.openai import OpenAIEmbedder
-from embedscope.embedding import MemoryCache, embed_texts
+from embedscope.embedders.run import MemoryCache, embed_texts
 from embedscope.errors import EmbedscopeError, InputError
 
 from .conftest import topic_frame

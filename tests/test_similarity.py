@@ -105,8 +105,8 @@ def test_label_separation_on_planted_clusters(rng: np.random.Generator) -> None:
     assert sep.same.stats["mean"] > sep.different.stats["mean"]
     assert sep.same.edges.tolist() == sep.different.edges.tolist()
     assert "strong" in sep.verdict
-    dist = dist.label_separation(x, names, "euclidean")
-    assert dist.auc > 0.95, "distances: smaller is closer"
+    by_distance = dist.label_separation(x, names, "euclidean")
+    assert by_distance.auc > 0.95, "distances: smaller is closer"
     shuffled = dist.label_separation(x, list(rng.permutation(np.array(names, dtype=object))), "cosine")
     assert abs(shuffled.auc - 0.5) < 0.05
     sampled = dist.label_separation(x, names, "cosine", sample=40_000, exact_max_items=100, seed=1)

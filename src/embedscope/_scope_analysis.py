@@ -221,8 +221,8 @@ class AnalysisMixin(ScopeCore):
                seed: int = 0, item: str | None = None) -> Path:
         """Write the static, self-contained HTML report of the given spaces (default: all) to ``path``; with
         ``png_dir``, the same figures also as PNG files there. ``item``: the example item of the query
-        histogram, rankings and vector chart (default: each space's top hub). See :mod:`embedscope.report`."""
-        from .report import write_report
+        histogram, rankings and vector chart (default: each space's top hub). See :mod:`embedscope.ops.report`."""
+        from .ops.report import write_report
 
         names = [self.resolve_space(s) for s in spaces] if spaces else self.spaces()
         if not names:

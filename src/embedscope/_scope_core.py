@@ -22,7 +22,7 @@ from . import wslock
 from ._cache import LanceCache
 from ._upsert import items_fingerprint, items_fingerprint_batches, merge_items
 from .embedders import DryRun, Embedder, get_embedder
-from .embedding import embed_texts
+from .embedders.run import embed_texts
 from .errors import InputError, ManifestError, WorkspaceError
 from .io.modelfiles import is_legacy, load_state, recorded_file, save_state
 from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
@@ -700,7 +700,7 @@ class ScopeCore:
         progress
             Called with (stage, done, total).
         engine
-            ``local`` (this process) or ``ray`` (:mod:`embedscope.ray_engine`: an actor pool on a Ray cluster,
+            ``local`` (this process) or ``ray`` (:mod:`embedscope.engines.ray`: an actor pool on a Ray cluster,
             same vectors; needs ``embedscope[ray]``).
         address, concurrency
             With ``engine="ray"``: the cluster (``None``: a local runtime on 127.0.0.1) and how many actors.
@@ -740,7 +740,7 @@ class ScopeCore:
         if emb.needs_fit:
             emb.fit(texts)
         if dry_run:
-            from .embedding import text_hash
+            from .embedders.run import text_hash
 
             cache = LanceCache(self, emb.key)
             uniq = list(dict.fromkeys(texts))
@@ -753,7 +753,7 @@ class ScopeCore:
             cache = LanceCache(self, emb.key)
             cb = (lambda d, t: progress("embed", d, t)) if progress else None
             if engine == "ray":
-                from .ray_engine import embed_texts_ray
+                from .engines.ray.embed import embed_texts_ray
 
                 if emb.needs_fit:
                     raise InputError(f"--model {model} is fitted on the whole corpus in one process; "
@@ -870,9 +870,9 @@ class ScopeCore:
             exact graph is reused: it is at least as good).
         engine, address
             ``ray``: build the graph as Ray tasks on the cluster at ``address`` (``None``: a local runtime on
-            127.0.0.1): an exact graph over query shards (:func:`embedscope.ray_engine.knn_graph_ray`; the
+            127.0.0.1): an exact graph over query shards (:func:`embedscope.engines.ray.knn.knn_graph_ray`; the
             same graph), or an approximate one from one HNSW index per shard of the items, merged
-            (:func:`embedscope.ray_engine.ann_graph_ray`; finished shards are staged in the workspace, so a
+            (:func:`embedscope.engines.ray.knn.ann_graph_ray`; finished shards are staged in the workspace, so a
             killed build reruns only the missing ones).
 
         Returns
@@ -904,7 +904,7 @@ class ScopeCore:
 
                     t0 = time.perf_counter()
                     if engine == "ray":
-                        from .ray_engine import ann_graph_ray
+                        from .engines.ray.knn import ann_graph_ray
 
                         graph = ann_graph_ray(x, kk, address=address, progress=cb, key=vrec.fingerprint,
                                               staging=self.path / "staging" / f"knn-{space}")
@@ -918,7 +918,7 @@ class ScopeCore:
                                    "exact_estimate_s": round(scan_s * len(x) / max(1, min(_nb.RECALL_SAMPLE,
                                                                                           len(x))), 1)})
                 elif engine == "ray":
-                    from .ray_engine import knn_graph_ray
+                    from .engines.ray.knn import knn_graph_ray
 
                     graph = knn_graph_ray(x, kk, address=address, progress=cb)
                     params["method"] = "exact"

@@ -46,7 +46,7 @@ class LayoutsMixin(ScopeCore):
         engine, address
             ``ray`` (UMAP only): fit on a sample in this process, place every other item with ``transform``
             in Ray tasks on the cluster at ``address`` (``None``: a local runtime on 127.0.0.1); the same
-            layout as the single-process path (:func:`embedscope.ray_engine.umap_layout_ray`). Only spaces
+            layout as the single-process path (:func:`embedscope.engines.ray.umap.umap_layout_ray`). Only spaces
             fitted on a sample (above 100,000 items, or ``sample=``) have anything to place.
         **params
             Method parameters (e.g. ``n_neighbors``, ``min_dist``, ``perplexity``), recorded with the layout.
@@ -101,7 +101,7 @@ class LayoutsMixin(ScopeCore):
                 progress(method, 0, n)
             step = (lambda d, t: progress(method, d, t)) if progress else None
             if engine == "ray":
-                from .ray_engine import umap_layout_ray
+                from .engines.ray.umap import umap_layout_ray
 
                 res = umap_layout_ray(x, seed=seed, address=address, progress=step, key=vrec.fingerprint,
                                       staging=self.path / "staging" / f"umap-{space}", **params)

@@ -569,7 +569,7 @@ def compare(
     docs = [scope.compare(a, b, k=k, label=label, qrels=qrels, seed=seed) for a, b in pairs]
     written = []
     if figures is not None:
-        from .compare_figures import write_figures
+        from .ops.compare_figures import write_figures
 
         for d in docs:
             written += write_figures(d, figures)
@@ -674,7 +674,7 @@ def export_cmd(
 ) -> None:
     """Export a space: ids, texts, metadata, layout coordinates ({method}_x, {method}_y) and, in Parquet, the
     vectors. projector-tsv writes vectors.tsv + metadata.tsv for https://projector.tensorflow.org ("Load")."""
-    from .export import export
+    from .ops.export import export
 
     scope = open_scope(ws)
     space = scope.resolve_space(space)
@@ -856,7 +856,7 @@ def demo(
     token: TOKEN = None,
 ) -> None:
     """Build the sample workspace (King James Bible verses, MiniLM, UMAP, clusters, globe) if missing, then serve it."""
-    from .demo import build_demo
+    from .ops.demo import build_demo
 
     if serve_:
         token = _check_bind(host, token)

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .embedders.base import Embedder
+from .base import Embedder
 
 
 class VectorCache(Protocol):

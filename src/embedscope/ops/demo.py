@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .io.samples import TOTAL_VERSES, bible
-from .workspace import Scope
+from ..io.samples import TOTAL_VERSES, bible
+from ..workspace import Scope
 
 
 def build_demo(path: str | Path, *, n: int = 5000, progress: Callable[[str, int, int], None] | None = None,

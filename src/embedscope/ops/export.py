@@ -22,11 +22,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .errors import InputError
-from .storage import atomic_path, storage_error
+from ..errors import InputError
+from ..storage import atomic_path, storage_error
 
 if TYPE_CHECKING:
-    from .workspace import Scope
+    from ..workspace import Scope
 
 FORMATS = ("parquet", "csv", "projector-tsv")
 

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import EmbedscopeError
-from .storage import atomic_path
+from ..errors import EmbedscopeError
+from ..storage import atomic_path
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .workspace import Scope
+    from ..workspace import Scope
 
 #: Label columns shown at most, per space.
 MAX_LABEL_COLUMNS = 3
@@ -180,7 +180,7 @@ def _example_item(scope: Scope, space: str, checks: list[dict[str, Any]], item: 
 
 def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, item: str | None = None) -> str:
     """The HTML of one space's section (figures rendered through ``figs``)."""
-    from .analyses.similarity import METRICS
+    from ..analyses.similarity import METRICS
 
     info = scope.space_info(space)
     parts = [f'<section id="space-{_e(space)}"><h2>Space {_e(space)}</h2>',
@@ -379,7 +379,7 @@ def write_report(scope: Scope, path: str | Path, *, spaces: Sequence[str], png_d
     item
         The example item for the query histogram, rankings and vector chart (default: the top hub).
     """
-    from .version import __version__
+    from ..version import __version__
 
     path = Path(path)
     if not path.parent.exists():

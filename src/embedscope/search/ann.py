@@ -112,7 +112,7 @@ def hnsw_index(
 ) -> Any:
     """A usearch HNSW index (cosine, float16 copies) of ``vectors`` (m, d) under ``keys`` (m,) (default ``0..m-1``).
 
-    The index :func:`ann_graph` builds, also built per shard by :func:`embedscope.ray_engine.ann_graph_ray`.
+    The index :func:`ann_graph` builds, also built per shard by :func:`embedscope.engines.ray.knn.ann_graph_ray`.
     ``progress`` is called with (items added, m).
     """
     index_cls = _usearch()
