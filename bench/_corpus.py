@@ -22,7 +22,7 @@ CACHE = Path("/tmp/embedscope-bench")
 
 def bible_texts(n: int) -> pd.DataFrame:
     """``n`` distinct texts (columns ``id``, ``text``, ``kind``: verse, clause, pair or phrase)."""
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     df = bible()
     verses = df["text"].tolist()

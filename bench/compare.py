@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import embedscope
-from embedscope.samples import bible
+from embedscope.io.samples import bible
 
 CACHE = Path("/tmp/embedscope-bench")
 SPACES = {"minilm": "local", "e5": "e5", "lsa": "tfidf:256"}

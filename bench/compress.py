@@ -4,7 +4,7 @@ Data: ``--n`` (default 100,000) distinct texts of the bundled sample data (King 
 consecutive verse pairs, comma phrases: see ``bench/_corpus.py``) embedded with the bundled MiniLM
 (all-MiniLM-L6-v2, 384 dims, unit-normalised), embedded once into ``/tmp/embedscope-bench`` and reused.
 
-What runs, in one process: :func:`embedscope.compress.evaluate` with ``--queries`` (default 1,000) held-out
+What runs, in one process: :func:`embedscope.analyses.compress.evaluate` with ``--queries`` (default 1,000) held-out
 queries and every default codec (float32 reference, float16, int8, binary, binary+rescore (4x),
 binary+rescore-10x, truncate and PCA to 192/96/48 dims): recall@1/10/100 of the exact float32 cosine
 neighbours, bytes per vector, build time and query time (a batch top-10 search of all queries over all
@@ -27,7 +27,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 from _corpus import bible_vectors
-from embedscope.compress import default_codecs, evaluate, frontier
+from embedscope.analyses.compress import default_codecs, evaluate, frontier
 
 
 def main() -> None:

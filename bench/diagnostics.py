@@ -9,9 +9,9 @@ What runs, in one process, each step timed with its peak resident memory (``VmHW
 the peak above the resident size at the start of the step):
 
 1. at ``n``: the cosine kNN graph (k=50, exact, blocked; what ``embedscope health`` builds once and stores),
-   then :func:`embedscope.diagnostics.health` on it, each check timed alone, then the pair-similarity
+   then :func:`embedscope.analyses.diagnostics.health` on it, each check timed alone, then the pair-similarity
    histogram and the same- vs different-label separation by text kind (verse / clause / pair / phrase).
-   Sampling, as in ``embedscope.diagnostics`` and ``embedscope.similarity``: distance concentration on 2,000
+   Sampling, as in ``embedscope.analyses.diagnostics`` and ``embedscope.analyses.similarity``: distance concentration on 2,000
    query items against all items; anisotropy on 50,000 random pairs and PCA of 20,000 rows; rogue dimensions
    on 50,000 random pairs; TwoNN on 4,000 points (exact neighbours among all items); hubness, duplicates
    and outliers on the full kNN graph (no sampling); pair histogram on 200,000 random pairs; label
@@ -43,9 +43,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 
 from _corpus import bible_texts, bible_vectors
-from embedscope import diagnostics as dg
-from embedscope.neighbors import knn_graph, normalize
-from embedscope.similarity import label_separation, pair_histogram
+from embedscope.analyses import diagnostics as dg
+from embedscope.analyses.distributions import label_separation, pair_histogram
+from embedscope.search.exact import knn_graph, normalize
 
 
 def _status(key: str) -> int:

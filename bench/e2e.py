@@ -1,6 +1,6 @@
 """End to end on N sample texts: embedscope's CLI pipeline vs embedding-atlas's, file to served map.
 
-Data: ``embedscope.samples.bible(N)`` (KJV verses spread evenly over the whole text) written to one Parquet file
+Data: ``embedscope.io.samples.bible(N)`` (KJV verses spread evenly over the whole text) written to one Parquet file
 with ``id``, ``text``, ``book`` and ``division``. Both tools start from that file, embed with the same model (the
 bundled all-MiniLM-L6-v2, from its local directory, offline), build a kNN graph, fit UMAP and serve a map.
 
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     work = Path(tempfile.mkdtemp(prefix=f"e2e-{args.n}-", dir=args.cache_dir))
     data = work / f"bible{args.n}.parquet"
-    subprocess.run([sys.executable, "-c", "import sys; from embedscope.samples import bible; "
+    subprocess.run([sys.executable, "-c", "import sys; from embedscope.io.samples import bible; "
                     "bible(int(sys.argv[1]))[['id', 'text', 'book', 'division']].to_parquet(sys.argv[2], index=False)",
                     str(args.n), str(data)], check=True)
     print(f"data: {data} ({data.stat().st_size / 1e6:.1f} MB); work dir {work}", file=sys.stderr)
@@ -287,8 +287,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         import pandas as pd
 
         from embedscope import Scope
-        from embedscope.neighbors import KNN, knn_graph
         from embedscope.projection.quality import layout_quality
+        from embedscope.search.exact import KNN, knn_graph
 
         ids = pd.read_parquet(data, columns=["id"])["id"].astype(str).tolist()
         scope = Scope.open(es["workspace"])
@@ -344,7 +344,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "n": args.n, "k": K, "cpus": os.cpu_count(), "load_start": load_start, "load_end": load_end,
         "embedscope": {**es, "backend": backend},
         "embedding-atlas": at, "quality": quality, "same_model": same, "reference": ref_src,
-        "model_dir": model, "data": f"embedscope.samples.bible({args.n}) -> Parquet (id, text, book, division)"}
+        "model_dir": model, "data": f"embedscope.io.samples.bible({args.n}) -> Parquet (id, text, book, division)"}
     out = args.cache_dir / f"e2e_{args.n}.json"
     out.write_text(json.dumps(result, indent=2, default=str))
     if args.json:

@@ -13,7 +13,7 @@ What is measured (texts/s, wall clock, one process):
 - ``torch embed_texts``: ``embed_texts`` with ``LocalEmbedder(backend="torch")`` (the default before onnx-int8);
 - ``default, all cached``: a second ``embed_texts`` call on a cache that already holds every text.
 
-Texts: ``embedscope.samples.bible(n)``, King James Bible verses spread over the whole book (~25 words each).
+Texts: ``embedscope.io.samples.bible(n)``, King James Bible verses spread over the whole book (~25 words each).
 Every model is loaded (and the ONNX file exported, if not cached yet) and warmed up on a few texts before
 timing; model load is excluded. Each variant runs ``--repeat`` times, interleaved, and the median is reported,
 with the load average before and after the timed runs. Cosines: per row against the reference's vectors.
@@ -44,7 +44,7 @@ def _timed(fn: Callable[[], np.ndarray]) -> tuple[float, np.ndarray]:
 def padded_tokens(token_lens: list[int], char_lens: list[int], bs: int, *, budget: int | None = None) -> int:
     """Token positions the model processes, padding included: texts sorted by character length (as both
     sentence-transformers and ``embed_texts`` do) and cut into batches of ``bs``; with ``budget``, each batch is
-    sorted by tokens and cut again so that texts x longest <= budget (``_onnx.MAX_BATCH_TOKENS``)."""
+    sorted by tokens and cut again so that texts x longest <= budget (``onnxrt.MAX_BATCH_TOKENS``)."""
     order = np.argsort(-np.asarray(char_lens), kind="stable")
     lens = np.asarray(token_lens)[order]
     total = 0
@@ -71,10 +71,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from embedscope.embedders import _onnx
+    from embedscope.embedders import onnxrt
     from embedscope.embedders.local import LocalEmbedder, default_model_path
-    from embedscope.embedding import MemoryCache, embed_texts
-    from embedscope.samples import bible
+    from embedscope.embedders.run import MemoryCache, embed_texts
+    from embedscope.io.samples import bible
 
     texts: list[str] = bible(args.n)["text"].tolist()
     default = LocalEmbedder(batch_size=args.batch_size)
@@ -130,12 +130,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     tok = plain.tokenizer(unique, truncation=True, max_length=plain.max_seq_length)["input_ids"]
     tlens, clens = [len(t) for t in tok], [len(t) for t in unique]
     pad_plain = padded_tokens(tlens, clens, bs)
-    pad_es = padded_tokens(tlens, clens, bs, budget=_onnx.MAX_BATCH_TOKENS)
+    pad_es = padded_tokens(tlens, clens, bs, budget=onnxrt.MAX_BATCH_TOKENS)
     result: dict[str, Any] = {
         "texts": len(texts), "unique": stats.unique, "truncated": stats.truncated,
         "mean_words": float(np.mean(words)), "batch_size": bs, "repeat": args.repeat,
         "default_backend": default.backend, "torch_threads": torch.get_num_threads(),
-        "onnx_threads": _onnx.cpu_threads(), "load_before": load_before, "load_after": load_after, "rows": rows,
+        "onnx_threads": onnxrt.cpu_threads(), "load_before": load_before, "load_after": load_after, "rows": rows,
         "real_tokens": sum(tlens), "padded_tokens_plain": pad_plain, "padded_tokens_default": pad_es,
     }
     if args.json:

@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = ap.parse_args(argv)
 
     from embedscope.embedders import get_embedder
-    from embedscope.embedding import MemoryCache, embed_texts
-    from embedscope.samples import bible
+    from embedscope.embedders.run import MemoryCache, embed_texts
+    from embedscope.io.samples import bible
 
     verses: list[str] = bible()["text"].tolist()
     short = verses[: args.short]

@@ -2,7 +2,7 @@
 
 What is measured:
 
-- ``blocked``: ``embedscope.neighbors.knn_graph(x, k, metric="cosine")`` (row blocks of at most
+- ``blocked``: ``embedscope.search.exact.knn_graph(x, k, metric="cosine")`` (row blocks of at most
   ``BLOCK_BYTES`` of scores, never an ``n x n`` matrix), at every size in ``--sizes``;
 - ``naive``: normalise, ``s = x @ x.T`` (``n*n`` float32), diagonal set to -inf, ``argpartition`` per row,
   sort the k best; only at ``--n`` (default 20,000: ``s`` is 1.6 GB). For larger sizes the script prints the
@@ -69,7 +69,7 @@ def naive_knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 def _child(path: str, k: int, method: str) -> dict[str, Any]:
     import resource
 
-    from embedscope.neighbors import knn_graph
+    from embedscope.search.exact import knn_graph
 
     x = np.load(path)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

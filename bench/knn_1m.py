@@ -4,7 +4,7 @@ time extrapolated.
 
 Data: the workspace of ``bench/_big_workspace.py`` (``--n`` points, default 1,000,000: the 100,000 real MiniLM
 vectors of the sample texts tiled with noise), built without a graph if missing. Then ``Scope.knn(space)``
-(k=50, cosine) builds and stores the graph; above ``embedscope.neighbors.ANN_ABOVE`` (200,000) items that is
+(k=50, cosine) builds and stores the graph; above ``embedscope.search.ann.ANN_ABOVE`` (200,000) items that is
 ``neighbors.ann_graph`` (HNSW, float16 copies, M=16, efConstruction=128, efSearch=64, candidates rescored
 exactly) followed by ``neighbors.graph_recall`` (brute-force exact neighbours of 1,000 sampled items; its
 time gives the first extrapolation of the exact graph: ``scan_s * n / 1000``). The stored record carries
@@ -64,7 +64,7 @@ def main() -> None:
            "reused_graph": before is not None, "knn_total_s": total_s, "graph": rec,
            "peak_mb": vm_hwm_mb(), "peak_before_mb": base_mb}
     if args.exact_n:
-        from embedscope.neighbors import knn_graph
+        from embedscope.search.exact import knn_graph
 
         _, x = scope.vectors(SPACE)
         sub = np.ascontiguousarray(x[: args.exact_n])

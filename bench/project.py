@@ -1,6 +1,6 @@
 """Layouts of 20,000 real embeddings: embedscope's PCA, UMAP, t-SNE and sphere vs embedding-atlas's UMAP.
 
-Data: ``embedscope.samples.bible(N)`` (KJV verses spread evenly over the whole text), embedded with the
+Data: ``embedscope.io.samples.bible(N)`` (KJV verses spread evenly over the whole text), embedded with the
 bundled all-MiniLM-L6-v2 (``LocalEmbedder().embed`` in chunks of 2,000 texts; sentence-transformers
 ``encode``, batch size 128, L2 norms as the model returns them, float32). The vectors are cached in
 ``--cache-dir`` (default ``/tmp/embedscope-bench``) as ``bible{N}_minilm.npy``; so is the exact cosine 15-NN
@@ -70,7 +70,7 @@ def load_vectors(n: int, cache: Path) -> Path:
     if path.exists():
         return path
     from embedscope.embedders.local import LocalEmbedder
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     texts = bible(n)["text"].tolist()
     emb = LocalEmbedder()
@@ -84,7 +84,7 @@ def load_vectors(n: int, cache: Path) -> Path:
 
 def truth_graph(x: np.ndarray, path: Path) -> Any:
     """The exact cosine 15-NN graph of ``x``, cached next to the vectors."""
-    from embedscope.neighbors import KNN, knn_graph
+    from embedscope.search.exact import KNN, knn_graph
 
     ip, sp = (path.with_name(f"{path.stem}_knn{K}_{part}.npy") for part in ("indices", "scores"))
     if ip.exists() and sp.exists():
@@ -111,8 +111,8 @@ def peak_rss_mb() -> float:
 def _child(path: str, method: str, numba_dir: str, repeat: bool) -> dict[str, Any]:
     os.environ["NUMBA_CACHE_DIR"] = numba_dir  # before anything imports numba
     x = np.load(path)
-    from embedscope.neighbors import knn_graph
     from embedscope.projection import project
+    from embedscope.search.exact import knn_graph
 
     base = peak_rss_mb()
     graph, graph_s = None, 0.0
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                for r in rows if r["tool"] == "embedscope" and r["method"] in ("umap", "sphere") and r["hot_total_s"]
                for (am, ph), a in refs.items() if ph == "warm" and a["hot_total_s"]]
     result = {"n": args.n, "dim": int(x.shape[1]), "k": K, "seed": SEED, "graph_k": GRAPH_K,
-              "vectors": f"embedscope.samples.bible({args.n}) text, bundled all-MiniLM-L6-v2, {path}",
+              "vectors": f"embedscope.io.samples.bible({args.n}) text, bundled all-MiniLM-L6-v2, {path}",
               "cpus": os.cpu_count(), "rows": rows, "ratios": ratios}
     (args.cache_dir / f"project_bench_{args.n}.json").write_text(json.dumps(result, indent=2))
     if args.json:

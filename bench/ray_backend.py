@@ -11,16 +11,16 @@ What is measured, on ``--n`` distinct Bible texts (``bench/_corpus.bible_texts``
 - ``steady texts/s``: texts per second between the first and the last finished batch (progress callbacks),
   i.e. without start-up: the rate a long run approaches, used for the projection;
 - ``knn local`` / ``knn ray``: the exact cosine graph (k = 50) of the embedded vectors,
-  ``embedscope.neighbors.knn_graph`` against ``embedscope.ray_engine.knn_graph_ray`` (8 shards as tasks),
+  ``embedscope.search.exact.knn_graph`` against ``embedscope.engines.ray.knn.knn_graph_ray`` (8 shards as tasks),
   both on the same runtime; and on ``--knn-n`` seeded random unit vectors (384 dims) for a larger size.
 
 - ``ann local`` / ``ann ray``: the approximate cosine graph (k = 50) of ``--ann-n`` vectors,
-  ``embedscope.neighbors.ann_graph`` (one usearch HNSW index, 2 threads) against
-  ``embedscope.ray_engine.ann_graph_ray`` (one index per shard, ``--shards`` tasks of 1 CPU, merged), each
+  ``embedscope.search.ann.ann_graph`` (one usearch HNSW index, 2 threads) against
+  ``embedscope.engines.ray.knn.ann_graph_ray`` (one index per shard, ``--shards`` tasks of 1 CPU, merged), each
   with its recall@10 against exact search on the same 1,000 sampled items (``neighbors.graph_recall``);
 - ``umap local`` / ``umap ray``: the UMAP layout of ``--layout-n`` vectors fitted on a 50,000 sample
   (``projection.umap.umap_layout``: fit, then ``transform`` in batches of 20,000) against
-  ``ray_engine.umap_layout_ray`` (the same fit in the driver, each batch a Ray task), with the fit's time
+  ``embedscope.engines.ray.umap.umap_layout_ray`` (the same fit in the driver, each batch a Ray task), with the fit's time
   apart and the largest coordinate difference between the two layouts.
 
 The vectors of the ANN and layout steps are ``bench/_big_workspace.make_vectors``: the 100,000 real MiniLM
@@ -64,8 +64,8 @@ def _timed_embed(scope, **kw):  # type: ignore[no-untyped-def]
 def _ann_step(n: int, shards: int) -> dict[str, object]:
     """The approximate graph of ``n`` tiled real vectors, one process against Ray, with recall@10 of each."""
     from _big_workspace import make_vectors
-    from embedscope.neighbors import ann_graph, graph_recall
-    from embedscope.ray_engine import ann_graph_ray
+    from embedscope.engines.ray.knn import ann_graph_ray
+    from embedscope.search.ann import ann_graph, graph_recall
 
     _, x = make_vectors(n)
     load = [os.getloadavg()[0]]
@@ -85,8 +85,8 @@ def _ann_step(n: int, shards: int) -> dict[str, object]:
 def _layout_step(n: int) -> dict[str, object]:
     """The sampled UMAP layout of ``n`` tiled real vectors, one process against Ray, fit and placement apart."""
     from _big_workspace import make_vectors
+    from embedscope.engines.ray.umap import umap_layout_ray
     from embedscope.projection.umap import umap_layout
-    from embedscope.ray_engine import umap_layout_ray
 
     _, x = make_vectors(n)
     out: dict[str, object] = {"n": n}
@@ -126,8 +126,9 @@ def main() -> None:
 
     import embedscope
     from _corpus import bible_texts
-    from embedscope.neighbors import knn_graph
-    from embedscope.ray_engine import knn_graph_ray, ray_runtime
+    from embedscope.engines.ray.knn import knn_graph_ray
+    from embedscope.engines.ray.runtime import ray_runtime
+    from embedscope.search.exact import knn_graph
 
     df = bible_texts(args.n)[["id", "text"]]
     tmp = Path(tempfile.mkdtemp(prefix="embedscope-bench-ray-"))

@@ -3,7 +3,7 @@
     python bench/scan_kernel.py [--workspace WS] [--space minilm] [--threads 1] [--repeat 3]
 
 Times, per query, one pass of ``b`` queries over every row's int8 codes (``b`` = 1, 2, 4, 8, 16): today's kernel
-(:mod:`embedscope._int8scan`, int8 x int8 with AVX2 where the CPU has it, keeping each query's min and max
+(:mod:`embedscope.search.kernels.int8`, int8 x int8 with AVX2 where the CPU has it, keeping each query's min and max
 score too) against the float32 kernel of
 session 5 (each 128-row block of codes converted to float32 once, four queries a pass; copied here as it was).
 With ``--workspace`` the rows are the space's own vectors and the accuracy of both against exact float32 cosine
@@ -20,8 +20,8 @@ from typing import Any
 import numba
 import numpy as np
 
-from embedscope import scan
-from embedscope._int8scan import kernel, quantise, scan_portable
+from embedscope.search import scan
+from embedscope.search.kernels.int8 import kernel, quantise, scan_portable
 
 
 @numba.njit(parallel=True, fastmath=True, nogil=True)

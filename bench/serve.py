@@ -16,7 +16,7 @@ once and reused). ``embedscope serve`` runs it in a subprocess; then:
   from the stored graph, and beyond it (``k=100``, and ``metric=dot``) an exact scan;
 - **query similarity** (``GET .../search/scores?q=...``): every item's cosine similarity to a new query as
   Arrow float32 (the query embedded with MiniLM, then an int8 scan above 200,000 items; see
-  ``embedscope.scan``); and the same query again (embedding cached: the scan alone), and the ranked search
+  ``embedscope.search.scan``); and the same query again (embedding cached: the scan alone), and the ranked search
   (``GET .../search?q=...&k=20``: exactly rescored hits + histogram).
 
 Each figure is printed next to its goal (issue 3). Run::

@@ -1,6 +1,6 @@
 """Translating real embeddings between models: per method and per number of training pairs, on held-out items.
 
-Data: ``embedscope.samples.bible(N)`` (KJV verses spread evenly over the whole text, ~25 words each) in one
+Data: ``embedscope.io.samples.bible(N)`` (KJV verses spread evenly over the whole text, ~25 words each) in one
 workspace, embedded three ways:
 
 - ``minilm``: the bundled all-MiniLM-L6-v2 (``Scope.embed(model="local")``), 384 dims;
@@ -51,7 +51,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 def build(n: int, cache: Path, *, log: Any = print) -> Any:
     """The cached workspace of ``n`` verses with the minilm, lsa and (if available) e5 spaces."""
     import embedscope
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     path = cache / f"translate-bible{n}.scope"
     scope = embedscope.create(path, exist_ok=True)

@@ -54,7 +54,7 @@ def rng() -> np.random.Generator:
 @pytest.fixture(scope="session")
 def bible_vectors(local_embedder) -> tuple[list[str], np.ndarray]:
     """Real vectors: 1,200 King James verses (evenly spread) embedded with the bundled MiniLM, ``(1200, 384)``."""
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     df = bible(1200)
     return df["id"].tolist(), np.asarray(local_embedder.embed(df["text"].tolist()), dtype=np.float32)

@@ -11,8 +11,8 @@ import pyarrow as pa
 
 from ._scope_core import GRAPH_ON_DEMAND_MAX, ScopeCore
 from .errors import InputError, WorkspaceError
-from .neighbors import check_metric
 from .results import Neighbors
+from .search.exact import check_metric
 from .store.tables import neighbors_table
 
 if TYPE_CHECKING:
@@ -26,8 +26,8 @@ class AnalysisMixin(ScopeCore):
     """Methods of :class:`embedscope.workspace.Scope`."""
 
     def health(self, space: str | None = None, *, seed: int = 0) -> list[dict[str, Any]]:
-        """Every space-health check (see :mod:`embedscope.diagnostics`) as JSON-ready dicts."""
-        from .diagnostics import health
+        """Every space-health check (see :mod:`embedscope.analyses.diagnostics`) as JSON-ready dicts."""
+        from .analyses.diagnostics import health
 
         space = self.resolve_space(space)
         ids, x, _ = self.store.arrays(space)
@@ -73,10 +73,10 @@ class AnalysisMixin(ScopeCore):
              k: int = 10, metric: str = "cosine", least: bool = False, space: str | None = None) -> Neighbors:
         """The ``k`` most (or, with ``least``, least) similar items to an item, a text or a vector.
 
-        An exact scan of the space (see :func:`embedscope.similarity.rank`); the queried item is left out.
+        An exact scan of the space (see :func:`embedscope.analyses.similarity.rank`); the queried item is left out.
         Scores: cosine similarity, dot product, euclidean or manhattan distance.
         """
-        from .similarity import rank as _rank
+        from .analyses.similarity import rank as _rank
 
         space = self.resolve_space(space)
         metric = self._metric(metric)
@@ -96,7 +96,7 @@ class AnalysisMixin(ScopeCore):
             ``{"space", "a", "b", "c", "metric", "closer": id | null (a tie), "score_b", "score_c",
             "rank_b", "rank_c", "n"}``: ranks are 1-based among all items seen from ``a``.
         """
-        from .similarity import closer as _closer
+        from .analyses.similarity import closer as _closer
 
         space = self.resolve_space(space)
         metric = self._metric(metric)
@@ -116,8 +116,8 @@ class AnalysisMixin(ScopeCore):
                              vector: np.ndarray | None = None, metric: str = "cosine", bins: int = 50,
                              space: str | None = None) -> Any:
         """Histogram of one query's scores against every item (the item itself left out); a
-        :class:`embedscope.similarity.Histogram` (``.to_json()`` for JSON)."""
-        from .similarity import query_histogram
+        :class:`embedscope.analyses.similarity.Histogram` (``.to_json()`` for JSON)."""
+        from .analyses.similarity import query_histogram
 
         space = self.resolve_space(space)
         metric = self._metric(metric)
@@ -132,9 +132,9 @@ class AnalysisMixin(ScopeCore):
     def pair_histogram(self, space: str | None = None, *, metric: str = "cosine", bins: int = 50,
                        sample: int | None = None, seed: int = 0) -> Any:
         """Histogram of pair similarities: every pair up to 2,000 items, else ``sample`` (default 200,000)
-        uniformly random pairs with ``seed``; a :class:`embedscope.similarity.Histogram` stating which."""
-        from .similarity import SAMPLE_PAIRS
-        from .similarity import pair_histogram as _ph
+        uniformly random pairs with ``seed``; a :class:`embedscope.analyses.similarity.Histogram` stating which."""
+        from .analyses.distributions import SAMPLE_PAIRS
+        from .analyses.distributions import pair_histogram as _ph
 
         space = self.resolve_space(space)
         metric = self._metric(metric)
@@ -174,9 +174,9 @@ class AnalysisMixin(ScopeCore):
     def label_separation(self, label: str, space: str | None = None, *, metric: str = "cosine", bins: int = 50,
                          sample: int | None = None, seed: int = 0) -> Any:
         """Same-label against different-label pair similarities and their ROC AUC, for the metadata column
-        ``label`` (items without a label left out); a :class:`embedscope.similarity.LabelSeparation`."""
-        from .similarity import SAMPLE_PAIRS
-        from .similarity import label_separation as _ls
+        ``label`` (items without a label left out); a :class:`embedscope.analyses.distributions.LabelSeparation`."""
+        from .analyses.distributions import SAMPLE_PAIRS
+        from .analyses.distributions import label_separation as _ls
 
         space = self.resolve_space(space)
         metric = self._metric(metric)
@@ -197,8 +197,8 @@ class AnalysisMixin(ScopeCore):
     def metric_overlap(self, item: str | None = None, *, query: str | None = None, vector: np.ndarray | None = None,
                        k: int = 10, space: str | None = None) -> Any:
         """The top-``k`` under cosine, dot, euclidean and manhattan for one query, with their overlap and
-        which must agree; a :class:`embedscope.similarity.MetricOverlap` (``.to_json(ids)``)."""
-        from .similarity import metric_overlap as _mo
+        which must agree; a :class:`embedscope.analyses.similarity.MetricOverlap` (``.to_json(ids)``)."""
+        from .analyses.similarity import metric_overlap as _mo
 
         space = self.resolve_space(space)
         if k < 1:
@@ -208,8 +208,8 @@ class AnalysisMixin(ScopeCore):
         return _mo(np.asarray(x), q, k, exclude=exclude)
 
     def dimension_stats(self, space: str | None = None) -> Any:
-        """Mean, spread, min and max of each dimension; a :class:`embedscope.similarity.DimensionStats`."""
-        from .similarity import dimension_stats as _ds
+        """Mean, spread, min and max of each dimension; a :class:`embedscope.analyses.distributions.DimensionStats`."""
+        from .analyses.distributions import dimension_stats as _ds
 
         _ids, x, _ = self.store.arrays(self.resolve_space(space))
         return _ds(x)
@@ -218,8 +218,8 @@ class AnalysisMixin(ScopeCore):
                seed: int = 0, item: str | None = None) -> Path:
         """Write the static, self-contained HTML report of the given spaces (default: all) to ``path``; with
         ``png_dir``, the same figures also as PNG files there. ``item``: the example item of the query
-        histogram, rankings and vector chart (default: each space's top hub). See :mod:`embedscope.report`."""
-        from .report import write_report
+        histogram, rankings and vector chart (default: each space's top hub). See :mod:`embedscope.ops.report`."""
+        from .ops.report import write_report
 
         names = [self.resolve_space(s) for s in spaces] if spaces else self.spaces()
         if not names:

@@ -1,6 +1,6 @@
 """Comparing spaces of a workspace on the items they share: agreement, similarity scales, retrieval quality.
 
-The numbers come from :mod:`embedscope.compare`; this module aligns the spaces by id, builds what they need
+The numbers come from :mod:`embedscope.analyses.compare`; this module aligns the spaces by id, builds what they need
 (kNN graphs, query rankings), and stores each comparison as ``compare__{a}__{b}`` (per-item agreement, and the
 whole result) so the explorer and a rerun reuse it until either space changes.
 """
@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from ._scope_core import ScopeCore
 from .errors import EmbedscopeError, InputError
-from .neighbors import KNN, knn_graph, normalize, search
+from .search.exact import KNN, knn_graph, normalize, search
 from .store.manifest import Record, fingerprint_arrays
 from .store.tables import vectors_table
 
@@ -64,7 +64,7 @@ class CompareMixin(ScopeCore):
     # --------------------------------------------------------------------------------------- compare
     def compare(self, a: str, b: str, *, k: int = 10, label: str | None = None, qrels: str | Path | None = None,
                 top: int = 10, seed: int = 0) -> dict[str, Any]:
-        """Compare two spaces on the items they share (see :mod:`embedscope.compare`); JSON-ready, stored.
+        """Compare two spaces on the items they share (see :mod:`embedscope.analyses.compare`); JSON-ready, stored.
 
         Parameters
         ----------
@@ -75,7 +75,7 @@ class CompareMixin(ScopeCore):
         label
             A metadata column for same-label retrieval (precision, recall, nDCG at k), or ``None``.
         qrels
-            A file of query / relevant-item judgements (see :mod:`embedscope.qrels`), or ``None``.
+            A file of query / relevant-item judgements (see :mod:`embedscope.io.qrels`), or ``None``.
         top
             How many "changed most" items to list with both neighbour lists.
         seed
@@ -89,7 +89,7 @@ class CompareMixin(ScopeCore):
             "calibration": {"percentiles", "a", "b"}, "retrieval": {...} | None, "qrels": {...} | None,
             "changed_most": [{"id", "jaccard", "neighbors_a", "neighbors_b"}], "verdict": str}``.
         """
-        from .compare import compare as _compare
+        from .analyses.compare import compare as _compare
 
         a, b = self.resolve_space(a), self.resolve_space(b)
         if a == b:
@@ -155,7 +155,7 @@ class CompareMixin(ScopeCore):
         label
             Same-label retrieval: every item with at least one other item of its label is a query.
         qrels
-            Query / relevant-item judgements (:mod:`embedscope.qrels`): a query that is an item id is that item
+            Query / relevant-item judgements (:mod:`embedscope.io.qrels`): a query that is an item id is that item
             (left out of its own results); any other query is a text embedded with each space's own model.
 
         Returns
@@ -165,7 +165,7 @@ class CompareMixin(ScopeCore):
             "rows": [{"metric", "values": {space: mean}, "best", "runner_up", "difference", "ci95", "winner"}]}``
             (``winner`` is ``None`` when the 95% interval of the best-minus-runner-up difference holds 0).
         """
-        from .compare import label_retrieval, retrieval_table
+        from .analyses.compare import label_retrieval, retrieval_table
 
         names = [self.resolve_space(s) for s in spaces]
         if len(set(names)) < 2:
@@ -186,8 +186,8 @@ class CompareMixin(ScopeCore):
 
     def _qrels_retrieval(self, names: list[str], shared: list[str], rows: dict[str, np.ndarray],
                          path: str | Path, k: int, bootstrap: int, seed: int) -> dict[str, Any]:
-        from .compare import qrels_retrieval, retrieval_table
-        from .qrels import read_qrels
+        from .analyses.compare import qrels_retrieval, retrieval_table
+        from .io.qrels import read_qrels
 
         q = read_qrels(path)
         pos = {i: n for n, i in enumerate(shared)}
@@ -264,7 +264,7 @@ def _file_digest(path: str | Path) -> str:
 
 def _similarity_doc(xa: np.ndarray, xb: np.ndarray, seed: int) -> dict[str, Any]:
     """Both spaces' cosine similarities of the same random pairs, as histograms on one shared range."""
-    from .compare import pair_similarities
+    from .analyses.compare import pair_similarities
 
     sa, sb = pair_similarities(xa, xb, seed=seed)
     if len(sa) == 0:
@@ -280,7 +280,7 @@ def _similarity_doc(xa: np.ndarray, xb: np.ndarray, seed: int) -> dict[str, Any]
 
 
 def _label_doc(r: dict[str, Any], a: str, b: str, label: str | None) -> dict[str, Any]:
-    """The label retrieval of :func:`embedscope.compare.compare` with the space names put back."""
+    """The label retrieval of :func:`embedscope.analyses.compare.compare` with the space names put back."""
     rename = {"a": a, "b": b}
     rows = [{**row, "values": {rename[s]: v for s, v in row["values"].items()}, "best": rename[row["best"]],
              "runner_up": rename[row["runner_up"]], "winner": rename.get(row["winner"]) if row["winner"] else None}

@@ -24,7 +24,7 @@ class CompressMixin(ScopeCore):
     # ------------------------------------------------------------------------------------ compress
     def compress(self, space: str | None = None, codecs: Sequence[str] | None = None, *, queries: int = 1000,
                  seed: int = 0, progress: Progress | None = None) -> dict[str, Any]:
-        """The compression table of a space (see :mod:`embedscope.compress`), stored and reused; JSON-ready.
+        """The compression table of a space (see :mod:`embedscope.analyses.compress`), stored and reused; JSON-ready.
 
         Parameters
         ----------
@@ -44,7 +44,7 @@ class CompressMixin(ScopeCore):
             ``{"space", "dim", "items", "queries", "rows": [{"codec", "bytes_per_vector", "recall@1",
             "recall@10", "recall@100", "query_ms", "build_s", ...}], "frontier": [codec names]}``.
         """
-        from . import compress as _c
+        from .analyses import compress as _c
 
         space = self.resolve_space(space)
         _ids, x, _ = self.store.arrays(space)
@@ -89,7 +89,7 @@ class CompressMixin(ScopeCore):
         (what a search of the compressed index sees), flagged ``source: compressed`` with the codec's bytes per
         vector and, when the compression table has it, its recall.
         """
-        from . import compress as _c
+        from .analyses import compress as _c
 
         space = self.resolve_space(space)
         check_space_name(as_name)
@@ -122,8 +122,8 @@ class CompressMixin(ScopeCore):
 
     def export_compressed(self, space: str | None, codec: str, path: str | Path) -> dict[str, Any]:
         """Write the compact codes of ``space`` under ``codec`` with the ids and codec parameters to one
-        ``.npz`` (see :func:`embedscope.compress.export_codes`); returns its metadata."""
-        from . import compress as _c
+        ``.npz`` (see :func:`embedscope.analyses.compress.export_codes`); returns its metadata."""
+        from .analyses import compress as _c
 
         space = self.resolve_space(space)
         ids, x, _ = self.store.arrays(space)

@@ -16,12 +16,12 @@ import pandas as pd
 import pyarrow as pa
 
 from .embedders import DryRun, Embedder, get_embedder
-from .embedding import embed_texts
+from .embedders.run import embed_texts
 from .errors import InputError, ManifestError, WorkspaceError
-from .modelfiles import is_legacy, load_state, recorded_file
-from .neighbors import KNN, check_metric, knn_graph
+from .io.modelfiles import is_legacy, load_state, recorded_file
 from .results import EmbedReport, IngestReport, Neighbors, SpaceInfo
-from .scan import QueryScan, scan_for_scope
+from .search.exact import KNN, check_metric, knn_graph
+from .search.scan import QueryScan, scan_for_scope
 from .store.manifest import Manifest, Record, fingerprint_arrays, library_versions
 from .store.tables import ITEMS, check_space_name, graph_arrays, graph_table, neighbors_table, vectors_table
 from .store.workspace import Workspace
@@ -112,21 +112,21 @@ class ScopeCore:
         source
             File path or DataFrame.
         text, id
-            Text and id columns (see :func:`embedscope.ingest.read_items`).
+            Text and id columns (see :func:`embedscope.io.items.read_items`).
         """
-        from .items_stream import open_items
+        from .io.items_stream import open_items
 
         return self.ingest_items(open_items(source, text=text, id=id))
 
     def ingest_items(self, stream: Any) -> IngestReport:
-        """Store an :class:`embedscope.items_stream.ItemsStream` (a file already opened and checked by
-        :func:`embedscope.items_stream.open_items`), as :meth:`ingest` does: the CLI opens the file before it
+        """Store an :class:`embedscope.io.items_stream.ItemsStream` (a file already opened and checked by
+        :func:`embedscope.io.items_stream.open_items`), as :meth:`ingest` does: the CLI opens the file before it
         creates the workspace, so a bad file leaves no workspace behind."""
         with self.store.writing():
             return self._ingest_stream(stream)
 
     def _ingest_stream(self, stream: Any) -> IngestReport:
-        """Store an :class:`embedscope.items_stream.ItemsStream` (caller holds the lock).
+        """Store an :class:`embedscope.io.items_stream.ItemsStream` (caller holds the lock).
 
         Into a workspace without items the batches go straight into the items table (one Lance commit; a bad
         row raises before it commits, so nothing is stored); into one with items they are upserted by id in
@@ -216,7 +216,7 @@ class ScopeCore:
         ids
             Length ``n``, strings.
         vectors
-            Shape ``(n, d)``; must be finite with no all-zero rows (see :func:`embedscope.ingest.read_vectors`).
+            Shape ``(n, d)``; must be finite with no all-zero rows (see :func:`embedscope.io.vectors.read_vectors`).
         """
         check_space_name(space)
         ids = [str(s) for s in ids]
@@ -264,13 +264,13 @@ class ScopeCore:
 
         A new space is streamed from the file into its table in batches (see :meth:`add_vector_stream`).
         """
-        from ._vectors_io import open_vectors
+        from .io.streams import open_vectors
 
         check_space_name(space)
         return self.add_vector_stream(space, open_vectors(source, ids=ids, id=id, vector=vector))
 
     def add_vector_stream(self, space: str, stream: Any) -> IngestReport:
-        """Store a :class:`embedscope._vectors_io.VectorStream` as ``space``, upserting by id.
+        """Store a :class:`embedscope.io.streams.VectorStream` as ``space``, upserting by id.
 
         Into a new space the vectors go from the file to the table a batch at a time (``.npy`` memory-mapped,
         Parquet a record batch at a time), each batch checked as it passes; a bad vector raises
@@ -279,7 +279,7 @@ class ScopeCore:
         (:meth:`add_vectors`). The file's other scalar columns (``stream.metadata``) are upserted into the
         items as metadata.
         """
-        from ._vectors_io import record_batches
+        from .io.streams import record_batches
 
         check_space_name(space)
         name = vectors_table(space)
@@ -340,7 +340,7 @@ class ScopeCore:
         progress
             Called with (stage, done, total).
         engine
-            ``local`` (this process) or ``ray`` (:mod:`embedscope.ray_engine`: an actor pool on a Ray cluster,
+            ``local`` (this process) or ``ray`` (:mod:`embedscope.engines.ray`: an actor pool on a Ray cluster,
             same vectors; needs ``embedscope[ray]``).
         address, concurrency
             With ``engine="ray"``: the cluster (``None``: a local runtime on 127.0.0.1) and how many actors.
@@ -380,7 +380,7 @@ class ScopeCore:
         if emb.needs_fit:
             emb.fit(texts)
         if dry_run:
-            from .embedding import text_hash
+            from .embedders.run import text_hash
 
             cache = self.store.lance_cache(emb.key)
             uniq = list(dict.fromkeys(texts))
@@ -393,7 +393,7 @@ class ScopeCore:
             cache = self.store.lance_cache(emb.key)
             cb = (lambda d, t: progress("embed", d, t)) if progress else None
             if engine == "ray":
-                from .ray_engine import embed_texts_ray
+                from .engines.ray.embed import embed_texts_ray
 
                 if emb.needs_fit:
                     raise InputError(f"--model {model} is fitted on the whole corpus in one process; "
@@ -504,15 +504,15 @@ class ScopeCore:
         k
             Neighbours per item wanted (the graph is built with at least ``DEFAULT_K``).
         exact
-            ``None`` (default): exact up to :data:`embedscope.neighbors.ANN_ABOVE` items, approximate (HNSW,
+            ``None`` (default): exact up to :data:`embedscope.search.ann.ANN_ABOVE` items, approximate (HNSW,
             needs ``embedscope[ann]``) above, and a stored graph of either kind is reused. ``True``: an exact
             graph (a stored approximate one is rebuilt). ``False``: approximate whatever the size (a stored
             exact graph is reused: it is at least as good).
         engine, address
             ``ray``: build the graph as Ray tasks on the cluster at ``address`` (``None``: a local runtime on
-            127.0.0.1): an exact graph over query shards (:func:`embedscope.ray_engine.knn_graph_ray`; the
+            127.0.0.1): an exact graph over query shards (:func:`embedscope.engines.ray.knn.knn_graph_ray`; the
             same graph), or an approximate one from one HNSW index per shard of the items, merged
-            (:func:`embedscope.ray_engine.ann_graph_ray`; finished shards are staged in the workspace, so a
+            (:func:`embedscope.engines.ray.knn.ann_graph_ray`; finished shards are staged in the workspace, so a
             killed build reruns only the missing ones).
 
         Returns
@@ -522,7 +522,7 @@ class ScopeCore:
             :meth:`graph_info`: approximate graphs record their recall@10 against exact search, measured on
             1,000 sampled items when they are built.
         """
-        from . import neighbors as _nb
+        from .search import ann as _nb
 
         if engine not in ("local", "ray"):
             raise InputError(f"unknown engine {engine!r}; use local or ray")
@@ -544,7 +544,7 @@ class ScopeCore:
 
                     t0 = time.perf_counter()
                     if engine == "ray":
-                        from .ray_engine import ann_graph_ray
+                        from .engines.ray.knn import ann_graph_ray
 
                         graph = ann_graph_ray(x, kk, address=address, progress=cb, key=vrec.fingerprint,
                                               staging=self.store.staging_path(f"knn-{space}"))
@@ -558,7 +558,7 @@ class ScopeCore:
                                    "exact_estimate_s": round(scan_s * len(x) / max(1, min(_nb.RECALL_SAMPLE,
                                                                                           len(x))), 1)})
                 elif engine == "ray":
-                    from .ray_engine import knn_graph_ray
+                    from .engines.ray.knn import knn_graph_ray
 
                     graph = knn_graph_ray(x, kk, address=address, progress=cb)
                     params["method"] = "exact"
@@ -688,7 +688,7 @@ class ScopeCore:
             raise InputError(f"no item with id {missing[0]!r} in space {space!r}")
         if not plus:
             raise InputError("give at least one item to add")
-        from .neighbors import normalize
+        from .search.exact import normalize
 
         xn = normalize(x[[pos[t] for t in (*plus, *minus)]])
         q = xn[: len(plus)].sum(0) - xn[len(plus):].sum(0)
@@ -697,7 +697,7 @@ class ScopeCore:
         return Neighbors([ids[i] for i in rows], rows, scores, "cosine")
 
     def _query_scan(self, space: str, metric: str = "cosine") -> QueryScan:
-        """The space's query scan (:func:`embedscope.scan.scan_for_scope`: float32 for a first, one-off query;
+        """The space's query scan (:func:`embedscope.search.scan.scan_for_scope`: float32 for a first, one-off query;
         int8 codes with exact rescoring from the second cosine query of a space above 200,000 items), kept per
         table version."""
         name = vectors_table(space)
@@ -712,7 +712,7 @@ class ScopeCore:
     # ---------------------------------------------------------------------------------------- shared
     def _compressed_embedder(self, space: str, rec: Record) -> Embedder:
         """Queries of a compressed copy: the source space's model, then the codec's query map."""
-        from . import compress as _c
+        from .analyses import compress as _c
         from .embedders.derived import MappedEmbedder
 
         path = recorded_file(self.path, rec.params["codec_file"], table=rec.table, key="codec_file")

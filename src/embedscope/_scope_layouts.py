@@ -10,9 +10,9 @@ import numpy as np
 import pyarrow as pa
 
 from ._scope_core import DEFAULT_K, Progress, ScopeCore
-from .clusters import Clustering
+from .analyses.clusters import Clustering
 from .errors import InputError, WorkspaceError
-from .modelfiles import is_legacy, load_state, pack_strings, recorded_file, unpack_strings
+from .io.modelfiles import is_legacy, load_state, pack_strings, recorded_file, unpack_strings
 from .results import Layout
 from .store.manifest import Record, fingerprint_arrays
 from .store.tables import layout_table, neighbors_table, vectors_table
@@ -41,7 +41,7 @@ class LayoutsMixin(ScopeCore):
         engine, address
             ``ray`` (UMAP only): fit on a sample in this process, place every other item with ``transform``
             in Ray tasks on the cluster at ``address`` (``None``: a local runtime on 127.0.0.1); the same
-            layout as the single-process path (:func:`embedscope.ray_engine.umap_layout_ray`). Only spaces
+            layout as the single-process path (:func:`embedscope.engines.ray.umap.umap_layout_ray`). Only spaces
             fitted on a sample (above 100,000 items, or ``sample=``) have anything to place.
         **params
             Method parameters (e.g. ``n_neighbors``, ``min_dist``, ``perplexity``), recorded with the layout.
@@ -99,7 +99,7 @@ class LayoutsMixin(ScopeCore):
                 progress(method, 0, n)
             step = (lambda d, t: progress(method, d, t)) if progress else None
             if engine == "ray":
-                from .ray_engine import umap_layout_ray
+                from .engines.ray.umap import umap_layout_ray
 
                 res = umap_layout_ray(x, seed=seed, address=address, progress=step, key=vrec.fingerprint,
                                       staging=self.store.staging_path(f"umap-{space}"), **params)
@@ -247,7 +247,7 @@ class LayoutsMixin(ScopeCore):
         The UMAP layout is computed first if missing. Stored as ``clusters__{space}``; rerunning with the
         same inputs and parameters returns the stored result.
         """
-        from .clusters import METHODS, cluster
+        from .analyses.clusters import METHODS, cluster
 
         if method not in METHODS:
             raise InputError(f"unknown clustering --method {method!r}; use one of {', '.join(METHODS)}")
@@ -281,7 +281,7 @@ class LayoutsMixin(ScopeCore):
 
     def clusters(self, space: str | None = None) -> Clustering | None:
         """The stored clustering of a space (labels in point order), or ``None``."""
-        from .clusters import Clustering
+        from .analyses.clusters import Clustering
 
         space = self.resolve_space(space)
         rec = self.store.record(f"clusters__{space}")

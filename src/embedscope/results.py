@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .embedding import EmbedStats
+from .embedders.run import EmbedStats
 
 
 @dataclass
@@ -129,7 +129,7 @@ class IngestReport:
 
 @dataclass
 class EmbedReport:
-    """What an embed run did (see :class:`~embedscope.embedding.EmbedStats`)."""
+    """What an embed run did (see :class:`~embedscope.embedders.run.EmbedStats`)."""
 
     space: str
     model: str

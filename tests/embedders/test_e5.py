@@ -82,7 +82,7 @@ def _first_tokens(engine: object, words: list[str], is_query: bool = False) -> s
 
 @pytest.fixture(scope="module")
 def long_text() -> str:
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     return " ".join(" ".join(bible(300)["text"].tolist()).split())  # ~35 KB, single spaces
 

@@ -20,7 +20,7 @@ import pytest
 import embedscope
 from embedscope.embedders import get_embedder
 from embedscope.embedders.openai import OpenAIEmbedder
-from embedscope.embedding import MemoryCache, embed_texts
+from embedscope.embedders.run import MemoryCache, embed_texts
 from embedscope.errors import EmbedscopeError, InputError
 from tests.helpers import topic_frame
 
@@ -89,7 +89,7 @@ def test_tfidf_dimensions_follow_the_rank_of_small_data() -> None:
 def test_tfidf_model_is_compact(tmp_path: Path) -> None:
     """On 3,000 Bible verses the stored model is a small part of the workspace (it was 23 MB of 29 MB: dense
     float64 SVD loadings in a pickle), and a reopened workspace embeds exactly as the fitted model."""
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     df = bible(3000)
     s = embedscope.create(tmp_path / "b.scope")
@@ -230,7 +230,7 @@ def _cli(*args: str, **kw: Any) -> subprocess.Popen[str]:
 
 @pytest.mark.slow
 def test_sigkill_then_resume_gives_identical_vectors(tmp_path: Path) -> None:
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     df = bible(500)
     csv = tmp_path / "verses.csv"

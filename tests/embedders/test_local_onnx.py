@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import embedscope
-from embedscope.embedders import _onnx
+from embedscope.embedders import onnxrt
 from embedscope.embedders.local import LocalEmbedder, default_backend
-from embedscope.embedding import MemoryCache, embed_texts
+from embedscope.embedders.run import MemoryCache, embed_texts
 from embedscope.errors import InputError, MissingDependencyError
 from tests.helpers import topic_frame
 
@@ -35,17 +35,17 @@ def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def test_default_backend_is_onnx_int8(local_embedder: Any) -> None:
-    assert _onnx.available()
+    assert onnxrt.available()
     assert local_embedder.backend == default_backend() == "onnx-int8"
-    assert local_embedder.key.endswith(f":onnx-int8:r{_onnx.RECIPE}")
+    assert local_embedder.key.endswith(f":onnx-int8:r{onnxrt.RECIPE}")
     assert local_embedder.spec()["backend"] == "onnx-int8"
     # torch keeps the key its vectors were cached under before backends existed
     assert LocalEmbedder(backend="torch").key == local_embedder.key.split(":onnx-int8")[0]
-    assert local_embedder.model.file.parent == _onnx.cache_dir()
+    assert local_embedder.model.file.parent == onnxrt.cache_dir()
 
 
 def test_onnx_int8_is_close_to_torch_on_real_texts(local_embedder: Any, torch_embedder: LocalEmbedder) -> None:
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     texts = bible(600)["text"].tolist()
     a = local_embedder.embed(texts)
@@ -65,7 +65,7 @@ def test_onnx_int8_is_close_to_torch_on_real_texts(local_embedder: Any, torch_em
 def test_onnx_int8_is_close_to_torch_on_longer_texts(local_embedder: Any, torch_embedder: LocalEmbedder) -> None:
     """A second sample: paragraphs of six consecutive verses (~150 words, up to the 256-token window), embedded
     through embed_texts (its batches, not embed's), against the float32 torch vectors."""
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     verses = bible(1200)["text"].tolist()
     texts = [" ".join(verses[i:i + 6]) for i in range(0, 1200, 6)]
@@ -129,7 +129,7 @@ def test_cached_export_is_reused_and_rebuilt_when_damaged(tmp_path: Path, monkey
     f = emb.model.file
     assert f.parent == tmp_path / "cache" / "embedscope" / "onnx" and f.exists()
     side = json.loads(f.with_suffix(".json").read_text())
-    assert side["bytes"] == f.stat().st_size and side["recipe"] == _onnx.RECIPE
+    assert side["bytes"] == f.stat().st_size and side["recipe"] == onnxrt.RECIPE
     assert not list(f.parent.glob(".build-*"))  # the build directory is gone
     stamp = f.stat().st_mtime_ns
 
@@ -141,7 +141,7 @@ def test_cached_export_is_reused_and_rebuilt_when_damaged(tmp_path: Path, monkey
         damage()
         emb2 = LocalEmbedder(backend="onnx")
         np.testing.assert_allclose(emb2.embed(["A cat sits on the mat", NON_ASCII]), ref, atol=1e-6)
-        assert emb2.model.file == f and _onnx._valid(f)
+        assert emb2.model.file == f and onnxrt._valid(f)
 
     size = f.stat().st_size
     rebuilt_after(lambda: os.truncate(f, size // 2))  # a partial file (e.g. copied in half)
@@ -222,7 +222,7 @@ def test_bad_backends_and_missing_extra(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert LocalEmbedder(str(model)).backend == "torch"  # other local models default to torch
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if not installed
-    assert not _onnx.available()
+    assert not onnxrt.available()
     assert default_backend() == "torch"
     emb = LocalEmbedder(backend="onnx-int8")
     with pytest.raises(MissingDependencyError, match=r"pip install 'embedscope\[local\]'") as err:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import embedscope
-from embedscope.neighbors import knn_graph
+from embedscope.search.exact import knn_graph
 from tests.helpers import run_cli as run
 
 ray = pytest.importorskip("ray")
@@ -22,7 +22,7 @@ N = 300
 @pytest.fixture(scope="module")
 def ray_local() -> Iterator[None]:
     """One local Ray runtime (2 CPUs, 127.0.0.1) for the module; every step reuses it."""
-    from embedscope.ray_engine import ray_runtime
+    from embedscope.engines.ray.runtime import ray_runtime
 
     with ray_runtime(None) as r:
         assert r.is_initialized()
@@ -32,7 +32,7 @@ def ray_local() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def bible_df():
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     return bible(N)
 
@@ -81,7 +81,7 @@ def test_embed_with_ray_matches_local(ray_local: None, local_ws: Path, bible_df,
 def test_knn_graph_with_ray_equals_single_process(ray_local: None, local_ws: Path, tmp_path: Path) -> None:
     import shutil
 
-    from embedscope.ray_engine import knn_graph_ray
+    from embedscope.engines.ray.knn import knn_graph_ray
 
     _, x, _ = embedscope.open(local_ws).store.arrays("minilm")
     ref = knn_graph(x, 20)
@@ -151,8 +151,8 @@ def test_without_ray_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch, 
 
     import pandas as pd
 
+    from embedscope.engines.ray.runtime import ray_runtime
     from embedscope.errors import MissingDependencyError
-    from embedscope.ray_engine import ray_runtime
 
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     with pytest.raises(MissingDependencyError, match=r"pip install 'embedscope\[ray\]'"), ray_runtime(None):
@@ -180,7 +180,7 @@ def _clustered(n: int, d: int = 48, seed: int = 0) -> np.ndarray:
 
 def test_ann_graph_with_ray_recall_and_workspace(ray_local: None, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    from embedscope.neighbors import ann_graph, graph_recall
+    from embedscope.search.ann import ann_graph, graph_recall
 
     x = _clustered(6000)
     ws = tmp_path / "ann.scope"
@@ -211,7 +211,8 @@ def test_ann_graph_with_ray_recall_and_workspace(ray_local: None, tmp_path: Path
 
 def test_ann_graph_with_ray_retries_a_killed_task_and_resumes(ray_local: None, tmp_path: Path) -> None:
     """A worker killed mid-shard is retried; a driver stopped after some shards reruns only the others."""
-    from embedscope import ray_engine
+    from embedscope.engines.ray import knn as ray_engine
+    from embedscope.engines.ray.staging import ShardStage
 
     x = _clustered(3000, seed=1)
     marks = tmp_path / "marks"
@@ -258,9 +259,9 @@ def test_ann_graph_with_ray_retries_a_killed_task_and_resumes(ray_local: None, t
     ref = ray_engine.ann_graph_ray(x, 20, shards=4)
     np.testing.assert_array_equal(got.indices, ref.indices)  # resumed = built in one go
     # a stage left by another job (other vectors) is not mixed in
-    stage = ray_engine.ShardStage(staging, {"key": "fp"})
+    stage = ShardStage(staging, {"key": "fp"})
     stage.save(0, indices=np.zeros((1, 1), np.int32))
-    assert ray_engine.ShardStage(staging, {"key": "other"}).done() == set()
+    assert ShardStage(staging, {"key": "other"}).done() == set()
 
 
 # ------------------------------------------------------------------------------------------- layouts

@@ -13,7 +13,8 @@ import pytest
 
 import embedscope
 from embedscope.errors import InputError
-from embedscope.ingest import read_items, read_vectors
+from embedscope.io.items import read_items
+from embedscope.io.vectors import read_vectors
 from tests.helpers import run_cli as run
 from tests.helpers import snapshot
 

@@ -12,11 +12,11 @@ import io
 from pathlib import Path
 
 import pytest
+from embedscope._upsert import items_fingerprint
 
 import embedscope
-from embedscope import items_stream
-from embedscope.ingest import read_items
-from embedscope.store.items import items_fingerprint
+from embedscope.io import items_stream
+from embedscope.io.items import read_items
 from tests.helpers import one_error_line, snapshot
 from tests.helpers import run_cli as run
 
@@ -130,7 +130,7 @@ def test_late_bad_vector_is_an_input_error(tmp_path: Path, capsys: pytest.Captur
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from embedscope._vectors_io import BATCH_ROWS
+    from embedscope.io.streams import BATCH_ROWS
 
     n = BATCH_ROWS + 10
     x = np.ones((n, 2), np.float32)

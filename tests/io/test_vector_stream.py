@@ -10,14 +10,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from embedscope.manifest import fingerprint_arrays
 
 import embedscope
-from embedscope import ingest as ing
-from embedscope._vectors_io import StreamFingerprint, open_vectors
-from embedscope.neighbors import knn_graph, normalize, search
+from embedscope.io import vectors as ing
+from embedscope.io.streams import StreamFingerprint, open_vectors
 from embedscope.projection import pca as pca_mod
 from embedscope.projection.quality import layout_quality
-from embedscope.store.manifest import fingerprint_arrays
+from embedscope.search.exact import knn_graph, normalize, search
 from tests.helpers import run_cli as run
 
 ODD = ["007", " 7", "7 ", "ünïcode/路径", "a,b;c", "x\ty", "0x1F", "1e3", "-0", "NaN", "null", "None", "true",

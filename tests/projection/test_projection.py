@@ -9,10 +9,10 @@ import pytest
 from sklearn.manifold import trustworthiness
 
 import embedscope
-from embedscope.neighbors import knn_graph
 from embedscope.projection import project
 from embedscope.projection.quality import layout_quality
 from embedscope.projection.sphere import lonlat_from_xyz, naive_wrap, xyz_from_lonlat
+from embedscope.search.exact import knn_graph
 from tests.helpers import blobs, run_cli_subprocess
 
 

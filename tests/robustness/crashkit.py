@@ -27,7 +27,7 @@ from typing import Any
 
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "NUMBA_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "EMBEDSCOPE_PROGRESS": "0"}
-WARM = ("embedscope.cli", "embedscope.compress", "embedscope.embedders.tfidf", "embedscope.projection.pca",
+WARM = ("embedscope.cli", "embedscope.analyses.compress", "embedscope.embedders.tfidf", "embedscope.projection.pca",
         "embedscope.projection.quality", "embedscope.translate", "embedscope.cli.translate", "embedscope.workspace",
         "lancedb", "sklearn.decomposition", "sklearn.feature_extraction.text", "sklearn.linear_model")
 

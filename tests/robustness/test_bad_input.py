@@ -147,7 +147,7 @@ def test_byte_order_marks_are_read(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_latin1_keeps_the_cp1252_hint() -> None:
-    from embedscope.ingest import read_items
+    from embedscope.io.items import read_items
 
     with pytest.raises(embedscope.InputError, match="iconv -f cp1252"):
         read_items(BAD / "mixed_encoding.csv")
@@ -166,7 +166,7 @@ def test_good_unusual_files_embed(name: str, tmp_path: Path, capsys: pytest.Capt
 def test_ten_megabyte_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A 10 MB text (the limit, 10,000,000 characters) ingests intact and embeds (cut to the model window, and
     reported as cut); one character more is refused with its row and column, creating nothing."""
-    from embedscope.ingest import MAX_TEXT_CHARS
+    from embedscope.io.items import MAX_TEXT_CHARS
 
     rng = np.random.default_rng(0)
     words = np.array(["river", "stone", "light", "cloud", "north", "ember", "quiet", "\u00e9clair"])

@@ -164,7 +164,7 @@ def _equal(a: Any, b: Any) -> bool:
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """300 Bible verses in two TF-IDF spaces (lsa: 32 dims, lsb: 16), a stored kNN graph and PCA layout of lsb,
     and a translator lsa -> lsb beside the workspace (``base.translator``)."""
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     root = tmp_path_factory.mktemp("crash")
     s = embedscope.create(root / "base.scope")

@@ -125,7 +125,7 @@ def assert_interrupted(code: int, lines: list[str], ws: Path) -> None:
 
 @pytest.fixture(scope="module")
 def verses(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     path = tmp_path_factory.mktemp("verses") / "verses.csv"
     bible(1200)[["id", "text", "book"]].to_csv(path, index=False)
@@ -158,7 +158,7 @@ def test_sigint_during_embed_exits_130_and_a_rerun_resumes(verses: Path, tmp_pat
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """600 verses embedded with the default model, with their kNN graph: a layout is all a project run does."""
-    from embedscope.samples import bible
+    from embedscope.io.samples import bible
 
     ws = tmp_path_factory.mktemp("embedded") / "base.scope"
     s = embedscope.create(ws)

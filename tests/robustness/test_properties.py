@@ -103,7 +103,7 @@ METRICS = ("cosine", "dot", "euclidean", "manhattan")
 @SETTINGS
 @given(df=tables(), fmt=st.sampled_from(["frame", "csv", "jsonl", "parquet"]))
 def test_ingest_never_crashes(df: pd.DataFrame, fmt: str, tmp_path_factory: pytest.TempPathFactory) -> None:
-    from embedscope.ingest import read_items
+    from embedscope.io.items import read_items
 
     src: Any = df
     if fmt != "frame":
@@ -151,7 +151,7 @@ def test_ingest_into_workspace_never_crashes(df: pd.DataFrame, tmp_path_factory:
 @SETTINGS
 @given(x=matrices(), metric=st.sampled_from(METRICS), k=st.integers(1, 20))
 def test_search_and_graph_finite(x: np.ndarray, metric: str, k: int) -> None:
-    from embedscope.neighbors import knn_graph, search
+    from embedscope.search.exact import knn_graph, search
 
     n = len(x)
     res = search(x, x[: max(1, n // 2)], k, metric)
@@ -168,17 +168,18 @@ def test_search_and_graph_finite(x: np.ndarray, metric: str, k: int) -> None:
 @SETTINGS
 @given(x=matrices(), metric=st.sampled_from(METRICS), bins=st.integers(1, 60))
 def test_similarity_histograms_finite(x: np.ndarray, metric: str, bins: int) -> None:
-    from embedscope import similarity as sim
+    from embedscope.analyses import distributions as dist
+    from embedscope.analyses import similarity as sim
 
     h = sim.query_histogram(x, x[0], metric, bins=bins)
     assert _finite(h.to_json())
-    p = sim.pair_histogram(x, metric, bins=bins, sample=200)
+    p = dist.pair_histogram(x, metric, bins=bins, sample=200)
     assert _finite(p.to_json())
     r = sim.rank(x, x[1], k=3, metric=metric)
     assert np.isfinite(np.asarray(r.scores)).all()
     labels = ["a" if i % 2 else "b" for i in range(len(x))]
-    assert _finite(sim.label_separation(x, labels, metric, sample=200).to_json())
-    assert _finite(sim.dimension_stats(x).to_json())
+    assert _finite(dist.label_separation(x, labels, metric, sample=200).to_json())
+    assert _finite(dist.dimension_stats(x).to_json())
 
 
 # -------------------------------------------------------------------------------------------- projection
@@ -199,8 +200,8 @@ def test_layout_quality_finite(x: np.ndarray, k: int, flat: bool) -> None:
 @SETTINGS
 @given(x=nonzero_matrices(min_n=4))
 def test_health_checks_finite(x: np.ndarray) -> None:
-    from embedscope.diagnostics import health
-    from embedscope.neighbors import knn_graph
+    from embedscope.analyses.diagnostics import health
+    from embedscope.search.exact import knn_graph
 
     ids = [str(i) for i in range(len(x))]
     checks = health(x, ids, knn_graph(x, 10, "cosine"))
@@ -212,8 +213,8 @@ def test_health_checks_finite(x: np.ndarray) -> None:
 @SETTINGS
 @given(x=matrices(), seed=st.integers(0, 1000), k=st.integers(1, 6))
 def test_cka_and_jaccard_in_range(x: np.ndarray, seed: int, k: int) -> None:
-    from embedscope.compare import jaccard, linear_cka
-    from embedscope.neighbors import knn_graph
+    from embedscope.analyses.compare import jaccard, linear_cka
+    from embedscope.search.exact import knn_graph
 
     rng = np.random.default_rng(seed)
     y = (x @ rng.normal(size=(x.shape[1], 3))).astype(np.float32)
@@ -230,8 +231,8 @@ def test_cka_and_jaccard_in_range(x: np.ndarray, seed: int, k: int) -> None:
 @SETTINGS
 @given(x=matrices(min_n=5), data=st.data())
 def test_codecs_roundtrip_and_search(x: np.ndarray, data: Any) -> None:
-    from embedscope import compress as c
-    from embedscope.neighbors import normalize
+    from embedscope.analyses import compress as c
+    from embedscope.search.exact import normalize
 
     raw, x = x, normalize(x)  # codecs work on unit vectors (evaluate and compressed_copy normalise first)
     d = x.shape[1]
@@ -257,7 +258,7 @@ def test_codecs_roundtrip_and_search(x: np.ndarray, data: Any) -> None:
 @settings(max_examples=10, deadline=None, derandomize=True)
 @given(x=nonzero_matrices(min_n=10, max_n=30))
 def test_compress_evaluate_finite(x: np.ndarray) -> None:
-    from embedscope import compress as c
+    from embedscope.analyses import compress as c
 
     ev = c.evaluate(x, ["int8", "binary", "float16"], queries=2, ks=(1, 5))
     for row in ev.rows:
@@ -287,7 +288,7 @@ def test_translate_maps_finite(x: np.ndarray, method: str, dt: int) -> None:
 
 def test_histogram_of_constant_huge_values() -> None:
     """Found by the property test: equal scores near 1e36 left numpy no finite bins (lo - 0.5 == lo)."""
-    from embedscope import similarity as sim
+    from embedscope.analyses import similarity as sim
 
     x = np.full((4, 3), 1e18, np.float32)
     for metric in ("dot", "euclidean", "manhattan"):

@@ -493,7 +493,7 @@ def test_a_lookup_is_answered_while_a_compress_job_runs(small_scope: embedscope.
     # cold cache is sent: it must be answered before the job is let go.
     import threading
 
-    import embedscope.compress as compress
+    import embedscope.analyses.compress as compress
 
     real = compress.evaluate
     inside, release = threading.Event(), threading.Event()
@@ -548,7 +548,7 @@ def test_deeply_nested_filters_are_400(client: TestClient, spec: str) -> None:
 def test_a_deeply_nested_qrels_line_names_its_row(tmp_path: Path) -> None:
     # The same class in another parser: a qrels JSONL line nested a thousand deep is a clear input error.
     from embedscope.errors import InputError
-    from embedscope.qrels import read_qrels
+    from embedscope.io.qrels import read_qrels
 
     f = tmp_path / "deep.jsonl"
     f.write_text('{"query": "q", "id": "a", "score": 1}\n' + "[" * 5000 + "\n", encoding="utf-8")

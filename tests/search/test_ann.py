@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import embedscope
-from embedscope import neighbors as nb
+from embedscope.search import KNN, knn_graph
+from embedscope.search import ann as nb
 from tests.helpers import client_for
 from tests.helpers import run_cli as run
 
@@ -25,7 +26,7 @@ def clustered(n: int, d: int = 48, clusters: int = 30, seed: int = 0) -> np.ndar
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def exact_recall(graph: nb.KNN, exact: nb.KNN, k: int = 10) -> float:
+def exact_recall(graph: KNN, exact: KNN, k: int = 10) -> float:
     return float(np.mean([len(set(a[:k]) & set(b[:k])) / k
                           for a, b in zip(graph.indices.tolist(), exact.indices.tolist(), strict=True)]))
 
@@ -33,7 +34,7 @@ def exact_recall(graph: nb.KNN, exact: nb.KNN, k: int = 10) -> float:
 def test_ann_graph_recall_against_exact_and_exact_scores() -> None:
     x = clustered(4000)
     g = nb.ann_graph(x, 20, chunk=1500)
-    ex = nb.knn_graph(x, 20)
+    ex = knn_graph(x, 20)
     assert g.indices.shape == (4000, 20) and g.scores.dtype == np.float32
     assert not (g.indices == np.arange(4000)[:, None]).any(), "an item is its own neighbour"
     assert exact_recall(g, ex) >= 0.95
@@ -73,7 +74,7 @@ def test_scope_stores_approximate_graph_with_its_recall(ann_scope: embedscope.Sc
     assert info is not None and info["exact"] is False and info["method"] == nb.ANN_METHOD
     assert info["recall_sample"] == 1000 and info["k"] == 50
     _, x = s.vectors("v")
-    ex = nb.knn_graph(x, 10)
+    ex = knn_graph(x, 10)
     full = exact_recall(g, ex)
     assert full >= 0.95
     assert info["recall@10"] >= 0.95 and abs(info["recall@10"] - full) < 0.03

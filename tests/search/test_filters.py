@@ -14,7 +14,7 @@ import pytest
 
 import embedscope
 from embedscope.errors import InputError
-from embedscope.filters import mask, parse_filter
+from embedscope.search.filters import mask, parse_filter
 from tests.helpers import client_for
 
 

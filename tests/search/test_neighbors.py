@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from embedscope.neighbors import METRICS, knn_graph, search
+from embedscope.search.exact import METRICS, knn_graph, search
 
 
 def brute(data: np.ndarray, queries: np.ndarray, metric: str) -> np.ndarray:
@@ -70,7 +70,7 @@ def test_k_is_capped_and_tiny_inputs(rng: np.random.Generator) -> None:
 
 def test_blocked_memory_never_builds_full_matrix(rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch) -> None:
     """With a small budget, no block of scores exceeds it (a spy on the matrix products)."""
-    import embedscope.neighbors as nb
+    import embedscope.search.exact as nb
 
     x = rng.normal(size=(2000, 8)).astype(np.float32)
     seen: list[int] = []

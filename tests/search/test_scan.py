@@ -7,9 +7,9 @@ import pyarrow as pa
 import pytest
 
 import embedscope
-from embedscope import scan as scan_mod
-from embedscope.neighbors import search
-from embedscope.scan import QueryScan, int8_codes
+from embedscope.search import scan as scan_mod
+from embedscope.search.exact import search
+from embedscope.search.scan import QueryScan, int8_codes
 from tests.helpers import client_for
 
 
@@ -91,7 +91,7 @@ def test_scores_many_equals_one_query_at_a_time(int8: bool) -> None:
 
 @pytest.mark.parametrize("n", [1, 2, 7, 1000, 250_000])
 def test_score_histogram_equals_numpys(n: int) -> None:
-    from embedscope.scan import score_histogram
+    from embedscope.search.scan import score_histogram
 
     rng = np.random.default_rng(n)
     s = (rng.standard_normal(n) * 0.2).astype(np.float32)
@@ -108,7 +108,7 @@ def test_score_histogram_equals_numpys(n: int) -> None:
 
 @pytest.mark.parametrize("d", [384, 48, 7])
 def test_avx2_and_portable_kernels_give_the_exact_integer_dot_products(d: int) -> None:
-    from embedscope import _int8scan
+    from embedscope.search.kernels import int8 as _int8scan
 
     if not _int8scan.has_avx2():
         pytest.skip("this CPU (or numba's target) has no AVX2: only the portable kernel runs")
@@ -131,7 +131,7 @@ def test_avx2_and_portable_kernels_give_the_exact_integer_dot_products(d: int) -
 
 @pytest.mark.parametrize("int8", [True, False])
 def test_spans_are_the_scores_min_and_max_and_give_the_same_histogram(int8: bool) -> None:
-    from embedscope.scan import score_histogram
+    from embedscope.search.scan import score_histogram
 
     x = clustered(3_000)
     scan = QueryScan(x, int8=int8)
@@ -213,7 +213,7 @@ def test_scores_of_every_metric_are_the_exact_float32_scores() -> None:
 
 @pytest.mark.parametrize("metric", METRICS)
 def test_rescore_keeps_the_exact_best_of_the_candidates(metric: str) -> None:
-    from embedscope.scan import rescore
+    from embedscope.search.scan import rescore
 
     x = clustered(1_000, d=32, seed=9)
     rng = np.random.default_rng(10)
@@ -229,7 +229,7 @@ def test_rescore_keeps_the_exact_best_of_the_candidates(metric: str) -> None:
 
 def test_a_scope_scans_float32_first_and_builds_int8_codes_from_the_second_cosine_query(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from embedscope.scan import scan_for_scope
+    from embedscope.search.scan import scan_for_scope
 
     monkeypatch.setattr(scan_mod, "INT8_ABOVE", 100)
     x = clustered(500, d=32)

@@ -9,7 +9,7 @@ import pytest
 
 import embedscope
 from embedscope.errors import InputError
-from embedscope.scan import QueryScan
+from embedscope.search.scan import QueryScan
 from embedscope.server.batcher import QueryBatcher
 from embedscope.server.routes import search as search_route
 from tests.helpers import client_for

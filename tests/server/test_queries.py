@@ -1,5 +1,5 @@
 """One scan per space and query text: the browser's ``/search`` and ``/search/scores`` share it, and the CLI's
-``neighbors --query`` and the server's search run the same kernel (:meth:`embedscope.scan.QueryScan.top`)."""
+``neighbors --query`` and the server's search run the same kernel (:meth:`embedscope.search.scan.QueryScan.top`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import embedscope
-from embedscope.scan import QueryScan
+from embedscope.search.scan import QueryScan
 from tests.helpers import client_for
 from tests.helpers import run_cli as run
 

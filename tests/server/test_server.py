@@ -348,7 +348,7 @@ def test_reclustering_is_picked_up(small_scope: embedscope.Scope) -> None:
 
 def test_clusters_that_no_longer_fit_the_space_are_404(clustered: embedscope.Scope,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from embedscope.clusters import Clustering
+    from embedscope.analyses.clusters import Clustering
 
     found = clustered.clusters(SPACE)
     monkeypatch.setattr(clustered, "clusters", lambda space=None: Clustering(found.labels[:50], found.clusters))
@@ -582,7 +582,7 @@ def test_warm_up_of_an_empty_workspace_does_nothing(tmp_path: Path) -> None:
 
 
 def test_health_checks_carry_their_titles_and_the_cli_figures(client: TestClient, scope: embedscope.Scope) -> None:
-    from embedscope.diagnostics import CHECKS
+    from embedscope.analyses.diagnostics import CHECKS
 
     doc = client.get(f"/api/spaces/{SPACE}/health").json()
     assert [c["name"] for c in doc["checks"]] == list(CHECKS)

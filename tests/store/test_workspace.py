@@ -12,7 +12,7 @@ from sklearn.manifold import trustworthiness
 
 import embedscope
 from embedscope.errors import InputError, WorkspaceError
-from embedscope.neighbors import search
+from embedscope.search.exact import search
 from tests.helpers import run_cli as run
 from tests.helpers import topic_frame
 

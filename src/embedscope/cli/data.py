@@ -42,7 +42,7 @@ def ingest(
         raise InputError("--ids and --vector are for vectors: add --space NAME")
     # Validate before creating anything, so a bad file leaves no workspace behind.
     if space is None:
-        from ..items_stream import open_items
+        from ..io.items_stream import open_items
 
         # a large CSV/TSV is checked batch by batch as it streams into a new workspace (a bad row anywhere
         # removes the workspace this command made); other files are read and checked whole first
@@ -58,7 +58,7 @@ def ingest(
                 shutil.rmtree(ws, ignore_errors=True)
             raise
     else:
-        from .._vectors_io import open_vectors
+        from ..io.streams import open_vectors
         from ..store.tables import check_space_name
 
         check_space_name(space)
@@ -157,7 +157,7 @@ def export_cmd(
 ) -> None:
     """Export a space: ids, texts, metadata, layout coordinates ({method}_x, {method}_y) and, in Parquet, the
     vectors. projector-tsv writes vectors.tsv + metadata.tsv for https://projector.tensorflow.org ("Load")."""
-    from ..export import export
+    from ..ops.export import export
 
     scope = open_scope(ws)
     space = scope.resolve_space(space)

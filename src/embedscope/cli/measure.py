@@ -68,7 +68,7 @@ def compare(
     docs = [scope.compare(a, b, k=k, label=label, qrels=qrels, seed=seed) for a, b in pairs]
     written = []
     if figures is not None:
-        from ..compare_figures import write_figures
+        from ..ops.compare_figures import write_figures
 
         for d in docs:
             written += write_figures(d, figures)

@@ -109,7 +109,7 @@ def demo(
     token: TOKEN = None,
 ) -> None:
     """Build the sample workspace (King James Bible verses, MiniLM, UMAP, clusters, globe) if missing, then serve it."""
-    from ..demo import build_demo
+    from ..ops.demo import build_demo
 
     if serve_:
         token = _check_bind(host, token)

@@ -7,7 +7,7 @@ which carries its weights; nothing is downloaded at run time (``HF_HUB_OFFLINE=1
 Three backends (``backend=``, ``embedscope embed --backend``):
 
 - ``torch``: sentence-transformers on torch, the reference;
-- ``onnx``: the same model exported to ONNX, float32, on ONNX Runtime (:mod:`._onnx`);
+- ``onnx``: the same model exported to ONNX, float32, on ONNX Runtime (:mod:`.onnxrt`);
 - ``onnx-int8``: that export with int8 weights; the default for the bundled model when ``onnxruntime`` is
   installed (recipe 2: 2.0-2.2x the throughput of plain sentence-transformers through ``embed_texts`` on 2 quiet
   cores, cosine min 0.993 / mean 0.997 to its vectors on KJV verses and on longer texts; docs/BENCHMARKS.md). int8
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, MissingDependencyError
-from . import _onnx
+from . import onnxrt
 from .base import Embedder
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -62,7 +62,7 @@ def default_model_path() -> Path:
 def default_backend(bundled: bool = True, device: str = "cpu") -> str:
     """``onnx-int8`` for the bundled model on the CPU when ``onnxruntime`` and ``onnx`` are installed, else
     ``torch``. Other local models default to ``torch``: their int8 accuracy is not measured here."""
-    return "onnx-int8" if bundled and device == "cpu" and _onnx.available() else LEGACY_BACKEND
+    return "onnx-int8" if bundled and device == "cpu" and onnxrt.available() else LEGACY_BACKEND
 
 
 #: File suffixes of pickle-format weights (``torch.load``): a crafted one runs code unless read with
@@ -184,16 +184,16 @@ class LocalEmbedder(Embedder):
         self.device = device
         self.batch_size = batch_size or 128
         self.backend = backend or default_backend(name_or_path is None, device)
-        if self.backend not in _onnx.BACKENDS:
-            raise InputError(f"unknown backend {self.backend!r}; use one of: {', '.join(_onnx.BACKENDS)}")
+        if self.backend not in onnxrt.BACKENDS:
+            raise InputError(f"unknown backend {self.backend!r}; use one of: {', '.join(onnxrt.BACKENDS)}")
         if self.backend != "torch":
             if device != "cpu":
                 raise InputError(f"the {self.backend} backend runs on the CPU; use --backend torch for --device {device}")
-            _onnx.pipeline(path)  # a model the ONNX path does not reproduce fails here, before any work
+            onnxrt.pipeline(path)  # a model the ONNX path does not reproduce fails here, before any work
         self._fingerprint = _dir_fingerprint(path)
         self.key = f"local:{self.name}:{self._fingerprint}"
         if self.backend != "torch":  # torch keeps the key of the vectors embedded before backends existed
-            self.key += f":{self.backend}:r{_onnx.RECIPE}"
+            self.key += f":{self.backend}:r{onnxrt.RECIPE}"
         self._model: Any = None
 
     def spec(self) -> dict[str, Any]:
@@ -202,10 +202,10 @@ class LocalEmbedder(Embedder):
 
     @property
     def model(self) -> Any:
-        """The loaded model: a ``SentenceTransformer`` (torch) or an :class:`._onnx.OnnxModel`; both have
+        """The loaded model: a ``SentenceTransformer`` (torch) or an :class:`.onnxrt.OnnxModel`; both have
         ``max_seq_length``."""
         if self._model is None and self.backend != "torch":
-            self._model = _onnx.OnnxModel(self.path, self._fingerprint, self.backend)
+            self._model = onnxrt.OnnxModel(self.path, self._fingerprint, self.backend)
         if self._model is None:
             try:
                 import torch

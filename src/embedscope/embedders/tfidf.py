@@ -1,7 +1,7 @@
 """TF-IDF + truncated SVD (latent semantic analysis): a classic, fast baseline space.
 
 Fitted on the workspace's own texts; the fitted model is kept so queries land in the same space. The model is
-stored as data (:mod:`embedscope.modelfiles`): the vocabulary (UTF-8 text and offsets), the idf weights and the
+stored as data (:mod:`embedscope.io.modelfiles`): the vocabulary (UTF-8 text and offsets), the idf weights and the
 SVD's term loadings as int8 with one float32 scale per term. The loadings are rounded at fit time, so the
 vectors stored for the items and those of later queries come from the same numbers. A space never has more
 dimensions than the TF-IDF matrix has rank (two texts give at most two; a smaller space is said on stderr
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, WorkspaceError
-from ..modelfiles import load_state, pack_strings, save_state, unpack_strings
+from ..io.modelfiles import load_state, pack_strings, save_state, unpack_strings
 from .base import Embedder
 
 #: Model format written by :meth:`TfidfEmbedder.save` (bumped when the fitted numbers change meaning).

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 if TYPE_CHECKING:
-    from ..neighbors import KNN
+    from ..search.exact import KNN
 
 #: Above this many items a sampled method (UMAP) fits a random sample and places the rest; a method that does
 #: not need the kNN graph (``needs_graph=False``) then runs without building one when none is stored.

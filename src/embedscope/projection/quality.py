@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..neighbors import KNN, knn_graph, normalize
+from ..search.exact import KNN, knn_graph, normalize
 
 #: Memory budget of one block of scored items (their rows of scores, indices and layout distances against all
 #: items): bounds the peak at about a gigabyte for a million items (42 items a block) while keeping the

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..neighbors import KNN
+from ..search.exact import KNN
 from .base import LayoutResult
 from .quality import layout_quality
 from .umap import numba_cache, precomputed_knn, umap_layout

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import MissingDependencyError
-from ..neighbors import KNN, knn_graph
+from ..search.exact import KNN, knn_graph
 from .base import LayoutResult
 from .pca import pca_layout
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MissingDependencyError
-from ..neighbors import KNN
+from ..search.exact import KNN
 from . import base
 from .base import LayoutResult
 from .pca import pca_layout
@@ -340,7 +340,7 @@ def _nearest(train: np.ndarray, x: np.ndarray, k: int, *, exact_like_umap: bool)
             idx_parts.append(submatrix(indices, order, k))
             dist_parts.append(submatrix(short, order, k))
         return np.concatenate(idx_parts), np.concatenate(dist_parts)
-    from ..neighbors import search
+    from ..search.exact import search
 
     res = search(train, x, k, "cosine")
     return res.indices.astype(np.int64), np.clip(1.0 - res.scores, 0.0, 2.0).astype(np.float32)

@@ -6,7 +6,7 @@ docs/BENCHMARKS.md, "Load on the server"). A request embeds its own text first, 
 a model call, so a query's vector never depends on the others; one call at a time; a text already being
 embedded for another request is awaited, not embedded twice). :class:`QueryBatcher` then has one worker thread
 per space take every embedded query pending (up to ``max_batch``) and score all of them in one pass over the
-vectors (:meth:`embedscope.scan.QueryScan.scores_spans`), then hand each request its own scores and their min
+vectors (:meth:`embedscope.search.scan.QueryScan.scores_spans`), then hand each request its own scores and their min
 and max (for the histogram). Queries embedded meanwhile form the next batch: the embedding of the next queries
 runs while the worker scans (on 2 cores the worker embedding them itself between scans was ~35% of its time
 under load). A lone query is not delayed (no timer); request threads just wait.
@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import InputError
-from ..scan import QueryScan
+from ..search.scan import QueryScan
 
 #: Queries answered together at most.
 MAX_BATCH = 32
@@ -57,7 +57,7 @@ class QueryBatcher:
     embed
         Texts -> float32 ``(b, d)`` query embeddings with the space's model (called by one thread at a time).
     scan
-        The space's :class:`~embedscope.scan.QueryScan`.
+        The space's :class:`~embedscope.search.scan.QueryScan`.
     max_batch
         Queries answered together at most.
     """

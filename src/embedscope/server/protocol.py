@@ -15,10 +15,11 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
-from ..clusters import Clustering
-from ..neighbors import KNN
+from ..analyses.clusters import Clustering
+from ..analyses.distributions import DimensionStats, LabelSeparation
+from ..analyses.similarity import Histogram
 from ..results import Layout, Neighbors, SpaceInfo
-from ..similarity import DimensionStats, Histogram, LabelSeparation
+from ..search.exact import KNN
 from ..store.manifest import Record
 
 

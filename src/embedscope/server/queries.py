@@ -12,7 +12,7 @@ histogram) and ``/search/scores`` (every item's score, to light the map up). Bot
   comes second, another ``k`` or a filter over the same text, scans nothing.
 
 One :class:`SpaceQueries` per (workspace version, space), from the explorer state's cache: a new workspace
-version starts afresh (a new scan of the new vectors). The ranked hits are :meth:`embedscope.scan.QueryScan.top`
+version starts afresh (a new scan of the new vectors). The ranked hits are :meth:`embedscope.search.scan.QueryScan.top`
 of the scores, the kernel ``Scope.neighbors`` and the CLI use too.
 """
 
@@ -27,7 +27,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from ..scan import QueryScan
+from ..search.scan import QueryScan
 from .batcher import QueryBatcher, Scored
 from .protocol import ScopeAPI
 
@@ -101,7 +101,7 @@ class SpaceQueries:
 
     def top(self, found: Scored, k: int, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best rows of a scored query (among ``keep``), best first, with exact cosine similarities
-        (:meth:`embedscope.scan.QueryScan.top`)."""
+        (:meth:`embedscope.search.scan.QueryScan.top`)."""
         return self.scan.top(found.vector, k, found.scores, keep=keep)
 
 

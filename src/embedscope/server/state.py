@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 from fastapi import Request, Response
 
-from ..clusters import Clustering
+from ..analyses.clusters import Clustering
 from ..errors import WorkspaceError
 from ..projection import traits
 from ..results import Layout

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputError, ManifestError, WorkspaceError
-from ..modelfiles import save_state
+from ..io.modelfiles import save_state
 from ..storage import storage_error, sweep_temporaries
 from . import lock
 from .cache import LanceCache
@@ -394,7 +394,7 @@ class Workspace:
         rec = self.require(name)
 
         def load() -> SpaceArrays:
-            from .._vectors_io import read_column, read_matrix
+            from ..io.streams import read_column, read_matrix
 
             # one float32 array filled page by page (the Arrow table is not kept: it was a second copy)
             tbl = self.open_table(name)
@@ -487,7 +487,7 @@ class Workspace:
     def create_items(self, reader: pa.RecordBatchReader, source: str) -> int:
         """Stream the first items into a workspace without items (inside :meth:`writing`; one Lance commit, and
         an error raised by ``reader`` commits nothing); returns the number of rows stored."""
-        from .._vectors_io import column_batches, read_column
+        from ..io.streams import column_batches, read_column
 
         counted = {"rows": 0}
 
@@ -514,7 +514,7 @@ class Workspace:
                     inputs: dict[str, str] | None = None) -> None:
         """Store ``x`` (shape ``(n, d)``) with ``ids`` (length ``n``) as ``space``'s vectors and record the space
         (kind ``space``, ``params`` plus ``dim``, fingerprint of ids and vectors; inside :meth:`writing`)."""
-        from .._vectors_io import BATCH_ROWS
+        from ..io.streams import BATCH_ROWS
 
         x = np.ascontiguousarray(x, dtype=np.float32)
         vec = pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])  # zero-copy views of x
@@ -528,7 +528,7 @@ class Workspace:
     # ---------------------------------------------------------------------------------------- files
     def model_path(self, name: str) -> Path:
         """Where the model file ``name`` lives (``models/name``; check a recorded name with
-        :func:`embedscope.modelfiles.recorded_file` before opening it)."""
+        :func:`embedscope.io.modelfiles.recorded_file` before opening it)."""
         return self.path / "models" / name
 
     def staging_path(self, name: str) -> Path:
@@ -536,7 +536,7 @@ class Workspace:
         return self.path / "staging" / name
 
     def save_model(self, stem: str, kind: str, arrays: dict[str, np.ndarray], header: dict[str, Any]) -> str:
-        """Write fitted state into ``models/`` as data (:func:`embedscope.modelfiles.save_state`: arrays and
+        """Write fitted state into ``models/`` as data (:func:`embedscope.io.modelfiles.save_state`: arrays and
         JSON, atomically; never a pickle); returns its file name. A pickle an earlier version wrote under the
         same name is removed (nothing records it any more)."""
         name = save_state(self.model_path(f"{stem}.npz"), kind, arrays, header)

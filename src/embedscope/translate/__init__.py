@@ -30,7 +30,8 @@ from .evaluate import (
     fit,
     score,
 )
-from .maps import BASELINES, LINEAR, METHODS, Translator, available_methods, check_vectors, fit_map, normalize
+from .maps import BASELINES, LINEAR, METHODS, Translator, available_methods, check_vectors, fit_map
+from .ridge import normalize
 
 __all__ = [
     "BASELINES",

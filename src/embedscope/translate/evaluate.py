@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .maps import LINEAR, METHODS, Translator, available_methods, check_vectors, fit_map, kfold, normalize
+from .maps import LINEAR, METHODS, Translator, available_methods, check_vectors, fit_map
+from .ridge import kfold, normalize
 
 #: Below this many pairs, k-fold cross-validation instead of a held-out set.
 HOLDOUT_MIN = 500

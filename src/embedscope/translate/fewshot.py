@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from .evaluate import CurvePoint, check_pairs, score
-from .maps import Translator, fit_map, normalize
+from .maps import Translator, fit_map
+from .ridge import normalize
 
 #: Below this many pairs, the start is unsupervised (cluster matching).
 MIN_SEED_PAIRS = 10

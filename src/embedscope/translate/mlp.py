@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import MissingDependencyError
 
 if TYPE_CHECKING:
-    from .maps import Prepared
+    from .ridge import Prepared
 
 
 def fit_mlp(pr: Prepared, *, seed: int = 0, folds: int = 5, hidden: int = 512, max_epochs: int = 200,
@@ -29,7 +29,7 @@ def fit_mlp(pr: Prepared, *, seed: int = 0, folds: int = 5, hidden: int = 512, m
     Parameters
     ----------
     pr
-        Normalised, centred training pairs (:func:`embedscope.translate.maps.prepare`), ``n`` rows.
+        Normalised, centred training pairs (:func:`embedscope.translate.ridge.prepare`), ``n`` rows.
     seed
         Seeds the split, the initialisation and the batch order (the result is reproducible).
     folds
@@ -58,7 +58,7 @@ def fit_mlp(pr: Prepared, *, seed: int = 0, folds: int = 5, hidden: int = 512, m
         import torch
     except ImportError:
         raise MissingDependencyError("the mlp translator", "local", "torch") from None
-    from .maps import cv_rows, ridge_cv, ridge_factors, ridge_weights
+    from .ridge import cv_rows, ridge_cv, ridge_factors, ridge_weights
 
     n, ds = pr.xn.shape
     dt = pr.yn.shape[1]

@@ -1,4 +1,4 @@
-"""Metadata filters for the explorer (see :mod:`embedscope.filters`).
+"""Metadata filters for the explorer (see :mod:`embedscope.search.filters`).
 
 - ``GET /api/spaces/{space}/filter?filter={...}``: which points pass, an Arrow stream of ``keep`` (uint8, point
   order), so the page hides the rest of the map and counts what is left;
@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from ...filters import MAX_FILTER_CHARS, mask, parse_filter
+from ...search.filters import MAX_FILTER_CHARS, mask, parse_filter
 from ..arrow import ARROW_CACHED
 from ..state import ExplorerState, get_state
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/spaces/{space}/filter", tags=["filter"])
 
 FILTER = Query(None, alias="filter", max_length=MAX_FILTER_CHARS,
                description='Keep only items matching this JSON object, e.g. {"topic": ["a"], "n": {"min": 3}} '
-                           '(see embedscope.filters).')
+                           '(see embedscope.search.filters).')
 
 
 def filter_mask(state: ExplorerState, space: str, spec: str | None) -> np.ndarray | None:

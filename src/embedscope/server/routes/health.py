@@ -20,7 +20,7 @@ import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-from ...diagnostics import CHECKS
+from ...analyses.diagnostics import CHECKS
 from ..arrow import ARROW_CACHED
 from ..columns import jsonable
 from ..protocol import ScopeAPI
@@ -36,7 +36,7 @@ class CheckOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str
-    #: The check's title for people (``embedscope.diagnostics.CHECKS``).
+    #: The check's title for people (``embedscope.analyses.diagnostics.CHECKS``).
     title: str
     #: The figure: a number, a list (rogue dimensions), counts (duplicates) or ``false`` (not normalised).
     value: JsonValue

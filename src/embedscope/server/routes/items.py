@@ -135,7 +135,7 @@ async def get_neighbors(
     k: int = Query(10, ge=1, le=MAX_K, description="How many neighbours (1..1000)."),
     metric: Metric = Query("cosine", description="cosine, dot (similarities) or euclidean, manhattan (distances)."),
     spec: str | None = Query(None, alias="filter", max_length=20_000,
-                             description="Only neighbours that pass this metadata filter (see embedscope.filters)."),
+                             description="Only neighbours that pass this metadata filter (see embedscope.search.filters)."),
     state: ExplorerState = Depends(get_state),
 ) -> Response:
     """The ``k`` nearest neighbours of the item at ``row``, best first, the item itself left out (with

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from ...errors import InputError
-from ...scan import score_histogram
+from ...search.scan import score_histogram
 from ..arrow import ARROW_ONLY, arrow_response
 from ..batcher import QueryBatcher
 from ..columns import RESERVED
@@ -127,7 +127,7 @@ def search(
         histogram, cut = None, None
     else:
         assert queries is not None and found is not None
-        # hits rescored exactly (the scan of a big space is int8; see embedscope.scan), only items that pass
+        # hits rescored exactly (the scan of a big space is int8; see embedscope.search.scan), only items that pass
         rows, exact = queries.top(found, k, keep)
         k = len(rows)
         counts, edges, total = score_histogram(scores, HISTOGRAM_BINS, keep, span=found.span if keep is None else None)

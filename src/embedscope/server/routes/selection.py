@@ -52,7 +52,7 @@ async def selection_csv(request: Request, space: str,
         raise WorkspaceError(f"space {space!r} has no {layout!r} layout")
 
     def table() -> pa.Table:
-        from ...export import export_table
+        from ...ops.export import export_table
 
         return export_table(state.scope, space, layouts=[layout] if layout else [], vectors=False)
 

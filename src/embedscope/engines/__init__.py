@@ -1,0 +1,1 @@
+"""Where the heavy steps run besides this process: the Ray engine (:mod:`.ray`)."""

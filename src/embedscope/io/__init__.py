@@ -1,0 +1,1 @@
+"""Reading what users bring: texts with metadata, vectors, judgements, samples and fitted-model files."""

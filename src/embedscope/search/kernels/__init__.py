@@ -1,0 +1,1 @@
+"""Compiled scan kernels (numba): int8 dot products and Hamming distances."""
