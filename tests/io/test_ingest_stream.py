@@ -12,11 +12,11 @@ import io
 from pathlib import Path
 
 import pytest
-from embedscope._upsert import items_fingerprint
 
 import embedscope
 from embedscope.io import items_stream
 from embedscope.io.items import read_items
+from embedscope.store.items import items_fingerprint
 from tests.helpers import one_error_line, snapshot
 from tests.helpers import run_cli as run
 

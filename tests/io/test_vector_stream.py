@@ -10,7 +10,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from embedscope.manifest import fingerprint_arrays
 
 import embedscope
 from embedscope.io import vectors as ing
@@ -18,6 +17,7 @@ from embedscope.io.streams import StreamFingerprint, open_vectors
 from embedscope.projection import pca as pca_mod
 from embedscope.projection.quality import layout_quality
 from embedscope.search.exact import knn_graph, normalize, search
+from embedscope.store.manifest import fingerprint_arrays
 from tests.helpers import run_cli as run
 
 ODD = ["007", " 7", "7 ", "ünïcode/路径", "a,b;c", "x\ty", "0x1F", "1e3", "-0", "NaN", "null", "None", "true",

@@ -9,7 +9,7 @@ reading the table back as Arrow then numpy held about five such copies at once. 
   (``.json``, ``.jsonl``, ``.arrow``) are read whole by :func:`embedscope.io.vectors.read_vectors` and then sliced;
 - :func:`record_batches` turns those batches into Arrow record batches (``id``, ``vector``) that LanceDB writes
   as one commit, and computes the content fingerprint on the way (the same digest as
-  :func:`embedscope.manifest.fingerprint_arrays` of the ids and the whole matrix);
+  :func:`embedscope.store.manifest.fingerprint_arrays` of the ids and the whole matrix);
 - :func:`read_matrix` reads a stored ``vector`` column into one preallocated float32 array, page by page (with
   pylance, a bounded I/O buffer; else LanceDB's own batch reader). Lance stores vectors in encoded pages, not as
   one flat array, so they are read into memory once rather than memory-mapped.
@@ -183,7 +183,7 @@ def _is_scalar(t: pa.DataType) -> bool:
 
 
 class StreamFingerprint:
-    """:func:`embedscope.manifest.fingerprint_arrays` ``(ids, x)`` computed while ``x`` streams by in row order.
+    """:func:`embedscope.store.manifest.fingerprint_arrays` ``(ids, x)`` computed while ``x`` streams by in row order.
 
     Parameters
     ----------
