@@ -105,6 +105,7 @@ def _pca_layout_without_graph(scope: Any) -> dict[str, Any]:
     """Store a PCA layout the way ``Scope.project`` does, with honesty from sampled exact neighbours."""
     import pyarrow as pa
 
+    from embedscope.pipeline.layouts import write_layout
     from embedscope.projection import project as _project
     from embedscope.projection.quality import layout_quality
 
@@ -117,7 +118,7 @@ def _pca_layout_without_graph(scope: Any) -> dict[str, Any]:
         if "z" in res.extra:
             cols["z"] = pa.array(res.extra["z"])
         want = {"method": "pca", "space": SPACE, "seed": 42, "k": 15}
-        scope._write_layout(SPACE, "pca", ids, res.coords, cols, q, {"request": want, **res.params}, res.metrics)
+        write_layout(scope, SPACE, "pca", ids, res.coords, cols, q, {"request": want, **res.params}, res.metrics)
     return dict(q.summary())
 
 

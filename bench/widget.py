@@ -51,6 +51,7 @@ def build(n: int, path: Path) -> float:
     """The workspace of ``n`` points at ``path`` (reused if present); returns the seconds it took (0 if reused)."""
     import pyarrow as pa
 
+    from embedscope.pipeline.layouts import write_layout
     from embedscope.projection import project
     from embedscope.projection.quality import layout_quality
 
@@ -78,7 +79,7 @@ def build(n: int, path: Path) -> float:
         cols: dict[str, Any] = {"id": pa.array(ids, pa.string()), "x": pa.array(res.coords[:, 0]),
                                 "y": pa.array(res.coords[:, 1])}
         want = {"method": "pca", "space": SPACE, "seed": 42, "k": 15}
-        scope._write_layout(SPACE, "pca", list(ids), res.coords, cols, q, {"request": want, **res.params}, res.metrics)
+        write_layout(scope, SPACE, "pca", list(ids), res.coords, cols, q, {"request": want, **res.params}, res.metrics)
     seconds = time.perf_counter() - t0
     stamp.write_text(json.dumps({"n": n, "build_s": round(seconds, 1)}))
     return seconds

@@ -12,9 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import EmbedscopeError, InputError, WorkspaceError
+from .results import Layout, Neighbors, SpaceInfo
+from .scope import Scope
 from .version import __version__
 from .widget import widget  # the module only imports anywidget when called
-from .workspace import Layout, Neighbors, Scope, SpaceInfo
 
 __all__ = [
     "EmbedscopeError",

@@ -9,20 +9,23 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pyarrow as pa
 
-from ._scope_core import GRAPH_ON_DEMAND_MAX, ScopeCore
 from .errors import InputError, WorkspaceError
 from .results import Neighbors
 from .search.exact import check_metric
+from .search.graph import GRAPH_ON_DEMAND_MAX
 from .store.tables import neighbors_table
 
 if TYPE_CHECKING:
-    from .workspace import Scope
+    from .pipeline.base import ScopeLike as _ScopeBase
+    from .scope import Scope
+else:
+    _ScopeBase = object
 
 #: Fewest points a space's health checks can measure (pairs of items, a neighbour for each).
 HEALTH_MIN_ITEMS = 2
 
 
-class AnalysisMixin(ScopeCore):
+class AnalysisMixin(_ScopeBase):
     """Methods of :class:`embedscope.workspace.Scope`."""
 
     def health(self, space: str | None = None, *, seed: int = 0) -> list[dict[str, Any]]:

@@ -10,16 +10,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
-from ._scope_core import ScopeCore
 from .errors import EmbedscopeError, InputError
 from .search.exact import KNN, knn_graph, normalize, search
 from .store.manifest import Record, fingerprint_arrays
 from .store.tables import vectors_table
+
+if TYPE_CHECKING:
+    from .pipeline.base import ScopeLike as _ScopeBase
+else:
+    _ScopeBase = object
 
 #: Bumped when what a stored comparison holds changes (older ones are then recomputed).
 COMPARE_VERSION = 2
@@ -32,7 +36,7 @@ def compare_table(a: str, b: str) -> str:
     return f"compare__{a}__{b}"
 
 
-class CompareMixin(ScopeCore):
+class CompareMixin(_ScopeBase):
     """Methods of :class:`embedscope.workspace.Scope`."""
 
     # --------------------------------------------------------------------------------------- alignment

@@ -5,19 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
-from ._scope_core import Progress, ScopeCore
 from .errors import InputError
+from .pipeline.base import Progress
 from .results import IngestReport
 from .store.manifest import Record, fingerprint_arrays
 from .store.tables import check_space_name, vectors_table
 
+if TYPE_CHECKING:
+    from .pipeline.base import ScopeLike as _ScopeBase
+else:
+    _ScopeBase = object
 
-class TranslateMixin(ScopeCore):
+
+class TranslateMixin(_ScopeBase):
     """Methods of :class:`embedscope.workspace.Scope`."""
 
     # ------------------------------------------------------------------------------------ translate

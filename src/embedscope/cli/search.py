@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from ..console import Console
+from ..engines import get_engine
 from ..errors import InputError
 from .common import ADDRESS, ENGINE, JSON, SPACE, WS, emit, err, open_scope, progress
 
@@ -72,8 +73,7 @@ def knn(
     """
     if mode not in ("auto", "exact", "approximate"):
         raise InputError(f"unknown --mode {mode!r}; use auto, exact or approximate")
-    if engine not in ("local", "ray"):
-        raise InputError(f"unknown engine {engine!r}; use local or ray")
+    get_engine(engine, address)  # an unknown name fails before the workspace is opened
     scope = open_scope(ws)
     space = scope.resolve_space(space)
     with progress(not as_json) as cb:

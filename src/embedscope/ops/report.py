@@ -30,7 +30,7 @@ from ..storage import atomic_path
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..workspace import Scope
+    from ..scope import Scope
 
 #: Label columns shown at most, per space.
 MAX_LABEL_COLUMNS = 3

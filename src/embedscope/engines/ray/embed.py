@@ -34,7 +34,7 @@ class EmbedActor:
     def __init__(self, model: str, options: dict[str, Any], uri: str) -> None:
         import uuid
 
-        from ....embedders import get_embedder
+        from ...embedders import get_embedder
 
         self.embedder = get_embedder(model, **options)
         self.uri = f"{uri.rstrip('/')}/actor-{uuid.uuid4().hex[:16]}.lance"

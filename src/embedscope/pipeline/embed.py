@@ -1,0 +1,239 @@
+"""Embedding: a space from the items' texts, and queries embedded with a space's own model (the steps behind
+:meth:`embedscope.scope.Scope.embed`, ``embedder`` and ``embed_query``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..embedders import DryRun, Embedder, get_embedder
+from ..engines import get_engine
+from ..errors import InputError, ManifestError, WorkspaceError
+from ..io.modelfiles import is_legacy, load_state, recorded_file
+from ..results import EmbedReport
+from ..store.manifest import Record
+from ..store.tables import ITEMS, check_space_name, vectors_table
+from .base import Progress, ScopeLike
+
+
+def recorded_backend(params: dict[str, Any]) -> str | None:
+    """The backend that embedded a space of a local model (``torch`` for spaces recorded before backends
+    existed), ``None`` for other models."""
+    if str(params.get("model", "")).partition(":")[0] != "local":
+        return None
+    return str(params.get("backend") or "torch")
+
+
+def embed(
+    scope: ScopeLike,
+    space: str | None = None,
+    model: str = "local",
+    *,
+    batch_size: int | None = None,
+    device: str | None = None,
+    dimensions: int | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    engine: str = "local",
+    address: str | None = None,
+    concurrency: int | None = None,
+    backend: str | None = None,
+) -> EmbedReport | DryRun:
+    """Embed every item's text into ``space`` with ``model``; cached, batched and resumable.
+
+    Parameters
+    ----------
+    scope
+        The scope (:class:`embedscope.scope.Scope`; typed by :class:`.base.ScopeLike`).
+    space
+        Space name; default: named after the model (``minilm`` for the default model).
+    model
+        ``local``, ``local:PATH``, ``openai:MODEL`` or ``tfidf:DIM``.
+    batch_size, device, dimensions
+        Passed to the embedder.
+    dry_run
+        Count items, tokens and cost; embed nothing.
+    progress
+        Called with (stage, done, total).
+    engine
+        ``local`` (this process) or ``ray`` (:mod:`embedscope.engines.ray`: an actor pool on a Ray cluster,
+        same vectors; needs ``embedscope[ray]``).
+    address, concurrency
+        With ``engine="ray"``: the cluster (``None``: a local runtime on 127.0.0.1) and how many actors.
+    backend
+        Local models: ``torch``, ``onnx`` or ``onnx-int8``. ``None``: the backend an existing space of this
+        model recorded (``torch`` if it recorded none), else the default
+        (:func:`embedscope.embedders.local.default_backend`). Another backend than the space's re-embeds the
+        whole space (its vectors are cached under another key), so a space never mixes backends.
+
+    Returns
+    -------
+    EmbedReport or DryRun
+    """
+    runner = get_engine(engine, address)
+    items = scope.items()
+    if "text" not in items.column_names:
+        raise InputError(f"{scope.path} has no texts to embed (it holds vectors only)")
+    emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions, backend=backend)
+    space = check_space_name(space or emb.default_space)
+    text_col = items.column("text")
+    mask = text_col.is_valid().to_numpy(zero_copy_only=False)
+    ids = [s for s, m in zip(items.column("id").to_pylist(), mask, strict=True) if m]
+    texts = [t for t in text_col.to_pylist() if t is not None]
+    if not texts:
+        raise InputError("no item has a text to embed")
+    name = vectors_table(space)
+    rec = scope.store.record(name)
+    if rec is not None and rec.params.get("model") not in (None, model):
+        raise InputError(f"space {space!r} holds vectors from {rec.params.get('model')!r}; "
+                         f"choose another --space for {model!r}")
+    if rec is not None and rec.params.get("source") == "vectors":
+        raise InputError(f"space {space!r} holds vectors you brought; choose another --space to embed into")
+    recorded = recorded_backend(rec.params) if rec is not None and rec.params.get("source") == "embedded" else None
+    if backend is None and recorded is not None and getattr(emb, "backend", recorded) != recorded:
+        emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions, backend=recorded)
+    if emb.needs_fit:
+        emb.fit(texts)
+    if dry_run:
+        from ..embedders.run import text_hash
+
+        cache = scope.store.lance_cache(emb.key)
+        uniq = list(dict.fromkeys(texts))
+        found = cache.lookup([text_hash(t) for t in uniq])
+        todo = [t for t in uniq if text_hash(t) not in found]
+        dr = emb.dry_run(todo)
+        dr.notes.append(f"{len(texts)} texts, {len(uniq)} distinct, {len(found)} already cached")
+        return dr
+    with scope.store.writing():
+        cache = scope.store.lance_cache(emb.key)
+        cb = (lambda d, t: progress("embed", d, t)) if progress else None
+        opts = {"batch_size": batch_size, "device": device, "dimensions": dimensions,
+                "backend": getattr(emb, "backend", None)}
+        vecs, stats = runner.embed_texts(texts, emb, cache, model=model, options=opts,
+                                         staging=scope.store.staging_path(f"ray-{cache.name}.lance"),
+                                         batch_size=batch_size, concurrency=concurrency, on_batch=cb)
+        model_file = None
+        if emb.needs_fit and hasattr(emb, "save"):
+            # one file per fit, named in the space's record: a kill between saving it and recording the new
+            # vectors leaves the old vectors with their own (old) model, never with the new one
+            import hashlib
+
+            model_file = f"{space}__fit-{hashlib.blake2b(emb.key.encode(), digest_size=8).hexdigest()}.npz"
+            emb.save(scope.store.model_path(model_file))
+        items_fp = scope.store.require(ITEMS).fingerprint
+        params = {"source": "embedded", "model": model, **emb.spec(),
+                  **({"model_file": model_file} if model_file else {})}
+        scope.store.write_space(space, ids, vecs, params, {ITEMS: items_fp})
+        if model_file:  # earlier fits of this space (and their pickles, if an older version wrote them)
+            for old in (*(scope.path / "models").glob(f"{space}__fit-*.pkl"),  # are no longer recorded
+                        *(scope.path / "models").glob(f"{space}__fit-*.npz")):
+                if old.name != model_file:
+                    old.unlink(missing_ok=True)
+            scope.store.model_path(f"{space}.pkl").unlink(missing_ok=True)
+        cache.compact()
+    scope.query_embedders[space] = emb
+    return EmbedReport(space, model, int(vecs.shape[1]), stats, len(mask) - len(ids),
+                       getattr(emb, "backend", None))
+
+
+def embedder(scope: ScopeLike, space: str | None = None) -> Embedder:
+    """The embedder that made ``space`` (to embed queries into it)."""
+    space = scope.resolve_space(space)
+    if space in scope.query_embedders:
+        return scope.query_embedders[space]
+    rec = scope.store.require(vectors_table(space))
+    if rec.params.get("source") == "translated":  # queries go through the target space's model
+        if rec.params.get("query_space") in scope.spaces():
+            return scope.embedder(str(rec.params["query_space"]))
+        raise InputError(f"space {space!r} was translated from {rec.params.get('from')!r} by a translator whose "
+                         "target space has no model in this workspace; search it by item id or a vector")
+    if rec.params.get("source") == "compressed" and rec.params.get("codec_file") and \
+            rec.params.get("from") in scope.spaces():
+        return compressed_embedder(scope, space, rec)
+    if rec.params.get("source") != "embedded":
+        raise InputError(f"space {space!r} holds vectors you brought, with no model to embed a query; "
+                         "search it by item id instead")
+    check_recorded_model(scope, rec)
+    emb = get_embedder(str(rec.params["model"]), dimensions=rec.params.get("dimensions"),
+                       backend=recorded_backend(rec.params))
+    recorded_key = rec.params.get("key")
+    if str(rec.params["model"]).startswith("openai:") and isinstance(recorded_key, str) and \
+            recorded_key.startswith("openai:") and recorded_key != emb.key:
+        # the endpoint comes from this machine's OPENAI_BASE_URL only, never from the workspace; a space
+        # embedded through another endpoint is not queried through this one (other vectors, maybe a model
+        # of the same name that is not the same model)
+        raise InputError(f"space {space!r} was embedded through another endpoint ({recorded_key}); queries "
+                         f"go to this machine's {emb.key}; set OPENAI_BASE_URL to that endpoint if you trust "
+                         "it, or search the space by item id")
+    if emb.needs_fit:
+        path = recorded_file(scope.path, rec.params.get("model_file") or f"{space}.pkl", table=rec.table,
+                             key="model_file")
+        again = f"embedscope embed {scope.path} --model {rec.params['model']} --space {space}"
+        if is_legacy(path.name):  # written by an earlier version as a pickle: never opened
+            raise WorkspaceError(f"the fitted model of space {space!r} is a pickle from an earlier embedscope "
+                                 f"({path}), which is never opened (it could run code); embed the space "
+                                 f"again: {again}")
+        if not path.exists():
+            raise WorkspaceError(f"the fitted model of space {space!r} is missing ({path}); embed it again: "
+                                 f"{again}")
+        emb.load(path)  # type: ignore[attr-defined]
+    scope.query_embedders[space] = emb
+    return emb
+
+
+def check_recorded_model(scope: ScopeLike, rec: Record) -> None:
+    """Refuse a ``local:PATH`` model that the manifest places inside the workspace: a workspace from
+    elsewhere must not bring the model that embeds your queries (a relative path resolves against the
+    current directory, as ``embed`` resolved it)."""
+    kind, _, arg = str(rec.params.get("model", "")).partition(":")
+    if kind != "local" or not arg:
+        return
+    where = Path(arg).expanduser().resolve()
+    if where.is_relative_to(scope.path.resolve()):
+        raise ManifestError(f"names local model {arg!r}, which lies inside this workspace; a workspace "
+                            "never brings its own model: embed the space again with a model you trust",
+                            file=scope.path / "scope.json", column=f"records.{rec.table}.params.model")
+
+
+def embed_query(scope: ScopeLike, text: str, space: str | None = None) -> np.ndarray:
+    """One text embedded with the space's own model; float32, shape ``(d,)``."""
+    if not text or not text.strip():
+        raise InputError("the query text is empty")
+    return scope.embedder(space).embed_queries([text])[0]
+
+
+
+def compressed_embedder(scope: ScopeLike, space: str, rec: Record) -> Embedder:
+    """Queries of a compressed copy: the source space's model, then the codec's query map."""
+    from ..analyses import compress as _c
+    from ..embedders.derived import MappedEmbedder
+
+    path = recorded_file(scope.path, rec.params["codec_file"], table=rec.table, key="codec_file")
+    if is_legacy(path.name):
+        # a pickle from an earlier version is never opened; the codec is refitted on the source vectors
+        # (deterministic, so the same codec when those vectors have not changed since)
+        if scope.store.is_stale(rec):
+            raise WorkspaceError(f"the codec of space {space!r} is a pickle from an earlier embedscope ({path}), "
+                                 f"never opened, and {rec.params['from']!r} changed since; store the copy "
+                                 f"again: embedscope compress {scope.path} --space {rec.params['from']} "
+                                 f"--store {rec.params['codec']} --as NEW")
+        print(f"note: {path.name} is a pickle from an earlier embedscope and is not opened; the "
+              f"{rec.params['codec']} codec is refitted from space {rec.params['from']!r}", file=sys.stderr)
+        try:
+            _, codec = _c.compressed_copy(np.asarray(scope.store.arrays(str(rec.params["from"])).x),
+                                          str(rec.params["codec"]))
+        except ValueError as exc:
+            raise WorkspaceError(f"space {space!r}: {exc}") from None
+    else:
+        arrays, header = load_state(path, "codec")
+        try:
+            codec = _c.codec_from_state(arrays, header)
+        except ValueError as exc:
+            raise WorkspaceError(f"{path}: a damaged codec ({exc}); store the compressed copy again") from None
+    emb = MappedEmbedder(scope.embedder(str(rec.params["from"])), lambda q: _c.query_transform(codec, q),
+                         str(rec.params["codec"]))
+    scope.query_embedders[space] = emb
+    return emb
