@@ -11,9 +11,9 @@ import numpy as np
 import pyarrow as pa
 
 from .errors import InputError
+from .io.files import atomic_path
 from .pipeline.base import Progress
 from .results import SpaceInfo
-from .storage import atomic_path
 from .store.manifest import Record, fingerprint_arrays
 from .store.tables import check_space_name, vectors_table
 

@@ -206,7 +206,7 @@ def test_full_disk_names_the_workspace_and_leaves_no_temporary(wordy: Path, tmp_
 
 def test_atomic_path_removes_its_temporary_on_enospc(tmp_path: Path) -> None:
     from embedscope.errors import StorageError
-    from embedscope.storage import atomic_path
+    from embedscope.io.files import atomic_path
 
     out = tmp_path / "out.bin"
     out.write_bytes(b"old")

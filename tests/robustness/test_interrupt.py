@@ -26,8 +26,8 @@ import numpy as np
 import pytest
 
 import embedscope
+from embedscope.cli.progress import PlainProgress
 from embedscope.interrupt import MESSAGE
-from embedscope.progress import PlainProgress
 from tests.helpers import run_cli as run
 from tests.helpers import topic_frame
 

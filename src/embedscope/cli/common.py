@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..console import Console
+from .console import Console
 
 #: The console on stderr: progress, notes and tables that are not the ``--json`` document.
 err = Console(stderr=True)
@@ -40,9 +40,9 @@ def emit(doc: Any) -> None:
 @contextmanager
 def progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress bar on stderr; yields a callback (stage, done, total). Without a terminal (or with
-    ``--json``), plain lines instead (:class:`embedscope.progress.PlainProgress`: every 10 s and every tenth)."""
+    ``--json``), plain lines instead (:class:`embedscope.cli.progress.PlainProgress`: every 10 s and every tenth)."""
     if not enabled or (not err.is_terminal and os.environ.get("EMBEDSCOPE_PROGRESS") != "1"):
-        from ..progress import PlainProgress
+        from .progress import PlainProgress
 
         yield PlainProgress(lambda line: err.print(line, highlight=False, soft_wrap=True))
         return

@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console as _RichConsole
 from rich.text import Text
 
-from .errors import printable
+from ..errors import printable
 
 
 class Console(_RichConsole):

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..console import Console
 from ..errors import InputError
 from .common import JSON, SPACE, WS, emit, err, open_scope, progress
+from .console import Console
 
 
 def ingest(

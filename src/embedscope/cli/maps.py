@@ -7,10 +7,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..console import Console
 from ..errors import InputError
 from ..projection import method_names, traits
 from .common import ADDRESS, ENGINE, JSON, SPACE, WS, emit, err, open_scope, progress
+from .console import Console
 
 
 def project(

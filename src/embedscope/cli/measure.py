@@ -10,9 +10,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ..console import Console
 from ..errors import InputError
 from .common import JSON, SPACE, WS, emit, err, open_scope, progress
+from .console import Console
 
 
 def health(ws: WS, space: SPACE = None, as_json: JSON = False) -> None:

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ..console import Console
 from ..engines import get_engine
 from ..errors import InputError
 from .common import ADDRESS, ENGINE, JSON, SPACE, WS, emit, err, open_scope, progress
+from .console import Console
 
 
 def neighbors(

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ..console import Console
 from ..errors import InputError
-from ..storage import storage_error
+from ..io.files import storage_error
 from .common import JSON, WS, emit, err, open_scope, progress
+from .console import Console
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Translate vectors between embedding spaces (any dimensions), with measured accuracy.")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ManifestError, WorkspaceError
-from ..storage import write_bytes_atomic
+from .files import write_bytes_atomic
 
 #: Suffix of the model files this version writes. Files ending ``.pkl`` (written by earlier versions) are
 #: never read.

@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import InputError
-from ..storage import atomic_path, storage_error
+from ..io.files import atomic_path, storage_error
 
 if TYPE_CHECKING:
     from ..results import Layout

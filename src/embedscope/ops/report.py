@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import EmbedscopeError
-from ..storage import atomic_path
+from ..io.files import atomic_path
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

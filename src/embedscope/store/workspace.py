@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputError, ManifestError, WorkspaceError
+from ..io.files import storage_error, sweep_temporaries
 from ..io.modelfiles import save_state
-from ..storage import storage_error, sweep_temporaries
 from . import lock
 from .cache import LanceCache
 from .items import items_fingerprint, items_fingerprint_batches, merge_items

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..storage import write_bytes_atomic
+from ..io.files import write_bytes_atomic
 from .ridge import EPS, cv_rows, lowrank_cv, normalize, prepare, rank_grid, ridge_cv, ridge_factors, ridge_weights
 
 METHODS: tuple[str, ...] = ("procrustes", "ridge", "lowrank", "mlp")

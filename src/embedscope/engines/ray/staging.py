@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ...storage import atomic_path
+from ...io.files import atomic_path
 
 _SCHEMA_META = b"embedscope.staging"
 
