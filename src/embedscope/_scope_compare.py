@@ -1,70 +1,29 @@
-"""Comparing spaces of a workspace on the items they share: agreement, similarity scales, retrieval quality.
-
-The numbers come from :mod:`embedscope.analyses.compare`; this module aligns the spaces by id, builds what they need
-(kNN graphs, query rankings), and stores each comparison as ``compare__{a}__{b}`` (per-item agreement, and the
-whole result) so the explorer and a rerun reuse it until either space changes.
-"""
+"""Comparing spaces of a workspace, as methods of :class:`embedscope.workspace.Scope`: one-line delegations to
+:mod:`embedscope.ops.compare`."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
 
-from ._scope_core import ScopeCore
-from .errors import EmbedscopeError, InputError
-from .search.exact import KNN, knn_graph, normalize, search
-from .store.manifest import Record, fingerprint_arrays
-from .store.tables import vectors_table
+from .ops import compare as ops_compare
 
-#: Bumped when what a stored comparison holds changes (older ones are then recomputed).
-COMPARE_VERSION = 2
-#: Histogram bins of the similarity scales and of the agreement.
-BINS = 50
+if TYPE_CHECKING:
+    from ._scope_core import ScopeCore as Base
+else:
+    Base = object
 
 
-def compare_table(a: str, b: str) -> str:
-    """Name of the table holding the comparison of spaces ``a`` and ``b``."""
-    return f"compare__{a}__{b}"
-
-
-class CompareMixin(ScopeCore):
+class CompareMixin(Base):
     """Methods of :class:`embedscope.workspace.Scope`."""
 
-    # --------------------------------------------------------------------------------------- alignment
-    def _shared(self, spaces: Sequence[str]) -> tuple[list[str], dict[str, np.ndarray]]:
-        """The ids every space holds (in the first space's order) and each space's rows of them."""
-        first_ids, _, _ = self.store.arrays(spaces[0])
-        maps = [self.store.arrays(s).pos for s in spaces]
-        shared = [i for i in first_ids if all(i in m for m in maps[1:])]
-        if len(shared) < 3:
-            raise InputError(f"spaces {', '.join(map(repr, spaces))} share {len(shared)} items; comparing needs "
-                             f"at least 3")
-        return shared, {s: np.fromiter((m[i] for i in shared), np.int64, len(shared))
-                        for s, m in zip(spaces, maps, strict=True)}
-
-    def _shared_graph(self, space: str, rows: np.ndarray, k: int) -> KNN:
-        """Cosine kNN graph among the shared items (the stored graph when the space holds exactly those)."""
-        ids, x, _ = self.store.arrays(space)
-        if len(rows) == len(ids) and (rows == np.arange(len(ids))).all():
-            return self.knn(space, max(k, 1))
-        return knn_graph(np.asarray(x)[rows], k)
-
-    def _labels(self, space: str, rows: np.ndarray, label: str) -> np.ndarray:
-        items = self.items_for(space)
-        if label not in items.column_names:
-            raise InputError(f"no column {label!r}; columns: {', '.join(items.column_names)}")
-        col = items.column(label).to_pylist()
-        return np.array(["" if col[r] is None else str(col[r]) for r in rows], dtype=object)
-
-    # --------------------------------------------------------------------------------------- compare
     def compare(self, a: str, b: str, *, k: int = 10, label: str | None = None, qrels: str | Path | None = None,
                 top: int = 10, seed: int = 0) -> dict[str, Any]:
-        """Compare two spaces on the items they share (see :mod:`embedscope.analyses.compare`); JSON-ready, stored.
+        """Compare two spaces on the items they share (see :mod:`embedscope.analyses.compare`); JSON-ready, stored
+        as ``compare__{a}__{b}`` and reused until either space changes (:func:`embedscope.ops.compare.compare`).
 
         Parameters
         ----------
@@ -89,64 +48,19 @@ class CompareMixin(ScopeCore):
             "calibration": {"percentiles", "a", "b"}, "retrieval": {...} | None, "qrels": {...} | None,
             "changed_most": [{"id", "jaccard", "neighbors_a", "neighbors_b"}], "verdict": str}``.
         """
-        from .analyses.compare import compare as _compare
-
-        a, b = self.resolve_space(a), self.resolve_space(b)
-        if a == b:
-            raise InputError(f"compare needs two different spaces, got {a!r} twice")
-        qrels_key = _file_digest(qrels) if qrels is not None else None
-        want = {"k": int(k), "label": label, "qrels": qrels_key, "top": int(top), "seed": int(seed),
-                "version": COMPARE_VERSION}
-        name = compare_table(a, b)
-        rec = self.store.record(name)
-        if rec is not None and not self.store.is_stale(rec) and rec.params == want:
-            return dict(rec.metrics["result"])
-        shared, rows = self._shared([a, b])
-        xa = np.asarray(self.store.arrays(a).x)[rows[a]]
-        xb = np.asarray(self.store.arrays(b).x)[rows[b]]
-        ga, gb = self._shared_graph(a, rows[a], k), self._shared_graph(b, rows[b], k)
-        labels = self._labels(a, rows[a], label) if label is not None else None
-        res = _compare(xa, xb, ga, gb, k=k, labels=labels, seed=seed)
-        order = _changed_most(res.jaccard, xa, xb, ga.indices[:, :res.k], gb.indices[:, :res.k], top)
-        changed = [{"id": shared[i], "jaccard": float(res.jaccard[i]),
-                    "neighbors_a": [shared[j] for j in ga.indices[i, :res.k]],
-                    "neighbors_b": [shared[j] for j in gb.indices[i, :res.k]]} for i in order]
-        hist, _ = np.histogram(res.jaccard, bins=10, range=(0.0, 1.0))
-        doc: dict[str, Any] = {
-            "spaces": [a, b], "k": res.k, "items": len(shared), "dims": [int(xa.shape[1]), int(xb.shape[1])],
-            "jaccard_mean": float(res.jaccard.mean()), "jaccard_median": float(np.median(res.jaccard)),
-            "jaccard_histogram": hist.tolist(), "chance_jaccard": res.chance, "cka": res.cka,
-            "spearman": res.spearman, "spearman_pairs": res.pairs,
-            "similarity": _similarity_doc(xa, xb, seed), "calibration": res.calibration.table()
-            if res.calibration is not None else None,
-            "retrieval": _label_doc(res.retrieval, a, b, label) if res.retrieval is not None else None,
-            "qrels": self.retrieval([a, b], k=k, qrels=qrels, seed=seed)["qrels"] if qrels is not None else None,
-            "changed_most": changed}
-        doc["verdict"] = _verdict(doc)
-        with self.store.writing():
-            table = pa.table({"id": pa.array(shared, pa.string()), "jaccard": pa.array(res.jaccard, pa.float32())})
-            inputs = {vectors_table(s): self.store.require(vectors_table(s)).fingerprint for s in (a, b)}
-            self.store.write(Record(table=name, kind="compare", params=want, inputs=inputs,
-                               fingerprint=fingerprint_arrays(res.jaccard), metrics={"result": doc}), table)
-        return doc
+        return ops_compare.compare(self, a, b, k=k, label=label, qrels=qrels, top=top, seed=seed)
 
     def comparison(self, a: str, b: str) -> tuple[list[str], np.ndarray, dict[str, Any]] | None:
         """The stored comparison of ``a`` and ``b``: ids, per-item Jaccard@k (float32, ``(n,)``) and the result.
 
-        ``None`` when it was never computed or either space changed since.
+        ``None`` when it was never computed or either space changed since (:func:`embedscope.ops.compare.comparison`).
         """
-        name = compare_table(self.resolve_space(a), self.resolve_space(b))
-        rec = self.store.record(name)
-        if rec is None or self.store.is_stale(rec):
-            return None
-        t = self.store.read(name)
-        return (t.column("id").to_pylist(), t.column("jaccard").to_numpy().astype(np.float32),
-                dict(rec.metrics["result"]))
+        return ops_compare.comparison(self, a, b)
 
-    # --------------------------------------------------------------------------------------- retrieval
     def retrieval(self, spaces: Sequence[str], *, k: int = 10, label: str | None = None,
                   qrels: str | Path | None = None, bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
-        """Retrieval quality of two or more spaces on the items they share: which model wins on this data.
+        """Retrieval quality of two or more spaces on the items they share: which model wins on this data
+        (:func:`embedscope.ops.compare.retrieval`).
 
         Parameters
         ----------
@@ -165,146 +79,4 @@ class CompareMixin(ScopeCore):
             "rows": [{"metric", "values": {space: mean}, "best", "runner_up", "difference", "ci95", "winner"}]}``
             (``winner`` is ``None`` when the 95% interval of the best-minus-runner-up difference holds 0).
         """
-        from .analyses.compare import label_retrieval, retrieval_table
-
-        names = [self.resolve_space(s) for s in spaces]
-        if len(set(names)) < 2:
-            raise InputError("retrieval compares two or more different spaces")
-        if label is None and qrels is None:
-            raise InputError("give a label column (--label) or a qrels file (--qrels) to measure retrieval")
-        shared, rows = self._shared(names)
-        out: dict[str, Any] = {"spaces": names, "k": int(k), "items": len(shared), "label": None, "qrels": None}
-        if label is not None:
-            lab = self._labels(names[0], rows[names[0]], label)
-            per = {s: label_retrieval(self._shared_graph(s, rows[s], k).indices[:, :k], lab) for s in names}
-            out["label"] = {"column": label, "queries": len(per[names[0]]["rows"]),
-                            "rows": retrieval_table(per, ("precision", "recall", "ndcg"), k, bootstrap=bootstrap,
-                                                    seed=seed)}
-        if qrels is not None:
-            out["qrels"] = self._qrels_retrieval(names, shared, rows, qrels, k, bootstrap, seed)
-        return out
-
-    def _qrels_retrieval(self, names: list[str], shared: list[str], rows: dict[str, np.ndarray],
-                         path: str | Path, k: int, bootstrap: int, seed: int) -> dict[str, Any]:
-        from .analyses.compare import qrels_retrieval, retrieval_table
-        from .io.qrels import read_qrels
-
-        q = read_qrels(path)
-        pos = {i: n for n, i in enumerate(shared)}
-        for query, rel in zip(q.queries, q.relevant, strict=True):
-            for item in rel:
-                if item not in pos:
-                    raise InputError(f"item {item!r} (relevant to query {query!r}) is not in every compared space",
-                                     file=q.source, row=q.rows[(query, item)], column="relevant")
-        is_item = [query in pos for query in q.queries]
-        relevant = [{pos[i]: g for i, g in rel.items()} for rel in q.relevant]
-        per = {}
-        for s in names:
-            x = np.asarray(self.store.arrays(s).x)[rows[s]]
-            qv = np.empty((len(q.queries), x.shape[1]), np.float32)
-            texts = [t for t, it in zip(q.queries, is_item, strict=True) if not it]
-            if texts:
-                try:
-                    emb = self.embedder(s).embed_queries(texts)
-                except EmbedscopeError as exc:
-                    raise InputError(f"space {s!r} cannot embed the text queries of {q.source} ({exc}); use item "
-                                     f"ids as queries") from None
-                qv[[i for i, it in enumerate(is_item) if not it]] = emb
-            for i, (query, it) in enumerate(zip(q.queries, is_item, strict=True)):
-                if it:
-                    qv[i] = x[pos[query]]
-            # one extra so a query item can be dropped from its own results
-            hits = search(normalize(x), normalize(qv), min(k + 1, len(x)), "cosine").indices
-            ranked = np.empty((len(hits), min(k, len(x) - 1)), np.int64)
-            for i, (query, it) in enumerate(zip(q.queries, is_item, strict=True)):
-                row = [h for h in hits[i] if not (it and h == pos[query])]
-                ranked[i] = row[:ranked.shape[1]]
-            per[s] = qrels_retrieval(ranked, relevant)
-        return {"file": q.source, "queries": len(q.queries), "text_queries": int(len(is_item) - sum(is_item)),
-                "judgements": q.judgements,
-                "rows": retrieval_table(per, ("precision", "recall", "ndcg", "mrr"), k, bootstrap=bootstrap,
-                                        seed=seed)}
-
-
-def _changed_most(jac: np.ndarray, xa: np.ndarray, xb: np.ndarray, na: np.ndarray, nb: np.ndarray, top: int,
-                  *, cap: int = 5_000) -> np.ndarray:
-    """The ``top`` items whose neighbourhoods changed most: lowest Jaccard first; ties (often many items share
-    0) broken by how far each space's neighbours moved in the other space: the mean cosine, in B, of the item to
-    its A-neighbours relative to its own B-neighbours, plus the same from B to A (lower = moved further).
-
-    ``na``/``nb``: int, shape ``(n, k)``, the items' neighbours in A and B (rows of ``xa``/``xb``).
-    """
-    order = np.argsort(jac, kind="stable")
-    if len(order) <= top:
-        return order
-    tied = order[jac[order] <= jac[order[top - 1]]][:cap]
-    if len(tied) <= top:
-        return order[:top]
-    moved = np.zeros(len(tied))
-    for x, mine, theirs in ((xb, na, nb), (xa, nb, na)):  # A's neighbours measured in B, then B's in A
-        xn = x[tied] / np.maximum(np.linalg.norm(x[tied], axis=1, keepdims=True), 1e-12)
-
-        def mean_cos(nbrs: np.ndarray, x: np.ndarray = x, xn: np.ndarray = xn) -> np.ndarray:
-            v = x[nbrs[tied]]
-            v = v / np.maximum(np.linalg.norm(v, axis=2, keepdims=True), 1e-12)
-            return np.einsum("nd,nkd->nk", xn, v).mean(1)
-
-        own = mean_cos(theirs)
-        moved += mean_cos(mine) / np.where(np.abs(own) > 1e-9, own, 1e-9)
-    worst = tied[np.lexsort((moved, jac[tied]))]
-    return worst[:top]
-
-
-def _file_digest(path: str | Path) -> str:
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("no such qrels file", file=p)
-    return hashlib.sha256(p.read_bytes()).hexdigest()[:16]
-
-
-def _similarity_doc(xa: np.ndarray, xb: np.ndarray, seed: int) -> dict[str, Any]:
-    """Both spaces' cosine similarities of the same random pairs, as histograms on one shared range."""
-    from .analyses.compare import pair_similarities
-
-    sa, sb = pair_similarities(xa, xb, seed=seed)
-    if len(sa) == 0:
-        return {"edges": [], "a": [], "b": [], "pairs": 0}
-    lo = float(min(sa.min(), sb.min()))
-    hi = float(max(sa.max(), sb.max()))
-    if hi <= lo:
-        hi = lo + 1e-6
-    edges = np.linspace(lo, hi, BINS + 1)
-    return {"edges": edges.round(5).tolist(), "a": np.histogram(sa, edges)[0].tolist(),
-            "b": np.histogram(sb, edges)[0].tolist(), "pairs": len(sa),
-            "mean": [float(sa.mean()), float(sb.mean())], "std": [float(sa.std()), float(sb.std())]}
-
-
-def _label_doc(r: dict[str, Any], a: str, b: str, label: str | None) -> dict[str, Any]:
-    """The label retrieval of :func:`embedscope.analyses.compare.compare` with the space names put back."""
-    rename = {"a": a, "b": b}
-    rows = [{**row, "values": {rename[s]: v for s, v in row["values"].items()}, "best": rename[row["best"]],
-             "runner_up": rename[row["runner_up"]], "winner": rename.get(row["winner"]) if row["winner"] else None}
-            for row in r["rows"]]
-    return {**r, "column": label, "rows": rows}
-
-
-def _verdict(doc: dict[str, Any]) -> str:
-    """One sentence on how far the two spaces agree and which retrieves better."""
-    a, b = doc["spaces"]
-    j, chance = doc["jaccard_mean"], doc["chance_jaccard"]
-    parts = [f"{a} and {b} share {j:.0%} of their {doc['k']} nearest neighbours on average "
-             f"({j / chance:.0f}x chance)" if chance > 0 else f"mean Jaccard@{doc['k']} {j:.3f}"]
-    for key in ("qrels", "retrieval"):
-        part = doc.get(key)
-        if not part:
-            continue
-        row = part["rows"][-1 if key == "retrieval" else 2]  # nDCG@k
-        if row["winner"]:
-            parts.append(f"on {'the qrels' if key == 'qrels' else 'same-' + str(part.get('column')) + ' retrieval'}, "
-                         f"{row['winner']} wins {row['metric']} by {row['difference']:.3f} "
-                         f"(95% CI {row['ci95'][0]:.3f}..{row['ci95'][1]:.3f})")
-        else:
-            parts.append(f"on {'the qrels' if key == 'qrels' else 'same-' + str(part.get('column')) + ' retrieval'}, "
-                         f"{row['metric']} is a tie (95% CI of the difference holds 0)")
-        break
-    return "; ".join(parts) + "."
+        return ops_compare.retrieval(self, spaces, k=k, label=label, qrels=qrels, bootstrap=bootstrap, seed=seed)

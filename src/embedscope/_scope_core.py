@@ -473,6 +473,11 @@ class ScopeCore:
         self._embedders[space] = emb
         return emb
 
+    def forget_embedder(self, space: str) -> None:
+        """Drop the cached query embedder of ``space`` (its vectors were replaced; the next query reads the
+        space's record again)."""
+        self._embedders.pop(space, None)
+
     def _check_recorded_model(self, rec: Record) -> None:
         """Refuse a ``local:PATH`` model that the manifest places inside the workspace: a workspace from
         elsewhere must not bring the model that embeds your queries (a relative path resolves against the

@@ -1,78 +1,49 @@
-"""Translators between the spaces of a workspace: paired items, held-out evaluation, fitting,
-applying a map into a new space."""
+"""Translators between the spaces of a workspace, as methods of :class:`embedscope.workspace.Scope`: one-line
+delegations to :mod:`embedscope.ops.translate`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
 
-from ._scope_core import Progress, ScopeCore
-from .errors import InputError
+from .ops import translate as ops_translate
+from .ops.base import Progress
 from .results import IngestReport
-from .store.manifest import Record, fingerprint_arrays
-from .store.tables import check_space_name, vectors_table
+
+if TYPE_CHECKING:
+    from ._scope_core import ScopeCore as Base
+else:
+    Base = object
 
 
-class TranslateMixin(ScopeCore):
+class TranslateMixin(Base):
     """Methods of :class:`embedscope.workspace.Scope`."""
 
-    # ------------------------------------------------------------------------------------ translate
     def translate_pairs(self, a: str, b: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """Items embedded in both spaces: ids (in ``a``'s point order) and their vectors ``(n, d_a)``, ``(n, d_b)``."""
-        from .translate import MIN_PAIRS
-
-        a, b = self.resolve_space(a), self.resolve_space(b)
-        if a == b:
-            raise InputError(f"--from and --to both name space {a!r}; translate between two different spaces")
-        ids_a, xa, _ = self.store.arrays(a)
-        _, xb, pos_b = self.store.arrays(b)
-        shared = [i for i in ids_a if i in pos_b]
-        if len(shared) < MIN_PAIRS:
-            raise InputError(f"spaces {a!r} and {b!r} share {len(shared)} item id(s); a translator needs at least "
-                             f"{MIN_PAIRS} items present in both (better 1,000): embed the same items in both spaces")
-        ra = np.fromiter((i for i, s in enumerate(ids_a) if s in pos_b), np.int64, len(shared))
-        rb = np.fromiter((pos_b[s] for s in shared), np.int64, len(shared))
-        return shared, np.asarray(xa)[ra], np.asarray(xb)[rb]
+        """Items embedded in both spaces: ids (in ``a``'s point order) and their vectors ``(n, d_a)``, ``(n, d_b)``
+        (:func:`embedscope.ops.translate.translate_pairs`)."""
+        return ops_translate.translate_pairs(self, a, b)
 
     def translate_eval(self, a: str, b: str, *, methods: Sequence[str] | None = None, curve: bool = True,
                        test_size: int | None = None, seed: int = 0, progress: Progress | None = None) -> dict[str, Any]:
         """Evaluate translators from space ``a`` to ``b`` on held-out shared items, with baselines and a
-        learning curve (see :func:`embedscope.translate.evaluate`). Returns the ``translate eval`` JSON document."""
-        from .translate import evaluate
-
-        a, b = self.resolve_space(a), self.resolve_space(b)
-        _, xa, xb = self.translate_pairs(a, b)
-        ev = evaluate(xa, xb, list(methods) if methods else None, curve=curve, test_size=test_size, seed=seed,
-                      progress=progress, names=(a, b))
-        doc = ev.to_json(a, b)
-        # keep the latest evaluation of this pair of spaces (the explorer's Translate sheet shows it)
-        table = pa.Table.from_pylist([{"method": str(m["method"]), "mean_cosine": float(m["mean_cosine"]),
-                                       "top1": float(m["top1"]), "top10": float(m["top10"])} for m in doc["methods"]])
-        inputs = {vectors_table(s): self.store.require(vectors_table(s)).fingerprint for s in (a, b)}
-        with self.store.writing():
-            self.store.write(Record(table=f"translate__{a}__{b}", kind="translate-eval",
-                               params={"from": a, "to": b, "methods": list(methods) if methods else None,
-                                       "test_size": test_size, "seed": seed},
-                               inputs=inputs, fingerprint=fingerprint_arrays(table.column("mean_cosine").to_numpy()),
-                               metrics={"result": doc}), table)
-        return doc
+        learning curve (see :func:`embedscope.translate.evaluate`). Returns the ``translate eval`` JSON document
+        (:func:`embedscope.ops.translate.translate_eval`)."""
+        return ops_translate.translate_eval(self, a, b, methods=methods, curve=curve, test_size=test_size, seed=seed,
+                                            progress=progress)
 
     def translation(self, a: str, b: str) -> dict[str, Any] | None:
         """The latest stored ``translate eval`` document from space ``a`` to ``b`` (plus ``stale``: either
-        space changed since), or ``None``."""
-        a, b = self.resolve_space(a), self.resolve_space(b)
-        rec = self.store.record(f"translate__{a}__{b}")
-        if rec is None:
-            return None
-        return {**rec.metrics["result"], "stale": self.store.is_stale(rec)}
+        space changed since), or ``None`` (:func:`embedscope.ops.translate.translation`)."""
+        return ops_translate.translation(self, a, b)
 
     def translate_fit(self, a: str, b: str, method: str = "auto", *, path: str | Path | None = None, seed: int = 0,
                       test_size: int | None = None, select: str = "mean_cosine", progress: Progress | None = None) -> Any:
-        """Fit a translator from space ``a`` to ``b`` on every shared item, after measuring it on held-out items.
+        """Fit a translator from space ``a`` to ``b`` on every shared item, after measuring it on held-out items
+        (:func:`embedscope.ops.translate.translate_fit`).
 
         Parameters
         ----------
@@ -88,22 +59,13 @@ class TranslateMixin(ScopeCore):
         embedscope.translate.Translator
             With the held-out figures in ``meta["metrics"]`` and ``meta["evaluation"]``.
         """
-        from .translate import fit
-
-        a, b = self.resolve_space(a), self.resolve_space(b)
-        _, xa, xb = self.translate_pairs(a, b)
-        models = {k: self.store.require(vectors_table(s)).params.get("model") for k, s in
-                  (("source_model", a), ("target_model", b))}
-        tl, _ = fit(xa, xb, method, seed=seed, test_size=test_size, select=select, progress=progress, names=(a, b),
-                    meta=models)
-        if path is not None:
-            tl.save(path)
-            tl.meta["file"] = str(path)
-        return tl
+        return ops_translate.translate_fit(self, a, b, method, path=path, seed=seed, test_size=test_size, select=select,
+                                           progress=progress)
 
     def translate_apply(self, translator: Any, space: str, name: str, *, batch_size: int = 65_536,
                         progress: Progress | None = None) -> IngestReport:
-        """Translate every vector of ``space`` into a new space ``name``, flagged as translated.
+        """Translate every vector of ``space`` into a new space ``name``, flagged as translated
+        (:func:`embedscope.ops.translate.translate_apply`).
 
         Parameters
         ----------
@@ -120,36 +82,4 @@ class TranslateMixin(ScopeCore):
         figures; if the translator's target space is in this workspace, text queries on the new space are
         embedded with that space's model.
         """
-        from .translate import Translator
-
-        file = None
-        if not isinstance(translator, Translator):
-            file = str(translator)
-            translator = Translator.load(translator)
-        space = self.resolve_space(space)
-        check_space_name(name)
-        if name == space:
-            raise InputError(f"--as {name!r} is the source space; choose a new space name")
-        old = self.store.record(vectors_table(name))
-        if old is not None and old.params.get("source") != "translated":
-            raise InputError(f"space {name!r} already exists ({old.params.get('source')}); choose another --as name")
-        ids, x, _ = self.store.arrays(space)
-        if x.shape[1] != translator.src_dim:
-            raise InputError(f"space {space!r} has {x.shape[1]} dimensions but the translator maps "
-                             f"{translator.src_dim}-dimensional vectors", file=file)
-        cb = (lambda d, t: progress("translate", d, t)) if progress else None
-        if progress:
-            progress("translate", 0, len(ids))
-        out = translator.transform(x, batch_size=batch_size, progress=cb)
-        target = translator.meta.get("target")
-        trec = self.store.record(vectors_table(str(target))) if target else None
-        query_space = target if trec is not None and trec.params.get("source") == "embedded" and \
-            int(trec.params.get("dim", 0)) == translator.tgt_dim else None
-        params = {"source": "translated", "model": f"translated:{translator.method}", "method": translator.method,
-                  "from": space, "to": target, "query_space": query_space, "translator": file,
-                  "n_train": translator.meta.get("n_train"), "metrics": translator.meta.get("metrics")}
-        with self.store.writing():
-            src_fp = self.store.require(vectors_table(space)).fingerprint
-            self.store.write_space(name, ids, out, params, {vectors_table(space): src_fp})
-        self._embedders.pop(name, None)
-        return IngestReport(file or "<translator>", len(ids), 0, 0, len(ids), space=name)
+        return ops_translate.translate_apply(self, translator, space, name, batch_size=batch_size, progress=progress)
