@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,9 @@ import numpy as np
 import pandas as pd
 
 from .embedders.run import EmbedStats
+
+#: A progress callback of a scope's step: called with ``(stage, done, total)``.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass

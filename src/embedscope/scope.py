@@ -2,8 +2,8 @@
 
 Its storage is :class:`embedscope.store.workspace.Workspace` (``scope.store``); the steps it runs are functions
 in :mod:`embedscope.pipeline` (items, embed, graph, layouts, clusters), which its methods call; the heavy steps
-run on an engine chosen by name (:func:`embedscope.engines.get_engine`). The analyses still come from mixins
-(``_scope_analysis``, ``_scope_compare``, ``_scope_compress``, ``_scope_translate``).
+run on an engine chosen by name (:func:`embedscope.engines.get_engine`); the analyses are functions in
+:mod:`embedscope.ops` that take a scope. Every method past lifecycle, spaces and info is a one-line delegation.
 """
 
 from __future__ import annotations
@@ -18,20 +18,23 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ._scope_analysis import AnalysisMixin
-from ._scope_compare import CompareMixin
-from ._scope_compress import CompressMixin
-from ._scope_translate import TranslateMixin
 from .analyses.clusters import Clustering
+from .analyses.distributions import DimensionStats, LabelSeparation
+from .analyses.similarity import Histogram, MetricOverlap
 from .embedders import DryRun, Embedder
 from .errors import InputError, WorkspaceError
+from .ops import compare as ops_compare
+from .ops import compress as ops_compress
+from .ops import health as ops_health
+from .ops import report as ops_report
+from .ops import similarity as ops_similarity
+from .ops import translate as ops_translate
 from .pipeline import clusters as clusters_step
 from .pipeline import embed as embed_step
 from .pipeline import graph as graph_step
 from .pipeline import items as items_step
 from .pipeline import layouts as layouts_step
-from .pipeline.base import Progress
-from .results import EmbedReport, IngestReport, Layout, Neighbors, SpaceInfo
+from .results import EmbedReport, IngestReport, Layout, Neighbors, Progress, SpaceInfo
 from .search.exact import KNN
 from .search.graph import DEFAULT_K, GRAPH_ON_DEMAND_MAX
 from .store.manifest import Manifest, Record, library_versions
@@ -41,13 +44,13 @@ from .store.workspace import Workspace
 __all__ = ["DEFAULT_K", "GRAPH_ON_DEMAND_MAX", "Progress", "Scope", "copy_workspace"]
 
 
-class Scope(AnalysisMixin, CompareMixin, CompressMixin, TranslateMixin):
+class Scope:
     """An embedscope workspace. Open one with :func:`embedscope.open` or :func:`embedscope.create`.
 
     Lifecycle, spaces and info are here; items, embedding, neighbours, layouts and clusters are the steps of
-    :mod:`embedscope.pipeline` (each method names its function); health, similarity and the report
-    (``_scope_analysis``), comparison of spaces (``_scope_compare``), compression (``_scope_compress``) and
-    translators (``_scope_translate``) come from mixins.
+    :mod:`embedscope.pipeline` (each method names its function); health, similarity, the report,
+    comparison of spaces, compression and translators are functions of :mod:`embedscope.ops` that take a scope
+    (each method names its function).
 
     Parameters
     ----------
@@ -60,11 +63,6 @@ class Scope(AnalysisMixin, CompareMixin, CompressMixin, TranslateMixin):
         self.path = self.store.path
         #: Embedders loaded for query embedding, by space.
         self.query_embedders: dict[str, Embedder] = {}
-
-    @property
-    def _embedders(self) -> dict[str, Embedder]:
-        """:attr:`query_embedders` (the name the analysis mixins use)."""
-        return self.query_embedders
 
     @property
     def manifest(self) -> Manifest:
@@ -289,6 +287,11 @@ class Scope(AnalysisMixin, CompareMixin, CompressMixin, TranslateMixin):
                                 dry_run=dry_run, progress=progress, engine=engine, address=address,
                                 concurrency=concurrency, backend=backend)
 
+    def forget_embedder(self, space: str) -> None:
+        """Drop the cached query embedder of ``space`` (its vectors were replaced; the next query reads the
+        space's record again)."""
+        self.query_embedders.pop(space, None)
+
     def embedder(self, space: str | None = None) -> Embedder:
         """The embedder that made ``space`` (to embed queries into it) (:func:`embedscope.pipeline.embed.embedder`)."""
         return embed_step.embedder(self, space)
@@ -480,6 +483,253 @@ class Scope(AnalysisMixin, CompareMixin, CompressMixin, TranslateMixin):
             "spaces": spaces, "stale": sorted(stale),
             "versions": {**library_versions(), "python": sys.version.split()[0]},
         }
+
+    # ------------------------------------------------------------------------------ analysis (ops)
+
+    def health(self, space: str | None = None, *, seed: int = 0) -> list[dict[str, Any]]:
+        """Every space-health check (see :mod:`embedscope.analyses.diagnostics`) as JSON-ready dicts
+        (:func:`embedscope.ops.health.health`)."""
+        return ops_health.health(self, space, seed=seed)
+
+    def rank(self, item: str | None = None, *, query: str | None = None, vector: np.ndarray | None = None,
+             k: int = 10, metric: str = "cosine", least: bool = False, space: str | None = None) -> Neighbors:
+        """The ``k`` most (or, with ``least``, least) similar items to an item, a text or a vector.
+
+        An exact scan of the space (see :func:`embedscope.analyses.similarity.rank`); the queried item is left out.
+        Scores: cosine similarity, dot product, euclidean or manhattan distance
+        (:func:`embedscope.ops.similarity.rank`).
+        """
+        return ops_similarity.rank(self, item, query=query, vector=vector, k=k, metric=metric, least=least, space=space)
+
+    def closer(self, a: str, b: str, c: str, *, metric: str = "cosine", space: str | None = None) -> dict[str, Any]:
+        """Which of items ``b`` and ``c`` is closer to item ``a``; JSON-ready (:func:`embedscope.ops.similarity.closer`).
+
+        Returns
+        -------
+        dict
+            ``{"space", "a", "b", "c", "metric", "closer": id | null (a tie), "score_b", "score_c",
+            "rank_b", "rank_c", "n"}``: ranks are 1-based among all items seen from ``a``.
+        """
+        return ops_similarity.closer(self, a, b, c, metric=metric, space=space)
+
+    def similarity_histogram(self, item: str | None = None, *, query: str | None = None,
+                             vector: np.ndarray | None = None, metric: str = "cosine", bins: int = 50,
+                             space: str | None = None) -> Histogram:
+        """Histogram of one query's scores against every item (the item itself left out); a
+        :class:`embedscope.analyses.similarity.Histogram` (``.to_json()`` for JSON)
+        (:func:`embedscope.ops.similarity.similarity_histogram`)."""
+        return ops_similarity.similarity_histogram(self, item, query=query, vector=vector, metric=metric, bins=bins,
+                                                   space=space)
+
+    def pair_histogram(self, space: str | None = None, *, metric: str = "cosine", bins: int = 50,
+                       sample: int | None = None, seed: int = 0) -> Histogram:
+        """Histogram of pair similarities: every pair up to 2,000 items, else ``sample`` (default 200,000)
+        uniformly random pairs with ``seed``; a :class:`embedscope.analyses.similarity.Histogram` stating which
+        (:func:`embedscope.ops.similarity.pair_histogram`)."""
+        return ops_similarity.pair_histogram(self, space, metric=metric, bins=bins, sample=sample, seed=seed)
+
+    def label_columns(self, space: str | None = None, *, max_labels: int = 50) -> list[str]:
+        """Metadata columns that look categorical: text or boolean, 2..``max_labels`` distinct values, and
+        at least one value shared by two items (:func:`embedscope.ops.similarity.label_columns`)."""
+        return ops_similarity.label_columns(self, space, max_labels=max_labels)
+
+    def label_separation(self, label: str, space: str | None = None, *, metric: str = "cosine", bins: int = 50,
+                         sample: int | None = None, seed: int = 0) -> LabelSeparation:
+        """Same-label against different-label pair similarities and their ROC AUC, for the metadata column
+        ``label`` (items without a label left out); a :class:`embedscope.analyses.distributions.LabelSeparation`
+        (:func:`embedscope.ops.similarity.label_separation`)."""
+        return ops_similarity.label_separation(self, label, space, metric=metric, bins=bins, sample=sample, seed=seed)
+
+    def metric_overlap(self, item: str | None = None, *, query: str | None = None, vector: np.ndarray | None = None,
+                       k: int = 10, space: str | None = None) -> MetricOverlap:
+        """The top-``k`` under cosine, dot, euclidean and manhattan for one query, with their overlap and
+        which must agree; a :class:`embedscope.analyses.similarity.MetricOverlap` (``.to_json(ids)``)
+        (:func:`embedscope.ops.similarity.metric_overlap`)."""
+        return ops_similarity.metric_overlap(self, item, query=query, vector=vector, k=k, space=space)
+
+    def dimension_stats(self, space: str | None = None) -> DimensionStats:
+        """Mean, spread, min and max of each dimension; a :class:`embedscope.analyses.distributions.DimensionStats`
+        (:func:`embedscope.ops.similarity.dimension_stats`)."""
+        return ops_similarity.dimension_stats(self, space)
+
+    def report(self, path: str | Path, *, spaces: Sequence[str] | None = None, png_dir: str | Path | None = None,
+               seed: int = 0, item: str | None = None) -> Path:
+        """Write the static, self-contained HTML report of the given spaces (default: all) to ``path``; with
+        ``png_dir``, the same figures also as PNG files there. ``item``: the example item of the query
+        histogram, rankings and vector chart (default: each space's top hub) (:func:`embedscope.ops.report.report`)."""
+        return ops_report.report(self, path, spaces=spaces, png_dir=png_dir, seed=seed, item=item)
+
+    # ------------------------------------------------------------------------------ compare (ops)
+
+    def compare(self, a: str, b: str, *, k: int = 10, label: str | None = None, qrels: str | Path | None = None,
+                top: int = 10, seed: int = 0) -> dict[str, Any]:
+        """Compare two spaces on the items they share (see :mod:`embedscope.analyses.compare`); JSON-ready, stored
+        as ``compare__{a}__{b}`` and reused until either space changes (:func:`embedscope.ops.compare.compare`).
+
+        Parameters
+        ----------
+        a, b
+            Space names (any dimensions: they share ids, not coordinates).
+        k
+            Neighbourhood size for agreement and retrieval.
+        label
+            A metadata column for same-label retrieval (precision, recall, nDCG at k), or ``None``.
+        qrels
+            A file of query / relevant-item judgements (see :mod:`embedscope.io.qrels`), or ``None``.
+        top
+            How many "changed most" items to list with both neighbour lists.
+        seed
+            Seed of the random pairs and of the bootstrap.
+
+        Returns
+        -------
+        dict
+            ``{"spaces": [a, b], "k", "items", "dims", "jaccard_mean", "jaccard_median", "jaccard_histogram",
+            "chance_jaccard", "cka", "spearman", "spearman_pairs", "similarity": {"edges", "a", "b"},
+            "calibration": {"percentiles", "a", "b"}, "retrieval": {...} | None, "qrels": {...} | None,
+            "changed_most": [{"id", "jaccard", "neighbors_a", "neighbors_b"}], "verdict": str}``.
+        """
+        return ops_compare.compare(self, a, b, k=k, label=label, qrels=qrels, top=top, seed=seed)
+
+    def comparison(self, a: str, b: str) -> tuple[list[str], np.ndarray, dict[str, Any]] | None:
+        """The stored comparison of ``a`` and ``b``: ids, per-item Jaccard@k (float32, ``(n,)``) and the result.
+
+        ``None`` when it was never computed or either space changed since (:func:`embedscope.ops.compare.comparison`).
+        """
+        return ops_compare.comparison(self, a, b)
+
+    def retrieval(self, spaces: Sequence[str], *, k: int = 10, label: str | None = None,
+                  qrels: str | Path | None = None, bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
+        """Retrieval quality of two or more spaces on the items they share: which model wins on this data
+        (:func:`embedscope.ops.compare.retrieval`).
+
+        Parameters
+        ----------
+        spaces
+            Two or more space names.
+        label
+            Same-label retrieval: every item with at least one other item of its label is a query.
+        qrels
+            Query / relevant-item judgements (:mod:`embedscope.io.qrels`): a query that is an item id is that item
+            (left out of its own results); any other query is a text embedded with each space's own model.
+
+        Returns
+        -------
+        dict
+            ``{"spaces", "k", "label": {...} | None, "qrels": {...} | None}``; each part is ``{"queries",
+            "rows": [{"metric", "values": {space: mean}, "best", "runner_up", "difference", "ci95", "winner"}]}``
+            (``winner`` is ``None`` when the 95% interval of the best-minus-runner-up difference holds 0).
+        """
+        return ops_compare.retrieval(self, spaces, k=k, label=label, qrels=qrels, bootstrap=bootstrap, seed=seed)
+
+    # ------------------------------------------------------------------------------ compress (ops)
+
+    def compress(self, space: str | None = None, codecs: Sequence[str] | None = None, *, queries: int = 1000,
+                 seed: int = 0, progress: Progress | None = None) -> dict[str, Any]:
+        """The compression table of a space (see :mod:`embedscope.analyses.compress`), stored and reused; JSON-ready
+        (:func:`embedscope.ops.compress.compress`).
+
+        Parameters
+        ----------
+        space
+            Space name.
+        codecs
+            Codec names (``float16``, ``int8``, ``binary``, ``binary+rescore``, ``truncate-D``, ``pca-D``...);
+            default: every kind at a half, a quarter and an eighth of the dimension.
+        queries
+            Held-out queries (at most a fifth of the items).
+        seed
+            Seed of the query split.
+
+        Returns
+        -------
+        dict
+            ``{"space", "dim", "items", "queries", "rows": [{"codec", "bytes_per_vector", "recall@1",
+            "recall@10", "recall@100", "query_ms", "build_s", ...}], "frontier": [codec names]}``.
+        """
+        return ops_compress.compress(self, space, codecs, queries=queries, seed=seed, progress=progress)
+
+    def compression(self, space: str | None = None) -> dict[str, Any] | None:
+        """The stored compression table of a space (as :meth:`compress` returns it, plus ``stale``: the vectors
+        changed since), or ``None`` when it was never measured (:func:`embedscope.ops.compress.compression`)."""
+        return ops_compress.compression(self, space)
+
+    def compress_space(self, space: str | None, codec: str, as_name: str) -> SpaceInfo:
+        """Store a compressed copy of ``space`` as the new space ``as_name``: the decoded vectors of ``codec``
+        (what a search of the compressed index sees), flagged ``source: compressed`` with the codec's bytes per
+        vector and, when the compression table has it, its recall (:func:`embedscope.ops.compress.compress_space`).
+        """
+        return ops_compress.compress_space(self, space, codec, as_name)
+
+    def export_compressed(self, space: str | None, codec: str, path: str | Path) -> dict[str, Any]:
+        """Write the compact codes of ``space`` under ``codec`` with the ids and codec parameters to one
+        ``.npz`` (see :func:`embedscope.analyses.compress.export_codes`); returns its metadata
+        (:func:`embedscope.ops.compress.export_compressed`)."""
+        return ops_compress.export_compressed(self, space, codec, path)
+
+    # ------------------------------------------------------------------------------ translate (ops)
+
+    def translate_pairs(self, a: str, b: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Items embedded in both spaces: ids (in ``a``'s point order) and their vectors ``(n, d_a)``, ``(n, d_b)``
+        (:func:`embedscope.ops.translate.translate_pairs`)."""
+        return ops_translate.translate_pairs(self, a, b)
+
+    def translate_eval(self, a: str, b: str, *, methods: Sequence[str] | None = None, curve: bool = True,
+                       test_size: int | None = None, seed: int = 0, progress: Progress | None = None) -> dict[str, Any]:
+        """Evaluate translators from space ``a`` to ``b`` on held-out shared items, with baselines and a
+        learning curve (see :func:`embedscope.translate.evaluate`). Returns the ``translate eval`` JSON document
+        (:func:`embedscope.ops.translate.translate_eval`)."""
+        return ops_translate.translate_eval(self, a, b, methods=methods, curve=curve, test_size=test_size, seed=seed,
+                                            progress=progress)
+
+    def translation(self, a: str, b: str) -> dict[str, Any] | None:
+        """The latest stored ``translate eval`` document from space ``a`` to ``b`` (plus ``stale``: either
+        space changed since), or ``None`` (:func:`embedscope.ops.translate.translation`)."""
+        return ops_translate.translation(self, a, b)
+
+    def translate_fit(self, a: str, b: str, method: str = "auto", *, path: str | Path | None = None, seed: int = 0,
+                      test_size: int | None = None, select: str = "mean_cosine", progress: Progress | None = None) -> Any:
+        """Fit a translator from space ``a`` to ``b`` on every shared item, after measuring it on held-out items
+        (:func:`embedscope.ops.translate.translate_fit`).
+
+        Parameters
+        ----------
+        method
+            ``procrustes``, ``ridge``, ``lowrank``, ``mlp`` or ``auto`` (best held-out ``select`` figure).
+        select
+            What ``auto`` maximises: ``mean_cosine``, ``top1``, ``top10`` or ``recall@10``.
+        path
+            Where to save the translator file (``.npz`` format, any name), if given.
+
+        Returns
+        -------
+        embedscope.translate.Translator
+            With the held-out figures in ``meta["metrics"]`` and ``meta["evaluation"]``.
+        """
+        return ops_translate.translate_fit(self, a, b, method, path=path, seed=seed, test_size=test_size, select=select,
+                                           progress=progress)
+
+    def translate_apply(self, translator: Any, space: str, name: str, *, batch_size: int = 65_536,
+                        progress: Progress | None = None) -> IngestReport:
+        """Translate every vector of ``space`` into a new space ``name``, flagged as translated
+        (:func:`embedscope.ops.translate.translate_apply`).
+
+        Parameters
+        ----------
+        translator
+            A :class:`~embedscope.translate.Translator` or the path of a translator file.
+        space
+            The source space (its dimension must be the translator's source dimension).
+        name
+            The new space. An existing space is replaced only if it was itself translated.
+        batch_size
+            Vectors per batch.
+
+        The new space records ``source: "translated"``, the method, the translator file and its held-out
+        figures; if the translator's target space is in this workspace, text queries on the new space are
+        embedded with that space's model.
+        """
+        return ops_translate.translate_apply(self, translator, space, name, batch_size=batch_size, progress=progress)
 
 
 # ------------------------------------------------------------------------------------------ helpers

@@ -21,8 +21,7 @@ use the same order.
 
 from __future__ import annotations
 
-from .pipeline.base import Progress
-from .results import EmbedReport, IngestReport, Layout, Neighbors, SpaceInfo
+from .results import EmbedReport, IngestReport, Layout, Neighbors, Progress, SpaceInfo
 from .scope import Scope, copy_workspace
 from .search.graph import DEFAULT_K, GRAPH_ON_DEMAND_MAX
 from .store.tables import ITEMS, layout_table, neighbors_table, vectors_table

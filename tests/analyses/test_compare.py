@@ -13,12 +13,14 @@ import embedscope
 from embedscope.analyses.compare import (
     Calibration,
     chance_jaccard,
+    changed_most,
     compare,
     label_retrieval,
     linear_cka,
     paired_bootstrap,
     qrels_retrieval,
     retrieval_table,
+    similarity_scales,
 )
 from embedscope.errors import InputError
 from embedscope.io.qrels import read_qrels
@@ -110,6 +112,34 @@ def test_bootstrap_and_winner() -> None:
     assert rows[0]["best"] in ("y", "z") and rows[0]["winner"] is None  # y and z tie
     two = retrieval_table({"x": {"p": bad}, "y": {"p": good}}, ("p",), 10)[0]
     assert two["winner"] == "y" and two["difference"] == pytest.approx(good.mean() - bad.mean())
+
+
+def test_changed_most_lowest_jaccard_first_ties_by_how_far_neighbours_moved() -> None:
+    # items 0..2 keep their neighbourhood (Jaccard 1); 3 and 4 share Jaccard 0, but the B-neighbours of item 4 lie
+    # far from it in A (opposite directions), those of item 3 close by: item 4 changed more
+    xa = np.array([[1, 0], [1, 0.1], [0.9, 0.2], [0, 1], [0.1, 1]], np.float32)
+    xb = xa.copy()
+    na = np.array([[1], [0], [1], [4], [3]])
+    nb = np.array([[1], [0], [1], [4], [3]])
+    nb[3], nb[4] = [1], [0]
+    xa_far = xa.copy()
+    xa_far[0] = [-0.1, -1]  # item 4's B-neighbour (row 0) points away from item 4 in A
+    jac = np.array([1.0, 1.0, 1.0, 0.0, 0.0])
+    assert changed_most(jac, xa_far, xb, na, nb, 1).tolist() == [4]  # two tied for one place: the tie-break
+    assert changed_most(jac, xa_far, xb, na, nb, 2).tolist() == [3, 4]  # no tie to break: Jaccard order
+    assert changed_most(jac, xa, xb, na, nb, 10).tolist() == np.argsort(jac, kind="stable").tolist()
+    assert changed_most(np.array([0.5, 0.0, 1.0]), xa[:3], xb[:3], na[:3] % 3, nb[:3] % 3, 1).tolist() == [1]
+
+
+def test_similarity_scales_share_one_range() -> None:
+    rng = np.random.default_rng(0)
+    xa, xb = rng.normal(size=(200, 8)), rng.normal(size=(200, 5)) + 2.0
+    doc = similarity_scales(xa, xb, seed=1, bins=20)
+    assert len(doc["edges"]) == 21 and len(doc["a"]) == len(doc["b"]) == 20
+    assert sum(doc["a"]) == sum(doc["b"]) == doc["pairs"] > 0
+    assert doc["mean"][1] > doc["mean"][0]  # the shifted space's cosines sit higher, on the same axis
+    assert doc == similarity_scales(xa, xb, seed=1, bins=20)
+    assert similarity_scales(xa[:1], xb[:1])["pairs"] == 0
 
 
 def test_calibration_maps_percentiles() -> None:

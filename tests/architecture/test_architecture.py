@@ -38,14 +38,12 @@ PRIVATE_NAME_ALLOWED: set[str] = set()
 
 # Import cycles (strongly connected components of the module graph, TYPE_CHECKING and function-level imports
 # included), each as the set of its modules.
-CYCLES_ALLOWED: list[frozenset[str]] = [
-    # Scope.report (an AnalysisMixin method) calls report.write_report, which types its scope as Scope
-    # (TYPE_CHECKING) -> report typed by a Protocol of what it uses (plan §3)
-    frozenset({"embedscope._scope_analysis", "embedscope.ops.report", "embedscope.scope"}),
-]
+CYCLES_ALLOWED: list[frozenset[str]] = []
 
 # Modules longer than MAX_LINES lines (path under src/embedscope).
-LONG_MODULES_ALLOWED: set[str] = set()
+# scope.py: the public Scope facade (lifecycle, spaces, info and ~55 one-line delegations to pipeline/ and ops/,
+# each with the docstring the README's Python API points to); cutting it in two would bring the mixins back.
+LONG_MODULES_ALLOWED: set[str] = {"scope.py"}
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -341,3 +341,81 @@ def compare(x: np.ndarray, y: np.ndarray, knn_x: KNN, knn_y: KNN, *, k: int = 10
                      "b": p["values"]["b"], "difference": diff, "ci95": [lo, hi], "bootstrap": bootstrap,
                      "queries": len(ra["rows"]), "rows": table}
     return Comparison(k, jac, linear_cka(x, y), rho, len(sx), retrieval, calibration, chance_jaccard(len(x), k))
+
+
+def changed_most(jac: np.ndarray, xa: np.ndarray, xb: np.ndarray, na: np.ndarray, nb: np.ndarray, top: int,
+                 *, cap: int = 5_000) -> np.ndarray:
+    """The ``top`` items whose neighbourhoods changed most between two spaces, most changed first.
+
+    Lowest Jaccard first; ties (often many items share 0) broken by how far each space's neighbours moved in
+    the other space: the mean cosine, in B, of the item to its A-neighbours relative to its own B-neighbours,
+    plus the same from B to A (lower = moved further).
+
+    Parameters
+    ----------
+    jac
+        Float, shape ``(n,)``: each item's Jaccard@k between its neighbours in A and in B.
+    xa, xb
+        The items' vectors in A and B, shapes ``(n, d_a)`` and ``(n, d_b)``.
+    na, nb
+        Int, shape ``(n, k)``: the items' neighbours in A and B (rows of ``xa``/``xb``).
+    top
+        How many items to return.
+    cap
+        At most this many tied items are measured for the tie-break.
+
+    Returns
+    -------
+    numpy.ndarray
+        Int, shape ``(min(top, n),)``: rows, most changed first.
+    """
+    order = np.argsort(jac, kind="stable")
+    if len(order) <= top:
+        return order
+    tied = order[jac[order] <= jac[order[top - 1]]][:cap]
+    if len(tied) <= top:
+        return order[:top]
+    moved = np.zeros(len(tied))
+    for x, mine, theirs in ((xb, na, nb), (xa, nb, na)):  # A's neighbours measured in B, then B's in A
+        xn = x[tied] / np.maximum(np.linalg.norm(x[tied], axis=1, keepdims=True), 1e-12)
+
+        def mean_cos(nbrs: np.ndarray, x: np.ndarray = x, xn: np.ndarray = xn) -> np.ndarray:
+            v = x[nbrs[tied]]
+            v = v / np.maximum(np.linalg.norm(v, axis=2, keepdims=True), 1e-12)
+            return np.einsum("nd,nkd->nk", xn, v).mean(1)
+
+        own = mean_cos(theirs)
+        moved += mean_cos(mine) / np.where(np.abs(own) > 1e-9, own, 1e-9)
+    worst = tied[np.lexsort((moved, jac[tied]))]
+    return worst[:top]
+
+
+def similarity_scales(xa: np.ndarray, xb: np.ndarray, *, seed: int = 0, bins: int = 50) -> dict[str, Any]:
+    """Both spaces' cosine similarities of the same random pairs, as histograms on one shared range.
+
+    Parameters
+    ----------
+    xa, xb
+        The same items' vectors in two spaces, shapes ``(n, d_a)`` and ``(n, d_b)``.
+    seed
+        Seed of the random pairs (see :func:`pair_similarities`).
+    bins
+        Histogram bins.
+
+    Returns
+    -------
+    dict
+        ``{"edges": bins + 1 floats, "a": counts, "b": counts, "pairs": int, "mean": [a, b], "std": [a, b]}``
+        (``{"edges": [], "a": [], "b": [], "pairs": 0}`` when there are no pairs).
+    """
+    sa, sb = pair_similarities(xa, xb, seed=seed)
+    if len(sa) == 0:
+        return {"edges": [], "a": [], "b": [], "pairs": 0}
+    lo = float(min(sa.min(), sb.min()))
+    hi = float(max(sa.max(), sb.max()))
+    if hi <= lo:
+        hi = lo + 1e-6
+    edges = np.linspace(lo, hi, bins + 1)
+    return {"edges": edges.round(5).tolist(), "a": np.histogram(sa, edges)[0].tolist(),
+            "b": np.histogram(sb, edges)[0].tolist(), "pairs": len(sa),
+            "mean": [float(sa.mean()), float(sb.mean())], "std": [float(sa.std()), float(sb.std())]}

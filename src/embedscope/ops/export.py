@@ -27,7 +27,6 @@ from ..io.files import atomic_path, storage_error
 
 if TYPE_CHECKING:
     from ..results import Layout
-    from ..workspace import Scope
 
 FORMATS = ("parquet", "csv", "projector-tsv")
 
@@ -56,7 +55,7 @@ def _tsv_cell(v: Any) -> str:
     return "" if v is None else " ".join(str(v).split())
 
 
-def export(scope: Scope, space: str, path: str | Path, fmt: str, *, layout: str | None = None) -> list[Path]:
+def export(scope: ExportSource, space: str, path: str | Path, fmt: str, *, layout: str | None = None) -> list[Path]:
     """Write ``space`` to ``path`` in ``fmt`` (see the module docstring); returns the files written."""
     if fmt not in FORMATS:
         raise InputError(f"unknown --format {fmt!r}; use one of {', '.join(FORMATS)}")
@@ -100,7 +99,7 @@ def export(scope: Scope, space: str, path: str | Path, fmt: str, *, layout: str 
 
 
 class ExportSource(Protocol):
-    """What :func:`export_table` reads of a workspace (a :class:`~embedscope.workspace.Scope`, or the server's
+    """What :func:`export_table` and :func:`export` read of a workspace (a :class:`~embedscope.workspace.Scope`, or the server's
     :class:`~embedscope.server.protocol.ScopeAPI`)."""
 
     def has_items(self) -> bool: ...

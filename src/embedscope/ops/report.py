@@ -20,22 +20,53 @@ import io
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from ..errors import EmbedscopeError
+from ..errors import EmbedscopeError, InputError, WorkspaceError
 from ..io.files import atomic_path
+from ..search.graph import GRAPH_ON_DEMAND_MAX
+from ..store.tables import neighbors_table
+from .base import ScopeLike
+from .compress import compression
+from .health import HEALTH_MIN_ITEMS, health
+from .similarity import (
+    dimension_stats,
+    label_columns,
+    label_separation,
+    metric_overlap,
+    pair_histogram,
+    rank,
+    similarity_histogram,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from ..scope import Scope
 
 #: Label columns shown at most, per space.
 MAX_LABEL_COLUMNS = 3
 #: Dimensions drawn one bar each at most; above, the per-dimension chart draws lines.
 BAR_DIMS = 128
+
+
+
+class ReportScope(ScopeLike, Protocol):
+    """What the report reads of a workspace beyond :class:`~embedscope.ops.base.ScopeLike`: all item ids, a
+    space's vectors and the honesty table of its layouts."""
+
+    def ids(self) -> list[str]:
+        """All item ids, in items order."""
+        ...
+
+    def vectors(self, space: str | None = None) -> tuple[list[str], np.ndarray]:
+        """A space's ids and vectors ``(n, d)``, in point order."""
+        ...
+
+    def quality(self, space: str | None = None) -> list[dict[str, Any]]:
+        """How honest each stored layout of the space is."""
+        ...
+
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
@@ -135,9 +166,9 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[Any]], num: Sequence[int
     return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _section_health(scope: Scope, space: str, seed: int) -> tuple[str, list[dict[str, Any]]]:
+def _section_health(scope: ReportScope, space: str, seed: int) -> tuple[str, list[dict[str, Any]]]:
     try:
-        checks = scope.health(space, seed=seed)
+        checks = health(scope, space, seed=seed)
     except EmbedscopeError as exc:
         return f'<p class="note">Health not measured: {_e(exc)}</p>', []
     rows = []
@@ -169,7 +200,7 @@ def _section_health(scope: Scope, space: str, seed: int) -> tuple[str, list[dict
     return out + "".join(extra), checks
 
 
-def _example_item(scope: Scope, space: str, checks: list[dict[str, Any]], item: str | None) -> str:
+def _example_item(scope: ReportScope, space: str, checks: list[dict[str, Any]], item: str | None) -> str:
     if item is not None:
         return item
     hub = next((c for c in checks if c["name"] == "hubness"), None)
@@ -178,7 +209,7 @@ def _example_item(scope: Scope, space: str, checks: list[dict[str, Any]], item: 
     return scope.point_ids(space)[0]
 
 
-def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, item: str | None = None) -> str:
+def space_section(scope: ReportScope, space: str, figs: _Figures, *, seed: int = 0, item: str | None = None) -> str:
     """The HTML of one space's section (figures rendered through ``figs``)."""
     from ..analyses.similarity import METRICS
 
@@ -191,7 +222,7 @@ def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, it
 
     # similarity distributions
     parts.append("<h3>Similarity distributions</h3><div class=\"grid\">")
-    ph = scope.pair_histogram(space, bins=60, seed=seed).to_json()
+    ph = pair_histogram(scope, space, bins=60, seed=seed).to_json()
     how = (f"all {ph['n']:,} pairs" if ph["exact"] else
            f"a uniform random sample of {ph['n']:,} of {ph['population']:,} pairs (seed {ph['seed']})")
     fig = _fig()
@@ -201,7 +232,7 @@ def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, it
                              f"{how}; mean {st['mean']:.3f}, median {st['p50']:.3f}, 5-95% {st['p05']:.3f} to "
                              f"{st['p95']:.3f}. A mean far above 0 means the space is anisotropic."))
     example = _example_item(scope, space, checks, item)
-    qh = scope.similarity_histogram(example, space=space, bins=60).to_json()
+    qh = similarity_histogram(scope, example, space=space, bins=60).to_json()
     fig = _fig()
     _hist_axes(fig, [(qh, example, "#7a4bb5")], f"cosine of {example!r} against every other item",
                "cosine similarity")
@@ -210,8 +241,8 @@ def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, it
     parts.append("</div>")
 
     # rankings and metrics side by side
-    most = scope.rank(example, k=10, space=space)
-    least = scope.rank(example, k=5, least=True, space=space)
+    most = rank(scope, example, k=10, space=space)
+    least = rank(scope, example, k=5, least=True, space=space)
     texts = _texts(scope, space, [example, *most.ids, *least.ids])
     rows = [[i + 1, _e(iid), f"{s:.4f}", _e(texts.get(iid, ""))] for i, (iid, s) in
             enumerate(zip(most.ids, most.scores, strict=True))]
@@ -220,7 +251,7 @@ def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, it
     head = f" &mdash; {_e(texts[example])}" if texts.get(example) else ""
     parts.append(f"<h3>Most and least similar to {_e(example)}{head}</h3>" +
                  _table(["#", "id", "cosine", "text"], rows, num=[2]))
-    mo = scope.metric_overlap(example, k=10, space=space)
+    mo = metric_overlap(scope, example, k=10, space=space)
     ov_rows = [[_e(a)] + [f"{mo.overlap[a][b]:.2f}" for b in METRICS] for a in METRICS]
     agree = ", ".join(f"{a} = {b}" for a, b in mo.must_agree) or "none (vectors are not of equal length)"
     parts.append("<h3>Distance metrics side by side (top 10 overlap)</h3>" + _table(["", *METRICS], ov_rows,
@@ -229,11 +260,11 @@ def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, it
                  f"agree here: {_e(agree)}.</p>")
 
     # labels
-    labels = scope.label_columns(space)[:MAX_LABEL_COLUMNS]
+    labels = label_columns(scope, space)[:MAX_LABEL_COLUMNS]
     if labels:
         parts.append("<h3>Label separation</h3><div class=\"grid\">")
         for col in labels:
-            sep = scope.label_separation(col, space, bins=50, seed=seed)
+            sep = label_separation(scope, col, space, bins=50, seed=seed)
             fig = _fig()
             _hist_axes(fig, [(sep.same.to_json(), "same label", "#1b7f3b"),
                              (sep.different.to_json(), "different label", "#b3362f")],
@@ -248,7 +279,7 @@ def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, it
     # hubness
     graph = None
     try:
-        if info.count <= 50_000 or scope.store.record(f"neighbors__{space}") is not None:
+        if info.count <= GRAPH_ON_DEMAND_MAX or scope.store.record(neighbors_table(space)) is not None:
             graph = scope.knn(space, 10)
     except EmbedscopeError:
         graph = None
@@ -266,7 +297,7 @@ def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, it
         parts.append(figs.render(fig, f"{space}-hubness", "k-occurrence histogram",
                                  f"mean {occ.mean():.1f}; the largest is {int(occ.max())}."))
 
-    ds = scope.dimension_stats(space)
+    ds = dimension_stats(scope, space)
     rogue: list[int] = next((c["value"] for c in checks if c["name"] == "rogue_dimensions"), []) or []
     fig = _fig(9.0, 3.2)
     ax = fig.add_subplot(1, 1, 1)
@@ -310,7 +341,7 @@ def space_section(scope: Scope, space: str, figs: _Figures, *, seed: int = 0, it
             ["layout", "k", "trustworthiness", "continuity", "kNN recall", "sampled", "stale"], rows, num=[1, 2, 3, 4]) +
             '<p class="note">Trustworthiness: neighbours on the map are true neighbours; continuity: true neighbours '
             "stay close on the map; kNN recall: share of the k true neighbours among the k map neighbours.</p>")
-    comp = scope.compression(space)
+    comp = compression(scope, space)
     if comp:
         rows = [[_e(r["codec"]), f"{r['bytes_per_vector']:g}", _num(r.get("recall@1")), _num(r.get("recall@10")),
                  _num(r.get("recall@100")), _num(r.get("query_ms"), 2), _num(r.get("build_s"), 2)] for r in comp["rows"]]
@@ -349,7 +380,7 @@ def _slug(s: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in s)[:40] or "label"
 
 
-def _texts(scope: Scope, space: str, ids: Sequence[str]) -> dict[str, str]:
+def _texts(scope: ReportScope, space: str, ids: Sequence[str]) -> dict[str, str]:
     if not scope.has_items():
         return {}
     t = scope.items_for(space)
@@ -360,7 +391,7 @@ def _texts(scope: Scope, space: str, ids: Sequence[str]) -> dict[str, str]:
             if i in want}
 
 
-def write_report(scope: Scope, path: str | Path, *, spaces: Sequence[str], png_dir: str | Path | None = None,
+def write_report(scope: ReportScope, path: str | Path, *, spaces: Sequence[str], png_dir: str | Path | None = None,
                  seed: int = 0, item: str | None = None) -> Path:
     """Write the report of ``spaces`` to ``path`` (one HTML file, figures embedded); returns the path.
 
@@ -397,3 +428,40 @@ def write_report(scope: Scope, path: str | Path, *, spaces: Sequence[str], png_d
     with atomic_path(path) as tmp:
         tmp.write_text(doc, encoding="utf-8")
     return path
+
+
+def report(scope: ReportScope, path: str | Path, *, spaces: Sequence[str] | None = None,
+           png_dir: str | Path | None = None, seed: int = 0, item: str | None = None) -> Path:
+    """Write the static, self-contained HTML report of the given spaces (default: all) to ``path``, after checking
+    that each space can be reported on and ``item`` is in each; see :func:`write_report`.
+
+    Parameters
+    ----------
+    scope
+        The workspace.
+    path
+        The HTML file to write (its directory must exist).
+    spaces
+        Space names (default: every space).
+    png_dir
+        If given, every figure is also written there as ``{space}-{figure}.png``.
+    seed
+        Seed of every sample.
+    item
+        The example item of the query histogram, rankings and vector chart (default: each space's top hub).
+    """
+    names = [scope.resolve_space(s) for s in spaces] if spaces else scope.spaces()
+    if not names:
+        raise WorkspaceError(f"{scope.path} has no embedding space yet: embedscope embed {scope.path}")
+    for s in names:
+        n = len(scope.point_ids(s))
+        if n < HEALTH_MIN_ITEMS:
+            raise InputError(f"too few items: a report needs at least {HEALTH_MIN_ITEMS} items ({scope.path} has "
+                             f"{n} in space {s!r}); add items with embedscope ingest")
+    if item is not None:
+        for s in names:
+            if str(item) not in scope.store.arrays(s).pos:
+                raise InputError(f"no item with id {item!r} in space {s!r}")
+    if not Path(path).resolve().parent.is_dir():
+        raise InputError(f"cannot write {path}: its directory does not exist")
+    return write_report(scope, path, spaces=names, png_dir=png_dir, seed=seed, item=item)

@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
+
+from ..results import Progress
 
 if TYPE_CHECKING:
     from ..analyses.clusters import Clustering
@@ -20,8 +22,6 @@ if TYPE_CHECKING:
     from ..search.exact import KNN
     from ..store.workspace import Workspace
 
-#: Progress of a scope's step: called with (stage, done, total).
-Progress = Callable[[str, int, int], None]
 
 
 class ScopeLike(Protocol):
@@ -31,9 +31,6 @@ class ScopeLike(Protocol):
     path: Path
     #: Embedders loaded for query embedding, by space (filled by :func:`embedscope.pipeline.embed.embedder`).
     query_embedders: dict[str, Embedder]
-
-    @property
-    def _embedders(self) -> dict[str, Embedder]: ...
 
     def spaces(self) -> list[str]: ...
 

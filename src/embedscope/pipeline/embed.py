@@ -13,10 +13,10 @@ from ..embedders import DryRun, Embedder, get_embedder
 from ..engines import get_engine
 from ..errors import InputError, ManifestError, WorkspaceError
 from ..io.modelfiles import is_legacy, load_state, recorded_file
-from ..results import EmbedReport
+from ..results import EmbedReport, Progress
 from ..store.manifest import Record
 from ..store.tables import ITEMS, check_space_name, vectors_table
-from .base import Progress, ScopeLike
+from .base import ScopeLike
 
 
 def recorded_backend(params: dict[str, Any]) -> str | None:

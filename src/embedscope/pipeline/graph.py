@@ -10,13 +10,13 @@ import numpy as np
 
 from ..engines import get_engine
 from ..errors import InputError
-from ..results import Neighbors
+from ..results import Neighbors, Progress
 from ..search.exact import KNN, check_metric, normalize
 from ..search.graph import DEFAULT_K, GRAPH_ON_DEMAND_MAX, build_graph, wants_approximate
 from ..search.scan import QueryScan, scan_for_scope
 from ..store.manifest import Record, fingerprint_arrays
 from ..store.tables import graph_arrays, graph_table, neighbors_table, vectors_table
-from .base import Progress, ScopeLike
+from .base import ScopeLike
 
 
 def knn(scope: ScopeLike, space: str | None = None, k: int = DEFAULT_K, *, exact: bool | None = None,

@@ -12,11 +12,11 @@ import pyarrow as pa
 from ..engines import get_engine
 from ..errors import InputError, WorkspaceError
 from ..io.modelfiles import is_legacy, load_state, pack_strings, recorded_file, unpack_strings
-from ..results import Layout
+from ..results import Layout, Progress
 from ..search.graph import DEFAULT_K
 from ..store.manifest import Record, fingerprint_arrays
 from ..store.tables import layout_table, neighbors_table, vectors_table
-from .base import Progress, ScopeLike
+from .base import ScopeLike
 
 
 def project(scope: ScopeLike, space: str | None = None, method: str = "umap", *, seed: int = 42, k: int = 15,
