@@ -131,7 +131,7 @@ def test_tfidf_query_after_reopen_is_the_fitted_model(tfidf_ws: Path, tmp_path: 
     s = embedscope.create(tmp_path / "again.scope")
     s.ingest(topic_frame(2))
     s.embed("lsa", "tfidf:16")
-    fitted = s._embedders["lsa"]
+    fitted = s.query_embedders["lsa"]
     texts = [QUERY, *topic_frame(2).text.tolist()[:10]]
     reopened = embedscope.open(tmp_path / "again.scope").embedder("lsa")
     np.testing.assert_allclose(reopened.embed(texts), fitted.embed(texts), rtol=0, atol=1e-6)
