@@ -35,3 +35,17 @@ def test_type_conversion() -> None:
     assert _ts({"type": "object", "additionalProperties": {"type": "number"}}) == "Record<string, number>"
     assert _ts({"type": "object", "properties": {"x": {"type": "string"}, "my-key": {"type": "boolean"}},
                 "required": ["x"]}) == '{\n  x: string;\n  "my-key"?: boolean;\n}'
+
+
+def test_analysis_results_are_typed() -> None:
+    """The compare, compress and translate results and the recorded parameters are models, not open objects:
+    every object schema of a response names its properties, but the free-form leaves (``JsonValue``)."""
+    schemas = openapi()["components"]["schemas"]
+    for name, field in (("CompareOut", "result"), ("CompressOut", "result"), ("TranslateOut", "result")):
+        refs = [s.get("$ref", "") for s in schemas[name]["properties"][field]["anyOf"]]
+        assert any(r.endswith(("CompareResult", "CompressResult", "TranslateResult")) for r in refs), (name, refs)
+    assert schemas["CompareResult"]["properties"]["retrieval"]["anyOf"][0]["$ref"].endswith("LabelRetrieval")
+    assert "recall@10" in schemas["CompressRow"]["properties"]
+    assert "from" in schemas["TranslateResult"]["required"]
+    # a NaN figure arrives as null (jsonable) and must pass, not turn the answer into a 500
+    assert schemas["CompareResult"]["properties"]["cka"]["anyOf"] == [{"type": "number"}, {"type": "null"}]

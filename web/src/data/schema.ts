@@ -1,6 +1,23 @@
 // Generated from the server's OpenAPI schema by `python -m embedscope.server.schema web/src/data/schema.ts`.
 // Do not edit: change the pydantic models in src/embedscope/server/routes/ and regenerate.
 
+/** Percentile calibration of the two similarity scales: at each percentile, the similarity in A and in B. */
+export interface Calibration {
+  percentiles: (number | null)[];
+  a: (number | null)[];
+  b: (number | null)[];
+}
+
+/** An item whose neighbours changed most, with both neighbour lists and its row in each space. */
+export interface ChangedItem {
+  id: string;
+  jaccard: number | null;
+  neighbors_a: string[];
+  neighbors_b: string[];
+  row_a: number;
+  row_b: number;
+}
+
 /** One check as ``embedscope health --json`` prints it, plus its ``title``; the supporting figures of each check (``hubs``, ``dimensions``, ``pairs``, ...) follow as further fields. */
 export interface CheckOut {
   name: string;
@@ -20,7 +37,7 @@ export interface ClusterOut {
 
 /** A page of a space's clusters, biggest first (ties by id). */
 export interface ClustersOut {
-  params: Record<string, unknown>;
+  params: Record<string, JsonValue>;
   unclustered: number;
   total: number;
   offset: number;
@@ -39,13 +56,57 @@ export interface ColumnOut {
 export interface CompareOut {
   a: string;
   b: string;
-  result: Record<string, unknown> | null;
+  result: CompareResult | null;
+}
+
+/** ``embedscope compare --json``, each "changed most" item with its rows. */
+export interface CompareResult {
+  spaces: string[];
+  k: number;
+  items: number;
+  dims: number[];
+  jaccard_mean: number | null;
+  jaccard_median: number | null;
+  jaccard_histogram: number[];
+  chance_jaccard: number | null;
+  cka: number | null;
+  spearman: number | null;
+  spearman_pairs: number;
+  similarity: SimilarityScales;
+  calibration: Calibration | null;
+  retrieval: LabelRetrieval | null;
+  qrels: QrelsRetrieval | null;
+  changed_most: ChangedItem[];
+  verdict: string;
 }
 
 /** ``result`` as ``embedscope compress --json`` prints it (``rows``, ``frontier``, ``dim``, ``items``, ``queries``, ``stale``), or ``null``. */
 export interface CompressOut {
   space: string;
-  result: Record<string, unknown> | null;
+  result: CompressResult | null;
+}
+
+/** ``embedscope compress --json``, plus ``stale`` (the vectors changed since) and the recorded ``params``. */
+export interface CompressResult {
+  space: string;
+  dim: number;
+  items: number;
+  queries: number;
+  rows: CompressRow[];
+  frontier: string[];
+  stale: boolean;
+  params: Record<string, JsonValue>;
+}
+
+/** One codec of the table. The codec's small parameters (``rescore``, ``dims``, ``explained_variance``, depending on the codec) follow as further fields. */
+export interface CompressRow {
+  codec: string;
+  bytes_per_vector: number | null;
+  "recall@1": number | null;
+  "recall@10": number | null;
+  "recall@100": number | null;
+  query_ms: number | null;
+  build_s: number | null;
 }
 
 /** A histogram's ``counts`` over ``len(counts) + 1`` bin ``edges``, of ``n`` values. */
@@ -53,6 +114,18 @@ export interface CountsOut {
   counts: number[];
   edges: number[];
   n: number;
+}
+
+/** One method scored on the held-out pairs after fitting on ``n_train`` pairs (the learning curve). */
+export interface CurvePoint {
+  n_train: number;
+  method: string;
+  mean_cosine: number | null;
+  gain_over_mean_baseline: number | null;
+  top1: number | null;
+  top10: number | null;
+  mean_rank: number | null;
+  "recall@10": number | null;
 }
 
 /** What every 4xx (but 422, FastAPI's own shape) and the rare 500 carry: one line saying what went wrong. */
@@ -106,7 +179,7 @@ export interface ItemOut {
   row: number;
   id: string;
   text: string | null;
-  metadata: Record<string, unknown>;
+  metadata: Record<string, JsonValue>;
 }
 
 /** A page of a space's items in point order: ``items[i]`` is row ``offset + i``; texts cut to 300 characters. */
@@ -117,6 +190,19 @@ export interface ItemsPageOut {
 }
 
 export type JsonValue = unknown;
+
+/** Same-label retrieval of both spaces (``--label``). */
+export interface LabelRetrieval {
+  metric: string;
+  a: number | null;
+  b: number | null;
+  difference: number | null;
+  ci95: (number | null)[];
+  bootstrap: number;
+  queries: number;
+  rows: RetrievalRow[];
+  column: string | null;
+}
 
 /** Same- against different-label pairs of a categorical ``column``, and the ROC AUC between them. */
 export interface LabelSeparationOut {
@@ -173,6 +259,26 @@ export interface PairHistogramOut {
   stats: Record<string, number | null>;
 }
 
+/** Retrieval of both spaces on the judgements of a qrels file (``--qrels``). */
+export interface QrelsRetrieval {
+  file: string;
+  queries: number;
+  text_queries: number;
+  judgements: number;
+  rows: RetrievalRow[];
+}
+
+/** One metric of a retrieval table: each space's mean, the best space, its margin over the runner-up. */
+export interface RetrievalRow {
+  metric: string;
+  values: Record<string, number | null>;
+  best: string;
+  runner_up: string;
+  difference: number | null;
+  ci95: (number | null)[];
+  winner: string | null;
+}
+
 export interface SearchOut {
   query: string;
   mode: string;
@@ -181,6 +287,16 @@ export interface SearchOut {
   hits: Hit[];
   histogram: Histogram | null;
   cut: number | null;
+}
+
+/** Both spaces' cosine similarities of the same random pairs, as histograms on one shared range. */
+export interface SimilarityScales {
+  edges: (number | null)[];
+  a: number[];
+  b: number[];
+  pairs: number;
+  mean?: (number | null)[] | null;
+  std?: (number | null)[] | null;
 }
 
 export interface SpaceOut {
@@ -198,7 +314,44 @@ export interface SpaceOut {
 export interface TranslateOut {
   source: string;
   target: string;
-  result: Record<string, unknown> | null;
+  result: TranslateResult | null;
+}
+
+/** ``embedscope translate eval --json``, plus ``stale`` (either space changed since). */
+export interface TranslateResult {
+  from: string;
+  to: string;
+  pairs: number;
+  warning: string | null;
+  methods: TranslateScore[];
+  n_train: number;
+  n_test: number;
+  protocol: string;
+  folds: number | null;
+  dims: number[];
+  best: string | null;
+  best_linear: string | null;
+  seed: number;
+  curve: CurvePoint[];
+  stale: boolean;
+}
+
+/** One method's held-out scores (a fitted map or a baseline). */
+export interface TranslateScore {
+  method: string;
+  mean_cosine: number | null;
+  mean_baseline_cosine: number | null;
+  gain_over_mean_baseline: number | null;
+  top1: number | null;
+  top10: number | null;
+  mean_rank: number | null;
+  median_rank: number | null;
+  mean_cosine_se: number | null;
+  baseline: boolean;
+  gain_over_best_linear: number | null;
+  fit_s: number | null;
+  params: Record<string, JsonValue>;
+  "recall@10": number | null;
 }
 
 export interface ValidationError {

@@ -10,12 +10,10 @@ shown, and the browser computes them from the coordinates it already has.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, JsonValue
 
 from ..arrow import ARROW_CACHED
 from ..columns import jsonable
@@ -37,7 +35,8 @@ class ClusterOut(BaseModel):
 class ClustersOut(BaseModel):
     """A page of a space's clusters, biggest first (ties by id)."""
 
-    params: dict[str, Any]
+    #: The parameters the clustering was made with, as recorded (free-form).
+    params: dict[str, JsonValue]
     #: Points left out of every cluster (HDBSCAN's noise; label -1).
     unclustered: int
     #: Clusters in all (this page holds ``clusters[offset:offset + limit]``).
@@ -59,7 +58,7 @@ def get_clusters(
 ) -> ClustersOut:
     """The clusters of ``space`` biggest first, with their keyword labels; 404 without a clustering."""
 
-    def build() -> tuple[dict[str, Any], int, list[ClusterOut]]:
+    def build() -> tuple[dict[str, JsonValue], int, list[ClusterOut]]:
         found = state.clustering(space)
         labels = np.asarray(found.labels)
         ordered = sorted(found.clusters, key=lambda c: (-int(c["size"]), int(c["id"])))

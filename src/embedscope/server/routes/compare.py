@@ -16,11 +16,12 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ...errors import InputError
 from ..arrow import ARROW_STREAM
 from ..columns import jsonable
+from ..figures import Figure
 from ..state import ExplorerState, get_state
 
 router = APIRouter(prefix="/api/compare", tags=["compare"])
@@ -37,20 +38,110 @@ LABEL = Query(None, min_length=1, max_length=200, description="A metadata column
 SIDE = Query("a", description="Whose point order: a or b.")
 
 
+class SimilarityScales(BaseModel):
+    """Both spaces' cosine similarities of the same random pairs, as histograms on one shared range."""
+
+    edges: list[Figure]
+    a: list[int]
+    b: list[int]
+    pairs: int
+    #: Mean and spread of each side's similarities, ``[a, b]``; absent when there are no pairs.
+    mean: list[Figure] | None = Field(None, exclude_if=lambda v: v is None)
+    std: list[Figure] | None = Field(None, exclude_if=lambda v: v is None)
+
+
+class Calibration(BaseModel):
+    """Percentile calibration of the two similarity scales: at each percentile, the similarity in A and in B."""
+
+    percentiles: list[Figure]
+    a: list[Figure]
+    b: list[Figure]
+
+
+class RetrievalRow(BaseModel):
+    """One metric of a retrieval table: each space's mean, the best space, its margin over the runner-up."""
+
+    metric: str
+    values: dict[str, Figure]
+    best: str
+    runner_up: str
+    difference: Figure
+    ci95: list[Figure]
+    #: ``null``: a tie (the 95% interval of the margin holds 0).
+    winner: str | None
+
+
+class LabelRetrieval(BaseModel):
+    """Same-label retrieval of both spaces (``--label``)."""
+
+    metric: str
+    a: Figure
+    b: Figure
+    difference: Figure
+    ci95: list[Figure]
+    bootstrap: int
+    queries: int
+    rows: list[RetrievalRow]
+    column: str | None
+
+
+class QrelsRetrieval(BaseModel):
+    """Retrieval of both spaces on the judgements of a qrels file (``--qrels``)."""
+
+    file: str
+    queries: int
+    text_queries: int
+    judgements: int
+    rows: list[RetrievalRow]
+
+
+class ChangedItem(BaseModel):
+    """An item whose neighbours changed most, with both neighbour lists and its row in each space."""
+
+    id: str
+    jaccard: Figure
+    neighbors_a: list[str]
+    neighbors_b: list[str]
+    row_a: int
+    row_b: int
+
+
+class CompareResult(BaseModel):
+    """``embedscope compare --json``, each "changed most" item with its rows."""
+
+    spaces: list[str]
+    k: int
+    items: int
+    dims: list[int]
+    jaccard_mean: Figure
+    jaccard_median: Figure
+    jaccard_histogram: list[int]
+    chance_jaccard: Figure
+    cka: Figure
+    spearman: Figure
+    spearman_pairs: int
+    similarity: SimilarityScales
+    calibration: Calibration | None
+    retrieval: LabelRetrieval | None
+    qrels: QrelsRetrieval | None
+    changed_most: list[ChangedItem]
+    verdict: str
+
+
 class CompareOut(BaseModel):
     """``result`` as ``embedscope compare --json`` prints it, or ``null`` when never computed (or stale)."""
 
     a: str
     b: str
-    result: dict[str, Any] | None
+    result: CompareResult | None
 
 
-def _with_rows(state: ExplorerState, doc: dict[str, Any]) -> dict[str, Any]:
+def _with_rows(state: ExplorerState, doc: dict[str, Any]) -> CompareResult:
     """``doc`` with each "changed most" item's row in both spaces (the page selects it on both maps)."""
     a, b = doc["spaces"]
     pos = [{s: i for i, s in enumerate(state.point_ids(sp))} for sp in (a, b)]
     changed = [{**c, "row_a": pos[0].get(c["id"], -1), "row_b": pos[1].get(c["id"], -1)} for c in doc["changed_most"]]
-    return {**jsonable(doc), "changed_most": changed}
+    return CompareResult.model_validate({**jsonable(doc), "changed_most": changed})
 
 
 def _check(state: ExplorerState, a: str, b: str) -> None:

@@ -11,13 +11,44 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from ..columns import jsonable
+from ..figures import Figure
 from ..protocol import ScopeAPI
 from ..state import ExplorerState, get_state
 
 router = APIRouter(prefix="/api/spaces/{space}/compress", tags=["compress"])
+
+
+class CompressRow(BaseModel):
+    """One codec of the table. The codec's small parameters (``rescore``, ``dims``, ``explained_variance``,
+    depending on the codec) follow as further fields."""
+
+    model_config = ConfigDict(extra="allow")
+    codec: str
+    bytes_per_vector: Figure
+    recall_1: Figure = Field(alias="recall@1")
+    recall_10: Figure = Field(alias="recall@10")
+    recall_100: Figure = Field(alias="recall@100")
+    #: Mean wall time per query of a top-10 search (milliseconds).
+    query_ms: Figure
+    #: Fit + encode time of the stored items (seconds).
+    build_s: Figure
+
+
+class CompressResult(BaseModel):
+    """``embedscope compress --json``, plus ``stale`` (the vectors changed since) and the recorded ``params``."""
+
+    space: str
+    dim: int
+    items: int
+    queries: int
+    rows: list[CompressRow]
+    #: Codecs on the efficient frontier (no other codec as small and at least as accurate).
+    frontier: list[str]
+    stale: bool
+    params: dict[str, JsonValue]
 
 
 class CompressOut(BaseModel):
@@ -25,7 +56,11 @@ class CompressOut(BaseModel):
     ``queries``, ``stale``), or ``null``."""
 
     space: str
-    result: dict[str, Any] | None
+    result: CompressResult | None
+
+
+def _result(found: dict[str, Any] | None) -> CompressResult | None:
+    return CompressResult.model_validate(jsonable(found)) if found is not None else None
 
 
 @router.get("", response_model=CompressOut)
@@ -34,7 +69,7 @@ def get_compress(space: str, state: ExplorerState = Depends(get_state)) -> Compr
     state.check_space(space)
     with state.lock:
         found = state.scope.compression(space)
-    return CompressOut(space=space, result=jsonable(found) if found is not None else None)
+    return CompressOut(space=space, result=_result(found))
 
 
 @router.post("", response_model=CompressOut)
@@ -47,8 +82,8 @@ def post_compress(
     meanwhile: the job runs on its own handle of the workspace)."""
     state.check_space(space)
 
-    def work(scope: ScopeAPI) -> Any:
+    def work(scope: ScopeAPI) -> dict[str, Any] | None:
         scope.compress(space, queries=queries)
         return scope.compression(space)
 
-    return CompressOut(space=space, result=jsonable(state.run_job(work)))
+    return CompressOut(space=space, result=_result(state.run_job(work)))

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from ...store.tables import neighbors_table
 from ..columns import RESERVED, jsonable
@@ -35,7 +35,8 @@ class ItemOut(BaseModel):
     row: int
     id: str
     text: str | None
-    metadata: dict[str, Any]
+    #: The item's metadata columns (whatever the workspace holds; NaN and inf as null).
+    metadata: dict[str, JsonValue]
 
 
 class NeighborOut(BaseModel):

@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, JsonValue
 
 from ...errors import InputError
 from ..columns import jsonable
+from ..figures import Figure
 from ..protocol import ScopeAPI
 from ..state import ExplorerState, get_state
 
@@ -25,12 +26,69 @@ FROM = Query(..., alias="from", min_length=1, max_length=200, description="Sourc
 TO = Query(..., alias="to", min_length=1, max_length=200, description="Target space.")
 
 
+class TranslateScore(BaseModel):
+    """One method's held-out scores (a fitted map or a baseline)."""
+
+    method: str
+    mean_cosine: Figure
+    mean_baseline_cosine: Figure
+    gain_over_mean_baseline: Figure
+    top1: Figure
+    top10: Figure
+    mean_rank: Figure
+    median_rank: Figure
+    mean_cosine_se: Figure
+    baseline: bool
+    gain_over_best_linear: Figure
+    fit_s: Figure
+    #: The method's fitted parameters as recorded (free-form).
+    params: dict[str, JsonValue]
+    recall_10: Figure = Field(alias="recall@10")
+
+
+class CurvePoint(BaseModel):
+    """One method scored on the held-out pairs after fitting on ``n_train`` pairs (the learning curve)."""
+
+    n_train: int
+    method: str
+    mean_cosine: Figure
+    gain_over_mean_baseline: Figure
+    top1: Figure
+    top10: Figure
+    mean_rank: Figure
+    recall_10: Figure = Field(alias="recall@10")
+
+
+class TranslateResult(BaseModel):
+    """``embedscope translate eval --json``, plus ``stale`` (either space changed since)."""
+
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    pairs: int
+    warning: str | None
+    methods: list[TranslateScore]
+    n_train: int
+    n_test: int
+    protocol: str
+    folds: int | None
+    dims: list[int]
+    best: str | None
+    best_linear: str | None
+    seed: int
+    curve: list[CurvePoint]
+    stale: bool
+
+
 class TranslateOut(BaseModel):
     """``result`` as ``embedscope translate eval --json`` prints it (plus ``stale``), or ``null``."""
 
     source: str
     target: str
-    result: dict[str, Any] | None
+    result: TranslateResult | None
+
+
+def _result(found: dict[str, Any] | None) -> TranslateResult | None:
+    return TranslateResult.model_validate(jsonable(found)) if found is not None else None
 
 
 def _check(state: ExplorerState, a: str, b: str) -> None:
@@ -46,7 +104,7 @@ def get_translate(a: str = FROM, b: str = TO, state: ExplorerState = Depends(get
     _check(state, a, b)
     with state.lock:
         found = state.scope.translation(a, b)
-    return TranslateOut(source=a, target=b, result=jsonable(found) if found is not None else None)
+    return TranslateOut(source=a, target=b, result=_result(found))
 
 
 @router.post("", response_model=TranslateOut)
@@ -55,8 +113,8 @@ def post_translate(a: str = FROM, b: str = TO, state: ExplorerState = Depends(ge
     (lookups are answered meanwhile: the job runs on its own handle of the workspace)."""
     _check(state, a, b)
 
-    def work(scope: ScopeAPI) -> Any:
+    def work(scope: ScopeAPI) -> dict[str, Any] | None:
         scope.translate_eval(a, b)
         return scope.translation(a, b)
 
-    return TranslateOut(source=a, target=b, result=jsonable(state.run_job(work)))
+    return TranslateOut(source=a, target=b, result=_result(state.run_job(work)))
