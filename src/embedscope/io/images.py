@@ -71,14 +71,14 @@ def decode(data: bytes, name: str | Path, *, max_pixels: int = MAX_PIXELS) -> Im
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-            img = PILImage.open(io.BytesIO(data))
-            w, h = img.size
+            opened = PILImage.open(io.BytesIO(data))
+            w, h = opened.size
             if w * h > max_pixels:
                 raise InputError(f"the image is {w} x {h} pixels, above the limit of {max_pixels:,} pixels; "
                                  "scale it down first", file=name)
-            img.seek(0)
-            img.load()
-            img = ImageOps.exif_transpose(img) or img
+            opened.seek(0)
+            opened.load()
+            img: Image = ImageOps.exif_transpose(opened) or opened
     except InputError:
         raise
     except UnidentifiedImageError:
