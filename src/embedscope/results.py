@@ -132,6 +132,40 @@ class IngestReport:
 
 
 @dataclass
+class ImageIngestReport(IngestReport):
+    """What an image ingest did: the item counts of :class:`IngestReport` (``text_column``, ``id_column``: the
+    table's), and the files.
+
+    Attributes
+    ----------
+    kind
+        ``folder`` or ``table``.
+    image_column
+        The table's image column (``None`` for a folder).
+    files
+        Image files found (the folder's files with an image suffix, or the table's rows).
+    decoded
+        Files read and decoded (new or changed content).
+    reused
+        Files not decoded again: unchanged since the last ingest (same path, size and modification time), or the
+        same content (sha256) as the item's stored image.
+    skipped
+        Files left out, in listing order: ``{"file", "reason", "message"}`` (reasons: ``corrupt``, ``empty``,
+        ``unsupported``, ``too large``, ``missing``, ``unreadable``, ``outside``, ``loop``).
+    ignored
+        Files of the folder that are not images by their suffix.
+    """
+
+    kind: str = "folder"
+    image_column: str | None = None
+    files: int = 0
+    decoded: int = 0
+    reused: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    ignored: int = 0
+
+
+@dataclass
 class EmbedReport:
     """What an embed run did (see :class:`~embedscope.embedders.run.EmbedStats`)."""
 

@@ -32,13 +32,14 @@ from .ops import translate as ops_translate
 from .pipeline import clusters as clusters_step
 from .pipeline import embed as embed_step
 from .pipeline import graph as graph_step
+from .pipeline import images as images_step
 from .pipeline import items as items_step
 from .pipeline import layouts as layouts_step
-from .results import EmbedReport, IngestReport, Layout, Neighbors, Progress, SpaceInfo
+from .results import EmbedReport, ImageIngestReport, IngestReport, Layout, Neighbors, Progress, SpaceInfo
 from .search.exact import KNN
 from .search.graph import DEFAULT_K, GRAPH_ON_DEMAND_MAX
 from .store.manifest import Manifest, Record, library_versions
-from .store.tables import ITEMS, neighbors_table, vectors_table
+from .store.tables import IMAGES, ITEMS, neighbors_table, vectors_table
 from .store.workspace import Workspace
 
 __all__ = ["DEFAULT_K", "GRAPH_ON_DEMAND_MAX", "Progress", "Scope", "copy_workspace"]
@@ -174,6 +175,33 @@ class Scope:
         Runs :func:`embedscope.pipeline.items.add_vector_stream`.
         """
         return items_step.add_vector_stream(self, space, stream)
+
+    # ------------------------------------------------------------------------------ images (pipeline)
+    def ingest_images(self, source: str | Path, *, image_column: str | None = None, id_column: str | None = None,
+                      text_column: str | None = None, strict: bool = False, progress: Progress | None = None
+                      ) -> ImageIngestReport:
+        """Add or update image items from a folder (recursive; ids: relative paths) or a table whose
+        ``image_column`` holds paths relative to the table's folder; thumbnails stored in the ``images`` table.
+
+        Bad files are skipped and listed in the report (``strict``: an ``InputError`` at the first one); a rerun
+        does not decode unchanged files. Runs :func:`embedscope.pipeline.images.ingest_images`.
+        """
+        return images_step.ingest_images(self, source, image_column=image_column, id_column=id_column,
+                                         text_column=text_column, strict=strict, progress=progress)
+
+    def has_images(self) -> bool:
+        """Whether the workspace holds images (:func:`embedscope.pipeline.images.has_images`)."""
+        return images_step.has_images(self)
+
+    def image_files(self) -> tuple[list[str], list[str], list[str]]:
+        """Items that have an image, in item order: ids, absolute source paths, sha256 content hashes
+        (:func:`embedscope.pipeline.images.image_files`)."""
+        return images_step.image_files(self)
+
+    def thumbnails(self, ids: list[str]) -> dict[str, bytes]:
+        """WebP thumbnails (longest side 128 px) of the ``ids`` that have one
+        (:func:`embedscope.pipeline.images.thumbnails`)."""
+        return images_step.thumbnails(self, ids)
 
     # --------------------------------------------------------------------------------------- spaces
     def spaces(self) -> list[str]:
@@ -479,6 +507,7 @@ class Scope:
                  (r.kind == "space" and self.store.space_is_stale(r))]
         return {
             "path": str(self.path), "items": items.rows if items else 0,
+            "images": (self.store.record(IMAGES) or Record("", "")).rows,
             "columns": [c for c in self.items().column_names] if items else [],
             "spaces": spaces, "stale": sorted(stale),
             "versions": {**library_versions(), "python": sys.version.split()[0]},

@@ -16,12 +16,18 @@ from .console import Console
 
 def ingest(
     ws: WS,
-    file: Annotated[Path, typer.Argument(help="CSV, TSV, Parquet, JSONL or Arrow file; or vectors with --space.")],
+    file: Annotated[Path, typer.Argument(help="CSV, TSV, Parquet, JSONL or Arrow file; a folder of images; a table "
+                                        "of image paths with --image; or vectors with --space.")],
     text: Annotated[str | None, typer.Option("--text", help="Text column (default: 'text' or the longest strings).")] = None,
     id: Annotated[str | None, typer.Option("--id", help="Id column (default: 'id' if present, else row numbers 0..n-1).")] = None,
     space: Annotated[str | None, typer.Option("--space", help="Bring your own vectors into this space.")] = None,
     ids: Annotated[Path | None, typer.Option("--ids", help="For .npy vectors: a file with one id per line.")] = None,
     vector: Annotated[str | None, typer.Option("--vector", help="Vector column (Parquet/Arrow/JSONL).")] = None,
+    image: Annotated[str | None, typer.Option("--image", help="Images: the table's column of image paths, "
+                                              "relative to the table's folder.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Images: stop at the first bad file (exit 2, nothing "
+                                         "stored) instead of skipping it.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Images: one line per skipped file.")] = False,
     as_json: JSON = False,
 ) -> None:
     """Add items (texts + metadata) or vectors (with --space) to WS, creating it if missing.
@@ -35,8 +41,19 @@ def ingest(
     Vectors (.npy, Parquet) stream into the workspace in batches, so a million 384-d vectors need about one
     batch of memory, not the file; a Parquet file's other scalar columns become item metadata (one named
     text or id is stored as text_ / id_).
+
+    Images: a folder (recursive; jpg, png, webp, gif, bmp, tiff; hidden files skipped; ids are the relative
+    paths; metadata folder, width, height) or a table with --image COLUMN of paths relative to the table's
+    folder (--id, --text for a caption; other columns are metadata). Thumbnails are stored in WS. A bad file
+    is skipped and counted (--verbose lists them; --strict stops at the first, exit 2); no image at all: exit
+    2. A rerun does not decode unchanged files. --json: {"source", "kind", "added", "updated", "unchanged",
+    "total", "files", "decoded", "reused", "ignored", "skipped": [{"file", "reason", "message"}], ...}.
     """
     from ..workspace import Scope
+
+    if image is not None or file.is_dir():
+        _ingest_images(ws, file, image=image, id=id, text=text, strict=strict, verbose=verbose, as_json=as_json)
+        return
 
     if space is None and (ids is not None or vector is not None):
         raise InputError("--ids and --vector are for vectors: add --space NAME")
@@ -83,6 +100,39 @@ def ingest(
         if rep.space is None else ""
     err.print(f"{ws}: {what}: {rep.added} added, {rep.updated} updated, {rep.unchanged} unchanged; "
               f"{rep.total} in all{cols}")
+
+
+def _ingest_images(ws: Path, source: Path, *, image: str | None, id: str | None, text: str | None, strict: bool,
+                   verbose: bool, as_json: bool) -> None:
+    """``ingest`` of a folder of images or a table of image paths (``Scope.ingest_images``)."""
+    from ..pipeline.images import list_images, skip_summary
+    from ..workspace import Scope
+
+    list_images(source, image_column=image, id_column=id, text_column=text)  # a bad table: no workspace made
+    made = not (Path(ws) / "scope.json").exists()
+    scope = Scope.create(ws, exist_ok=True)
+    try:
+        with progress(not as_json) as cb:
+            rep = scope.ingest_images(source, image_column=image, id_column=id, text_column=text, strict=strict,
+                                      progress=cb)
+    except BaseException:
+        if made:
+            import shutil
+
+            shutil.rmtree(ws, ignore_errors=True)
+        raise
+    if as_json:
+        emit(asdict(rep))
+        return
+    if verbose:
+        for s in rep.skipped:
+            err.print(f"skipped {s['message']}", highlight=False, soft_wrap=True)
+    err.print(f"{ws}: images: {rep.added} added, {rep.updated} updated, {rep.unchanged} unchanged; {rep.total} "
+              f"items in all ({rep.decoded} decoded, {rep.reused} unchanged files not decoded again)",
+              highlight=False, soft_wrap=True)
+    if rep.skipped:
+        err.print(f"skipped {len(rep.skipped)} of {rep.files} files: {skip_summary(rep.skipped)}"
+                  + ("" if verbose else "; --verbose lists them"), highlight=False, soft_wrap=True)
 
 
 def embed(
@@ -135,7 +185,8 @@ def info(ws: WS, as_json: JSON = False) -> None:
         emit(doc)
         return
     con = Console()
-    con.print(f"[bold]{doc['path']}[/]: {doc['items']} items; columns: {', '.join(doc['columns'])}")
+    images = f" ({doc['images']} with images)" if doc.get("images") else ""
+    con.print(f"[bold]{doc['path']}[/]: {doc['items']} items{images}; columns: {', '.join(doc['columns'])}")
     t = Table("space", "kind", "model", "dim", "count", "layouts", "stale")
     for s in doc["spaces"]:
         t.add_row(s["name"], s["kind"], str(s["model"] or "-"), str(s["dim"]), str(s["count"]),

@@ -64,6 +64,7 @@ def read_items(
     text: str | None = None,
     id: str | None = None,
     require_text: bool = True,
+    guess_text: bool = True,
 ) -> ItemsInput:
     """Read and validate a file (CSV, TSV, Parquet, JSONL, Arrow) or a DataFrame of texts with metadata.
 
@@ -78,6 +79,8 @@ def read_items(
         Name of the id column. Default: a column named ``id`` if present, else generated row positions.
     require_text
         If False, a table without any text column is accepted (metadata only).
+    guess_text
+        If False, no text column unless ``text`` names one (a table of image paths: its captions are optional).
 
     Returns
     -------
@@ -122,7 +125,7 @@ def read_items(
                 file=name, column=col,
             )
     id_col = id if id is not None else ("id" if "id" in df.columns else None)
-    text_col = text if text is not None else _guess_text_column(df, exclude=id_col)
+    text_col = text if text is not None or not guess_text else _guess_text_column(df, exclude=id_col)
     if text_col is None and require_text:
         raise InputError(
             f"no text column found; name one with --text (columns: {', '.join(map(str, df.columns))})",

@@ -1,6 +1,6 @@
 """Table names of a workspace and the kNN graph's table layout.
 
-Names (one LanceDB table each; see :mod:`embedscope.workspace` for their columns): ``items``,
+Names (one LanceDB table each; see :mod:`embedscope.workspace` for their columns): ``items``, ``images``,
 ``vectors__{space}``, ``neighbors__{space}``, ``layout__{space}__{method}``, ``clusters__{space}``,
 ``compare__{a}__{b}``, ``compress__{space}``, ``translate__{a}__{b}`` and ``cache__{model hash}``.
 """
@@ -15,6 +15,8 @@ import pyarrow as pa
 from ..errors import InputError
 
 ITEMS = "items"
+#: One row per item that has an image: source file, content hash, size, WebP thumbnail (:mod:`.images`).
+IMAGES = "images"
 #: A space name, and each ``__``-separated part of a table name.
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 

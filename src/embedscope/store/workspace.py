@@ -311,14 +311,16 @@ class Workspace:
             tbl.add(data, mode="overwrite")
         return int(tbl.version)
 
-    def record_version(self, record: Record, version: int, rows: int) -> None:
-        """Record a committed table version in the manifest and save it (inside :meth:`writing`)."""
+    def record_version(self, record: Record, version: int, rows: int, *, save: bool = True) -> None:
+        """Record a committed table version in the manifest and save it (inside :meth:`writing`). With
+        ``save=False`` the record waits for the next save (two tables recorded by one atomic manifest write)."""
         record.table_version = version
         record.rows = rows
         record.created = now()
         record.versions = library_versions()
         self._manifest.records[record.table] = record
-        self._manifest.save(self.path)
+        if save:
+            self._manifest.save(self.path)
 
     def drop(self, name: str) -> None:
         """Forget table ``name`` in the manifest and remove it (inside :meth:`writing`)."""
