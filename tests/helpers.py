@@ -110,3 +110,27 @@ def one_error_line(err: str) -> str:
     assert len(lines) == 1, err
     assert lines[0].startswith("error: "), err
     return lines[0]
+
+
+def write_images(folder: Path) -> dict[str, tuple[int, int]]:
+    """One small image of each kind a photo folder holds, written with Pillow under ``folder``; returns
+    relative path -> (width, height) as decoded (after EXIF rotation): a JPEG rotated by EXIF (60 x 40 stored, shown
+    40 x 60), a PNG with alpha, an animated palette GIF, a 16-bit PNG, a CMYK TIFF, a WebP, a BMP (in a subfolder)."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "more").mkdir(exist_ok=True)
+    rng = np.random.default_rng(0)
+    rot = Image.fromarray(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8), "RGB")
+    exif = rot.getexif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to show
+    rot.save(folder / "rotated.jpg", exif=exif)
+    Image.new("RGBA", (30, 20), (0, 0, 255, 80)).save(folder / "alpha.png")
+    frames = [Image.new("RGB", (24, 16), c).convert("P") for c in ((255, 0, 0), (0, 0, 255))]
+    frames[0].save(folder / "anim.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    Image.fromarray(np.arange(32 * 8, dtype=np.uint16).reshape(8, 32) * 200).save(folder / "deep.png")
+    Image.new("CMYK", (20, 30), (10, 200, 30, 0)).save(folder / "print.tiff")
+    Image.new("RGB", (50, 10), (0, 128, 0)).save(folder / "more" / "green.webp")
+    Image.new("RGB", (16, 16), (200, 10, 10)).save(folder / "more" / "red.bmp")
+    return {"rotated.jpg": (40, 60), "alpha.png": (30, 20), "anim.gif": (24, 16), "deep.png": (32, 8),
+            "print.tiff": (20, 30), "more/green.webp": (50, 10), "more/red.bmp": (16, 16)}

@@ -175,8 +175,8 @@ def _ingest(scope: ScopeLike, listing: ImageListing, strict: bool, progress: Pro
         progress(STAGE, 0, total)
     keys = [file_key(s.path) for s in sources]
     same = [run.unchanged(s, k) for s, k in zip(sources, keys, strict=True)]
-    checked = _precheck(run, same, strict)
-    if checked is not None and run.stored is not None:  # nothing new: the stored table stands, not rewritten
+    changed, checked = _precheck(run, same, strict)
+    if not changed and run.stored is not None:  # nothing new: the stored table stands, not rewritten
         m = run.stored.meta
         for i, s in enumerate(sources):
             got = checked.get(i)
@@ -194,7 +194,7 @@ def _ingest(scope: ScopeLike, listing: ImageListing, strict: bool, progress: Pro
         rec = store.require(store_images.IMAGES)
         version = None
     else:
-        version = store_images.commit_images(store, _batches(scope, run, same, strict, progress))
+        version = store_images.commit_images(store, _batches(scope, run, same, checked, strict, progress))
         rec = store_images.images_record(listing.source, pa.array(run.table_ids, pa.string()),
                                          pa.array(run.table_sha, pa.string()))
         store.record_version(rec, version, len(run.table_ids), save=False)
@@ -208,30 +208,30 @@ def _ingest(scope: ScopeLike, listing: ImageListing, strict: bool, progress: Pro
         skipped=[s.to_json() for s in run.skipped], ignored=listing.ignored)
 
 
-def _precheck(run: _Run, same: list[bool], strict: bool) -> dict[int, LoadedImage | Skipped] | None:
-    """Whether the run can leave the images table as it is: ``None`` at the first file that changes it (new, or
-    other bytes, or moved), else what the files not skipped by their stat gave (bad files, the same bytes)."""
-    if run.stored is None:
-        return None
+def _precheck(run: _Run, same: list[bool], strict: bool) -> tuple[bool, dict[int, LoadedImage | Skipped]]:
+    """Whether the run changes the images table (stops at the first file that does: new, other bytes, moved), and
+    what the files read so far gave (bad files, the same bytes, the first change: not read again)."""
     got: dict[int, LoadedImage | Skipped] = {}
+    if run.stored is None:
+        return True, got
     for i, src in enumerate(run.listing.sources):
         if same[i]:
             continue
         row = run.stored_row(src)
         known = run.stored.meta.column("sha256")[row].as_py() if row is not None else None
-        res = load_image(src.path, _name(run.listing, src), known_sha256=known)
+        res = got[i] = load_image(src.path, _name(run.listing, src), known_sha256=known)
         if isinstance(res, Skipped):
             if strict:
                 raise InputError(res.message)
             if row is not None:
-                return None
+                return True, got
         elif res.thumb is not None or row is None or run.stored.meta.column("path")[row].as_py() != str(src.path):
-            return None
-        got[i] = res
-    return got
+            return True, got
+    return False, got
 
 
-def _batches(scope: ScopeLike, run: _Run, same: list[bool], strict: bool, progress: Progress | None) -> Any:
+def _batches(scope: ScopeLike, run: _Run, same: list[bool], checked: dict[int, LoadedImage | Skipped],
+             strict: bool, progress: Progress | None) -> Any:
     """The new images table, a batch at a time: stored rows of other ids, then this run's rows in listing order
     (raises before the commit when a file is bad and ``strict``, or when no image could be used)."""
     store = scope.store
@@ -248,8 +248,9 @@ def _batches(scope: ScopeLike, run: _Run, same: list[bool], strict: bool, progre
     with ThreadPoolExecutor(WORKERS, thread_name_prefix="embedscope-images") as pool:
         for start in range(0, len(sources), BATCH_FILES):
             idx = list(range(start, min(start + BATCH_FILES, len(sources))))
-            todo = [i for i in idx if not same[i]]
+            todo = [i for i in idx if not same[i] and i not in checked]
             loaded: dict[int, LoadedImage | Skipped] = dict(zip(todo, pool.map(load, todo), strict=True))
+            loaded.update((i, checked[i]) for i in idx if i in checked)
             rows: list[dict[str, Any]] = []
             from_store: list[tuple[int, int]] = []  # (index in rows, stored row) whose thumbnail is reused
             for i in idx:

@@ -18,7 +18,12 @@ def items_fingerprint(t: pa.Table) -> str:
         return fingerprint_arrays("no-text")
     valid = t.column("text").is_valid()
     sub = t.filter(valid)
-    return fingerprint_arrays(sub.column("id").combine_chunks(), sub.column("text").combine_chunks())
+    # as plain strings: an upsert merged through pandas holds large_string columns, the same ids and texts
+    return fingerprint_arrays(*(_plain(sub.column(c).combine_chunks()) for c in ("id", "text")))
+
+
+def _plain(a: pa.Array) -> pa.Array:
+    return a.cast(pa.string()) if pa.types.is_large_string(a.type) else a
 
 
 def merge_items(old: pa.Table, new: pa.Table) -> tuple[pa.Table, int, int, int]:
