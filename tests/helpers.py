@@ -110,3 +110,71 @@ def one_error_line(err: str) -> str:
     assert len(lines) == 1, err
     assert lines[0].startswith("error: "), err
     return lines[0]
+
+
+#: Shape and colour of the test images of each category (in sorted category order, cycling).
+_SHAPES = [("circle", (220, 60, 60)), ("triangle", (60, 180, 75)), ("square", (60, 110, 230)),
+           ("diamond", (240, 190, 40)), ("ring", (170, 80, 200))]
+
+
+def drawn_image(category: int, variant: int = 0, size: int = 160) -> Any:
+    """A Pillow RGB image of category ``category``'s shape and colour on a light ground; ``variant`` shifts the
+    shape and writes a number, so every item's picture differs."""
+    from PIL import Image, ImageDraw
+
+    shape, color = _SHAPES[category % len(_SHAPES)]
+    img = Image.new("RGB", (size, size), (245, 242, 235))
+    d = ImageDraw.Draw(img)
+    m = 24 + (variant % 5) * 3
+    box = (m, m, size - m, size - m)
+    if shape == "circle":
+        d.ellipse(box, fill=color)
+    elif shape == "triangle":
+        d.polygon([(size / 2, m), (size - m, size - m), (m, size - m)], fill=color)
+    elif shape == "square":
+        d.rectangle(box, fill=color)
+    elif shape == "diamond":
+        d.polygon([(size / 2, m), (size - m, size / 2), (size / 2, size - m), (m, size / 2)], fill=color)
+    else:
+        d.ellipse(box, outline=color, width=14)
+    d.text((8, 6), str(variant), fill=(20, 20, 20))
+    return img
+
+
+def add_test_images(scope: Any, category: str | None = "topic", *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Give ``scope``'s items (all but ``skip``) a drawn picture: the ``images`` table of the image contract
+    (``id, path, sha256, width, height, thumb, thumb_width, thumb_height``; WebP thumbnails made by
+    ``embedscope.io.images.thumbnail``) written with the store's public API. Items of one ``category`` value
+    get one shape and colour. Returns ``{id: PIL image}``.
+
+    Stands in for image ingest (``scope.ingest_images``) until it lands; swap it for that at merge.
+    """
+    import pyarrow as pa
+
+    from embedscope.io.images import content_hash, thumbnail
+    from embedscope.store.manifest import Record
+
+    items = scope.items().to_pylist()
+    cats = sorted({str(r.get(category)) for r in items}) if category else ["all"]
+    drawn: dict[str, Any] = {}
+    rows: dict[str, list[Any]] = {k: [] for k in
+                                  ("id", "path", "sha256", "width", "height", "thumb", "thumb_width", "thumb_height")}
+    for n, r in enumerate(items):
+        if r["id"] in skip:
+            continue
+        img = drawn_image(cats.index(str(r.get(category))) if category else 0, n)
+        data, w, h = thumbnail(img)
+        drawn[r["id"]] = img
+        for key, value in (("id", r["id"]), ("path", f"/pictures/{n}.png"), ("sha256", content_hash(img.tobytes())),
+                           ("width", img.width), ("height", img.height), ("thumb", data), ("thumb_width", w),
+                           ("thumb_height", h)):
+            rows[key].append(value)
+    ints = {"width", "height", "thumb_width", "thumb_height"}
+    table = pa.table({k: pa.array(v, type=pa.int32() if k in ints else pa.binary() if k == "thumb" else pa.string())
+                      for k, v in rows.items()})
+    items_rec = scope.store.record("items")
+    with scope.store.writing():
+        scope.store.write(Record(table="images", kind="images", params={"source": "tests"},
+                                 inputs={"items": items_rec.fingerprint} if items_rec else {},
+                                 fingerprint=content_hash(b"".join(rows["thumb"]))), table)
+    return drawn
