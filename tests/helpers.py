@@ -134,3 +134,59 @@ def write_images(folder: Path) -> dict[str, tuple[int, int]]:
     Image.new("RGB", (16, 16), (200, 10, 10)).save(folder / "more" / "red.bmp")
     return {"rotated.jpg": (40, 60), "alpha.png": (30, 20), "anim.gif": (24, 16), "deep.png": (32, 8),
             "print.tiff": (20, 30), "more/green.webp": (50, 10), "more/red.bmp": (16, 16)}
+
+
+#: Shape and colour of the test images of each category (in sorted category order, cycling).
+_SHAPES = [("circle", (220, 60, 60)), ("triangle", (60, 180, 75)), ("square", (60, 110, 230)),
+           ("diamond", (240, 190, 40)), ("ring", (170, 80, 200))]
+
+
+def drawn_image(category: int, variant: int = 0, size: int = 160) -> Any:
+    """A Pillow RGB image of category ``category``'s shape and colour on a light ground; ``variant`` shifts the
+    shape and writes a number, so every item's picture differs."""
+    from PIL import Image, ImageDraw
+
+    shape, color = _SHAPES[category % len(_SHAPES)]
+    img = Image.new("RGB", (size, size), (245, 242, 235))
+    d = ImageDraw.Draw(img)
+    m = 24 + (variant % 5) * 3
+    box = (m, m, size - m, size - m)
+    if shape == "circle":
+        d.ellipse(box, fill=color)
+    elif shape == "triangle":
+        d.polygon([(size / 2, m), (size - m, size - m), (m, size - m)], fill=color)
+    elif shape == "square":
+        d.rectangle(box, fill=color)
+    elif shape == "diamond":
+        d.polygon([(size / 2, m), (size - m, size / 2), (size / 2, size - m), (m, size / 2)], fill=color)
+    else:
+        d.ellipse(box, outline=color, width=14)
+    d.text((8, 6), str(variant), fill=(20, 20, 20))
+    return img
+
+
+def add_test_images(scope: Any, category: str | None = "topic", *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Give ``scope``'s items (all but ``skip``) a drawn picture through real image ingest: PNG files written
+    next to the workspace and a table of ``id, image`` ingested with ``scope.ingest_images``. Items of one
+    ``category`` value get one shape and colour. Returns ``{id: PIL image}``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = scope.path.parent / f"{scope.path.name}-pictures"
+    folder.mkdir(exist_ok=True)
+    items = scope.items().to_pylist()
+    cats = sorted({str(r.get(category)) for r in items}) if category else ["all"]
+    drawn: dict[str, Any] = {}
+    ids: list[str] = []
+    files: list[str] = []
+    for n, r in enumerate(items):
+        if r["id"] in skip:
+            continue
+        img = drawn_image(cats.index(str(r.get(category))) if category else 0, n)
+        img.save(folder / f"{n}.png")
+        drawn[r["id"]] = img
+        ids.append(r["id"])
+        files.append(f"{n}.png")
+    pq.write_table(pa.table({"id": ids, "image": files}), folder / "pictures.parquet")
+    scope.ingest_images(folder / "pictures.parquet", image_column="image", id_column="id", strict=True)
+    return drawn

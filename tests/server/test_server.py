@@ -101,7 +101,8 @@ def test_info_of_workspace_without_space(tmp_path: Path) -> None:
     s = embedscope.create(tmp_path / "empty.scope")
     s.ingest(pd.DataFrame({"id": ["a", "b"], "text": ["one", "two"]}))
     info = client_for(s).get("/api/info").json()
-    assert info == {"count": 2, "default_space": None, "spaces": [], "has_text": True}
+    assert info == {"count": 2, "default_space": None, "spaces": [], "has_text": True, "images": False,
+                    "images_version": None}
 
 
 # -------------------------------------------------------------------------------------------- columns
@@ -364,7 +365,7 @@ def test_item_has_text_and_metadata(client: TestClient, scope: embedscope.Scope)
     for row in (0, 17, 59):
         body = client.get(f"/api/spaces/{SPACE}/items/{row}").json()
         assert body == {"row": row, "id": scope.point_ids(SPACE)[row], "text": items[row]["text"],
-                        "metadata": {"topic": items[row]["topic"], "length": items[row]["length"]}}
+                        "metadata": {"topic": items[row]["topic"], "length": items[row]["length"]}, "has_image": False}
 
 
 def test_item_metadata_nulls_are_json_null(vec_client: TestClient) -> None:
@@ -412,7 +413,7 @@ def test_vectors_only_items_have_null_text(tmp_path: Path) -> None:
     s.add_vectors("v", ["a", "b", "c"], np.eye(3, dtype=np.float32) + 0.1)
     c = client_for(s)
     assert c.get("/api/info").json()["has_text"] is False
-    assert c.get("/api/spaces/v/items/1").json() == {"row": 1, "id": "b", "text": None, "metadata": {}}
+    assert c.get("/api/spaces/v/items/1").json() == {"row": 1, "id": "b", "text": None, "metadata": {}, "has_image": False}
     nbrs = c.get("/api/spaces/v/items/1/neighbors", params={"k": 2}).json()["neighbors"]
     assert [n["text"] for n in nbrs] == [None, None]
     assert c.get("/api/spaces/v/columns").json() == []

@@ -89,7 +89,7 @@ def screenshot(pg, name: str) -> np.ndarray:
 
 
 def canvas_origin(pg) -> tuple[float, float]:
-    box = pg.locator("#map canvas").bounding_box()
+    box = pg.locator("#map canvas.map-canvas").bounding_box()
     return box["x"], box["y"]
 
 

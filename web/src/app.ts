@@ -24,6 +24,7 @@ import { ItemCache } from './data/items';
 import { NO_LAYOUT, defaultLayout, globeLayout } from './data/layouts';
 import { message, quiet } from './data/promises';
 import { type DoneSearch, reusable, searchIn } from './data/search-cache';
+import { setImages } from './data/thumbs';
 import { readHash, writeHash } from './data/url';
 import { type ExplorerParts, installTestHook, sheetContext } from './explorer/bindings';
 import { ItemSelection, type ItemSelectionHost } from './explorer/item-selection';
@@ -38,6 +39,7 @@ import { renderLegend } from './views/legend';
 import { MapView } from './views/map';
 import { searchView, setSearchForm, wireSearchForm } from './views/search';
 import { Sheet } from './views/sheet';
+import { ThumbLayer } from './views/thumb-layer';
 import { Tooltip } from './views/tooltip';
 
 type View = 'map' | 'globe';
@@ -69,6 +71,8 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
   private labelsOn = true;
   private readonly labelsToggle = $('labels-toggle') as HTMLInputElement;
   readonly map: MapView;
+  /** Pictures instead of dots at deep zoom (workspaces with images). */
+  readonly thumbs: ThumbLayer;
   readonly globe: GlobePane;
   readonly tooltip: Tooltip;
   readonly sheet = new Sheet($('sheet'));
@@ -91,8 +95,10 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
       selectMany: (rows) => void this.run(() => this.lasso.choose(rows)),
       deselect: () => void (this.lasso.rows.length ? this.run(() => this.lasso.clear()) : this.deselect()),
     });
+    this.thumbs = new ThumbLayer($('map'), this.map, () => this.keep);
     this.labels = new ClusterLabels($('map'));
     this.map.onView(() => {
+      this.thumbs.schedule();
       this.labels.schedule();
       this.saveViewSoon();
     });
@@ -154,6 +160,7 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
   async start(): Promise<void> {
     await this.run(async () => {
       this.info = await getInfo();
+      setImages(this.info);
       this.mark('info');
       const wanted = readHash();
       if (wanted.labels === false) {
@@ -291,6 +298,7 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
     this.encoding ??= await this.encodingFor(this.colorBy, layout.x.length);
     this.mark('colors');
     await this.map.setLayout(layout, this.encoding, () => getKdOrder(space.name, method));
+    this.thumbs.reset(space.name);
     this.mark('drawn');
     if (this.filter) await this.refreshKeep();
     this.placeLabels();
@@ -340,6 +348,7 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
     this.colorBy = column;
     this.encoding = await this.encodingFor(column, this.map.count);
     await this.map.setEncoding(this.encoding);
+    this.thumbs.schedule();
     await this.lasso.recolor();
     if (this.globeShowsLayout()) this.globe.setEncoding(this.encoding);
     renderLegend($('legend'), this.encoding.legend);
@@ -443,6 +452,7 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
     if (!json || !this.space) {
       this.keep = null;
       await this.map.setFilter(null);
+      this.thumbs.schedule();
       button.textContent = 'Filter';
       button.classList.remove('on');
       return;
@@ -450,6 +460,7 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
     this.keep = await getFilter(this.space.name, json);
     const rows = keptRows(this.keep);
     await this.map.setFilter(rows);
+    this.thumbs.schedule();
     button.textContent = `Filter · ${rows.length.toLocaleString()}`;
     button.classList.add('on');
     this.setStatus(`${rows.length.toLocaleString()} of ${this.keep.length.toLocaleString()} items pass the filter`);

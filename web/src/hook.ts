@@ -17,6 +17,8 @@ export interface TestHook {
   readonly selection: number[];
   /** The map camera: target x, target y, distance. */
   readonly camera: [number, number, number];
+  /** Thumbnails drawn instead of dots in the last frame of the map (0: dots; deep zoom of a workspace with images). */
+  readonly thumbsDrawn: number;
   /** The metadata filter (its JSON) and how many points pass it, or null. */
   readonly filter: { json: string; count: number } | null;
   /** Those of ``neighbors`` that the map places far away (more than max(50, 5k) points drawn closer). */

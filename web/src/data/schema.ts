@@ -166,6 +166,7 @@ export interface Hit {
   id: string;
   score: number;
   text: string | null;
+  has_image?: boolean;
 }
 
 export interface InfoOut {
@@ -173,6 +174,8 @@ export interface InfoOut {
   default_space: string | null;
   spaces: SpaceOut[];
   has_text: boolean;
+  images?: boolean;
+  images_version?: string | null;
 }
 
 export interface ItemOut {
@@ -180,6 +183,7 @@ export interface ItemOut {
   id: string;
   text: string | null;
   metadata: Record<string, JsonValue>;
+  has_image?: boolean;
 }
 
 /** A page of a space's items in point order: ``items[i]`` is row ``offset + i``; texts cut to 300 characters. */
@@ -235,6 +239,7 @@ export interface NeighborOut {
   id: string;
   score: number;
   text: string | null;
+  has_image?: boolean;
 }
 
 export interface NeighborsOut {
@@ -308,6 +313,16 @@ export interface SpaceOut {
   layouts: LayoutOut[];
   stale: boolean;
   has_clusters: boolean;
+}
+
+/** Which thumbnails: by item id, or by rows (point order) of a space. */
+export interface ThumbsIn {
+  /** Item ids (at most 512). */
+  ids?: string[] | null;
+  /** With rows: the space whose point order they index. */
+  space?: string | null;
+  /** Rows of space (at most 512). */
+  rows?: number[] | null;
 }
 
 /** ``result`` as ``embedscope translate eval --json`` prints it (plus ``stale``), or ``null``. */
@@ -384,8 +399,11 @@ export type Route =
   | "GET /api/spaces/{space}/layouts/{method}/xyz"
   | "GET /api/spaces/{space}/search"
   | "GET /api/spaces/{space}/search/scores"
+  | "GET /api/thumbs"
+  | "GET /api/thumbs/{item_id}"
   | "GET /api/translate"
   | "POST /api/compare"
   | "POST /api/spaces/{space}/compress"
   | "POST /api/spaces/{space}/selection.csv"
+  | "POST /api/thumbs"
   | "POST /api/translate";

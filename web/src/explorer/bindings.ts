@@ -8,6 +8,7 @@ import { frames } from '../views/dom';
 import type { GlobePane } from '../views/globe-pane';
 import type { MapView } from '../views/map';
 import type { Sheet } from '../views/sheet';
+import type { ThumbLayer } from '../views/thumb-layer';
 import type { Tooltip } from '../views/tooltip';
 import type { ItemSelection } from './item-selection';
 import type { Lasso } from './lasso';
@@ -26,6 +27,7 @@ export interface ExplorerParts {
   readonly filter: FilterSpec | null;
   readonly keep: Uint8Array | null;
   readonly map: MapView;
+  readonly thumbs: ThumbLayer;
   readonly globe: GlobePane;
   readonly tooltip: Tooltip;
   readonly sheet: Sheet;
@@ -106,6 +108,9 @@ export function installTestHook(app: ExplorerParts): TestHook {
     },
     get camera() {
       return app.map.camera;
+    },
+    get thumbsDrawn() {
+      return app.thumbs.drawn;
     },
     get filter() {
       return app.filter && app.keep ? { json: filterJson(app.filter) ?? '', count: countKept(app.keep) } : null;

@@ -117,15 +117,22 @@ export class MapView {
   /** CSS pixels (relative to the canvas' top-left corner) of a position in normalised map coordinates.
    * The same transform as the library's ``getScreenPosition`` (projection x view x model), for any position. */
   toScreen(x: number, y: number): [number, number] {
+    return this.projector()(x, y);
+  }
+
+  /** ``toScreen`` for the current camera, read once (to place many points in one frame). */
+  projector(): (x: number, y: number) => [number, number] {
     const view = this.plot.get('cameraView');
     const aspect = this.plot.get('aspectRatio') || 1;
     const width = Math.max(1, this.canvas.clientWidth);
     const height = Math.max(1, this.canvas.clientHeight);
-    const mx = x * aspect;
-    const vx = view[0] * mx + view[4] * y + view[12];
-    const vy = view[1] * mx + view[5] * y + view[13];
-    const clipX = vx / (width / height);
-    return [(width * (clipX + 1)) / 2, height * (0.5 - vy / 2)];
+    return (x, y) => {
+      const mx = x * aspect;
+      const vx = view[0] * mx + view[4] * y + view[12];
+      const vy = view[1] * mx + view[5] * y + view[13];
+      const clipX = vx / (width / height);
+      return [(width * (clipX + 1)) / 2, height * (0.5 - vy / 2)];
+    };
   }
 
   get count(): number {

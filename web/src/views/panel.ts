@@ -1,6 +1,7 @@
 // Side panel of the selected item: text, metadata, and its k nearest neighbours (k and metric editable).
 import { METRICS, type Item, type Metric, type Neighbors } from '../data/api';
 import { formatNumber, h } from './dom';
+import { thumbImg } from './thumb';
 
 export interface PanelHandlers {
   /** A neighbour was clicked. */
@@ -85,7 +86,10 @@ export class Panel {
 
   showItem(item: Item): void {
     const meta = Object.entries(item.metadata);
+    const picture = item.has_image ? thumbImg(item.id, true, 128, 'thumb-lg', false) : null;
+    if (picture) picture.id = 'item-thumb';
     this.body.replaceChildren(
+      ...(picture ? [picture] : []),
       h('div', { class: 'item-id' }, h('span', { class: 'dot', style: `background:${this.colorOf(item.row)}` }), item.id),
       item.text !== null ? h('p', { class: 'item-text', id: 'item-text' }, item.text) : h('p', { class: 'muted' }, 'No text (vectors only).'),
       meta.length
@@ -117,7 +121,7 @@ export class Panel {
         const isFar = rank !== undefined && rank > farRank;
         return h('li', { 'data-row': n.row, 'data-id': n.id, tabindex: 0, class: isFar ? 'far' : undefined },
           h('span', { class: 'dot', style: `background:${this.colorOf(n.row)}` }),
-          h('span', { class: 'nbr-text', title: n.text ?? n.id }, n.text ?? n.id),
+          h('span', { class: 'nbr-text', title: n.text ?? n.id }, thumbImg(n.id, n.has_image, 32, 'thumb-sm'), n.text ?? n.id),
           isFar ? h('span', { class: 'far-flag', title: `A true neighbour that the map places far away: ${rank.toLocaleString()} points are drawn closer to the item` }, 'far on map') : null,
           h('span', { class: 'score' }, formatNumber(n.score)));
       }),

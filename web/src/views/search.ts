@@ -1,6 +1,7 @@
 // Search results: a histogram of the query's similarity to every item with the top-k cut, and the ranked hits.
 import type { SearchMode, SearchResult } from '../data/api';
 import { $, h, svgEl } from './dom';
+import { thumbImg } from './thumb';
 
 /** Bars of the similarity histogram (log-scaled counts, so the few best items stay visible) and the cut. */
 export function similarityHistogram(result: SearchResult): SVGSVGElement | null {
@@ -48,6 +49,7 @@ export function searchView(result: SearchResult, select: (row: number) => void):
       'li',
       { tabindex: 0, 'data-row': hit.row },
       h('span', { class: 'score' }, result.mode === 'semantic' ? hit.score.toFixed(3) : '✓'),
+      thumbImg(hit.id, hit.has_image, 40, 'thumb-sm'),
       h('span', { class: 'hit-text' }, h('span', { class: 'hit-id' }, hit.id), ' ', hit.text ?? ''),
     );
     li.addEventListener('click', () => select(hit.row));

@@ -1,6 +1,7 @@
 // Hover tooltip: the item's text (or id and metadata), fetched after a short pause, cached.
 import type { Item } from '../data/api';
 import { h } from './dom';
+import { thumbImg } from './thumb';
 
 const DELAY_MS = 60;
 const MAX_CHARS = 280;
@@ -38,7 +39,8 @@ export class Tooltip {
     const text = item.text ?? summary(item.metadata);
     const cut = text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS - 1)}…` : text;
     this.el.dataset.row = String(item.row);
-    this.el.replaceChildren(h('div', { class: 'tooltip-id' }, item.id), h('div', { class: 'tooltip-text' }, cut));
+    const thumb = item.has_image ? thumbImg(item.id, true, 96, 'thumb-md', false) : null;
+    this.el.replaceChildren(...(thumb ? [thumb] : []), h('div', { class: 'tooltip-id' }, item.id), h('div', { class: 'tooltip-text' }, cut));
   }
 
   private place([x, y]: [number, number]): void {

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from ...errors import WorkspaceError
 from ..state import ExplorerState, get_state
+from ..thumbs import has_images, images_version
 
 router = APIRouter(prefix="/api", tags=["info"])
 
@@ -50,6 +51,10 @@ class InfoOut(BaseModel):
     default_space: str | None
     spaces: list[SpaceOut]
     has_text: bool
+    #: Items have images: ``/api/thumbs/{id}`` answers for those whose ``has_image`` is true.
+    images: bool = False
+    #: Changes whenever the thumbnails do (``?v=`` of ``/api/thumbs/{id}``); ``null`` without images.
+    images_version: str | None = None
 
 
 def _space_out(state: ExplorerState, name: str) -> SpaceOut:
@@ -68,7 +73,9 @@ def build_info(state: ExplorerState) -> InfoOut:
             default = state.scope.default_space() if spaces else None
         except WorkspaceError:
             default = None
-        return InfoOut(count=state.item_count(), default_space=default, spaces=spaces, has_text=state.has_text())
+        images = has_images(state)
+        return InfoOut(count=state.item_count(), default_space=default, spaces=spaces, has_text=state.has_text(),
+                       images=images, images_version=images_version(state) if images else None)
 
     return state.cached(("info",), build)
 
@@ -77,5 +84,5 @@ def build_info(state: ExplorerState) -> InfoOut:
 def get_info(state: ExplorerState = Depends(get_state)) -> InfoOut:
     """Spaces with their model, dimension, count and stored layouts (with their honesty figures at ``k``:
     trustworthiness, continuity, kNN recall) and whether they have clusters; the default space; whether
-    items have text."""
+    items have text and images."""
     return build_info(state)

@@ -22,6 +22,7 @@ from ..protocol import ScopeAPI
 from ..queries import space_scan
 from ..snippets import SNIPPET_CHARS, snippet, snippets
 from ..state import ExplorerState, get_state
+from ..thumbs import IDS_KEY, image_ids
 
 router = APIRouter(prefix="/api/spaces/{space}/items", tags=["items"])
 
@@ -37,6 +38,8 @@ class ItemOut(BaseModel):
     text: str | None
     #: The item's metadata columns (whatever the workspace holds; NaN and inf as null).
     metadata: dict[str, JsonValue]
+    #: ``/api/thumbs/{id}`` has a thumbnail of it.
+    has_image: bool = False
 
 
 class NeighborOut(BaseModel):
@@ -44,6 +47,7 @@ class NeighborOut(BaseModel):
     id: str
     score: float
     text: str | None
+    has_image: bool = False
 
 
 class GraphOut(BaseModel):
@@ -97,9 +101,11 @@ def _page(state: ExplorerState, space: str, offset: int, limit: int) -> ItemsPag
     ids = state.point_ids(space)
     page = state.items(space).slice(offset, limit).to_pylist() if offset < len(ids) else []
     out = []
+    images = image_ids(state)
     for i, record in enumerate(page):
         out.append(ItemOut(row=offset + i, id=ids[offset + i], text=snippet(record.get("text"), SNIPPET_CHARS),
-                           metadata={k: jsonable(v) for k, v in record.items() if k not in RESERVED}))
+                           metadata={k: jsonable(v) for k, v in record.items() if k not in RESERVED},
+                           has_image=ids[offset + i] in images))
     return ItemsPageOut(total=len(ids), offset=offset, items=out)
 
 
@@ -113,7 +119,7 @@ def _items_cached(state: ExplorerState, space: str) -> bool:
     """Whether the space's ids, items and texts are cached (reading them is then a slice, fit for the event
     loop); an unknown space is not (the thread-pool path answers its 404)."""
     spaces, items = state.peek(("spaces",), ()), state.peek(("items", space))
-    if space not in spaces or items is None or state.peek(("ids", space)) is None:
+    if space not in spaces or items is None or state.peek(("ids", space)) is None or state.peek(IDS_KEY) is None:
         return False
     return "text" not in items.column_names or state.peek(("texts", space)) is not None
 
@@ -126,7 +132,8 @@ def get_item(space: str, row: int = Row, state: ExplorerState = Depends(get_stat
     record = items.slice(row, 1).to_pylist()[0]
     text = record.get("text")
     metadata = {k: jsonable(v) for k, v in record.items() if k not in RESERVED}
-    return ItemOut(row=row, id=state.point_ids(space)[row], text=text, metadata=metadata)
+    item_id = state.point_ids(space)[row]
+    return ItemOut(row=row, id=item_id, text=text, metadata=metadata, has_image=item_id in image_ids(state))
 
 
 @router.get("/{row}/neighbors", response_model=NeighborsOut)
@@ -158,7 +165,8 @@ def _neighbors(state: ExplorerState, space: str, row: int, k: int, metric: str, 
         ids, rows, scores = _find_within(state, space, row, k, metric, keep)
         graph = None
     snips = snippets(state.texts(space), rows)
-    neighbors = [NeighborOut(row=r, id=str(i), score=float(s), text=t)
+    images = image_ids(state)
+    neighbors = [NeighborOut(row=r, id=str(i), score=float(s), text=t, has_image=str(i) in images)
                  for r, i, s, t in zip(rows, ids, scores, snips, strict=True)]
     return NeighborsOut(row=row, id=item_id, metric=metric, k=k, neighbors=neighbors,
                         graph=GraphOut.model_validate(graph) if graph else None)

@@ -30,6 +30,7 @@ from ..columns import RESERVED
 from ..queries import space_queries
 from ..snippets import snippets
 from ..state import ExplorerState, get_state
+from ..thumbs import image_ids
 from .filter import FILTER, filter_mask
 
 router = APIRouter(prefix="/api/spaces/{space}/search", tags=["search"])
@@ -49,6 +50,8 @@ class Hit(BaseModel):
     #: Cosine similarity to the query (semantic), or 1.0 (keyword match).
     score: float
     text: str | None
+    #: ``/api/thumbs/{id}`` has a thumbnail of it.
+    has_image: bool = False
 
 
 class Histogram(BaseModel):
@@ -136,7 +139,8 @@ def search(
     row_list = [int(r) for r in rows]
     texts = snippets(state.texts(space), row_list)
     hit_scores = exact.tolist() if mode != "keyword" else [float(scores[r]) for r in row_list]
-    hits = [Hit(row=r, id=ids[r], score=float(sc), text=t)
+    images = image_ids(state)
+    hits = [Hit(row=r, id=ids[r], score=float(sc), text=t, has_image=ids[r] in images)
             for r, sc, t in zip(row_list, hit_scores, texts, strict=True)]
     return SearchOut(query=q, mode=mode, k=k, total=total, hits=hits, histogram=histogram, cut=cut)
 
