@@ -171,6 +171,12 @@ class ClipEmbedder(Embedder):
                 from .local import offline
 
                 offline()
+                try:
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
+                except ImportError:  # pragma: no cover
+                    pass
                 torch.set_num_threads(onnxrt.cpu_threads())
                 model: Any = CLIPModel.from_pretrained(str(self.model_dir), local_files_only=True,  # type: ignore[arg-type]
                                                         use_safetensors=True)
