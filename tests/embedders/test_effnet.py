@@ -156,6 +156,12 @@ def test_embed_texts_caches_images_by_the_given_hashes(tmp_path: Path, rng: np.r
     np.testing.assert_array_equal(y, x[:2])
     with pytest.raises(ValueError, match="hashes"):
         embed_texts(paths, onnx_emb, cache, hashes=hashes[:1])
+    from embedscope.engines import get_engine
+
+    z, stats = get_engine("local").embed_texts(paths, onnx_emb, cache, model="image", options={},
+                                               staging=tmp_path / "staging", hashes=hashes)
+    assert stats.cached == 3 and stats.computed == 0  # the engine passes the caller's keys on
+    np.testing.assert_array_equal(z, x)
 
 
 def test_a_bad_image_names_the_file(tmp_path: Path, onnx_emb: effnet.ImageEmbedder) -> None:
