@@ -23,7 +23,7 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[local,samples,e5,ann,notebook,ray,dev]'
+	$(PIP) install -q -e '.[local,samples,e5,images,ann,notebook,ray,dev]'
 	touch $@
 
 web/node_modules/.installed: web/package.json web/package-lock.json

@@ -138,7 +138,9 @@ def _ingest_images(ws: Path, source: Path, *, image: str | None, id: str | None,
 def embed(
     ws: WS,
     space: Annotated[str | None, typer.Option("--space", help="Space name (default: named after the model, 'minilm').")] = None,
-    model: Annotated[str, typer.Option("--model", help="local | local:PATH | openai:MODEL | tfidf:DIM")] = "local",
+    model: Annotated[str, typer.Option("--model", help="local | local:PATH | openai:MODEL | tfidf:DIM | e5 | image (images: the "
+                                            "bundled EfficientNet-Lite0) | clip:PATH (images and texts: a CLIP "
+                                            "model on disk)")] = "local",
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, max=100_000)] = None,
     device: Annotated[str | None, typer.Option("--device", help="Torch device for local models (cpu).")] = None,
     dimensions: Annotated[int | None, typer.Option("--dimensions", min=1, help="Output dimension (openai).")] = None,
@@ -150,7 +152,8 @@ def embed(
     concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, max=10_000,
                                                     help="Ray actors, one model each (default: the cluster's CPUs).")] = None,
     backend: Annotated[str | None, typer.Option(
-        "--backend", help="Local models: torch | onnx | onnx-int8 (ONNX Runtime, float32 or int8 weights). Default: "
+        "--backend", help="Local models: torch | onnx | onnx-int8 (ONNX Runtime, float32 or int8 weights); image: onnx | "
+        "torch. Default: "
         "the backend an existing space recorded, else onnx-int8 for the bundled model when onnxruntime is installed, "
         "else torch. Queries of a space always use its own backend.")] = None,
     as_json: JSON = False,

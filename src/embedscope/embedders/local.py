@@ -42,7 +42,8 @@ QUERY_BATCH = 8
 _THREADS = threading.Lock()
 
 
-def _offline() -> None:
+def offline() -> None:
+    """Keep Hugging Face libraries offline and quiet (environment defaults, set before they are imported)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -137,7 +138,7 @@ def check_model_dir(path: Path) -> None:
                                  "execution; install torch>=2.6 or save the model as safetensors", file=f)
 
 
-def _dir_fingerprint(path: Path) -> str:
+def dir_fingerprint(path: Path) -> str:
     """Cheap identity of a model directory: names, sizes and the head of the weights."""
     h = hashlib.blake2b(digest_size=8)
     for f in sorted(p for p in path.rglob("*") if p.is_file()):
@@ -165,7 +166,7 @@ class LocalEmbedder(Embedder):
 
     def __init__(self, name_or_path: str | None = None, *, device: str = "cpu",
                  batch_size: int | None = None, backend: str | None = None) -> None:
-        _offline()
+        offline()
         if name_or_path is None:
             path = default_model_path()
             self.name = DEFAULT_MODEL
@@ -179,7 +180,7 @@ class LocalEmbedder(Embedder):
                 )
             check_model_dir(path)
             self.name = path.name
-            self.default_space = _space_name(path.name)
+            self.default_space = space_name(path.name)
         self.path = path
         self.device = device
         self.batch_size = batch_size or 128
@@ -190,7 +191,7 @@ class LocalEmbedder(Embedder):
             if device != "cpu":
                 raise InputError(f"the {self.backend} backend runs on the CPU; use --backend torch for --device {device}")
             onnxrt.pipeline(path)  # a model the ONNX path does not reproduce fails here, before any work
-        self._fingerprint = _dir_fingerprint(path)
+        self._fingerprint = dir_fingerprint(path)
         self.key = f"local:{self.name}:{self._fingerprint}"
         if self.backend != "torch":  # torch keeps the key of the vectors embedded before backends existed
             self.key += f":{self.backend}:r{onnxrt.RECIPE}"
@@ -275,6 +276,7 @@ class LocalEmbedder(Embedder):
 
 
 
-def _space_name(name: str) -> str:
+def space_name(name: str) -> str:
+    """A space name made of a model's folder name: lower case, letters, digits, ``-`` and ``.`` (else ``local``)."""
     out = "".join(c if c.isalnum() or c in "-." else "-" for c in name.lower()).strip("-.")
     return out or "local"

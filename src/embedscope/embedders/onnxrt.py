@@ -131,7 +131,7 @@ def model_file(path: Path, fingerprint: str, backend: str) -> Path:
     path
         The sentence-transformers model directory.
     fingerprint
-        Its identity (``local._dir_fingerprint``); a changed model gets a new file.
+        Its identity (``local.dir_fingerprint``); a changed model gets a new file.
     backend
         ``onnx`` (float32) or ``onnx-int8``.
     """

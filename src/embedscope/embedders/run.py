@@ -84,6 +84,7 @@ def embed_texts(
     batch_size: int | None = None,
     on_batch: Callable[[int, int], None] | None = None,
     count_truncated: bool = True,
+    hashes: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, EmbedStats]:
     """Embed ``texts`` with ``embedder``, reusing and filling ``cache``.
 
@@ -101,6 +102,9 @@ def embed_texts(
         Called with (texts done, texts to do) after each batch, for progress bars.
     count_truncated
         Count texts longer than the model window (costs a tokenizer pass).
+    hashes
+        The cache key of each of ``texts`` (length ``n``), e.g. ``"image:" + sha256`` of an image file's bytes
+        when ``texts`` are image paths; default :func:`text_hash` of each text.
 
     Returns
     -------
@@ -108,7 +112,10 @@ def embed_texts(
         float32, shape ``(n, d)``, row ``i`` for ``texts[i]``.
     stats : EmbedStats
     """
-    hashes = [text_hash(t) for t in texts]
+    if hashes is None:
+        hashes = [text_hash(t) for t in texts]
+    elif len(hashes) != len(texts):
+        raise ValueError(f"{len(hashes)} hashes for {len(texts)} texts")
     first: dict[str, int] = {}
     for i, h in enumerate(hashes):
         first.setdefault(h, i)

@@ -36,7 +36,8 @@ class Engine(ABC):
     @abstractmethod
     def embed_texts(self, texts: Sequence[str], embedder: Embedder, cache: VectorCache, *, model: str,
                     options: dict[str, Any], staging: Path, batch_size: int | None = None,
-                    concurrency: int | None = None, on_batch: Step | None = None) -> tuple[np.ndarray, EmbedStats]:
+                    concurrency: int | None = None, on_batch: Step | None = None,
+                    hashes: Sequence[str] | None = None) -> tuple[np.ndarray, EmbedStats]:
         """Embed ``texts`` with ``embedder``, reusing and filling ``cache``.
 
         Parameters
@@ -53,6 +54,9 @@ class Engine(ABC):
             Where an engine may stage unfinished work (a rerun resumes from it).
         batch_size, concurrency, on_batch
             Batch size (``None``: the embedder's), parallel workers, progress.
+        hashes
+            Cache key of each text (length ``n``; image embedders: ``"image:" + sha256`` of the file), default
+            the text's own hash (:func:`embedscope.embedders.run.text_hash`).
 
         Returns
         -------

@@ -24,10 +24,11 @@ class LocalEngine(Engine):
 
     def embed_texts(self, texts: Sequence[str], embedder: Embedder, cache: VectorCache, *, model: str,
                     options: dict[str, Any], staging: Path, batch_size: int | None = None,
-                    concurrency: int | None = None, on_batch: Step | None = None) -> tuple[np.ndarray, EmbedStats]:
+                    concurrency: int | None = None, on_batch: Step | None = None,
+                    hashes: Sequence[str] | None = None) -> tuple[np.ndarray, EmbedStats]:
         """:func:`embedscope.embedders.run.embed_texts` (``model``, ``options``, ``staging`` and ``concurrency``
         are not used: the embedder is here)."""
-        return embed_texts(texts, embedder, cache, batch_size=batch_size, on_batch=on_batch)
+        return embed_texts(texts, embedder, cache, batch_size=batch_size, on_batch=on_batch, hashes=hashes)
 
     def knn_graph(self, x: np.ndarray, k: int, *, progress: Step | None = None) -> KNN:
         """:func:`embedscope.search.exact.knn_graph` (cosine)."""

@@ -63,7 +63,8 @@ class RayEngine(Engine):
 
     def embed_texts(self, texts: Sequence[str], embedder: Embedder, cache: VectorCache, *, model: str,
                     options: dict[str, Any], staging: Path, batch_size: int | None = None,
-                    concurrency: int | None = None, on_batch: Step | None = None) -> tuple[np.ndarray, EmbedStats]:
+                    concurrency: int | None = None, on_batch: Step | None = None,
+                    hashes: Sequence[str] | None = None) -> tuple[np.ndarray, EmbedStats]:
         """:func:`.embed.embed_texts_ray`: an actor pool, each actor loading the model from ``model`` and
         ``options``; a model fitted on the corpus (``embedder.needs_fit``) is refused."""
         from .embed import embed_texts_ray
@@ -73,7 +74,7 @@ class RayEngine(Engine):
                              "embed it without --engine ray")
         return embed_texts_ray(texts, model, options, cache, str(staging),
                                batch_size=batch_size or embedder.batch_size, concurrency=concurrency,
-                               address=self.address, on_batch=on_batch)
+                               address=self.address, on_batch=on_batch, hashes=hashes)
 
     def knn_graph(self, x: np.ndarray, k: int, *, progress: Step | None = None) -> KNN:
         """:func:`.knn.knn_graph_ray`: query shards scanned by Ray tasks (the single-process graph)."""

@@ -120,6 +120,7 @@ def embed_texts_ray(
     concurrency: int | None = None,
     address: str | None = None,
     on_batch: Callable[[int, int], None] | None = None,
+    hashes: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, EmbedStats]:
     """Embed ``texts`` on Ray; same contract as :func:`embedscope.embedders.run.embed_texts`.
 
@@ -148,6 +149,9 @@ def embed_texts_ray(
         See :func:`ray_runtime`.
     on_batch
         Called with (texts done, texts to do) as batches finish.
+    hashes
+        Cache key of each text (image models: ``"image:" + sha256``, the texts being image paths every node
+        reads); default :func:`~embedscope.embedders.run.text_hash`.
 
     Returns
     -------
@@ -156,7 +160,10 @@ def embed_texts_ray(
     stats : EmbedStats
         ``cached`` counts texts found in the cache or the staging datasets.
     """
-    hashes = [text_hash(t) for t in texts]
+    if hashes is None:
+        hashes = [text_hash(t) for t in texts]
+    elif len(hashes) != len(texts):
+        raise ValueError(f"{len(hashes)} hashes for {len(texts)} texts")
     first: dict[str, int] = {}
     for i, h in enumerate(hashes):
         first.setdefault(h, i)
