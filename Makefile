@@ -7,6 +7,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 STATIC := src/embedscope/server/static/index.html
 WIDGET := src/embedscope/widget_static/widget.js
+IMAGES := data/images/node_modules/.installed
 WEB_SRC := $(shell find web/src web/test web/index.html web/package.json web/vite.config.ts web/vite.widget.config.ts web/tsconfig.json -type f 2>/dev/null)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
@@ -14,8 +15,9 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: setup demo test test-fast lint chromium web web-test schema bench clean
 
-## setup: virtualenv with the CPU build of torch (from this machine's disk), embedscope and its extras, built web app
-setup: $(STAMP) $(STATIC) $(WIDGET)
+## setup: virtualenv with the CPU build of torch (from this machine's disk), embedscope and its extras, built web app,
+## sample images
+setup: $(STAMP) $(STATIC) $(WIDGET) $(IMAGES)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +26,11 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e '.[local,samples,e5,images,ann,notebook,ray,dev]'
+	touch $@
+
+# The sample images of `embedscope demo --images` (npm emoji-datasource-google: Noto Emoji PNGs, names, categories).
+$(IMAGES): data/images/package.json data/images/package-lock.json
+	cd data/images && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 web/node_modules/.installed: web/package.json web/package-lock.json
@@ -70,4 +77,4 @@ bench: setup
 	$(PY) bench/knn.py
 
 clean:
-	rm -rf $(VENV) web/node_modules src/embedscope/server/static src/embedscope/widget_static embedscope-demo.scope
+	rm -rf $(VENV) web/node_modules data/images/node_modules src/embedscope/server/static src/embedscope/widget_static embedscope-demo.scope

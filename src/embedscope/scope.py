@@ -331,6 +331,12 @@ class Scope:
         """
         return embed_step.embed_query(self, text, space)
 
+    def query_route(self, space: str | None = None) -> dict[str, Any]:
+        """How a text query of ``space`` is embedded: ``{"route": "model" | "translator", "space", "model",
+        "via", ...}`` with a translator's held-out ``recall_at_10`` and the mean-vector ``baseline_recall_at_10``
+        (:func:`embedscope.pipeline.embed.query_route`)."""
+        return embed_step.query_route(self, space)
+
     # ------------------------------------------------------------------------------------ neighbours
     def knn(self, space: str | None = None, k: int = DEFAULT_K, *, exact: bool | None = None,
             progress: Progress | None = None, engine: str = "local", address: str | None = None) -> KNN:
@@ -717,7 +723,8 @@ class Scope:
         return ops_translate.translation(self, a, b)
 
     def translate_fit(self, a: str, b: str, method: str = "auto", *, path: str | Path | None = None, seed: int = 0,
-                      test_size: int | None = None, select: str = "mean_cosine", progress: Progress | None = None) -> Any:
+                      test_size: int | None = None, select: str = "mean_cosine", progress: Progress | None = None,
+                      keep: bool = True) -> Any:
         """Fit a translator from space ``a`` to ``b`` on every shared item, after measuring it on held-out items
         (:func:`embedscope.ops.translate.translate_fit`).
 
@@ -729,6 +736,9 @@ class Scope:
             What ``auto`` maximises: ``mean_cosine``, ``top1``, ``top10`` or ``recall@10``.
         path
             Where to save the translator file (``.npz`` format, any name), if given.
+        keep
+            Keep it in the workspace: text queries of ``b`` go through ``a``'s model and this map when ``b`` has
+            no text model (:meth:`query_route`).
 
         Returns
         -------
@@ -736,7 +746,7 @@ class Scope:
             With the held-out figures in ``meta["metrics"]`` and ``meta["evaluation"]``.
         """
         return ops_translate.translate_fit(self, a, b, method, path=path, seed=seed, test_size=test_size, select=select,
-                                           progress=progress)
+                                           progress=progress, keep=keep)
 
     def translate_apply(self, translator: Any, space: str, name: str, *, batch_size: int = 65_536,
                         progress: Progress | None = None) -> IngestReport:

@@ -36,9 +36,11 @@ def neighbors(
     scope = open_scope(ws)
     res = scope.neighbors(item, query=query, k=k, metric=metric, space=space, exact=exact)
     note = _graph_note(res.graph)
+    route = route_note(scope.query_route(space)) if query is not None else None
     if as_json:
-        if note:
-            err.print(note)
+        for line in (note, route):
+            if line:
+                err.print(line)
         emit(res.to_records())
         return
     texts = _texts(scope, res.ids)
@@ -49,9 +51,23 @@ def neighbors(
     table.add_column("text", overflow="fold", max_width=90)
     for i, (iid, s) in enumerate(zip(res.ids, res.scores, strict=True), 1):
         table.add_row(str(i), iid, f"{s:.4f}", texts.get(iid, "") or "")
-    if note:
-        table.caption = note
+    caption = "\n".join(line for line in (route, note) if line)
+    if caption:
+        table.caption = caption
     Console().print(table)
+
+
+def route_note(route: dict[str, Any]) -> str | None:
+    """One line on how a text query reached a space without a text model (``None`` for its own model)."""
+    if route.get("route") != "translator":
+        return None
+    return (f"searched by words through a translator from space {route['via']!r} ({route['model']}, "
+            f"{route['method']}): held-out recall@10 {_fig(route.get('recall_at_10'))} vs "
+            f"{_fig(route.get('baseline_recall_at_10'))} for the mean-vector baseline")
+
+
+def _fig(v: Any) -> str:
+    return "-" if v is None else f"{v:.2f}"
 
 
 def knn(

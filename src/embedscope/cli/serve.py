@@ -102,22 +102,36 @@ def _serve(scope: Any, host: str, port: int, token: str | None, cors: list[str] 
 
 def demo(
     ws: Annotated[Path, typer.Argument(help="Where to build the sample workspace.")] = Path("embedscope-demo.scope"),
-    n: Annotated[int, typer.Option("--n", min=30, max=31_102, help="Verses to embed (all: 31102).")] = 5000,
+    n: Annotated[int, typer.Option("--n", min=30, max=31_102, help="Verses to embed (all: 31102); with --images, "
+                                   "images (all: 1906).")] = 5000,
     host: HOST = "127.0.0.1",
     port: PORT = 8765,
     serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve when built.")] = True,
     token: TOKEN = None,
+    images: Annotated[bool, typer.Option(
+        "--images", help="The image sample instead (Noto Emoji: an image space, a space of their names, a translator "
+                         "names -> images for search by words); default WS embedscope-images.scope.")] = False,
 ) -> None:
     """Build the sample workspace (King James Bible verses, MiniLM, UMAP, clusters, globe) if missing, then serve it."""
-    from ..ops.demo import build_demo
+    from ..ops.demo import build_demo, build_image_demo
     from ..workspace import Scope
 
     if serve_:
         token = _check_bind(host, token)
     from ..interrupt import run_interruptible
 
+    if images and ws == Path("embedscope-demo.scope"):
+        ws = Path("embedscope-images.scope")
+    if images:
+        from ..io.sample_images import emoji_root
+
+        emoji_root()  # not installed: say so before a workspace is made
     scope = Scope.create(ws, exist_ok=True)
     with progress() as cb:  # built in a worker thread, so Ctrl-C stops it at once (see embedscope.interrupt)
-        run_interruptible(lambda: build_demo(scope, n=n, progress=cb, log=err.print))
+        if images:
+            run_interruptible(lambda: build_image_demo(scope, n=n if n < 1906 else None, progress=cb,
+                                                       log=err.print))
+        else:
+            run_interruptible(lambda: build_demo(scope, n=n, progress=cb, log=err.print))
     if serve_:
         _serve(scope, host, port, token)

@@ -97,33 +97,43 @@ def fit_cmd(
     ws: WS,
     src: FROM,
     tgt: TO,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Translator file to write (.npz format).")],
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Also write the translator to this file (.npz format), portable to other data.")] = None,
     method: Annotated[str, typer.Option("--method", help="procrustes | ridge | lowrank | mlp | auto (best held-out)")] = "auto",
     select: Annotated[str, typer.Option("--select", help="What auto maximises: mean_cosine | top1 | top10 | recall@10")]
     = "mean_cosine",
     test_size: TEST = None,
     seed: SEED = 0,
+    keep: Annotated[bool, typer.Option("--keep/--no-keep", help="Keep it in WS (text queries of --to may use it).")]
+    = True,
     as_json: JSON = False,
 ) -> None:
-    """Fit a translator from --from to --to on every shared item and save it as one portable file.
+    """Fit a translator from --from to --to on every shared item; keep it in WS, and with -o as a portable file.
 
-    It is measured first on held-out items (or by cross-validation when the pairs are few); those figures,
+    Kept in WS, it lets a space with no text model of its own (vectors you brought, an image model) be
+    searched by words: the query is embedded with the --from space's model and translated (when several are
+    kept, the one with the best held-out recall@10 is used; search says which). It is measured first on
+    held-out items (or by cross-validation when the pairs are few); those figures,
     not in-sample ones, are stored in the file and printed. auto picks the method with the best held-out
     mean cosine (--select top1 for retrieval: with few pairs Procrustes often ranks better while ridge has
     the better cosine). Use the file with: embedscope translate apply FILE IN.npy -o OUT.npy.
     """
     scope = open_scope(ws)
-    if output.is_dir():
+    if output is None and not keep:
+        raise InputError("--no-keep without -o FILE would keep the translator nowhere; add -o FILE")
+    if output is not None and output.is_dir():
         raise InputError("-o names a directory; give a file name such as minilm-to-lsa.translator", file=output)
     with progress(not as_json) as cb:
-        tl = scope.translate_fit(src, tgt, method, path=output, seed=seed, test_size=test_size, select=select, progress=cb)
+        tl = scope.translate_fit(src, tgt, method, path=output, seed=seed, test_size=test_size, select=select,
+                                 progress=cb, keep=keep)
     doc = tl.describe()
     if as_json:
         emit(doc)
         return
     m = tl.meta.get("metrics") or {}
     ev = tl.meta.get("evaluation") or {}
-    err.print(f"wrote {output}: {tl.method} map {tl.src_dim} -> {tl.tgt_dim} dims, fitted on {tl.meta['n_train']} pairs; "
+    where = ", ".join(([f"kept in {ws}"] if keep else []) + ([f"wrote {output}"] if output is not None else []))
+    err.print(f"{where}: {tl.method} map {tl.src_dim} -> {tl.tgt_dim} dims, fitted on {tl.meta['n_train']} pairs; "
               f"{ev.get('protocol', 'held-out')} on {ev.get('n_test')} pairs: mean cosine {_f(m.get('mean_cosine'))} "
               f"(mean vector {_f(m.get('mean_baseline_cosine'))}, gain {_f(m.get('gain_over_mean_baseline'), '+.3f')}), "
               f"top-1 {_f(m.get('top1'))}, top-10 {_f(m.get('top10'))}, recall@10 {_f(m.get('recall@10'))}")

@@ -1,9 +1,11 @@
 """Query embedders of derived spaces: a space made from another (a compressed copy) embeds queries with the
-source space's model and maps them into its own coordinates."""
+source space's model and maps them into its own coordinates; a space with no text model embeds them with a text
+space's model and a translator into it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -21,10 +23,15 @@ class MappedEmbedder(Embedder):
         Maps ``(n, d_source)`` float32 to ``(n, d_derived)`` float32.
     name
         What the map is (e.g. ``"pca-96"``), part of :attr:`key`.
+    route
+        How a query reaches the space when that is not its own model (a translator: which, how good);
+        default: the source's ``route``, if any.
     """
 
-    def __init__(self, source: Embedder, transform: Callable[[np.ndarray], np.ndarray], name: str) -> None:
+    def __init__(self, source: Embedder, transform: Callable[[np.ndarray], np.ndarray], name: str, *,
+                 route: dict[str, Any] | None = None) -> None:
         self.source = source
+        self.route: dict[str, Any] | None = route if route is not None else getattr(source, "route", None)
         self.transform = transform
         self.key = f"{source.key}|{name}"
         self.model_spec = source.model_spec

@@ -1,12 +1,17 @@
-"""Build the sample workspace: Bible verses, embedded by the bundled MiniLM, with a UMAP map, clusters and a
-spherical layout for the globe."""
+"""Build the sample workspaces: Bible verses, embedded by the bundled MiniLM, with a UMAP map, clusters and a
+spherical layout for the globe; and (``demo --images``) Noto Emoji images with an image space, a text space of
+their names and a translator from names to images."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..errors import WorkspaceError
 from ..io.samples import TOTAL_VERSES, bible
+from ..store.tables import translator_table, vectors_table
 from .base import ScopeLike
 
 if TYPE_CHECKING:
@@ -32,6 +37,11 @@ class DemoScope(ScopeLike, Protocol):
 
     def cluster(self, space: str | None = ...) -> object:
         """Cluster a space and store the clusters."""
+        ...
+
+    def translate_fit(self, a: str, b: str, method: str = ..., *, select: str = ...,
+                      progress: Callable[[str, int, int], None] | None = ...) -> Any:
+        """Fit a translator from space ``a`` to ``b`` and keep it in the workspace."""
         ...
 
 
@@ -60,3 +70,54 @@ def build_demo(scope: DemoScope, *, n: int = 5000, progress: Callable[[str, int,
     scope.project("minilm", "sphere", progress=progress)
     if n < TOTAL_VERSES:
         log(f"demo built with {n} of {TOTAL_VERSES} verses; all of them: embedscope demo {path} --n {TOTAL_VERSES}")
+
+
+#: The spaces of the image demo: the images (bundled CNN) and their names (bundled MiniLM).
+IMAGE_SPACE, NAME_SPACE = "image", "minilm"
+
+
+def build_image_demo(scope: DemoScope, *, n: int | None = None,
+                     progress: Callable[[str, int, int], None] | None = None, log: Callable[[str], Any] = print) -> None:
+    """Complete the sample image workspace ``scope``: the Noto Emoji images (:mod:`embedscope.io.sample_images`)
+    with their names as texts, an ``image`` space (``--model image``), a ``minilm`` space of the names, UMAP maps,
+    clusters, and a translator ``minilm -> image`` kept in the workspace, so the image space can be searched by
+    words. Every step is skipped when already done (a rerun resumes).
+
+    Parameters
+    ----------
+    n
+        Images to load (``None``: all 1,906), spread evenly over the categories.
+
+    Raises
+    ------
+    WorkspaceError
+        This build has no image ingest or no ``image`` model yet (the parts of issue 19 that bring them).
+    """
+    from ..embedders import BACKENDS
+    from ..io.sample_images import emoji_table
+
+    ingest_images = getattr(scope, "ingest_images", None)
+    has_images = getattr(scope, "has_images", None)
+    if ingest_images is None or has_images is None or IMAGE_SPACE not in BACKENDS:
+        raise WorkspaceError("embedscope demo --images needs image ingest (Scope.ingest_images) and the bundled "
+                             "image model (--model image), which this build does not have yet")
+    if not has_images():
+        log("loading the Noto Emoji sample images (npm emoji-datasource-google: MIT; images Apache-2.0)")
+        with tempfile.TemporaryDirectory() as tmp:
+            table = emoji_table(Path(tmp), n)
+            ingest_images(table, image_column="image", id_column="id", text_column="name", progress=progress)
+    for space, model, what in ((IMAGE_SPACE, "image", "the images with the bundled image model (offline)"),
+                               (NAME_SPACE, "local", "the names with the bundled all-MiniLM-L6-v2 (offline)")):
+        if space not in scope.spaces() or scope.space_info(space).stale:
+            log(f"embedding {what}")
+            scope.embed(space, model, progress=progress)
+    for space in (IMAGE_SPACE, NAME_SPACE):
+        scope.project(space, "umap", progress=progress)
+    scope.cluster(IMAGE_SPACE)
+    rec = scope.store.record(translator_table(NAME_SPACE, IMAGE_SPACE))
+    if rec is None or scope.store.is_stale(rec):
+        log(f"fitting a translator {NAME_SPACE} -> {IMAGE_SPACE}: text queries of the images go through it")
+        tl = scope.translate_fit(NAME_SPACE, IMAGE_SPACE, "auto", select="recall@10", progress=progress)
+        m = tl.meta.get("metrics") or {}
+        log(f"translator {tl.method}: held-out recall@10 {m.get('recall@10', float('nan')):.2f}, "
+            f"top-10 {m.get('top10', float('nan')):.2f} ({scope.store.require(vectors_table(IMAGE_SPACE)).rows} images)")

@@ -13,7 +13,7 @@ import pyarrow as pa
 from ..errors import InputError
 from ..results import IngestReport, Progress
 from ..store.manifest import Record, fingerprint_arrays
-from ..store.tables import check_space_name, translate_table, vectors_table
+from ..store.tables import check_space_name, translate_table, translator_table, vectors_table
 from .base import ScopeLike
 
 
@@ -70,7 +70,8 @@ def translation(scope: ScopeLike, a: str, b: str) -> dict[str, Any] | None:
 
 
 def translate_fit(scope: ScopeLike, a: str, b: str, method: str = "auto", *, path: str | Path | None = None, seed: int = 0,
-                  test_size: int | None = None, select: str = "mean_cosine", progress: Progress | None = None) -> Any:
+                  test_size: int | None = None, select: str = "mean_cosine", progress: Progress | None = None,
+                  keep: bool = True) -> Any:
     """Fit a translator from space ``a`` to ``b`` on every shared item, after measuring it on held-out items.
 
     Parameters
@@ -81,6 +82,9 @@ def translate_fit(scope: ScopeLike, a: str, b: str, method: str = "auto", *, pat
         What ``auto`` maximises: ``mean_cosine``, ``top1``, ``top10`` or ``recall@10``.
     path
         Where to save the translator file (``.npz`` format, any name), if given.
+    keep
+        Also keep it in the workspace (:func:`keep_translator`): text queries of ``b`` then go through
+        ``a``'s model and this map when ``b`` has no text model of its own.
 
     Returns
     -------
@@ -95,10 +99,53 @@ def translate_fit(scope: ScopeLike, a: str, b: str, method: str = "auto", *, pat
               (("source_model", a), ("target_model", b))}
     tl, _ = fit(xa, xb, method, seed=seed, test_size=test_size, select=select, progress=progress, names=(a, b),
                 meta=models)
+    if keep:
+        keep_translator(scope, tl, a, b)
     if path is not None:
         tl.save(path)
         tl.meta["file"] = str(path)
     return tl
+
+
+def translator_figures(meta: dict[str, Any]) -> dict[str, Any]:
+    """The held-out figures of a fitted translator's metadata that a query route shows: ``recall@10``,
+    ``top10``, ``mean_cosine`` of the map and ``baseline_recall@10`` of the mean-vector baseline (``None``
+    when not measured), the protocol and the pairs."""
+    m = meta.get("metrics") or {}
+    ev = meta.get("evaluation") or {}
+    base: dict[str, Any] = next((s for s in ev.get("methods") or [] if s.get("method") == "mean"), {})
+    return {"recall@10": m.get("recall@10"), "top10": m.get("top10"), "mean_cosine": m.get("mean_cosine"),
+            "baseline_recall@10": base.get("recall@10"), "baseline_top10": base.get("top10"),
+            "protocol": ev.get("protocol"), "n_test": ev.get("n_test"), "n_train": meta.get("n_train")}
+
+
+def keep_translator(scope: ScopeLike, tl: Any, a: str, b: str) -> None:
+    """Keep translator ``tl`` (from space ``a`` to ``b``) in the workspace: the map in ``models/`` and a
+    ``translator__{a}__{b}`` record with its held-out figures, so text queries of ``b`` can go through ``a``'s
+    model and this map (:func:`embedscope.pipeline.embed.embedder`). Replaces an earlier one of the pair."""
+    figures = translator_figures(tl.meta)
+    stem = translator_table(a, b)
+    fp = fingerprint_arrays(tl.src_mean, tl.tgt_mean, *tl.weights.values(), tl.method)
+    file = f"{stem}-{fp[:16]}.npz"  # one file per fit: a kill before the record leaves the old pair intact
+    inputs = {vectors_table(s): scope.store.require(vectors_table(s)).fingerprint for s in (a, b)}
+    table = pa.Table.from_pylist([{"method": str(tl.method), "recall_at_10": figures["recall@10"],
+                                   "baseline_recall_at_10": figures["baseline_recall@10"],
+                                   "mean_cosine": figures["mean_cosine"]}],
+                                 schema=pa.schema([("method", pa.string()), ("recall_at_10", pa.float64()),
+                                                   ("baseline_recall_at_10", pa.float64()),
+                                                   ("mean_cosine", pa.float64())]))
+    with scope.store.writing():
+        scope.store.model_path(file).parent.mkdir(parents=True, exist_ok=True)
+        tl.save(scope.store.model_path(file))
+        scope.store.write(Record(table=stem, kind="translator",
+                                 params={"from": a, "to": b, "method": tl.method, "model_file": file,
+                                         "src_dim": tl.src_dim, "tgt_dim": tl.tgt_dim},
+                                 inputs=inputs, fingerprint=fp, metrics=figures), table)
+        for other in scope.store.model_path(file).parent.glob(f"{stem}-*.npz"):  # earlier fits, no longer recorded
+            tail = other.name[len(stem) + 1:-len(".npz")]  # a space "b-x" must not lose its own: 16 hex digits only
+            if other.name != file and len(tail) == 16 and all(c in "0123456789abcdef" for c in tail):
+                other.unlink(missing_ok=True)
+    scope.forget_embedder(b)
 
 
 def translate_apply(scope: ScopeLike, translator: Any, space: str, name: str, *, batch_size: int = 65_536,

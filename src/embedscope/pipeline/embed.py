@@ -140,22 +140,52 @@ def embed(
 
 
 def embedder(scope: ScopeLike, space: str | None = None) -> Embedder:
-    """The embedder that made ``space`` (to embed queries into it)."""
+    """The embedder of text queries into ``space``.
+
+    The space's own model when it embeds texts; for a space without one (vectors you brought, an image model
+    without a text tower: ``text_queries`` false) the best kept translator from a space that has one (its model,
+    then the map: :func:`translated_query_embedder`). :func:`query_route` says which.
+    """
     space = scope.resolve_space(space)
     if space in scope.query_embedders:
         return scope.query_embedders[space]
     rec = scope.store.require(vectors_table(space))
-    if rec.params.get("source") == "translated":  # queries go through the target space's model
-        if rec.params.get("query_space") in scope.spaces():
-            return scope.embedder(str(rec.params["query_space"]))
-        raise InputError(f"space {space!r} was translated from {rec.params.get('from')!r} by a translator whose "
-                         "target space has no model in this workspace; search it by item id or a vector")
+    if rec.params.get("source") == "translated" and rec.params.get("query_space") in scope.spaces():
+        return scope.embedder(str(rec.params["query_space"]))  # queries go through the target space's model
     if rec.params.get("source") == "compressed" and rec.params.get("codec_file") and \
             rec.params.get("from") in scope.spaces():
         return compressed_embedder(scope, space, rec)
     if rec.params.get("source") != "embedded":
-        raise InputError(f"space {space!r} holds vectors you brought, with no model to embed a query; "
-                         "search it by item id instead")
+        routed = translated_query_embedder(scope, space)
+        if routed is not None:
+            return routed
+        what = (f"was translated from {rec.params.get('from')!r} by a translator whose target space has no model "
+                "in this workspace" if rec.params.get("source") == "translated"
+                else "holds vectors you brought, with no model to embed a query")
+        raise InputError(f"space {space!r} {what}; search it by item id, or search it by words through a space "
+                         f"with a text model: {fit_hint(scope, space)}")
+    emb = model_embedder(scope, space, rec)
+    if not getattr(emb, "text_queries", True):  # an image model without a text tower
+        routed = translated_query_embedder(scope, space)
+        if routed is not None:
+            return routed
+        raise InputError(f"space {space!r} has no text model ({rec.params.get('model')} embeds images only); to "
+                         f"search it by words: {fit_hint(scope, space)}")
+    scope.query_embedders[space] = emb
+    return emb
+
+
+def fit_hint(scope: ScopeLike, space: str) -> str:
+    """The command that fits a translator into ``space`` from a space with a text model (one is named when the
+    workspace has one)."""
+    texts = [s for s in scope.spaces() if s != space and
+             (r := scope.store.record(vectors_table(s))) is not None and r.params.get("source") == "embedded" and
+             r.params.get("modality", "text") == "text"]
+    return f"embedscope translate fit {scope.path} --from {texts[0] if texts else 'TEXT'} --to {space}"
+
+
+def model_embedder(scope: ScopeLike, space: str, rec: Record) -> Embedder:
+    """The model that embedded ``space`` (a space of ``source: "embedded"``), loaded as recorded."""
     check_recorded_model(scope, rec)
     emb = get_embedder(str(rec.params["model"]), dimensions=rec.params.get("dimensions"),
                        backend=recorded_backend(rec.params))
@@ -180,8 +210,74 @@ def embedder(scope: ScopeLike, space: str | None = None) -> Embedder:
             raise WorkspaceError(f"the fitted model of space {space!r} is missing ({path}); embed it again: "
                                  f"{again}")
         emb.load(path)  # type: ignore[attr-defined]
-    scope.query_embedders[space] = emb
     return emb
+
+
+def translated_query_embedder(scope: ScopeLike, space: str) -> Embedder | None:
+    """Text queries of ``space`` through a kept translator: the source space's text model, then the map.
+
+    Among the translators kept into ``space`` (``translate fit`` keeps them, see
+    :func:`embedscope.ops.translate.keep_translator`) that are not stale and whose source space was embedded by a
+    model with a text side, the one with the best held-out recall@10. ``None`` when there is none. The embedder's
+    ``route`` says so (:func:`query_route`).
+    """
+    from ..embedders.derived import MappedEmbedder
+    from ..translate import Translator
+
+    kept = [r for r in scope.store.records("translator")
+            if r.params.get("to") == space and r.params.get("from") in scope.spaces() and not scope.store.is_stale(r)]
+    def recall(r: Record) -> float:
+        v = r.metrics.get("recall@10")
+        return float(v) if isinstance(v, (int, float)) else -1.0
+
+    kept.sort(key=recall, reverse=True)
+    for rec in kept:
+        src = str(rec.params["from"])
+        src_rec = scope.store.require(vectors_table(src))
+        if src_rec.params.get("source") != "embedded":  # a text model of its own only: no chains, no loops
+            continue
+        src_emb = scope.query_embedders.get(src) or model_embedder(scope, src, src_rec)
+        if not getattr(src_emb, "text_queries", True):
+            continue
+        scope.query_embedders.setdefault(src, src_emb)
+        try:
+            tl = Translator.load(recorded_file(scope.path, rec.params.get("model_file"), table=rec.table,
+                                               key="model_file"))
+        except InputError as exc:
+            raise WorkspaceError(f"the translator kept from {src!r} to {space!r} cannot be read ({exc}); fit it "
+                                 f"again: embedscope translate fit {scope.path} --from {src} --to {space}") from None
+        route = {"route": "translator", "space": space, "via": src, "model": src_emb.model_spec,
+                 "method": tl.method, "recall_at_10": rec.metrics.get("recall@10"),
+                 "baseline_recall_at_10": rec.metrics.get("baseline_recall@10"),
+                 "protocol": rec.metrics.get("protocol"), "n_test": rec.metrics.get("n_test")}
+        emb = MappedEmbedder(src_emb, tl.transform, f"translator:{tl.method}", route=route)
+        scope.query_embedders[space] = emb
+        return emb
+    return None
+
+
+def query_route(scope: ScopeLike, space: str | None = None) -> dict[str, Any]:
+    """How a text query of ``space`` is embedded.
+
+    Returns
+    -------
+    dict
+        ``route``: ``"model"`` (a model with a text side: the space's own, its source's for a compressed or
+        translated copy) or ``"translator"``; ``space``; ``model`` (the model that embeds the text); and for a
+        translator ``via`` (the text space), ``method``, ``recall_at_10`` (held-out) and
+        ``baseline_recall_at_10`` (the mean-vector baseline's), ``protocol``, ``n_test``.
+
+    Raises
+    ------
+    InputError
+        No way to embed a text into ``space`` (says how to fit a translator).
+    """
+    space = scope.resolve_space(space)
+    emb = scope.embedder(space)
+    route = getattr(emb, "route", None)
+    if isinstance(route, dict):
+        return {**route, "space": space}
+    return {"route": "model", "space": space, "model": emb.model_spec, "via": None}
 
 
 def check_recorded_model(scope: ScopeLike, rec: Record) -> None:

@@ -2,7 +2,8 @@
 
 Names (one LanceDB table each; see :mod:`embedscope.workspace` for their columns): ``items``, ``images``,
 ``vectors__{space}``, ``neighbors__{space}``, ``layout__{space}__{method}``, ``clusters__{space}``,
-``compare__{a}__{b}``, ``compress__{space}``, ``translate__{a}__{b}`` and ``cache__{model hash}``.
+``compare__{a}__{b}``, ``compress__{space}``, ``translate__{a}__{b}``, ``translator__{a}__{b}`` and
+``cache__{model hash}``.
 """
 
 from __future__ import annotations
@@ -74,6 +75,12 @@ def compress_table(space: str) -> str:
 def translate_table(a: str, b: str) -> str:
     """The table of the translator evaluation from space ``a`` to ``b``."""
     return f"translate__{a}__{b}"
+
+
+def translator_table(a: str, b: str) -> str:
+    """The table (one row: its held-out figures) of the translator from space ``a`` to ``b`` kept in the
+    workspace; the map itself is the model file its record names (queries of ``b`` may go through it)."""
+    return f"translator__{a}__{b}"
 
 
 def graph_table(ids: list[str], indices: np.ndarray, scores: np.ndarray) -> pa.Table:

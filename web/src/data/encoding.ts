@@ -211,7 +211,10 @@ export function encodeScores(scores: Float32Array, result: SearchResult): Encodi
       min,
       max,
       missing: 0,
-      note: 'Cosine similarity in the original space, computed on the server with the space’s own model.',
+      note:
+        result.route?.route === 'translator'
+          ? `Cosine similarity in the original space; the query was embedded by space ${result.route.via}’s model and translated (this space has no text model).`
+          : 'Cosine similarity in the original space, computed on the server with the space’s own model.',
     },
   };
 }

@@ -273,6 +273,19 @@ export interface QrelsRetrieval {
   rows: RetrievalRow[];
 }
 
+/** How a semantic query was embedded into the space. */
+export interface QueryRoute {
+  route: "model" | "translator";
+  space: string;
+  model: string;
+  via?: string | null;
+  method?: string | null;
+  recall_at_10?: number | null;
+  baseline_recall_at_10?: number | null;
+  protocol?: string | null;
+  n_test?: number | null;
+}
+
 /** One metric of a retrieval table: each space's mean, the best space, its margin over the runner-up. */
 export interface RetrievalRow {
   metric: string;
@@ -292,6 +305,7 @@ export interface SearchOut {
   hits: Hit[];
   histogram: Histogram | null;
   cut: number | null;
+  route?: QueryRoute | null;
 }
 
 /** Both spaces' cosine similarities of the same random pairs, as histograms on one shared range. */

@@ -1,5 +1,6 @@
 // Search results: a histogram of the query's similarity to every item with the top-k cut, and the ranked hits.
 import type { SearchMode, SearchResult } from '../data/api';
+import { routeText } from '../data/route';
 import { $, h, svgEl } from './dom';
 import { thumbImg } from './thumb';
 
@@ -64,7 +65,9 @@ export function searchView(result: SearchResult, select: (row: number) => void):
     });
     list.append(li);
   }
-  return h('div', { class: 'search-view', id: 'search-view' }, h('p', { class: 'note' }, summary), similarityHistogram(result), list);
+  const route = routeText(result.route);
+  const how = route ? h('p', { class: 'note', id: 'search-route' }, route) : null;
+  return h('div', { class: 'search-view', id: 'search-view' }, h('p', { class: 'note' }, summary), how, similarityHistogram(result), list);
 }
 
 /** The header's search box (#search-form: #search and #search-mode): ``submit`` gets the trimmed query ('' to

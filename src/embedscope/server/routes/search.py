@@ -1,5 +1,6 @@
-"""Search a space: by meaning (the query embedded with the space's own model) or by words (substring match over
-the texts and the string metadata).
+"""Search a space: by meaning (the query embedded with the space's own model, or, for a space with no text model,
+with a text space's model and a kept translator: ``route`` says which) or by words (substring match over the
+texts and the string metadata).
 
 - ``GET /search?q=...&mode=semantic|keyword&k=...``: the ranked hits (row, id, score, snippet), how many
   items match (keyword) and, for semantic search, a histogram of the query's cosine similarity to every item with
@@ -26,7 +27,8 @@ from ...errors import InputError
 from ...search.scan import score_histogram
 from ..arrow import ARROW_ONLY, arrow_response
 from ..batcher import QueryBatcher
-from ..columns import RESERVED
+from ..columns import RESERVED, jsonable
+from ..figures import Figure
 from ..queries import space_queries
 from ..snippets import snippets
 from ..state import ExplorerState, get_state
@@ -60,6 +62,24 @@ class Histogram(BaseModel):
     counts: list[int]
 
 
+class QueryRoute(BaseModel):
+    """How a semantic query was embedded into the space."""
+
+    #: ``model``: a model with a text side (the space's own, or its source's); ``translator``: the model of the
+    #: text space ``via``, then a translator fitted from it to this space.
+    route: Literal["model", "translator"]
+    space: str
+    #: The model that embedded the query text.
+    model: str
+    via: str | None = None
+    method: str | None = None
+    #: The translator's held-out recall@10, and the mean-vector baseline's.
+    recall_at_10: Figure = None
+    baseline_recall_at_10: Figure = None
+    protocol: str | None = None
+    n_test: int | None = None
+
+
 class SearchOut(BaseModel):
     query: str
     mode: str
@@ -70,6 +90,8 @@ class SearchOut(BaseModel):
     #: Semantic search: the distribution of the query's similarity to every item, and the k-th hit's score.
     histogram: Histogram | None
     cut: float | None
+    #: Semantic search: how the query was embedded (``null`` for keyword search).
+    route: QueryRoute | None = None
 
 
 def _scores(state: ExplorerState, space: str, q: str, mode: str) -> np.ndarray:
@@ -142,7 +164,8 @@ def search(
     images = image_ids(state)
     hits = [Hit(row=r, id=ids[r], score=float(sc), text=t, has_image=ids[r] in images)
             for r, sc, t in zip(row_list, hit_scores, texts, strict=True)]
-    return SearchOut(query=q, mode=mode, k=k, total=total, hits=hits, histogram=histogram, cut=cut)
+    route = None if mode == "keyword" else QueryRoute(**jsonable(state.scope.query_route(space)))
+    return SearchOut(query=q, mode=mode, k=k, total=total, hits=hits, histogram=histogram, cut=cut, route=route)
 
 
 @router.get("/scores", response_class=Response, responses=ARROW_ONLY)
