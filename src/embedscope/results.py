@@ -176,3 +176,5 @@ class EmbedReport:
     skipped_without_text: int = 0
     #: Local models: the backend that made the vectors (``torch``, ``onnx``, ``onnx-int8``), else ``None``.
     backend: str | None = None
+    #: What was embedded: ``text`` (the items' texts) or ``image`` (their image files).
+    modality: str = "text"

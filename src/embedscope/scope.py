@@ -268,7 +268,7 @@ class Scope:
     def embed(
         self,
         space: str | None = None,
-        model: str = "local",
+        model: str | None = None,
         *,
         batch_size: int | None = None,
         device: str | None = None,
@@ -287,7 +287,8 @@ class Scope:
         space
             Space name; default: named after the model (``minilm`` for the default model).
         model
-            ``local``, ``local:PATH``, ``openai:MODEL`` or ``tfidf:DIM``.
+            ``local``, ``local:PATH``, ``openai:MODEL``, ``tfidf:DIM``, ``e5``, ``image`` (the bundled image model)
+            or ``clip:PATH``; ``None``: ``image`` for a workspace of images without texts, else ``local``.
         batch_size, device, dimensions
             Passed to the embedder.
         dry_run

@@ -138,9 +138,10 @@ def _ingest_images(ws: Path, source: Path, *, image: str | None, id: str | None,
 def embed(
     ws: WS,
     space: Annotated[str | None, typer.Option("--space", help="Space name (default: named after the model, 'minilm').")] = None,
-    model: Annotated[str, typer.Option("--model", help="local | local:PATH | openai:MODEL | tfidf:DIM | e5 | image (images: the "
-                                            "bundled EfficientNet-Lite0) | clip:PATH (images and texts: a CLIP "
-                                            "model on disk)")] = "local",
+    model: Annotated[str | None, typer.Option(
+        "--model", help="local | local:PATH | openai:MODEL | tfidf:DIM | e5 | image (images: the bundled "
+        "EfficientNet-Lite0) | clip:PATH (images and texts: a CLIP model on disk). Default: image for a workspace "
+        "of images without texts, else local.")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, max=100_000)] = None,
     device: Annotated[str | None, typer.Option("--device", help="Torch device for local models (cpu).")] = None,
     dimensions: Annotated[int | None, typer.Option("--dimensions", min=1, help="Output dimension (openai).")] = None,
@@ -158,7 +159,12 @@ def embed(
         "else torch. Queries of a space always use its own backend.")] = None,
     as_json: JSON = False,
 ) -> None:
-    """Embed every item's text with MODEL into a space. Cached by content; rerun after a crash resumes."""
+    """Embed every item's text (or image, with an image model) with MODEL into a space. Cached by content; rerun
+    after a crash resumes.
+
+    --json: {"space", "model", "dim", "stats": {"texts", "unique", "cached", "computed", "batches", "truncated"},
+    "skipped_without_text", "backend", "modality": "text" | "image"} (for images "texts" counts images).
+    """
     scope = open_scope(ws)
     with progress(not as_json) as cb:
         res = scope.embed(space, model, batch_size=batch_size, device=device, dimensions=dimensions,
@@ -175,10 +181,12 @@ def embed(
         return
     st = doc["stats"]
     via = f", {doc['backend']}" if doc.get("backend") else ""
-    err.print(f"space {doc['space']!r} ({doc['model']}{via}, {doc['dim']} dims): {st['texts']} texts, "
+    what = "images" if doc.get("modality") == "image" else "texts"
+    err.print(f"space {doc['space']!r} ({doc['model']}{via}, {doc['dim']} dims): {st['texts']} {what}, "
               f"{st['computed']} embedded, {st['cached']} from cache"
               + (f"; {st['truncated']} texts were longer than the model window and were cut" if st["truncated"] else "")
-              + (f"; {doc['skipped_without_text']} items without text skipped" if doc["skipped_without_text"] else ""))
+              + (f"; {doc['skipped_without_text']} items without {what[:-1]} skipped" if doc["skipped_without_text"]
+                 else ""))
 
 
 def info(ws: WS, as_json: JSON = False) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 #: Seconds between two progress lines of a stage (besides a line at every tenth of the way).
 PERIOD = 10.0
 #: What a stage counts (default: items).
-UNITS = {"embed": "texts", "compress": "codecs", "translate eval": "fits", "ingest images": "files"}
+UNITS = {"embed": "texts", "embed images": "images", "compress": "codecs", "translate eval": "fits", "ingest images": "files"}
 
 
 def period_from_env(default: float = PERIOD) -> float:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from ..embedders import DryRun, Embedder, get_embedder
 from ..engines import get_engine
@@ -15,7 +16,7 @@ from ..errors import InputError, ManifestError, WorkspaceError
 from ..io.modelfiles import is_legacy, load_state, recorded_file
 from ..results import EmbedReport, Progress
 from ..store.manifest import Record
-from ..store.tables import ITEMS, check_space_name, vectors_table
+from ..store.tables import IMAGES, ITEMS, check_space_name, vectors_table
 from .base import ScopeLike
 
 
@@ -30,7 +31,7 @@ def recorded_backend(params: dict[str, Any]) -> str | None:
 def embed(
     scope: ScopeLike,
     space: str | None = None,
-    model: str = "local",
+    model: str | None = None,
     *,
     batch_size: int | None = None,
     device: str | None = None,
@@ -51,7 +52,9 @@ def embed(
     space
         Space name; default: named after the model (``minilm`` for the default model).
     model
-        ``local``, ``local:PATH``, ``openai:MODEL`` or ``tfidf:DIM``.
+        ``local``, ``local:PATH``, ``openai:MODEL``, ``tfidf:DIM``, ``e5``, ``image`` or ``clip:PATH``
+        (:func:`embedscope.embedders.get_embedder`); ``None``: :func:`default_model`. An image model embeds the
+        items' images (:meth:`embedscope.scope.Scope.image_files`), cached by each file's content hash.
     batch_size, device, dimensions
         Passed to the embedder.
     dry_run
@@ -75,16 +78,11 @@ def embed(
     """
     runner = get_engine(engine, address)
     items = scope.items()
-    if "text" not in items.column_names:
-        raise InputError(f"{scope.path} has no texts to embed (it holds vectors only)")
+    if model is None:
+        model = default_model(scope, items.column_names)
     emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions, backend=backend)
     space = check_space_name(space or emb.default_space)
-    text_col = items.column("text")
-    mask = text_col.is_valid().to_numpy(zero_copy_only=False)
-    ids = [s for s, m in zip(items.column("id").to_pylist(), mask, strict=True) if m]
-    texts = [t for t in text_col.to_pylist() if t is not None]
-    if not texts:
-        raise InputError("no item has a text to embed")
+    ids, texts, hashes, skipped, inputs = embed_inputs(scope, emb, items)
     name = vectors_table(space)
     rec = scope.store.record(name)
     if rec is not None and rec.params.get("model") not in (None, model):
@@ -101,20 +99,24 @@ def embed(
         from ..embedders.run import text_hash
 
         cache = scope.store.lance_cache(emb.key)
-        uniq = list(dict.fromkeys(texts))
-        found = cache.lookup([text_hash(t) for t in uniq])
-        todo = [t for t in uniq if text_hash(t) not in found]
-        dr = emb.dry_run(todo)
-        dr.notes.append(f"{len(texts)} texts, {len(uniq)} distinct, {len(found)} already cached")
+        keys = hashes if hashes is not None else [text_hash(t) for t in texts]
+        first = dict(zip(keys, texts, strict=True))
+        found = cache.lookup(list(first))
+        todo = [t for h, t in first.items() if h not in found]
+        what = "images" if hashes is not None else "texts"
+        dr = DryRun(len(todo), 0, True, 0) if hashes is not None else emb.dry_run(todo)
+        dr.notes.append(f"{len(texts)} {what}, {len(first)} distinct, {len(found)} already cached")
         return dr
     with scope.store.writing():
         cache = scope.store.lance_cache(emb.key)
-        cb = (lambda d, t: progress("embed", d, t)) if progress else None
+        stage = "embed images" if hashes is not None else "embed"
+        cb = (lambda d, t: progress(stage, d, t)) if progress else None
         opts = {"batch_size": batch_size, "device": device, "dimensions": dimensions,
                 "backend": getattr(emb, "backend", None)}
         vecs, stats = runner.embed_texts(texts, emb, cache, model=model, options=opts,
                                          staging=scope.store.staging_path(f"ray-{cache.name}.lance"),
-                                         batch_size=batch_size, concurrency=concurrency, on_batch=cb)
+                                         batch_size=batch_size, concurrency=concurrency, on_batch=cb,
+                                         hashes=hashes)
         model_file = None
         if emb.needs_fit and hasattr(emb, "save"):
             # one file per fit, named in the space's record: a kill between saving it and recording the new
@@ -123,10 +125,9 @@ def embed(
 
             model_file = f"{space}__fit-{hashlib.blake2b(emb.key.encode(), digest_size=8).hexdigest()}.npz"
             emb.save(scope.store.model_path(model_file))
-        items_fp = scope.store.require(ITEMS).fingerprint
-        params = {"source": "embedded", "model": model, **emb.spec(),
+        params = {"source": "embedded", "model": model, "modality": emb.modality, **emb.spec(),
                   **({"model_file": model_file} if model_file else {})}
-        scope.store.write_space(space, ids, vecs, params, {ITEMS: items_fp})
+        scope.store.write_space(space, ids, vecs, params, inputs)
         if model_file:  # earlier fits of this space (and their pickles, if an older version wrote them)
             for old in (*(scope.path / "models").glob(f"{space}__fit-*.pkl"),  # are no longer recorded
                         *(scope.path / "models").glob(f"{space}__fit-*.npz")):
@@ -135,8 +136,52 @@ def embed(
             scope.store.model_path(f"{space}.pkl").unlink(missing_ok=True)
         cache.compact()
     scope.query_embedders[space] = emb
-    return EmbedReport(space, model, int(vecs.shape[1]), stats, len(mask) - len(ids),
-                       getattr(emb, "backend", None))
+    return EmbedReport(space, model, int(vecs.shape[1]), stats, skipped, getattr(emb, "backend", None),
+                       emb.modality)
+
+
+def default_model(scope: ScopeLike, columns: list[str]) -> str:
+    """The ``--model`` of ``embed`` when none is given: ``image`` (the bundled image model) for a workspace of
+    images without texts, else ``local`` (the bundled text model)."""
+    return "image" if "text" not in columns and scope.has_images() else "local"
+
+
+def embed_inputs(scope: ScopeLike, emb: Embedder, items: pa.Table
+                 ) -> tuple[list[str], list[str], list[str] | None, int, dict[str, str]]:
+    """What ``emb`` embeds of the items: texts, or for an image model the items' image files.
+
+    Returns
+    -------
+    ids : list of str
+        The items embedded, in item order.
+    inputs : list of str
+        Their texts, or the absolute paths of their image files.
+    hashes : list of str or None
+        Cache keys (``"image:" + sha256`` of each file's bytes) for images; ``None`` for texts (hashed by content).
+    skipped : int
+        Items without a text (or an image).
+    deps : dict
+        The tables the space is computed from, with their fingerprints (its staleness).
+    """
+    deps = {ITEMS: scope.store.require(ITEMS).fingerprint}
+    if emb.modality == "image":
+        ids, paths, shas = scope.image_files()
+        if not ids:
+            raise InputError(f"{scope.path} has no images to embed with {emb.model_spec or 'an image model'}; "
+                             f"ingest a folder of images first: embedscope ingest {scope.path} FOLDER")
+        deps[IMAGES] = scope.store.require(IMAGES).fingerprint
+        return ids, paths, ["image:" + h for h in shas], items.num_rows - len(ids), deps
+    if "text" not in items.column_names:
+        hint = " (it holds images: embed them with --model image or clip:PATH)" if scope.has_images() else \
+            " (it holds vectors only)"
+        raise InputError(f"{scope.path} has no texts to embed{hint}")
+    text_col = items.column("text")
+    mask = text_col.is_valid().to_numpy(zero_copy_only=False)
+    ids = [s for s, m in zip(items.column("id").to_pylist(), mask, strict=True) if m]
+    texts = [t for t in text_col.to_pylist() if t is not None]
+    if not texts:
+        raise InputError("no item has a text to embed")
+    return ids, texts, None, len(mask) - len(ids), deps
 
 
 def embedder(scope: ScopeLike, space: str | None = None) -> Embedder:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -37,23 +37,6 @@ class StoreView(Protocol):
 
     def read_columns(self, name: str, columns: list[str]) -> pa.Table:
         """Some columns of table ``name`` at its recorded version, in row order."""
-        ...
-
-
-@runtime_checkable
-class ImagesAPI(Protocol):
-    """The image calls of a workspace (issue 19; ``embedscope.pipeline.images``, delegated from ``Scope``).
-
-    Kept apart from :class:`ScopeAPI` until the workspace has them: :mod:`embedscope.server.thumbs` uses them when
-    the scope does, and reads the ``images`` table through the store otherwise.
-    """
-
-    def has_images(self) -> bool:
-        """Whether any item has an image (the ``images`` table holds rows)."""
-        ...
-
-    def thumbnails(self, ids: list[str]) -> dict[str, bytes]:
-        """The WebP thumbnail of each of ``ids`` that has one."""
         ...
 
 

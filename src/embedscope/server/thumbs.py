@@ -1,26 +1,22 @@
 """Thumbnails of image items, as the explorer reads them: the one place the server gets them from the workspace.
 
 The ``images`` table (one row per item with an image: ``id``, ``thumb`` WebP bytes, ``thumb_width``,
-``thumb_height``, ...; see ``/work/wt/notes/IMAGES.md`` and ``embedscope.pipeline.images``) is read through
-``scope.thumbnails(ids)`` when the workspace has that call (:class:`~embedscope.server.protocol.ImagesAPI`), and
-through the store's public ``read_columns`` otherwise. Which ids have an image is read once per workspace
-version (the ``id`` column only).
+``thumb_height``, ...; written by :mod:`embedscope.pipeline.images`) is read through the store's public
+``read_columns``, once per workspace version: which ids have an image (the ``id`` column), and the thumbnails
+with their sizes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 
-from .protocol import ImagesAPI
+from ..store.tables import IMAGES
 from .state import ExplorerState
 
-#: The table of thumbnails (``embedscope.store.tables.IMAGES`` once image ingest has landed).
-IMAGES = "images"
 #: The cache key of the set of ids that have an image (``ExplorerState.peek`` reads it on the event loop).
 IDS_KEY = ("image_ids",)
 
@@ -36,11 +32,7 @@ class Thumb:
 
 def has_images(state: ExplorerState) -> bool:
     """Whether the workspace holds any thumbnail."""
-    scope = state.scope
-    if isinstance(scope, ImagesAPI):
-        with state.lock:
-            return bool(scope.has_images())
-    rec = scope.store.record(IMAGES)
+    rec = state.scope.store.record(IMAGES)
     return rec is not None and int(rec.rows or 0) > 0
 
 
@@ -71,11 +63,6 @@ def thumbnails(state: ExplorerState, ids: Sequence[str]) -> dict[str, Thumb]:
     wanted = [i for i in dict.fromkeys(ids) if i in have]
     if not wanted:
         return {}
-    scope = state.scope
-    if isinstance(scope, ImagesAPI):
-        with state.lock:
-            found = scope.thumbnails(wanted)
-        return {i: Thumb(data, *webp_size(data)) for i, data in found.items()}
     table, where = state.cached(("thumb_table",), lambda: _thumb_table(state))
     rows = [where[i] for i in wanted if i in where]
     pick = table.take(pa.array(rows, type=pa.int64())).to_pydict()
@@ -87,11 +74,3 @@ def _thumb_table(state: ExplorerState) -> tuple[pa.Table, dict[str, int]]:
     """The thumbnail columns of the ``images`` table and each id's row in it."""
     table = state.scope.store.read_columns(IMAGES, ["id", "thumb", "thumb_width", "thumb_height"])
     return table, {str(i): r for r, i in enumerate(table.column("id").to_pylist())}
-
-
-def webp_size(data: bytes) -> tuple[int, int]:
-    """Width and height of an image file, from its header (nothing is decoded)."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as img:
-        return int(img.width), int(img.height)
