@@ -178,16 +178,18 @@ class Scope:
 
     # ------------------------------------------------------------------------------ images (pipeline)
     def ingest_images(self, source: str | Path, *, image_column: str | None = None, id_column: str | None = None,
-                      text_column: str | None = None, strict: bool = False, progress: Progress | None = None
-                      ) -> ImageIngestReport:
+                      text_column: str | None = None, image_root: str | Path | None = None, strict: bool = False,
+                      progress: Progress | None = None) -> ImageIngestReport:
         """Add or update image items from a folder (recursive; ids: relative paths) or a table whose
-        ``image_column`` holds paths relative to the table's folder; thumbnails stored in the ``images`` table.
+        ``image_column`` holds paths relative to the table's folder (or ``image_root``); thumbnails stored in the
+        ``images`` table.
 
         Bad files are skipped and listed in the report (``strict``: an ``InputError`` at the first one); a rerun
         does not decode unchanged files. Runs :func:`embedscope.pipeline.images.ingest_images`.
         """
         return images_step.ingest_images(self, source, image_column=image_column, id_column=id_column,
-                                         text_column=text_column, strict=strict, progress=progress)
+                                         text_column=text_column, image_root=image_root, strict=strict,
+                                         progress=progress)
 
     def has_images(self) -> bool:
         """Whether the workspace holds images (:func:`embedscope.pipeline.images.has_images`)."""

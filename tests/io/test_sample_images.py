@@ -27,11 +27,10 @@ def test_the_sample_has_names_categories_and_decodable_images() -> None:
 def test_a_smaller_sample_keeps_every_category_and_the_table_reads_back(tmp_path: Path) -> None:
     df = emoji(100)
     assert len(df) == 100 and df["category"].nunique() == 9
-    table = emoji_table(tmp_path / "t", n=100)
+    table, root = emoji_table(tmp_path / "t", n=100)
     back = pd.read_csv(table)
     assert list(back.columns) == ["id", "name", "category", "subcategory", "image", "unified"]
-    assert all((table.parent / p).resolve() == Path(a).resolve() for p, a in zip(back["image"], df["image"],
-                                                                                   strict=True))
+    assert all((root / p).resolve() == Path(a).resolve() for p, a in zip(back["image"], df["image"], strict=True))
 
 
 def test_not_installed_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,6 +25,8 @@ def ingest(
     vector: Annotated[str | None, typer.Option("--vector", help="Vector column (Parquet/Arrow/JSONL).")] = None,
     image: Annotated[str | None, typer.Option("--image", help="Images: the table's column of image paths, "
                                               "relative to the table's folder.")] = None,
+    image_root: Annotated[Path | None, typer.Option("--image-root", help="Images: the folder the --image paths are "
+                                                    "relative to (default: the table's folder).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Images: stop at the first bad file (exit 2, nothing "
                                          "stored) instead of skipping it.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", help="Images: one line per skipped file.")] = False,
@@ -44,7 +46,8 @@ def ingest(
 
     Images: a folder (recursive; jpg, png, webp, gif, bmp, tiff; hidden files skipped; ids are the relative
     paths; metadata folder, width, height) or a table with --image COLUMN of paths relative to the table's
-    folder (--id, --text for a caption; other columns are metadata). Thumbnails are stored in WS. A bad file
+    folder or to --image-root DIR (--id, --text for a caption; other columns are metadata; a path may not be
+    absolute or climb out with '..'). Thumbnails are stored in WS. A bad file
     is skipped and counted (--verbose lists them; --strict stops at the first, exit 2); no image at all: exit
     2. A rerun does not decode unchanged files. --json: {"source", "kind", "added", "updated", "unchanged",
     "total", "files", "decoded", "reused", "ignored", "skipped": [{"file", "reason", "message"}], ...}.
@@ -52,7 +55,8 @@ def ingest(
     from ..workspace import Scope
 
     if image is not None or file.is_dir():
-        _ingest_images(ws, file, image=image, id=id, text=text, strict=strict, verbose=verbose, as_json=as_json)
+        _ingest_images(ws, file, image=image, id=id, text=text, image_root=image_root, strict=strict, verbose=verbose,
+                       as_json=as_json)
         return
 
     if space is None and (ids is not None or vector is not None):
@@ -102,18 +106,21 @@ def ingest(
               f"{rep.total} in all{cols}")
 
 
-def _ingest_images(ws: Path, source: Path, *, image: str | None, id: str | None, text: str | None, strict: bool,
+def _ingest_images(ws: Path, source: Path, *, image: str | None, id: str | None, text: str | None,
+                   image_root: Path | None, strict: bool,
                    verbose: bool, as_json: bool) -> None:
     """``ingest`` of a folder of images or a table of image paths (``Scope.ingest_images``)."""
     from ..pipeline.images import list_images, skip_summary
     from ..workspace import Scope
 
-    list_images(source, image_column=image, id_column=id, text_column=text)  # a bad table: no workspace made
+    list_images(source, image_column=image, id_column=id, text_column=text,  # a bad table: no workspace made
+                image_root=image_root)
     made = not (Path(ws) / "scope.json").exists()
     scope = Scope.create(ws, exist_ok=True)
     try:
         with progress(not as_json) as cb:
-            rep = scope.ingest_images(source, image_column=image, id_column=id, text_column=text, strict=strict,
+            rep = scope.ingest_images(source, image_column=image, id_column=id, text_column=text,
+                                      image_root=image_root, strict=strict,
                                       progress=cb)
     except BaseException:
         if made:

@@ -173,9 +173,9 @@ def _walk(path: Path, root: Path, rel: str, ancestors: frozenset[Path], out: Ima
 
 
 # -------------------------------------------------------------------------------------------------- table
-def read_image_table(path: str | Path, image: str, *, id: str | None = None, text: str | None = None
-                     ) -> ImageListing:
-    """The images a table lists: ``image`` holds paths relative to the table's folder.
+def read_image_table(path: str | Path, image: str, *, id: str | None = None, text: str | None = None,
+                     root: str | Path | None = None) -> ImageListing:
+    """The images a table lists: ``image`` holds paths relative to ``root`` (default: the table's folder).
 
     Read and checked as :func:`embedscope.io.items.read_items` reads texts (CSV, TSV, Parquet, JSONL, Arrow; also a
     ``.json`` array of objects). Ids: the ``id`` column (default: a column named ``id``, else the image path);
@@ -204,13 +204,16 @@ def read_image_table(path: str | Path, image: str, *, id: str | None = None, tex
         raise InputError(f"no column {image!r} (--image); columns are: {', '.join(cols)}", file=name, column=image)
     values = inp.table.column(out_name).to_pylist()
     meta = inp.table if out_name == "id" else inp.table.drop_columns([out_name])
-    base = p.parent
+    base = Path(root) if root is not None else p.parent
+    if not base.is_dir():
+        raise InputError("the image root is not a folder; give the folder the table's image paths are relative to",
+                         file=base)
     real = base.resolve()
     out = ImageListing(name, "table", image_column=image, id_column=inp.id_column, text_column=inp.text_column)
     ids = meta.column("id").to_pylist()
     seen: dict[str, int] = {}
     for i, v in enumerate(values):
-        raw = _path_value(v, name, i + 1, image)
+        raw = _path_value(v, name, i + 1, image, "the table's folder" if root is None else f"the image root {base}")
         if inp.id_column is None:  # no id column: the path is the id
             if raw in seen:
                 raise InputError(f"the path {raw!r} is listed twice (first in row {seen[raw]}); give an --id "
@@ -234,19 +237,22 @@ def read_image_table(path: str | Path, image: str, *, id: str | None = None, tex
     return out
 
 
-def _path_value(v: Any, name: str, row: int, column: str) -> str:
-    """A table's image path, checked: a relative path that stays in the table's folder."""
+def _path_value(v: Any, name: str, row: int, column: str, where: str = "the table's folder") -> str:
+    """A table's image path, checked: a relative path that stays in ``where`` (the table's folder or the image
+    root)."""
     if v is None or (isinstance(v, float) and v != v) or not str(v).strip():
         raise InputError("empty image path; give the image's path relative to the table, or remove the row",
                          file=name, row=row, column=column)
     raw = str(v)
     if os.path.isabs(raw) or raw.startswith("~") or (len(raw) > 1 and raw[1] == ":"):
-        raise InputError(f"the path {raw!r} is absolute; write paths relative to the table's folder (refused: a "
-                         "table may only name files beside it)", file=name, row=row, column=column)
+        raise InputError(f"the path {raw!r} is absolute; write paths relative to {where}, or give the folder they "
+                         "share with --image-root (refused: a table names files inside one folder)", file=name,
+                         row=row, column=column)
     norm = os.path.normpath(raw)
     if norm == ".." or norm.startswith("../"):
-        raise InputError(f"the path {raw!r} leads out of the table's folder ('..'); move the images beside the "
-                         "table (refused: a table may only name files beside it)", file=name, row=row, column=column)
+        raise InputError(f"the path {raw!r} leads out of {where} ('..'); give the folder the paths are relative "
+                         "to with --image-root (refused: a table names files inside one folder)", file=name, row=row,
+                         column=column)
     return raw
 
 

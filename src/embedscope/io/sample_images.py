@@ -71,7 +71,7 @@ def emoji(n: int | None = None, root: Path | None = None) -> pd.DataFrame:
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read the emoji list ({type(exc).__name__}: {exc}); reinstall: make setup",
                          file=root / "emoji.json") from None
-    images = root / "img" / "google" / "64"
+    images = image_folder(root)
     rows = []
     for e in sorted(data, key=lambda e: int(e.get("sort_order", 0))):
         if not e.get("has_img_google") or e.get("category") in SKIPPED:
@@ -89,21 +89,34 @@ def emoji(n: int | None = None, root: Path | None = None) -> pd.DataFrame:
     return df
 
 
-def emoji_table(folder: Path, n: int | None = None, root: Path | None = None) -> Path:
-    """Write the sample as ``folder/emoji.csv``, its ``image`` column holding paths relative to ``folder`` (the
-    form ``embedscope ingest WS emoji.csv --image image --text name`` reads), and return the file's path.
+def emoji_table(folder: Path, n: int | None = None, root: Path | None = None) -> tuple[Path, Path]:
+    """Write the sample as ``folder/emoji.csv``, its ``image`` column holding paths relative to the installed
+    image folder (the form ``embedscope ingest WS emoji.csv --image image --text name --image-root DIR`` reads).
 
     Parameters
     ----------
     folder
-        Where to write (created); the images stay where they are installed.
+        Where to write the table (created); the images stay where they are installed.
     n, root
         As for :func:`emoji`.
+
+    Returns
+    -------
+    table : Path
+        The CSV file.
+    image_root : Path
+        The folder its image paths are relative to.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     df = emoji(n, root)
-    df["image"] = [os.path.relpath(p, folder) for p in df["image"]]
+    images = image_folder(root)
+    df["image"] = [Path(p).relative_to(images).as_posix() for p in df["image"]]
     out = folder / "emoji.csv"
     df.to_csv(out, index=False)
-    return out
+    return out, images
+
+
+def image_folder(root: Path | None = None) -> Path:
+    """The folder of the 64 px PNGs in the installed package (``root``: default :func:`emoji_root`)."""
+    return (root or emoji_root()) / "img" / "google" / "64"

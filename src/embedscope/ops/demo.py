@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import WorkspaceError
 from ..io.samples import TOTAL_VERSES, bible
 from ..store.tables import translator_table, vectors_table
 from .base import ScopeLike
@@ -25,7 +24,17 @@ class DemoScope(ScopeLike, Protocol):
         """Add or update items."""
         ...
 
-    def embed(self, space: str | None = ..., model: str = ..., *,
+    def ingest_images(self, source: str | Path, *, image_column: str | None = ..., id_column: str | None = ...,
+                      text_column: str | None = ..., image_root: str | Path | None = ..., strict: bool = ...,
+                      progress: Callable[[str, int, int], None] | None = ...) -> object:
+        """Add or update image items from a table of image paths."""
+        ...
+
+    def has_images(self) -> bool:
+        """Whether the workspace holds images."""
+        ...
+
+    def embed(self, space: str | None = ..., model: str | None = ..., *,
               progress: Callable[[str, int, int], None] | None = ...) -> object:
         """Embed the items' texts into a space."""
         ...
@@ -87,25 +96,15 @@ def build_image_demo(scope: DemoScope, *, n: int | None = None,
     ----------
     n
         Images to load (``None``: all 1,906), spread evenly over the categories.
-
-    Raises
-    ------
-    WorkspaceError
-        This build has no image ingest or no ``image`` model yet (the parts of issue 19 that bring them).
     """
-    from ..embedders import BACKENDS
     from ..io.sample_images import emoji_table
 
-    ingest_images = getattr(scope, "ingest_images", None)
-    has_images = getattr(scope, "has_images", None)
-    if ingest_images is None or has_images is None or IMAGE_SPACE not in BACKENDS:
-        raise WorkspaceError("embedscope demo --images needs image ingest (Scope.ingest_images) and the bundled "
-                             "image model (--model image), which this build does not have yet")
-    if not has_images():
+    if not scope.has_images():
         log("loading the Noto Emoji sample images (npm emoji-datasource-google: MIT; images Apache-2.0)")
         with tempfile.TemporaryDirectory() as tmp:
-            table = emoji_table(Path(tmp), n)
-            ingest_images(table, image_column="image", id_column="id", text_column="name", progress=progress)
+            table, image_root = emoji_table(Path(tmp), n)
+            scope.ingest_images(table, image_column="image", id_column="id", text_column="name",
+                                image_root=image_root, strict=True, progress=progress)
     for space, model, what in ((IMAGE_SPACE, "image", "the images with the bundled image model (offline)"),
                                (NAME_SPACE, "local", "the names with the bundled all-MiniLM-L6-v2 (offline)")):
         if space not in scope.spaces() or scope.space_info(space).stale:

@@ -49,8 +49,8 @@ STAGE = "ingest images"
 
 
 def ingest_images(scope: ScopeLike, source: str | Path, *, image_column: str | None = None,
-                  id_column: str | None = None, text_column: str | None = None, strict: bool = False,
-                  progress: Progress | None = None) -> ImageIngestReport:
+                  id_column: str | None = None, text_column: str | None = None, image_root: str | Path | None = None,
+                  strict: bool = False, progress: Progress | None = None) -> ImageIngestReport:
     """Add or update image items from a folder or a table of image paths.
 
     Parameters
@@ -63,6 +63,8 @@ def ingest_images(scope: ScopeLike, source: str | Path, *, image_column: str | N
     image_column, id_column, text_column
         The table's image path column (required for a table), id column (default: ``id``, else the path) and
         caption column (stored as ``text``). Not for a folder.
+    image_root
+        The folder a table's image paths are relative to (default: the table's folder); paths may not leave it.
     strict
         Stop at the first file that cannot be used (an ``InputError`` naming it; nothing stored). Default: skip
         it, and list it in the report.
@@ -79,7 +81,8 @@ def ingest_images(scope: ScopeLike, source: str | Path, *, image_column: str | N
         A bad table, no image files, no image that could be used, or (``strict``) the first bad file; the
         workspace is left as it was.
     """
-    listing = list_images(source, image_column=image_column, id_column=id_column, text_column=text_column)
+    listing = list_images(source, image_column=image_column, id_column=id_column, text_column=text_column,
+                          image_root=image_root)
     if strict and listing.skipped:
         raise InputError(listing.skipped[0].message)
     if not listing.sources:
@@ -93,21 +96,21 @@ def ingest_images(scope: ScopeLike, source: str | Path, *, image_column: str | N
 
 
 def list_images(source: str | Path, *, image_column: str | None = None, id_column: str | None = None,
-                text_column: str | None = None) -> ImageListing:
+                text_column: str | None = None, image_root: str | Path | None = None) -> ImageListing:
     """The listing of a folder (:func:`embedscope.io.imagefiles.list_folder`) or of a table of image paths
     (:func:`embedscope.io.imagefiles.read_image_table`)."""
     p = Path(source)
     if p.is_dir():
-        if image_column or id_column or text_column:
-            raise InputError("--image, --id and --text are for a table of image paths; a folder's ids are its "
-                             "files' paths", file=p)
+        if image_column or id_column or text_column or image_root:
+            raise InputError("--image, --id, --text and --image-root are for a table of image paths; a folder's "
+                             "ids are its files' paths", file=p)
         return list_folder(p)
     if not p.exists():
         raise InputError("file or folder not found", file=p)
     if image_column is None:
         raise InputError("a table of images needs --image COLUMN, the column of image paths (relative to the "
                          "table's folder); or give a folder of images", file=p)
-    return read_image_table(p, image_column, id=id_column, text=text_column)
+    return read_image_table(p, image_column, id=id_column, text=text_column, root=image_root)
 
 
 def skip_summary(skipped: list[dict[str, str]] | list[Skipped]) -> str:
