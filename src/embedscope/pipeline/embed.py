@@ -95,6 +95,8 @@ def embed(
         emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions, backend=recorded)
     if emb.needs_fit:
         emb.fit(texts)
+    if hashes is not None and not dry_run:
+        check_image_files(scope, emb, texts, hashes)
     if dry_run:
         from ..embedders.run import text_hash
 
@@ -135,9 +137,24 @@ def embed(
                     old.unlink(missing_ok=True)
             scope.store.model_path(f"{space}.pkl").unlink(missing_ok=True)
         cache.compact()
-    scope.query_embedders[space] = emb
+    scope.query_embedders.pop(space, None)
+    if emb.text_queries:  # else text queries go through a translator (embedder())
+        scope.query_embedders[space] = emb
     return EmbedReport(space, model, int(vecs.shape[1]), stats, skipped, getattr(emb, "backend", None),
                        emb.modality)
+
+
+def check_image_files(scope: ScopeLike, emb: Embedder, paths: list[str], hashes: list[str]) -> None:
+    """Refuse, before anything runs, to embed images whose files are gone (moved or deleted since ingest) and
+    whose vectors are not cached: one line naming the first, and what to do."""
+    if all(Path(p).is_file() for p in paths):
+        return
+    found = scope.store.lance_cache(emb.key).lookup(list(dict.fromkeys(hashes)))
+    missing = [p for p, h in zip(paths, hashes, strict=True) if h not in found and not Path(p).is_file()]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise InputError(f"the image file is missing{more}: moved or deleted since it was ingested; ingest its "
+                         "folder again from where it is now, then embed", file=missing[0])
 
 
 def default_model(scope: ScopeLike, columns: list[str]) -> str:

@@ -230,11 +230,12 @@ class Workspace:
         return False
 
     def space_is_stale(self, record: Record) -> bool:
-        """Whether an embedded space's items changed (a text added, edited or removed) since it was embedded."""
+        """Whether an embedded space's inputs changed since it was embedded: its items (a text added, edited or
+        removed) and, for an image space, the ``images`` table (a file's content changed)."""
         if record.params.get("source") != "embedded":
             return False
         items = self._manifest.records.get(ITEMS)
-        return items is None or record.inputs.get(ITEMS) != items.fingerprint
+        return items is None or record.inputs.get(ITEMS) != items.fingerprint or self.is_stale(record)
 
     # -------------------------------------------------------------------------------------- writing
     @contextmanager
