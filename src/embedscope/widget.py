@@ -12,7 +12,9 @@ from ``web/src/data/encoding.ts``), built by ``npm run build`` into ``widget_sta
 bytes, never as JSON lists of numbers: the layout as two little-endian float32 arrays, the colour column as
 int16 category codes (-1 = missing) or float32 values (NaN = missing), the selection as uint32 rows. The hover
 text of an item is fetched when the pointer rests on it (one custom message), so the first paint costs
-8 bytes a point plus 2 (categorical) or 4 (numeric) for the colour.
+8 bytes a point plus 2 (categorical) or 4 (numeric) for the colour. In a workspace with images, the hover also
+shows the item's thumbnail: the front end asks for it by id (``{"type": "thumb", "id": ...}``) and gets the WebP
+bytes as the reply's buffer (from :meth:`Scope.thumbnails`), never through HTTP.
 
 Needs the optional extra ``notebook`` (``pip install 'embedscope[notebook]'``, i.e. anywidget).
 """
@@ -125,6 +127,8 @@ def _widget_class() -> type:
         _categories = traitlets.List(traitlets.Unicode()).tag(sync=True)
         _columns = traitlets.List(traitlets.Dict()).tag(sync=True)
         _selected_rows = binary()
+        #: The workspace has thumbnails (the hover asks for them).
+        _images = traitlets.Bool(False).tag(sync=True)
 
         def __init__(self, scope: Scope, *, space: str | None, layout: str | None, color: str | None) -> None:
             if not STATIC.is_file():
@@ -145,6 +149,7 @@ def _widget_class() -> type:
             self._from_front_end = False
             self._coords = coords
             self._items_table: Any = None
+            self._image_ids: set[str] | None = None
             in_order = self._items().column("id").combine_chunks()
             if not in_order.equals(pa.array(ids, in_order.type)):
                 raise WorkspaceError(f"layout {method!r} of space {space!r} is not in the space's point order; "
@@ -166,6 +171,7 @@ def _widget_class() -> type:
                 _y=np.ascontiguousarray(coords[:, 1], dtype="<f4").tobytes(),
                 _columns=columns,
                 color=color,
+                _images=scope.has_images(),
             )
             self._recolor(None)
             self.observe(self._recolor, names="color")
@@ -250,16 +256,29 @@ def _widget_class() -> type:
                     self._categories = []
                     self._codes = values.fill_null(np.nan).to_numpy(zero_copy_only=False).astype("<f4").tobytes()
 
-        # -- hover text --------------------------------------------------------------------------
+        # -- hover text and thumbnail -------------------------------------------------------------
         def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-            if not isinstance(content, dict) or content.get("type") != "item":
+            if not isinstance(content, dict):
                 return
-            row = content.get("row")
-            if isinstance(row, int) and 0 <= row < len(self._ids):
-                self.send({"type": "item", "item": self.item(row)})
+            if content.get("type") == "item":
+                row = content.get("row")
+                if isinstance(row, int) and 0 <= row < len(self._ids):
+                    self.send({"type": "item", "item": self.item(row)})
+            elif content.get("type") == "thumb" and isinstance(content.get("id"), str):
+                item_id = content["id"]
+                webp = self.thumbnail(item_id)
+                self.send({"type": "thumb", "id": item_id, "found": webp is not None},
+                          buffers=[webp] if webp is not None else None)
+
+        def thumbnail(self, item_id: str) -> bytes | None:
+            """The WebP thumbnail of item ``item_id`` (what the hover shows), or None when it has none."""
+            if not self._images:
+                return None
+            return self._scope.thumbnails([item_id]).get(item_id)
 
         def item(self, row: int) -> dict[str, Any]:
-            """What the hover shows of point ``row``: ``row``, ``id``, ``text`` (cut to 1,000 characters), ``metadata``."""
+            """What the hover shows of point ``row``: ``row``, ``id``, ``text`` (cut to 1,000 characters), ``metadata``,
+            and in a workspace with images ``has_image`` (a thumbnail to ask for)."""
             from .server.columns import RESERVED, jsonable
 
             record = self._items().slice(row, 1).to_pylist()[0]
@@ -267,7 +286,16 @@ def _widget_class() -> type:
             if isinstance(text, str) and len(text) > MAX_TEXT:
                 text = text[: MAX_TEXT - 1] + "…"
             metadata = {k: jsonable(v) for k, v in record.items() if k not in RESERVED}
-            return {"row": row, "id": self._ids[row], "text": text, "metadata": metadata}
+            out = {"row": row, "id": self._ids[row], "text": text, "metadata": metadata}
+            if self._images:
+                out["has_image"] = self._ids[row] in self._with_images()
+            return out
+
+        def _with_images(self) -> set[str]:
+            """Ids of the items that have a thumbnail (read once)."""
+            if self._image_ids is None:
+                self._image_ids = set(self._scope.image_files()[0])
+            return self._image_ids
 
         def _items(self) -> Any:
             """The space's items in point order (read once)."""

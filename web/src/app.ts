@@ -24,7 +24,7 @@ import { ItemCache } from './data/items';
 import { NO_LAYOUT, defaultLayout, globeLayout } from './data/layouts';
 import { message, quiet } from './data/promises';
 import { type DoneSearch, reusable, searchIn } from './data/search-cache';
-import { setImages } from './data/thumbs';
+import { imagesOn, setImages } from './data/thumbs';
 import { readHash, writeHash } from './data/url';
 import { type ExplorerParts, installTestHook, sheetContext } from './explorer/bindings';
 import { ItemSelection, type ItemSelectionHost } from './explorer/item-selection';
@@ -39,7 +39,7 @@ import { renderLegend } from './views/legend';
 import { MapView } from './views/map';
 import { searchView, setSearchForm, wireSearchForm } from './views/search';
 import { Sheet } from './views/sheet';
-import { ThumbLayer } from './views/thumb-layer';
+import { PICTURE_CAMERA, ThumbLayer } from './views/thumb-layer';
 import { Tooltip } from './views/tooltip';
 
 type View = 'map' | 'globe';
@@ -179,6 +179,7 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
       if (wanted.view === 'globe' && this.sphere() !== null) await this.setView('globe');
       if (wanted.filter) await this.applyFilter(parseFilter(wanted.filter), false);
       if (wanted.cam) await this.map.setCamera(wanted.cam);
+      else if (imagesOn()) await this.map.setCamera(PICTURE_CAMERA);
       if (wanted.q) {
         setSearchForm(wanted.q, wanted.mode ?? 'semantic');
         await this.runSearch(wanted.q, wanted.mode ?? 'semantic');

@@ -19,6 +19,9 @@ export interface TestHook {
   readonly camera: [number, number, number];
   /** Thumbnails drawn instead of dots in the last frame of the map (0: dots; deep zoom of a workspace with images). */
   readonly thumbsDrawn: number;
+  /** The selected item's picture in the last frame of the picture layer: its row and half its drawn side in CSS
+   * pixels, border included (null: not drawn). */
+  readonly thumbsFocus: { row: number; half: number } | null;
   /** The metadata filter (its JSON) and how many points pass it, or null. */
   readonly filter: { json: string; count: number } | null;
   /** Those of ``neighbors`` that the map places far away (more than max(50, 5k) points drawn closer). */

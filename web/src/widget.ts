@@ -1,11 +1,14 @@
 // The Jupyter widget (anywidget): the web app's map of one layout, in a notebook cell.
 // Python (src/embedscope/widget.py) sends coordinates and the colour column as bytes traits; hover text is
-// fetched on demand with custom messages; the selection goes back as a uint32 bytes trait of rows.
+// fetched on demand with custom messages, and so are thumbnails (by id, the WebP bytes as the reply's buffer:
+// data/kernel-thumbs.ts) when the workspace has images; the selection goes back as a uint32 bytes trait of rows.
 import type { ColumnData, Item } from './data/api';
+import { KernelThumbs } from './data/kernel-thumbs';
 import { h } from './views/dom';
 import { type Encoding, encode, plainEncoding } from './data/encoding';
 import { renderLegend } from './views/legend';
 import { MapView } from './views/map';
+import { pendingThumbImg } from './views/thumb';
 import { Tooltip } from './views/tooltip';
 import css from './widget.css?inline';
 
@@ -85,7 +88,9 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   // Hover text, on demand: one custom message per item, answered by the kernel, cached.
   const items = new Map<number, Item>();
   const waiting = new Map<number, ((item: Item) => void)[]>();
-  const onMessage = (msg: { type?: string; item?: Item }) => {
+  const thumbs = new KernelThumbs((content) => model.send(content));
+  const onMessage = (msg: { type?: string; item?: Item }, buffers?: DataView[]) => {
+    if (thumbs.receive(msg, buffers)) return;
     if (msg?.type !== 'item' || !msg.item) return;
     items.set(msg.item.row, msg.item);
     for (const resolve of waiting.get(msg.item.row) ?? []) resolve(msg.item);
@@ -104,7 +109,9 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       }
     });
   };
-  const tooltip = new Tooltip(tip, load);
+  const picture = (item: Item) =>
+    model.get('_images') && item.has_image ? pendingThumbImg(item.id, thumbs.url(item.id), 96, 'thumb-md') : null;
+  const tooltip = new Tooltip(tip, load, picture);
 
   // Redraws run one at a time (the scatterplot ignores a draw while another is in flight). A redraw asked for
   // while one of the same kind is still waiting is merged into it: jobs read the model when they run.
@@ -225,6 +232,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     model.off('change:_columns', fillColors);
     model.off('change:_x', onLayout);
     model.off('change:height', onHeight);
+    thumbs.dispose();
     root.remove();
   };
 }

@@ -112,6 +112,9 @@ export function installTestHook(app: ExplorerParts): TestHook {
     get thumbsDrawn() {
       return app.thumbs.drawn;
     },
+    get thumbsFocus() {
+      return app.thumbs.focus;
+    },
     get filter() {
       return app.filter && app.keep ? { json: filterJson(app.filter) ?? '', count: countKept(app.keep) } : null;
     },

@@ -5,6 +5,7 @@ import type { Layout } from '../data/api';
 import { ACTIVE, BACKGROUND, HOVER, type Rgb } from '../data/colors';
 import { DIMMED, type Encoding, drawnRgb } from '../data/encoding';
 import { type SpatialIndex, spatialIndex } from '../data/spatial';
+import type { TileMarks } from '../data/tile-plan';
 /** Lines from the selected point to its neighbours (normalised RGBA). */
 const LINK: [number, number, number, number] = [1, 0.82, 0.4, 0.55];
 
@@ -50,6 +51,11 @@ export class MapView {
   /** Neighbour lines are drawn (clearing none would cost a full redraw). */
   private annotated = false;
   private readonly viewListeners: (() => void)[] = [];
+  /** The highlight is a lasso selection (``selectRows``), not an item with its neighbours. */
+  private chosenRows = false;
+  /** The point under the mouse, or null. */
+  private hovered: number | null = null;
+  private readonly markListeners: (() => void)[] = [];
 
   constructor(container: HTMLElement, handlers: MapHandlers) {
     this.canvas = document.createElement('canvas');
@@ -86,8 +92,16 @@ export class MapView {
       lassoColor: '#7aa2f7',
       renderPointsAsSquares: squares,
     });
-    plot.subscribe('pointOver', (row) => handlers.hover(row));
-    plot.subscribe('pointOut', () => handlers.hover(null));
+    plot.subscribe('pointOver', (row) => {
+      this.hovered = row;
+      this.marksChanged();
+      handlers.hover(row);
+    });
+    plot.subscribe('pointOut', () => {
+      this.hovered = null;
+      this.marksChanged();
+      handlers.hover(null);
+    });
     plot.subscribe('select', ({ points }) => {
       if (points.length === 1) handlers.click(points[0]);
       else if (points.length > 1) handlers.selectMany(points);
@@ -102,6 +116,22 @@ export class MapView {
   /** Call ``listener`` whenever what is on screen moves: pan, zoom, resize, a new layout. */
   onView(listener: () => void): void {
     this.viewListeners.push(listener);
+  }
+
+  /** Call ``listener`` whenever the highlight (selected item, neighbours, lasso rows) or the hovered point changes. */
+  onMarks(listener: () => void): void {
+    this.markListeners.push(listener);
+  }
+
+  /** What is marked now, for layers drawn over the points (views/thumb-layer.ts). */
+  get marks(): TileMarks {
+    if (this.focus === null) return { focus: null, chosen: [], hovered: this.hovered };
+    if (this.chosenRows) return { focus: null, chosen: [this.focus, ...this.neighbors], hovered: this.hovered };
+    return { focus: this.focus, chosen: this.neighbors, hovered: this.hovered };
+  }
+
+  private marksChanged(): void {
+    for (const listener of this.markListeners) listener();
   }
 
   private viewChanged(): void {
@@ -169,6 +199,8 @@ export class MapView {
     this.focus = null;
     this.neighbors = [];
     this.highlighted.clear();
+    this.hovered = null;
+    this.marksChanged();
     await this.expect(this.n);
     if (this.plot.get('opacityInactiveScale') !== 1) await this.plot.set({ opacityInactiveScale: 1 });
     await this.setEncoding(encoding);
@@ -252,6 +284,8 @@ export class MapView {
     this.focus = focus;
     this.neighbors = neighbors.filter((r) => r >= 0 && r < this.n);
     this.highlighted = new Set([focus, ...this.neighbors]);
+    this.chosenRows = false;
+    this.marksChanged();
     this.plot.select([focus, ...this.neighbors], { preventEvent: true });
     await this.plot.set({ opacityInactiveScale: DIMMED });
     const [fx, fy] = [this.x[focus], this.y[focus]];
@@ -271,6 +305,8 @@ export class MapView {
     if (valid.length === 0) return this.clearHighlight();
     [this.focus, ...this.neighbors] = valid;
     this.highlighted = new Set(valid);
+    this.chosenRows = true;
+    this.marksChanged();
     this.plot.select(valid, { preventEvent: true });
     await this.plot.set({ opacityInactiveScale: DIMMED });
     await this.annotate([]);
@@ -280,6 +316,7 @@ export class MapView {
     this.focus = null;
     this.neighbors = [];
     this.highlighted.clear();
+    this.marksChanged();
     this.plot.deselect({ preventEvent: true });
     await this.plot.set({ opacityInactiveScale: 1 });
     await this.annotate([]);

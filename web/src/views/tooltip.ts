@@ -13,6 +13,9 @@ export class Tooltip {
   constructor(
     private readonly el: HTMLElement,
     private readonly load: (row: number) => Promise<Item>,
+    /** The item's picture (null: none); by default its thumbnail from the server (views/thumb.ts). */
+    private readonly picture: (item: Item) => HTMLElement | null = (item) =>
+      item.has_image ? thumbImg(item.id, true, 96, 'thumb-md', false) : null,
   ) {}
 
   /** Show ``row`` at ``at`` (CSS pixels inside the stage) after a short pause; ``null`` hides. */
@@ -39,7 +42,7 @@ export class Tooltip {
     const text = item.text ?? summary(item.metadata);
     const cut = text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS - 1)}…` : text;
     this.el.dataset.row = String(item.row);
-    const thumb = item.has_image ? thumbImg(item.id, true, 96, 'thumb-md', false) : null;
+    const thumb = this.picture(item);
     this.el.replaceChildren(...(thumb ? [thumb] : []), h('div', { class: 'tooltip-id' }, item.id), h('div', { class: 'tooltip-text' }, cut));
   }
 
