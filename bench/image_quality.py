@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest_images import run_child  # noqa: E402
+from ingest_images import run_child
 
 K = 10
 
@@ -76,7 +76,7 @@ def measure(ws: str, seed: int = 0) -> dict[str, Any]:
             labels = np.array([label[i] for i in ids], dtype=object)
             p = precision_at_k(np.asarray(x, np.float32), labels)
             b = base_rate(labels)
-            rows[space] = {"items": len(ids), "dim": int(x.shape[1]), "labels": int(len(set(labels))),
+            rows[space] = {"items": len(ids), "dim": int(x.shape[1]), "labels": len(set(labels)),
                            "p@10": round(p, 4), "base_rate": round(b, 4), "lift": round(p / b, 2)}
         out["spaces"][col] = rows
     rec = scope.store.record(translator_table("minilm", "image"))

@@ -14,7 +14,7 @@ Images: ``--n`` (10,000) JPEGs of 640 x 480, built once into ``--cache`` (defaul
 ``~/.cache/embedscope/bench/images-640x480``) from sklearn's two sample photos (seeded crops, flips, colour and
 brightness jitter) with one to three Noto Emoji of the sample data pasted on at random sizes and places, plus
 Gaussian noise; ten sub-folders of ``n / 10``. ``--sizes`` runs the steps at several sizes (the first ``k`` files
-of the same folder, through a folder of symlinks) to see whether peak memory grows with the number of images.
+of the same folder, hard-linked into a folder of their own) to see whether peak memory grows with the number of images.
 
 Run::
 
@@ -91,12 +91,16 @@ def build_corpus(cache: Path, n: int, seed: int = 0) -> list[Path]:
 
 
 def subset(paths: list[Path], k: int, into: Path) -> Path:
-    """A folder of symlinks to the first ``k`` files (same sub-folders)."""
+    """A folder of hard links (copies across file systems) to the first ``k`` files, same sub-folders (not
+    symlinks: ingest refuses a link that leads outside the folder)."""
     root = paths[0].parent.parent
     for p in paths[:k]:
         link = into / p.relative_to(root)
         link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(p)
+        try:
+            os.link(p, link)
+        except OSError:
+            shutil.copy2(p, link)
     return into
 
 
@@ -226,7 +230,8 @@ def main() -> None:
             print(f"  {name:<17} {s['wall_s']:>8.1f} s {rate:>8.1f} images/s  cpu {s['cpu_s']:>7.1f} s  "
                   f"peak RSS {s['peak_rss_mb']:>7.1f} MB  load {s['load_before'][0]:.2f}->{s['load_after'][0]:.2f}"
                   f"{ratio}{extra}")
-    print("time ratio = step wall time / reference wall time (same run); peak RSS = maximum resident set size of the step's process (/usr/bin/time)")
+    print("time ratio = step wall time / reference wall time (same run); peak RSS = maximum resident set size of "
+          "the step's process (/usr/bin/time)")
 
 
 if __name__ == "__main__":
