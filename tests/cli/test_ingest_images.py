@@ -182,7 +182,7 @@ def test_table_needs_image_column(ws: Path, tmp_path: Path, capsys: pytest.Captu
     code, _, err = run_cli(capsys, "ingest", str(ws), str(table), "--image", "path")
     assert code == 2 and "no column 'path' (--image); columns are: file, label" in one_error_line(err)
     code, _, err = run_cli(capsys, "ingest", str(ws), str(tmp_path / "first"), "--image", "file")
-    assert code == 2 and "--image, --id and --text are for a table" in one_error_line(err)
+    assert code == 2 and "--image, --id, --text and --image-root are for a table" in one_error_line(err)
 
 
 def test_table_ingest_and_info(ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

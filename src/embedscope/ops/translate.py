@@ -136,7 +136,8 @@ def keep_translator(scope: ScopeLike, tl: Any, a: str, b: str) -> None:
                                                    ("mean_cosine", pa.float64())]))
     with scope.store.writing():
         scope.store.model_path(file).parent.mkdir(parents=True, exist_ok=True)
-        tl.save(scope.store.model_path(file))
+        if not scope.store.model_path(file).is_file():  # the same name holds the same map: never rewritten
+            tl.save(scope.store.model_path(file))
         scope.store.write(Record(table=stem, kind="translator",
                                  params={"from": a, "to": b, "method": tl.method, "model_file": file,
                                          "src_dim": tl.src_dim, "tgt_dim": tl.tgt_dim},
