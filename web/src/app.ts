@@ -83,6 +83,8 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
   private readonly ctx: SheetContext;
   readonly hook: TestHook;
   private saveTimer: number | undefined;
+  /** Steps under way in ``run`` (the page is ready when none is). */
+  private running = 0;
   private readonly spaceSelect = $('space-select') as HTMLSelectElement;
   private readonly layoutSelect = $('layout-select') as HTMLSelectElement;
   private readonly colorSelect = $('color-select') as HTMLSelectElement;
@@ -469,6 +471,8 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
 
   /** Run a step with the page marked busy; errors go to the status line (and the empty-state note). */
   async run(step: () => Promise<void>): Promise<void> {
+    // steps can overlap (Escape, then Enter at once): the page is ready only when the last of them ends
+    this.running += 1;
     this.hook.ready = false;
     try {
       await step();
@@ -478,8 +482,11 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
     } finally {
       await this.map.indexed; // hover, click and lasso find points from here on
       await frames(2);
-      this.mark('ready');
-      this.hook.ready = true;
+      this.running -= 1;
+      if (this.running === 0) {
+        this.mark('ready');
+        this.hook.ready = true;
+      }
     }
   }
 
