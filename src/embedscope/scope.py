@@ -29,6 +29,7 @@ from .ops import health as ops_health
 from .ops import report as ops_report
 from .ops import similarity as ops_similarity
 from .ops import translate as ops_translate
+from .ops import words as ops_words
 from .pipeline import clusters as clusters_step
 from .pipeline import embed as embed_step
 from .pipeline import graph as graph_step
@@ -289,8 +290,9 @@ class Scope:
         space
             Space name; default: named after the model (``minilm`` for the default model).
         model
-            ``local``, ``local:PATH``, ``openai:MODEL``, ``tfidf:DIM``, ``e5``, ``image`` (the bundled image model)
-            or ``clip:PATH``; ``None``: ``image`` for a workspace of images without texts, else ``local``.
+            ``local``, ``local:PATH``, ``openai:MODEL``, ``tfidf:DIM``, ``e5``, ``image`` (the bundled image model),
+            ``clip:PATH``, ``avg:word2vec`` or ``avg:glove``; ``None``: ``image`` for a workspace of images without
+            texts, else ``local``.
         batch_size, device, dimensions
             Passed to the embedder.
         dry_run
@@ -775,6 +777,22 @@ class Scope:
 
 
 # ------------------------------------------------------------------------------------------ helpers
+
+    # ---------------------------------------------------------------------------------------- words
+    def words(self, to: str | Path | None = None, *, spaces: Sequence[str] = ops_words.SPACES, **options: Any
+              ) -> dict[str, Any]:
+        """Build (or complete) the words workspace of this workspace's texts at ``to`` (default ``WS/words``):
+        the vocabulary as items and the word spaces ``word2vec``, ``glove``, ``minilm``, each with its kNN graph
+        and UMAP layout. ``options``: ``min_count``, ``max_words``, ``keep_stop_words``, ``cbow``, ``dim``,
+        ``window``, ``epochs``, ``seed``, ``layout``, ``progress``, ``log``. Open the result with
+        :func:`embedscope.open` (it is an ordinary workspace).
+
+        Runs :func:`embedscope.ops.words.build_words`.
+        """
+        target = type(self).create(ops_words.target_path(self.path, to), exist_ok=True)
+        return ops_words.build_words(self, target, spaces=spaces, **options)
+
+
 def copy_workspace(src: str | Path, dst: str | Path) -> None:
     """Copy a workspace directory (for backups and tests)."""
     shutil.copytree(src, dst)

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from ..errors import EmbedscopeError, InputError
-from . import data, maps, measure, search, serve
+from . import data, maps, measure, search, serve, words
 from .translate import app as translate_app
 
 app = typer.Typer(
@@ -45,6 +45,7 @@ app.command()(maps.quality)
 app.command("cluster")(maps.cluster_cmd)
 app.command()(measure.health)
 app.command()(search.similar)
+app.command()(words.words)
 app.command()(measure.compare)
 app.command("report")(measure.report_cmd)
 app.command("export")(data.export_cmd)

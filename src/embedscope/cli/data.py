@@ -147,7 +147,8 @@ def embed(
     space: Annotated[str | None, typer.Option("--space", help="Space name (default: named after the model, 'minilm').")] = None,
     model: Annotated[str | None, typer.Option(
         "--model", help="local | local:PATH | openai:MODEL | tfidf:DIM | e5 | image (images: the bundled "
-        "EfficientNet-Lite0) | clip:PATH (images and texts: a CLIP model on disk). Default: image for a workspace "
+        "EfficientNet-Lite0) | clip:PATH (images and texts: a CLIP model on disk) | avg:word2vec (averaged word2vec "
+        "vectors, trained on the texts) | avg:glove (averaged GloVe 6B 50d). Default: image for a workspace "
         "of images without texts, else local.")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, max=100_000)] = None,
     device: Annotated[str | None, typer.Option("--device", help="Torch device for local models (cpu).")] = None,

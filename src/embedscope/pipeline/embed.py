@@ -52,7 +52,8 @@ def embed(
     space
         Space name; default: named after the model (``minilm`` for the default model).
     model
-        ``local``, ``local:PATH``, ``openai:MODEL``, ``tfidf:DIM``, ``e5``, ``image`` or ``clip:PATH``
+        ``local``, ``local:PATH``, ``openai:MODEL``, ``tfidf:DIM``, ``e5``, ``image``, ``clip:PATH``,
+        ``avg:word2vec`` or ``avg:glove``
         (:func:`embedscope.embedders.get_embedder`); ``None``: :func:`default_model`. An image model embeds the
         items' images (:meth:`embedscope.scope.Scope.image_files`), cached by each file's content hash.
     batch_size, device, dimensions
