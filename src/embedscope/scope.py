@@ -789,8 +789,8 @@ class Scope:
 
         Runs :func:`embedscope.ops.words.build_words`.
         """
-        target = type(self).create(ops_words.target_path(self.path, to), exist_ok=True)
-        return ops_words.build_words(self, target, spaces=spaces, **options)
+        path = ops_words.target_path(self.path, to)
+        return ops_words.build_words(self, lambda: type(self).create(path, exist_ok=True), spaces=spaces, **options)
 
 
 def copy_workspace(src: str | Path, dst: str | Path) -> None:

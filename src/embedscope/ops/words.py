@@ -91,7 +91,7 @@ def source_texts(source: ScopeLike) -> list[str]:
     return texts
 
 
-def build_words(source: ScopeLike, target: WordsScope, *, spaces: Sequence[str] = SPACES,
+def build_words(source: ScopeLike, make_target: Callable[[], WordsScope], *, spaces: Sequence[str] = SPACES,
                 min_count: int = MIN_COUNT, max_words: int = MAX_WORDS, keep_stop_words: bool = False,
                 cbow: bool = False, dim: int = DEFAULTS["dim"], window: int = DEFAULTS["window"],
                 epochs: int = DEFAULTS["epochs"], seed: int = DEFAULTS["seed"], layout: bool = True,
@@ -102,8 +102,9 @@ def build_words(source: ScopeLike, target: WordsScope, *, spaces: Sequence[str] 
     ----------
     source
         The workspace whose texts are read (``text`` column of its items).
-    target
-        The words workspace (new or partly built; ``Scope.create(path, exist_ok=True)``).
+    make_target
+        Opens the words workspace, new or partly built (``lambda: Scope.create(path, exist_ok=True)``); called
+        once the vocabulary is known, so bad input leaves no workspace behind.
     spaces
         Which of :data:`SPACES` to build.
     min_count, max_words, keep_stop_words
@@ -133,6 +134,7 @@ def build_words(source: ScopeLike, target: WordsScope, *, spaces: Sequence[str] 
     log(f"vocabulary: {len(vocab):,} words of {vocab.distinct:,} distinct in {vocab.texts:,} texts "
         f"({vocab.tokens:,} words read, {time.perf_counter() - started:.1f} s)")
     known = glove_known(vocab.words, required="glove" in wanted)
+    target = make_target()
     items = words_table(vocab, known)
     corpus = corpus_fingerprint(texts)
     provenance = {"source": "words", "corpus": str(source.path), "corpus_items": source.store.require(ITEMS).fingerprint,
