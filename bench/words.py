@@ -16,7 +16,7 @@ averaged word vectors (``avg:word2vec``, ``avg:glove``) against the sentence mod
 
 Run::
 
-    nice -n 5 .venv/bin/python bench/words.py [--every 8] [--verses 5000] [--json]
+    nice -n 5 .venv/bin/python bench/words.py [--every 5] [--verses 5000] [--parts scale,quality] [--json]
 """
 
 from __future__ import annotations
@@ -110,13 +110,19 @@ def quality(tmp: Path, verses: int) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--every", type=int, default=8)
+    ap.add_argument("--every", type=int, default=5)
     ap.add_argument("--verses", type=int, default=5000)
+    ap.add_argument("--parts", default="scale,quality", help="scale, quality or both (comma-separated)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    parts = args.parts.split(",")
     with tempfile.TemporaryDirectory(prefix="bench-words-") as d:
-        doc = {"machine": {"cores": os.cpu_count(), "load_start": [round(v, 2) for v in os.getloadavg()]},
-               "scale": scale(Path(d), args.every), "quality": quality(Path(d), args.verses)}
+        doc: dict[str, Any] = {"machine": {"cores": os.cpu_count(),
+                                           "load_start": [round(v, 2) for v in os.getloadavg()]}}
+        if "scale" in parts:
+            doc["scale"] = scale(Path(d), args.every)
+        if "quality" in parts:
+            doc["quality"] = quality(Path(d), args.verses)
     doc["machine"]["load_end"] = [round(v, 2) for v in os.getloadavg()]
     print(json.dumps(doc, indent=None if args.json else 1))
 
