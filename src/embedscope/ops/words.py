@@ -29,7 +29,7 @@ from ..store.tables import ITEMS, vectors_table
 from ..words.glove import SOURCE as GLOVE_SOURCE
 from ..words.glove import glove
 from ..words.vocab import MAX_WORDS, MIN_COUNT, Vocabulary, build_vocabulary
-from ..words.word2vec import DEFAULTS, corpus_fingerprint, train_word2vec
+from ..words.word2vec import DEFAULTS, corpus_fingerprint, gensim_version, train_word2vec
 from .base import ScopeLike
 
 #: The word spaces ``embedscope words`` can build, in build order.
@@ -222,10 +222,8 @@ def word2vec_space(target: WordsScope, texts: list[str], vocab: Vocabulary, item
     opts = {"sg": 0 if cbow else 1, "dim": dim, "window": window, "min_count": min_count, "epochs": epochs,
             "seed": seed, "workers": DEFAULTS["workers"], "negative": DEFAULTS["negative"],
             "sample": DEFAULTS["sample"]}
-    import gensim
-
     params = {"source": "words", "words": "word2vec", "model": "word2vec (gensim)", **opts, "corpus": corpus,
-              "gensim": gensim.__version__, "vocabulary": vocab.options}
+              "gensim": gensim_version(), "vocabulary": vocab.options}
     if space_is_current(target, "word2vec", params, items_fp):
         return False, len(vocab), dim
     log(f"word2vec: training {'CBOW' if cbow else 'skip-gram'} ({dim} dimensions, window {window}, {epochs} "

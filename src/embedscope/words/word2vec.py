@@ -57,6 +57,15 @@ class Sentences:
                 yield ws
 
 
+def gensim_version() -> str:
+    """The installed gensim's version (:class:`~embedscope.errors.MissingDependencyError` when it is missing)."""
+    try:
+        import gensim
+    except ImportError:
+        raise MissingDependencyError("word2vec", "words", "gensim") from None
+    return str(gensim.__version__)
+
+
 def stable_hash(text: str) -> int:
     """A hash of a string that is the same in every process (gensim seeds each word's first vector with it)."""
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest(), "little")
