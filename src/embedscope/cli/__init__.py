@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from ..errors import EmbedscopeError, InputError
-from . import data, maps, measure, search, serve
+from . import contexts, data, maps, measure, search, serve
 from .translate import app as translate_app
 
 app = typer.Typer(
@@ -52,6 +52,7 @@ app.command("compress")(measure.compress_cmd)
 app.command()(data.info)
 app.command()(serve.serve)
 app.command()(serve.demo)
+app.command("contexts")(contexts.contexts)
 app.add_typer(translate_app, name="translate",
               help="Translate vectors between spaces: fit, eval (held-out, with baselines), apply.")
 
