@@ -79,7 +79,7 @@ def test_local_path_model_and_bad_model(tmp_path):
     assert same.key == TokenVectors().key.replace("all-MiniLM-L6-v2", same.name)
     with pytest.raises(InputError, match="not a directory"):
         TokenVectors(f"local:{tmp_path / 'missing'}")
-    with pytest.raises(InputError, match="neither modules.json nor config.json"):
+    with pytest.raises(InputError, match=r"neither modules\.json nor config\.json"):
         TokenVectors(f"local:{tmp_path}")
 
 

@@ -59,5 +59,5 @@ def test_kmeans_purity_and_silhouette_on_two_directions(rng):
     # labels of one sense only: purity of one cluster is the share of its majority
     assert purity(np.zeros(60, np.int32), truth) == 0.5
     assert purity(labels, [None] * 60) is None
-    assert purity(labels, truth[:59] + [None]) == 1.0
+    assert purity(labels, [*truth[:59], None]) == 1.0
     assert silhouette(x, np.zeros(60, np.int32)) is None
