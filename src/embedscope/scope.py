@@ -25,6 +25,7 @@ from .embedders import DryRun, Embedder
 from .errors import InputError, WorkspaceError
 from .ops import compare as ops_compare
 from .ops import compress as ops_compress
+from .ops import contexts as ops_contexts
 from .ops import health as ops_health
 from .ops import report as ops_report
 from .ops import similarity as ops_similarity
@@ -774,6 +775,15 @@ class Scope:
         embedded with that space's model.
         """
         return ops_translate.translate_apply(self, translator, space, name, batch_size=batch_size, progress=progress)
+
+    # ------------------------------------------------------------------------------- contexts (ops)
+    def contexts(self, word: str, **options: Any) -> ops_contexts.ContextsReport:
+        """The occurrences of ``word`` in this workspace's texts as a workspace of their own (default
+        ``WS/contexts/<word>``): their contextual vectors at every layer of the bundled model (spaces
+        ``layer_0``..``layer_L``), each with its graph, map and k-means clusters, and each layer's purity against
+        ``label`` (:func:`embedscope.ops.contexts.contexts`: ``to``, ``label``, ``layer``, ``layers``,
+        ``clusters``, ``window``, ``limit``, ``model``, ``seed``, ``progress``, ``log``)."""
+        return ops_contexts.contexts(self, word, open_target=lambda p: type(self).create(p, exist_ok=True), **options)
 
 
 # ------------------------------------------------------------------------------------------ helpers

@@ -4,7 +4,7 @@ Exit codes: 0 success; 2 bad input or usage (one line on stderr naming file, row
 (the error without a traceback, unless ``--debug``); 130 interrupted (Ctrl-C; a rerun resumes). With ``--json``,
 stdout holds exactly one JSON document; progress and notes go to stderr.
 
-The commands live in one module per group (``data``, ``search``, ``maps``, ``measure``, ``serve``, ``words``,
+The commands live in one module per group (``data``, ``search``, ``maps``, ``measure``, ``serve``, ``words``, ``contexts``,
 ``translate``), over what they share in ``common``; this package makes the app and registers them here in the
 order ``embedscope --help`` lists them.
 """
@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from ..errors import EmbedscopeError, InputError
-from . import data, maps, measure, search, serve, words
+from . import contexts, data, maps, measure, search, serve, words
 from .translate import app as translate_app
 
 app = typer.Typer(
@@ -46,6 +46,7 @@ app.command("cluster")(maps.cluster_cmd)
 app.command()(measure.health)
 app.command()(search.similar)
 app.command()(words.words)
+app.command("contexts")(contexts.contexts)
 app.command()(measure.compare)
 app.command("report")(measure.report_cmd)
 app.command("export")(data.export_cmd)
