@@ -56,13 +56,14 @@ export class VectorView {
     this.setPicking(false);
     this.picker.input.value = '';
     this.compare.replaceChildren();
+    this.slot.classList.remove('comparing');
     this.slot.hidden = false;
     this.body.replaceChildren(h('div', { class: 'muted', id: 'vec-loading' }, 'Loading the vector…'));
     try {
       const v = await getVector(space, row);
       if (token !== this.token) return;
       this.vector = v;
-      const strip = new VectorStrip(`${v.length} dimensions`, 'vec-a');
+      const strip = new VectorStrip(`${v.length} dimensions`, 'vec-a', 'Point at a cell: its dimension and value.');
       const scale = maxAbs(v);
       this.body.replaceChildren(strip.el, scaleKey(scale));
       strip.draw(v, scale, stripWidth(this.slot));
@@ -112,7 +113,7 @@ export class VectorView {
     const p = product(a, b);
     const width = stripWidth(this.slot);
     const shared = maxAbs(a, b);
-    const sa = new VectorStrip(`A · ${pair.a.id}`, 'vec-pair-a');
+    const sa = new VectorStrip(`A · ${pair.a.id}`, 'vec-pair-a', 'Point at a cell: its dimension and value.');
     const sb = new VectorStrip(`B · ${pair.b.id}`, 'vec-pair-b');
     const sp = new VectorStrip('A × B, element by element (the sum is the dot product)', 'vec-product');
     const figures = h('dl', { class: 'meta vec-figures', id: 'vec-figures' },
@@ -129,6 +130,7 @@ export class VectorView {
         h('td', {}, String(d.dim)), h('td', {}, formatNumber(d.a)), h('td', {}, formatNumber(d.b)),
         h('td', { class: d.product < 0 ? 'neg' : 'pos' }, formatNumber(d.product)),
         h('td', {}, pair.dot !== 0 ? `${formatNumber((100 * d.product) / pair.dot)} %` : '—')))));
+    this.slot.classList.add('comparing');
     this.compare.replaceChildren(
       h('div', { class: 'vec-pair', id: 'vec-pair', 'data-b': String(pair.b.row) },
         sa.el, sb.el, scaleKey(shared), sp.el, scaleKey(maxAbs(p)), figures,

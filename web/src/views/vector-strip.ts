@@ -13,7 +13,7 @@ export class VectorStrip {
   /** ``label``: what the strip shows (``A · king``); ``id``: the canvas' id (the browser tests find it). */
   constructor(label: string, id: string, private readonly note = '') {
     this.canvas = h('canvas', { class: 'vec-canvas', id, role: 'img' });
-    this.readout = h('div', { class: 'vec-readout' }, note || 'Point at a cell: its dimension and value.');
+    this.readout = h('div', { class: 'vec-readout' }, note || '\u00a0');
     this.el = h('div', { class: 'vec-strip' }, h('div', { class: 'vec-label' }, label), this.canvas, this.readout);
     this.canvas.addEventListener('mousemove', (ev) => this.hover(ev.offsetX, ev.offsetY));
     this.canvas.addEventListener('mouseleave', () => (this.readout.textContent = this.note || '\u00a0'));
