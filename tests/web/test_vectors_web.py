@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import WORD2VEC_1000, word2vec_scope
-from tests.web.pagekit import chromium, screenshot, serving, wait_ready
+from tests.web.pagekit import screenshot, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -108,9 +108,10 @@ def test_strip_compare_and_product(page, words) -> None:
     box = page.locator("#map canvas.map-canvas").bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_selector("#vec-pair[data-b]")
-    page.wait_for_function("() => document.querySelector('#vec-pair')?.dataset.b !== String(%d)" % nbr_row)
+    page.wait_for_function("r => document.querySelector('#vec-pair')?.dataset.b !== String(r)", arg=nbr_row)
+    assert int(page.get_attribute("#vec-pair", "data-b")) != king  # the point clicked (water, or one drawn on it)
     assert page.evaluate("window.__embedscope.selected") == king
-    # a new space state: a new selection empties the comparison
+    # a new selection empties the comparison
     _select(page, queen)
     assert page.locator("#vec-pair").count() == 0
 
