@@ -190,3 +190,25 @@ def add_test_images(scope: Any, category: str | None = "topic", *, skip: tuple[s
     pq.write_table(pa.table({"id": ids, "image": files}), folder / "pictures.parquet")
     scope.ingest_images(folder / "pictures.parquet", image_column="image", id_column="id", strict=True)
     return drawn
+
+
+#: Pamela Fox's real word2vec vectors (1,000 common words -> 300-d, unit length), a read-only copy.
+WORD2VEC_1000 = Path("/work/shared/data/vectors-comparison/word2vec_1000.json")
+
+
+def word2vec_scope(path: Path, *, layout: str | None = None) -> Any:
+    """A workspace of the 1,000 real word2vec vectors: items id = text = the word, space ``word2vec``
+    (skipped when the data is not on this machine); ``layout``: project one (``umap``, ``pca``)."""
+    import json
+
+    import embedscope
+
+    if not WORD2VEC_1000.exists():
+        pytest.skip(f"{WORD2VEC_1000} is not on this machine")
+    words = list(json.loads(WORD2VEC_1000.read_text()))
+    scope = embedscope.create(path)
+    scope.ingest(pd.DataFrame({"id": words, "text": words}), id="id", text="text")
+    scope.ingest_vectors(WORD2VEC_1000, "word2vec")
+    if layout:
+        scope.project("word2vec", layout)
+    return scope

@@ -33,24 +33,27 @@ describe('the sheets registry', () => {
 });
 
 describe('the sheets of the header', () => {
-  it('registers the six sheets in the header order, with the button ids the browser tests click', async () => {
+  it('registers the eight sheets in the header order, with the button ids the browser tests click', async () => {
     vi.resetModules();
     const { sheets, buttonId } = await import('../src/sheets');
     expect(sheets().map(buttonId)).toEqual(
-      ['compress-open', 'health-open', 'filter-open', 'export-open', 'compare-open', 'translate-open'],
+      ['compress-open', 'health-open', 'filter-open', 'export-open', 'compare-open', 'translate-open', 'closer-open',
+        'analogy-open'],
     );
-    expect(sheets().map((d) => d.label)).toEqual(['Compress', 'Health', 'Filter', 'Export', 'Compare', 'Translate']);
+    expect(sheets().map((d) => d.label)).toEqual(['Compress', 'Health', 'Filter', 'Export', 'Compare', 'Translate',
+      'Closer', 'Analogy']);
     for (const def of sheets()) expect(def.title.length, def.id).toBeGreaterThan(10);
   });
 
-  it('shows Compare and Translate only for a workspace with two spaces or more', async () => {
+  it('shows Compare and Translate only for a workspace with two spaces or more, Closer and Analogy with one', async () => {
     vi.resetModules();
     const { sheets } = await import('../src/sheets');
     const info = (n: number) => ({ spaces: Array.from({ length: n }, (_, i) => ({ name: `s${i}` })) }) as never;
     const shown = (n: number) => sheets().filter((d) => !d.visible || d.visible(info(n))).map((d) => d.id);
-    expect(shown(1)).toEqual(['compress', 'health', 'filter', 'export']);
-    expect(shown(2)).toEqual(['compress', 'health', 'filter', 'export', 'compare', 'translate']);
+    expect(shown(0)).toEqual(['compress', 'health', 'filter', 'export']);
+    expect(shown(1)).toEqual(['compress', 'health', 'filter', 'export', 'closer', 'analogy']);
+    expect(shown(2)).toEqual(['compress', 'health', 'filter', 'export', 'compare', 'translate', 'closer', 'analogy']);
     // buttons with a visibility rule start hidden until the workspace is loaded
-    expect(sheets().filter((d) => d.visible).map((d) => d.id)).toEqual(['compare', 'translate']);
+    expect(sheets().filter((d) => d.visible).map((d) => d.id)).toEqual(['compare', 'translate', 'closer', 'analogy']);
   });
 });

@@ -97,6 +97,9 @@ class ScopeAPI(Protocol):
     def neighbors(self, item: str | None = None, *, k: int = 10, metric: str = "cosine",
                   space: str | None = None) -> Neighbors: ...
 
+    def arithmetic(self, plus: Sequence[str], minus: Sequence[str] = (), *, k: int = 10,
+                   space: str | None = None) -> Neighbors: ...
+
     # -- maps and clusters --------------------------------------------------------------------
     def layouts(self, space: str | None = None) -> list[str]: ...
 

@@ -386,3 +386,47 @@ export async function selectionCsv(space: string, layout: string | null, rows: A
   }
   return response.blob();
 }
+
+/** An item named by its row (point order) or its id. */
+export type ItemRef = { row: number } | { id: string };
+
+export type ItemBrief = schema.ItemBrief;
+export type PairResult = schema.PairOut;
+export type CloserResult = schema.CloserOut;
+export type AnalogyResult = schema.AnalogyOut;
+
+async function post<T>(path: string, body: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const out = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = typeof out.detail === 'string' ? out.detail
+      : Array.isArray(out.detail) ? out.detail.map((d: { msg?: string }) => d.msg ?? '').join('; ') : response.statusText;
+    throw new ApiError(response.status, detail);
+  }
+  return out as T;
+}
+
+const vectorsUrl = (space: string) => `api/spaces/${enc(space)}/vectors`;
+
+/** The item's vector (float32, one value a dimension), sent as Arrow. */
+export async function getVector(space: string, row: number): Promise<Float32Array> {
+  return floats((await arrow(`${vectorsUrl(space)}/${row}`)).getChild('value'));
+}
+
+/** Items whose id (first) or text holds ``q``: the pickers' suggestions. */
+export const lookupItems = (space: string, q: string, k = 10) =>
+  json<ItemBrief[]>(`${vectorsUrl(space)}/lookup?q=${enc(q)}&k=${k}`);
+
+/** Two items side by side: every score, both norms, the largest product dimensions, the pair's rank. */
+export const getPair = (space: string, a: ItemRef, b: ItemRef, top = 8) =>
+  post<PairResult>(`${vectorsUrl(space)}/pair`, { a, b, top });
+
+/** Which of B and C is closer to A under each metric. */
+export const getCloser = (space: string, a: ItemRef, b: ItemRef, c: ItemRef) =>
+  post<CloserResult>(`${vectorsUrl(space)}/closer`, { a, b, c });
+
+/** The nearest items to sum(plus) - sum(minus) of unit vectors, the inputs left out. */
+export const getAnalogy = (space: string, plus: ItemRef[], minus: ItemRef[], k = 10) =>
+  post<AnalogyResult>(`${vectorsUrl(space)}/analogy`, { plus, minus, k });

@@ -1,6 +1,25 @@
 // Generated from the server's OpenAPI schema by `python -m embedscope.server.schema web/src/data/schema.ts`.
 // Do not edit: change the pydantic models in src/embedscope/server/routes/ and regenerate.
 
+export interface AnalogyHit {
+  row: number;
+  id: string;
+  score: number;
+  text: string | null;
+}
+
+export interface AnalogyIn {
+  plus: ItemRef[];
+  minus?: ItemRef[];
+  k?: number;
+}
+
+export interface AnalogyOut {
+  plus: ItemBrief[];
+  minus: ItemBrief[];
+  results: AnalogyHit[];
+}
+
 /** Percentile calibration of the two similarity scales: at each percentile, the similarity in A and in B. */
 export interface Calibration {
   percentiles: (number | null)[];
@@ -26,6 +45,32 @@ export interface CheckOut {
   verdict: string;
   threshold: JsonValue;
   ok: boolean;
+}
+
+export interface CloserIn {
+  a: ItemRef;
+  b: ItemRef;
+  c: ItemRef;
+}
+
+/** Under one metric: which of B and C is closer to A, their scores and ranks among all items seen from A. */
+export interface CloserMetric {
+  metric: string;
+  higher_is_closer: boolean;
+  closer: "b" | "c" | "tie";
+  closer_id: string | null;
+  score_b: number;
+  score_c: number;
+  rank_b: number;
+  rank_c: number;
+  n: number;
+}
+
+export interface CloserOut {
+  a: ItemBrief;
+  b: ItemBrief;
+  c: ItemBrief;
+  metrics: CloserMetric[];
 }
 
 export interface ClusterOut {
@@ -178,12 +223,24 @@ export interface InfoOut {
   images_version?: string | null;
 }
 
+export interface ItemBrief {
+  row: number;
+  id: string;
+  text: string | null;
+}
+
 export interface ItemOut {
   row: number;
   id: string;
   text: string | null;
   metadata: Record<string, JsonValue>;
   has_image?: boolean;
+}
+
+/** An item, by its row in point order or by its id (exactly one of them). */
+export interface ItemRef {
+  row?: number | null;
+  id?: string | null;
 }
 
 /** A page of a space's items in point order: ``items[i]`` is row ``offset + i``; texts cut to 300 characters. */
@@ -251,6 +308,11 @@ export interface NeighborsOut {
   graph?: GraphOut | null;
 }
 
+export interface NormsOut {
+  a: number;
+  b: number;
+}
+
 /** The pair similarities: all pairs (``exact``) or a seeded sample of ``population`` pairs. */
 export interface PairHistogramOut {
   counts: number[];
@@ -262,6 +324,49 @@ export interface PairHistogramOut {
   population: number;
   seed: number | null;
   stats: Record<string, number | null>;
+}
+
+export interface PairIn {
+  a: ItemRef;
+  b: ItemRef;
+  top?: number;
+  metric?: "cosine" | "dot" | "euclidean" | "manhattan";
+}
+
+export interface PairOut {
+  a: ItemBrief;
+  b: ItemBrief;
+  dims: number;
+  cosine: number;
+  dot: number;
+  euclidean: number;
+  manhattan: number;
+  norms: NormsOut;
+  top: ProductDim[];
+  rank: PairRankOut;
+}
+
+/** The pair among all ``pairs`` pairs of distinct items: ``rank`` 1 = the closest pair of the space. Exact (``exact``): 1 + the pairs strictly closer, ``ties`` other pairs with the same score, ``low..high`` the ranks the ties share. Estimated: from ``sample`` pairs drawn with ``seed``; ``low..high`` a 95 % interval. */
+export interface PairRankOut {
+  metric: string;
+  score: number;
+  rank: number;
+  pairs: number;
+  exact: boolean;
+  ties: number;
+  closer_fraction: number;
+  low: number;
+  high: number;
+  sample?: number | null;
+  seed?: number | null;
+}
+
+/** One dimension of the element-wise product: ``product = a * b``. */
+export interface ProductDim {
+  dim: number;
+  a: number;
+  b: number;
+  product: number;
 }
 
 /** Retrieval of both spaces on the judgements of a qrels file (``--qrels``). */
@@ -413,11 +518,16 @@ export type Route =
   | "GET /api/spaces/{space}/layouts/{method}/xyz"
   | "GET /api/spaces/{space}/search"
   | "GET /api/spaces/{space}/search/scores"
+  | "GET /api/spaces/{space}/vectors/lookup"
+  | "GET /api/spaces/{space}/vectors/{row}"
   | "GET /api/thumbs"
   | "GET /api/thumbs/{item_id}"
   | "GET /api/translate"
   | "POST /api/compare"
   | "POST /api/spaces/{space}/compress"
   | "POST /api/spaces/{space}/selection.csv"
+  | "POST /api/spaces/{space}/vectors/analogy"
+  | "POST /api/spaces/{space}/vectors/closer"
+  | "POST /api/spaces/{space}/vectors/pair"
   | "POST /api/thumbs"
   | "POST /api/translate";

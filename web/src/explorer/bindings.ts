@@ -61,6 +61,10 @@ export function sheetContext(app: ExplorerParts): SheetContext {
     run: (step) => app.run(step),
     setStatus: (text, error) => app.setStatus(text, error),
     deselect: () => app.deselect(),
+    get selected() {
+      return app.picked.selected;
+    },
+    select: (row) => app.select(row),
     get columns() {
       return [...app.columns, ...app.textColumns];
     },

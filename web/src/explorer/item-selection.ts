@@ -9,6 +9,7 @@ import { message } from '../data/promises';
 import { $ } from '../views/dom';
 import type { MapView } from '../views/map';
 import { Panel } from '../views/panel';
+import { VectorView } from './vector-view';
 
 /** What the item selection needs of the explorer. */
 export interface ItemSelectionHost {
@@ -30,6 +31,8 @@ export class ItemSelection {
   private farRows: number[] = [];
   private token = 0;
   private readonly panel: Panel;
+  /** The selected item's vector and "Compare with…". */
+  readonly vectors: VectorView;
 
   constructor(
     private readonly map: MapView,
@@ -45,6 +48,7 @@ export class ItemSelection {
       },
       (row) => map.baseColorOf(row) ?? MISSING,
     );
+    this.vectors = new VectorView(this.panel.vectorSlot);
   }
 
   /** Row of the item in the side panel, or null. */
@@ -71,6 +75,11 @@ export class ItemSelection {
   async select(row: number): Promise<void> {
     const space = this.host.spaceName;
     if (!space || row < 0 || row >= this.map.count) return;
+    if (this.vectors.picking && this.row !== null && row !== this.row) {
+      // "Compare with…" is waiting for a click: the point (or neighbour) clicked is the second item
+      await this.vectors.compareWith({ row });
+      return;
+    }
     this.host.beforeSelect();
     const token = ++this.token;
     this.row = row;
@@ -78,6 +87,7 @@ export class ItemSelection {
     await this.map.highlight(row, []);
     this.host.showOnGlobe(this.highlight(), row);
     this.panel.loading(row);
+    void this.vectors.show(space, row);
     this.host.saveView();
     const item = await this.items.get(space, row).catch((e: unknown) => {
       this.panel.error(message(e));
@@ -115,6 +125,7 @@ export class ItemSelection {
     if (this.row === null && this.rows.length === 0) return;
     this.row = null;
     this.rows = [];
+    this.vectors.clear();
     this.panel.close();
     await this.map.clearHighlight();
     this.host.showOnGlobe(this.highlight());
@@ -125,6 +136,7 @@ export class ItemSelection {
   forget(): void {
     this.row = null;
     this.rows = [];
+    this.vectors.clear();
     this.panel.close();
   }
 }

@@ -5,5 +5,7 @@ import './filter';
 import './export';
 import './compare';
 import './translate';
+import './closer';
+import './analogy';
 
 export { type SheetContext, type SheetDef, buttonId, sheetById, sheets } from './registry';

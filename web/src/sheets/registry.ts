@@ -24,6 +24,10 @@ export interface SheetContext {
   setStatus(text: string, error?: boolean): void;
   /** Close the side panel of the selected item. */
   deselect(): Promise<void>;
+  /** The row of the item in the side panel, or null. */
+  readonly selected: number | null;
+  /** Select the item at ``row`` (the side panel opens; the sheet closes). */
+  select(row: number): Promise<void>;
   /** Metadata columns and text columns of the current space. */
   readonly columns: ColumnMeta[];
   /** The metadata filter and how many items pass it (null when no filter is set). */

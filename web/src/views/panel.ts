@@ -20,6 +20,8 @@ export class Panel {
   private readonly nbrList: HTMLOListElement;
   private readonly body: HTMLElement;
   private readonly nbrStatus: HTMLElement;
+  /** Where the selected item's vector is drawn (explorer/vector-view.ts fills it). */
+  readonly vectorSlot: HTMLElement;
 
   constructor(
     private readonly el: HTMLElement,
@@ -41,6 +43,7 @@ export class Panel {
     kInput.addEventListener('change', changed);
     metricSelect.addEventListener('change', changed);
     this.body = h('div', { class: 'panel-item' });
+    this.vectorSlot = h('div', { class: 'vec-section', id: 'vec-section', hidden: true });
     this.nbrStatus = h('div', { class: 'muted' });
     this.nbrList = h('ol', { class: 'neighbors', id: 'neighbors' });
     this.nbrList.addEventListener('click', (ev) => {
@@ -57,6 +60,7 @@ export class Panel {
     el.replaceChildren(
       h('div', { class: 'panel-head' }, h('span', { class: 'panel-title' }, 'Item'), close),
       this.body,
+      this.vectorSlot,
       h('div', { class: 'panel-section' },
         h('div', { class: 'section-head' }, h('span', {}, 'Neighbours'),
           h('label', { class: 'inline' }, 'k', kInput), h('label', { class: 'inline' }, metricSelect)),

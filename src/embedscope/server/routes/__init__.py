@@ -1,10 +1,26 @@
 """One router per resource: info, spaces (columns), layouts, clusters, items (and their neighbours), compress,
-health, search, translate, compare, selection (CSV export), filter, thumbs (thumbnails of image items)."""
+health, search, translate, compare, selection (CSV export), filter, thumbs (thumbnails of image items),
+vectors (an item's vector, a pair taken apart, which is closer, analogies)."""
 
-from . import clusters, columns, compare, compress, filter, health, info, items, layouts, search, selection, thumbs, translate
+from . import (
+               clusters,
+               columns,
+               compare,
+               compress,
+               filter,
+               health,
+               info,
+               items,
+               layouts,
+               search,
+               selection,
+               thumbs,
+               translate,
+               vectors,
+)
 
 ROUTERS = (info.router, columns.router, layouts.router, clusters.router, items.router, compress.router,
            health.router, search.router, translate.router, compare.router, selection.router,
-           filter.router, thumbs.router)
+           filter.router, thumbs.router, vectors.router)
 
 __all__ = ["ROUTERS"]
