@@ -65,9 +65,8 @@ def contexts_of(scope: ScopeAPI) -> ContextsOut | None:
     if not layers:
         return None
     layers.sort(key=lambda r: r.layer)
-    default = params.get("default_layer")
-    if not any(r.layer == default for r in layers):
-        default = layers[-1].layer
+    wanted = params.get("default_layer")
+    default = wanted if any(r.layer == wanted for r in layers) else layers[-1].layer
     label, occurrences = params.get("label"), params.get("occurrences")
     return ContextsOut(word=str(params.get("word", "")), label=label if isinstance(label, str) else None,
                        default_layer=int(default),
