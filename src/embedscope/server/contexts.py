@@ -66,8 +66,8 @@ def contexts_of(scope: ScopeAPI) -> ContextsOut | None:
         return None
     layers.sort(key=lambda r: r.layer)
     wanted = params.get("default_layer")
-    default = wanted if any(r.layer == wanted for r in layers) else layers[-1].layer
+    default = next((r.layer for r in layers if r.layer == wanted), layers[-1].layer)
     label, occurrences = params.get("label"), params.get("occurrences")
     return ContextsOut(word=str(params.get("word", "")), label=label if isinstance(label, str) else None,
-                       default_layer=int(default),
+                       default_layer=default,
                        occurrences=occurrences if isinstance(occurrences, int) else None, layers=layers)
