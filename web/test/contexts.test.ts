@@ -116,3 +116,19 @@ describe('alignTo', () => {
     expect(alignTo(refX, refY, x, y)).toEqual([x, y]);
   });
 });
+
+describe('the senses colouring', () => {
+  it('is a colour choice when the scene has senses, and colours every row by the default layer\'s cluster', async () => {
+    const { Colorings, colorOptions } = await import('../src/data/coloring');
+    const { SENSE } = await import('../src/data/contexts');
+    const meta = { params: {}, unclustered: 0, total: 2, offset: 0, stale: false, version: 'v',
+      clusters: [{ id: 0, size: 2, keywords: [], label: 'river' }, { id: 1, size: 1, keywords: [], label: 'money' }] };
+    const senses = { data: { meta, labels: new Int32Array([1, 0, 0]) }, title: 'senses (layer 6 clusters)' };
+    const scene = { space: 'layer_0', layout: 'umap', layoutInfo: null, columns: [], clusters: null, query: null, senses };
+    expect(colorOptions(scene)).toContainEqual({ value: SENSE, label: 'senses (layer 6 clusters)' });
+    expect(colorOptions({ ...scene, senses: null }).some((o) => o.value === SENSE)).toBe(false);
+    const encoding = await new Colorings().encodingFor(SENSE, 3, scene);
+    expect(Array.from(encoding.codes)).toEqual([1, 0, 0]);
+    expect(encoding.legend.title).toBe('senses (layer 6 clusters)');
+  });
+});
