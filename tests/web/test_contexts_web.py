@@ -142,11 +142,13 @@ def test_the_word_alone_is_ringed_on_the_map(page, stored) -> None:
     row = stored["static"]
     mark = page.locator("#static-mark")
     page.wait_for_function(f"document.querySelector('#static-mark').dataset.row === '{row}'")
-    mark.wait_for(state="visible")
+    mark.locator(".static-ring").wait_for(state="visible")
     assert mark.inner_text() == f"{WORD} (alone)"
     ring = page.locator("#static-mark .static-ring").bounding_box()
     ox, oy = canvas_origin(page)
     x, y = page.evaluate(f"__embedscope.pointToScreen({row})")
+    label = page.locator("#static-mark .static-label").bounding_box()
+    assert label["x"] >= ox and label["x"] + label["width"] <= ox + page.locator("#map canvas.map-canvas").bounding_box()["width"]
     assert abs(ring["x"] + ring["width"] / 2 - (ox + x)) <= 2 and abs(ring["y"] + ring["height"] / 2 - (oy + y)) <= 2
     to_layer(page, 1)  # it follows the point to the other layer's map
     page.wait_for_function(f"""(() => {{ const r = document.querySelector('#static-mark .static-ring')
@@ -176,6 +178,9 @@ def test_the_view_fits_a_phone(browser, server_url: str, stored) -> None:
     assert (pts[:, 0] >= 0).all() and (pts[:, 0] <= canvas["width"]).all()
     screenshot(pg, "contexts-phone")
     to_layer(pg, 0)
+    pg.wait_for_function(f"document.querySelector('#static-mark').dataset.row === '{stored['static']}'")
+    label = pg.locator("#static-mark .static-label").bounding_box()  # the word alone's label never off screen
+    assert label["x"] >= 0 and label["x"] + label["width"] <= PHONE["width"]
     screenshot(pg, "contexts-phone-layer-0")
     ctx.close()
     assert not errors, errors

@@ -129,6 +129,6 @@ describe('the senses colouring', () => {
     expect(colorOptions({ ...scene, senses: null }).some((o) => o.value === SENSE)).toBe(false);
     const encoding = await new Colorings().encodingFor(SENSE, 3, scene);
     expect(Array.from(encoding.codes)).toEqual([1, 0, 0]);
-    expect(encoding.legend.title).toBe('senses (layer 6 clusters)');
+    expect(encoding.legend).toMatchObject({ kind: 'categorical', title: 'senses (layer 6 clusters)' });
   });
 });

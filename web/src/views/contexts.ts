@@ -187,6 +187,8 @@ export class ContextsView {
     const canvas = this.map.element;
     this.mark.hidden = !(sx >= 0 && sy >= 0 && sx <= canvas.clientWidth && sy <= canvas.clientHeight);
     this.mark.style.transform = `translate(${sx.toFixed(1)}px, ${sy.toFixed(1)}px)`;
+    const label = this.mark.lastElementChild as HTMLElement;
+    this.mark.classList.toggle('flip', sx + 14 + label.offsetWidth > canvas.clientWidth - 4);
   }
 
   private step(delta: number): void {
