@@ -32,6 +32,7 @@ import { Lasso, type LassoHost } from './explorer/lasso';
 import type { TestHook } from './hook';
 import { type SheetContext, buttonId, sheetById, sheets } from './sheets';
 import { setStatus, showHonesty } from './views/badges';
+import { ContextsView } from './views/contexts';
 import { $, fillSelect, frames, h } from './views/dom';
 import { GlobePane } from './views/globe-pane';
 import { ClusterLabels } from './views/labels';
@@ -89,6 +90,8 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
   private readonly layoutSelect = $('layout-select') as HTMLSelectElement;
   private readonly colorSelect = $('color-select') as HTMLSelectElement;
   private readonly status = $('status');
+  /** A contexts workspace's title, layer control and the word alone on the map (hidden elsewhere). */
+  private readonly contexts: ContextsView;
 
   constructor() {
     this.map = new MapView($('map'), {
@@ -99,6 +102,10 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
     });
     this.thumbs = new ThumbLayer($('map'), this.map, () => this.keep);
     this.labels = new ClusterLabels($('map'));
+    this.contexts = new ContextsView($('map').parentElement as HTMLElement, $('map'), this.map, {
+      openLayer: (space) => this.run(() => this.openLayer(space)),
+      clustersOf: (space) => this.colorings.clustersOf(space),
+    });
     this.map.onView(() => {
       this.thumbs.schedule();
       this.labels.schedule();
@@ -175,13 +182,16 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
       }
       const names = this.info.spaces.map((s) => s.name);
       for (const def of sheets()) if (def.visible) $(buttonId(def)).hidden = !def.visible(this.info);
-      const space = wanted.space && names.includes(wanted.space) ? wanted.space : (this.info.default_space ?? names[0]);
+      const layer = this.contexts.setInfo(this.info.contexts);
+      await this.contexts.loadSenses();
+      const space = wanted.space && names.includes(wanted.space) ? wanted.space : (layer ?? this.info.default_space ?? names[0]);
       fillSelect(this.spaceSelect, this.info.spaces.map((s) => ({ value: s.name, label: spaceLabel(s) })), space);
       await this.openSpace(space, wanted.layout, wanted.color);
       if (wanted.view === 'globe' && this.sphere() !== null) await this.setView('globe');
       if (wanted.filter) await this.applyFilter(parseFilter(wanted.filter), false);
       if (wanted.cam) await this.map.setCamera(wanted.cam);
       else if (imagesOn()) await this.map.setCamera(PICTURE_CAMERA);
+      else if (this.contexts.active) await this.map.fitAll();
       if (wanted.q) {
         setSearchForm(wanted.q, wanted.mode ?? 'semantic');
         await this.runSearch(wanted.q, wanted.mode ?? 'semantic');
@@ -235,7 +245,7 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
   /** What the colour choices depend on now. */
   private scene(): Scene {
     const { spaceName: space, layoutName: layout, layoutInfo, columns, clusterData: clusters } = this;
-    return { space, layout, layoutInfo, columns, clusters, query: searchIn(this.query, space) };
+    return { space, layout, layoutInfo, columns, clusters, query: searchIn(this.query, space), senses: this.contexts.senses };
   }
 
   private refreshColorOptions(): void {
@@ -285,7 +295,8 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
     const early = this.encoding === null && this.columns.some((c) => c.name === column)
       ? quiet(this.encodingFor(column, space.count)) : null;
     await this.map.expect(space.count);
-    const layout = await pending;
+    const raw = await pending;
+    const layout = this.contexts.align(space.name, raw); // a layer's map turned like the one shown before
     this.mark('layout');
     this.layoutName = method;
     this.layoutInfo = info;
@@ -300,8 +311,10 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
     if (this.encoding === null && early && this.colorBy === column) this.encoding = await early;
     this.encoding ??= await this.encodingFor(this.colorBy, layout.x.length);
     this.mark('colors');
-    await this.map.setLayout(layout, this.encoding, () => getKdOrder(space.name, method));
+    await this.map.setLayout(layout, this.encoding, layout === raw ? () => getKdOrder(space.name, method) : undefined);
     this.thumbs.reset(space.name);
+    this.contexts.showing(space.name);
+    void this.contexts.findStatic(space.name, this.columns);
     this.mark('drawn');
     if (this.filter) await this.refreshKeep();
     this.placeLabels();
@@ -344,7 +357,15 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
   }
 
   private defaultColor(): string {
-    return defaultColor(this.columns, this.clusterData !== null);
+    return this.contexts.defaultColor(this.columns) ?? defaultColor(this.columns, this.clusterData !== null);
+  }
+
+  /** Show another layer of a contexts workspace: same colouring, the same occurrence kept selected. */
+  private async openLayer(space: string): Promise<void> {
+    const keep = this.picked.selected;
+    this.spaceSelect.value = space;
+    await this.openSpace(space, this.layoutName ?? undefined, this.colorBy);
+    if (keep !== null && keep < this.map.count) await this.select(keep);
   }
 
   private async colorByColumn(column: string): Promise<void> {

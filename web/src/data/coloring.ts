@@ -22,6 +22,7 @@ import {
   encodeScores,
   plainEncoding,
 } from './encoding';
+import { SENSE } from './contexts';
 import { Memo, message } from './promises';
 
 /** Colour-by value of no colouring. */
@@ -60,6 +61,8 @@ export interface Scene {
   clusters: ClusterData | null;
   /** The current search of this space, or null. */
   query: Scored | null;
+  /** A contexts workspace's senses (its default layer's clusters, the same rows on every layer), or null. */
+  senses?: { data: ClusterData; title: string } | null;
 }
 
 /** Whether ``info`` carries honesty figures (measured at some k). */
@@ -70,6 +73,7 @@ export function hasHonesty(info: LayoutInfo | null | undefined): boolean {
 /** The colour choices: none, metadata columns, clusters, this layout's honesty, the current search. */
 export function colorOptions(scene: Omit<Scene, 'space' | 'layout'>): { value: string; label: string }[] {
   const options = [{ value: NONE, label: 'none' }, ...scene.columns.map((c) => ({ value: c.name, label: c.name }))];
+  if (scene.senses) options.push({ value: SENSE, label: scene.senses.title });
   if (scene.clusters) options.push({ value: CLUSTER, label: `clusters (${scene.clusters.meta.total})` });
   if (hasHonesty(scene.layoutInfo)) {
     for (const kind of HONESTY_KINDS) options.push({ value: HONESTY + kind, label: `map honesty: ${HONESTY_LABELS[kind]}` });
@@ -118,6 +122,10 @@ export class Colorings {
       if (labels.length !== n) throw new ApiError(500, 'the cluster labels do not match the map');
       const method = typeof meta.params.method === 'string' ? meta.params.method : '';
       return encodeClusters(labels, meta.clusters, method ? `clusters (${method})` : 'clusters');
+    }
+    if (column === SENSE && scene.senses && scene.senses.data.labels.length === n) {
+      const { data, title } = scene.senses;
+      return encodeClusters(data.labels, data.meta.clusters, title);
     }
     const meta = scene.columns.find((c) => c.name === column);
     if (!meta || !scene.space) return plainEncoding(n);

@@ -154,6 +154,24 @@ export interface CompressRow {
   build_s: number | null;
 }
 
+/** One layer of the model: its space (``layer_N``) and how well the occurrences cluster there. */
+export interface ContextLayerOut {
+  layer: number;
+  space: string;
+  purity: number | null;
+  silhouette: number | null;
+  clusters: number;
+}
+
+/** The occurrences of ``word`` in a workspace's texts, one space a layer of the model. */
+export interface ContextsOut {
+  word: string;
+  label: string | null;
+  default_layer: number;
+  occurrences: number | null;
+  layers: ContextLayerOut[];
+}
+
 /** A histogram's ``counts`` over ``len(counts) + 1`` bin ``edges``, of ``n`` values. */
 export interface CountsOut {
   counts: number[];
@@ -221,6 +239,7 @@ export interface InfoOut {
   has_text: boolean;
   images?: boolean;
   images_version?: string | null;
+  contexts?: ContextsOut | null;
 }
 
 export interface ItemBrief {

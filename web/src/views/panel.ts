@@ -1,6 +1,7 @@
 // Side panel of the selected item: text, metadata, and its k nearest neighbours (k and metric editable).
 import { METRICS, type Item, type Metric, type Neighbors } from '../data/api';
 import { formatNumber, h } from './dom';
+import { markedText, sourceLine } from './marked';
 import { thumbImg } from './thumb';
 
 export interface PanelHandlers {
@@ -95,7 +96,9 @@ export class Panel {
     this.body.replaceChildren(
       ...(picture ? [picture] : []),
       h('div', { class: 'item-id' }, h('span', { class: 'dot', style: `background:${this.colorOf(item.row)}` }), item.id),
-      item.text !== null ? h('p', { class: 'item-text', id: 'item-text' }, item.text) : h('p', { class: 'muted' }, 'No text (vectors only).'),
+      markedText(item, 'p', { class: 'item-text', id: 'item-text' }) ??
+        (item.text !== null ? h('p', { class: 'item-text', id: 'item-text' }, item.text) : h('p', { class: 'muted' }, 'No text (vectors only).')),
+      sourceLine(item) ?? '',
       meta.length
         ? h('dl', { class: 'meta' }, ...meta.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, display(v))]))
         : '',

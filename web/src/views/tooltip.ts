@@ -1,6 +1,7 @@
 // Hover tooltip: the item's text (or id and metadata), fetched after a short pause, cached.
 import type { Item } from '../data/api';
 import { h } from './dom';
+import { markedText } from './marked';
 import { thumbImg } from './thumb';
 
 const DELAY_MS = 60;
@@ -43,7 +44,8 @@ export class Tooltip {
     const cut = text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS - 1)}…` : text;
     this.el.dataset.row = String(item.row);
     const thumb = this.picture(item);
-    this.el.replaceChildren(...(thumb ? [thumb] : []), h('div', { class: 'tooltip-id' }, item.id), h('div', { class: 'tooltip-text' }, cut));
+    const body = markedText(item, 'div', { class: 'tooltip-text' }, MAX_CHARS) ?? h('div', { class: 'tooltip-text' }, cut);
+    this.el.replaceChildren(...(thumb ? [thumb] : []), h('div', { class: 'tooltip-id' }, item.id), body);
   }
 
   private place([x, y]: [number, number]): void {

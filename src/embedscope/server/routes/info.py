@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from ...errors import WorkspaceError
+from ..contexts import ContextsOut, contexts_of
 from ..state import ExplorerState, get_state
 from ..thumbs import has_images, images_version
 
@@ -55,6 +56,8 @@ class InfoOut(BaseModel):
     images: bool = False
     #: Changes whenever the thumbnails do (``?v=`` of ``/api/thumbs/{id}``); ``null`` without images.
     images_version: str | None = None
+    #: A contexts workspace (``embedscope contexts``): the word and its layers' spaces with their figures.
+    contexts: ContextsOut | None = None
 
 
 def _space_out(state: ExplorerState, name: str) -> SpaceOut:
@@ -75,7 +78,8 @@ def build_info(state: ExplorerState) -> InfoOut:
             default = None
         images = has_images(state)
         return InfoOut(count=state.item_count(), default_space=default, spaces=spaces, has_text=state.has_text(),
-                       images=images, images_version=images_version(state) if images else None)
+                       images=images, images_version=images_version(state) if images else None,
+                       contexts=contexts_of(state.scope) if spaces else None)
 
     return state.cached(("info",), build)
 
