@@ -102,7 +102,7 @@ def test_info_of_workspace_without_space(tmp_path: Path) -> None:
     s.ingest(pd.DataFrame({"id": ["a", "b"], "text": ["one", "two"]}))
     info = client_for(s).get("/api/info").json()
     assert info == {"count": 2, "default_space": None, "spaces": [], "has_text": True, "images": False,
-                    "images_version": None}
+                    "images_version": None, "contexts": None}
 
 
 # -------------------------------------------------------------------------------------------- columns
