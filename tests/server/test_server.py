@@ -594,3 +594,14 @@ def test_health_checks_carry_their_titles_and_the_cli_figures(client: TestClient
         assert rest.keys() == cli[check["name"]].keys()
     assert {"counts", "edges", "n", "exact", "population", "seed", "stats", "metric", "kind"} <= doc["histogram"].keys()
     assert doc["labels"]["column"] == "topic" and {"counts", "edges", "n"} == doc["labels"]["same"].keys()
+
+
+def test_keyword_search_matches_whole_words(vec_client: TestClient) -> None:
+    """'text 12' finds the item with the words "text" and "12", not "text 120" or "text 1299" (a substring
+    match found 11 of them; issue 24 item 10)."""
+    body = vec_client.get("/api/spaces/vec/search", params={"q": "text 12", "mode": "keyword", "k": 50}).json()
+    assert body["total"] == 1 and [h["id"] for h in body["hits"]] == ["v00012"]
+    scores = read_arrow(vec_client.get("/api/spaces/vec/search/scores", params={"q": "text 12", "mode": "keyword"}))
+    assert int(np.asarray(scores.column("score")).sum()) == 1
+    bad = vec_client.get("/api/spaces/vec/search", params={"q": "?!", "mode": "keyword"})
+    assert bad.status_code == 400 and "no words" in bad.json()["detail"]

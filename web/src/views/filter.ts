@@ -61,7 +61,7 @@ export async function filterView(
   }
   for (const meta of textCols) {
     const cur = current?.[meta.name] as { contains?: string } | undefined;
-    const input = h('input', { type: 'text', class: 'filter-text', placeholder: 'contains…', value: cur?.contains ?? '', 'aria-label': `${meta.name} contains`, 'data-column': meta.name }) as HTMLInputElement;
+    const input = h('input', { type: 'text', class: 'filter-text', placeholder: 'contains (substring)…', value: cur?.contains ?? '', 'aria-label': `${meta.name} contains`, 'data-column': meta.name }) as HTMLInputElement;
     readers.push(() => (input.value.trim() ? [meta.name, { contains: input.value.trim() }] : null));
     blocks.push(h('fieldset', { class: 'filter-block', 'data-column': meta.name }, h('legend', {}, `${meta.name} (text match)`), input));
   }

@@ -1,6 +1,6 @@
 """Search a space: by meaning (the query embedded with the space's own model, or, for a space with no text model,
-with a text space's model and a kept translator: ``route`` says which) or by words (substring match over the
-texts and the string metadata).
+with a text space's model and a kept translator: ``route`` says which) or by words (every word of the query as a
+whole word in the texts or the string metadata; not a substring: ``test`` does not find "testament").
 
 - ``GET /search?q=...&mode=semantic|keyword&k=...``: the ranked hits (row, id, score, snippet), how many
   items match (keyword) and, for semantic search, a histogram of the query's cosine similarity to every item with
@@ -19,12 +19,12 @@ from typing import Literal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from ...errors import InputError
 from ...search.scan import score_histogram
+from ...words.keyword import keyword_match
 from ..arrow import ARROW_ONLY, arrow_response
 from ..batcher import QueryBatcher
 from ..columns import RESERVED, jsonable
@@ -115,17 +115,15 @@ def _batcher(state: ExplorerState, space: str) -> QueryBatcher:
 
 
 def _keyword(state: ExplorerState, space: str, q: str) -> np.ndarray:
+    """1/0 per point: the item's text columns contain every word of ``q`` as whole words
+    (:func:`embedscope.words.keyword.keyword_match`)."""
     items = state.items(space)
-    hit = np.zeros(items.num_rows, dtype=bool)
-    for name in items.column_names:
-        col = items.column(name)
-        if name != "text" and name in RESERVED[1:]:
-            continue
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            continue
-        found = pc.match_substring(col, pattern=q, ignore_case=True).to_numpy(zero_copy_only=False)
-        hit |= np.asarray(found, dtype=object).astype(bool) if found.dtype == object else found.astype(bool)
-    return hit.astype(np.float32)
+    cols = [items.column(name) for name in items.column_names
+            if (name == "text" or name not in RESERVED[1:])
+            and (pa.types.is_string(items.column(name).type) or pa.types.is_large_string(items.column(name).type))]
+    if not cols:
+        return np.zeros(items.num_rows, dtype=np.float32)
+    return keyword_match(cols, q).astype(np.float32)
 
 
 @router.get("", response_model=SearchOut)
