@@ -63,8 +63,12 @@ class Codec:
         raise NotImplementedError
 
     def bytes_per_vector(self) -> float:
-        """Stored bytes per vector (the codes only; shared parameters are not counted)."""
+        """Stored bytes per vector: everything a search needs per item (shared parameters are not counted)."""
         raise NotImplementedError
+
+    def scan_bytes(self) -> float:
+        """Bytes per vector a search scans (the codes; for rescoring codecs fewer than it keeps)."""
+        return self.bytes_per_vector()
 
     def search(self, codes: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
         """Row numbers ``(m, k)`` of the ``k`` best codes for each unit query ``(m, d)``, best first."""
@@ -189,6 +193,10 @@ class Binary(Codec):
         return ((2.0 * bits - 1.0) / np.sqrt(self.dim)).astype(np.float32)
 
     def bytes_per_vector(self) -> float:
+        # rescoring re-ranks candidates with the float32 vectors, which are kept as well (on disk, say)
+        return self.dim / 8.0 + (4.0 * self.dim if self.rescore else 0.0)
+
+    def scan_bytes(self) -> float:
         return self.dim / 8.0
 
     def search(self, codes: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
@@ -341,7 +349,8 @@ class CodecResult:
     codec
         Codec name.
     bytes_per_vector
-        Stored bytes per vector.
+        Stored bytes per vector: everything its search needs (``binary+rescore`` keeps the float32 vectors
+        besides its codes).
     recall
         ``{"recall@1": ..., "recall@10": ..., "recall@100": ...}``: mean share of each held-out query's exact
         float32 cosine neighbours (among the stored items) that the codec's search returns in its top k
@@ -353,6 +362,9 @@ class CodecResult:
         Fit + encode time of the stored items (seconds).
     params
         Small codec parameters (e.g. explained variance of PCA).
+    scan_bytes
+        Bytes per vector the search scans (the codes; for ``binary+rescore`` ``d / 8``, the float32 vectors
+        read only for the candidates).
     """
 
     codec: str
@@ -361,12 +373,14 @@ class CodecResult:
     query_ms: float
     build_s: float
     params: dict[str, Any] = field(default_factory=dict)
+    scan_bytes: float | None = None
 
     def row(self) -> dict[str, Any]:
         """JSON-ready row, with the recall keys flattened (``recall@10`` etc.)."""
         d = asdict(self)
         rec = d.pop("recall")
-        return {"codec": d["codec"], "bytes_per_vector": d["bytes_per_vector"], **rec,
+        return {"codec": d["codec"], "bytes_per_vector": d["bytes_per_vector"],
+                "scan_bytes": d["scan_bytes"] if d["scan_bytes"] is not None else d["bytes_per_vector"], **rec,
                 "query_ms": d["query_ms"], "build_s": d["build_s"], **d["params"]}
 
 
@@ -439,7 +453,8 @@ def evaluate(x: np.ndarray, codecs: Sequence[str] | None = None, *, queries: int
         elapsed = time.perf_counter() - t0
         recall = {f"recall@{k}": _recall(truth, found, min(k, len(base))) for k in ks}
         extra = {k: v for k, v in codec.params().items() if k in ("rescore", "dims", "explained_variance")}
-        rows.append(CodecResult(name, codec.bytes_per_vector(), recall, 1000.0 * elapsed / len(q), build, extra))
+        rows.append(CodecResult(name, codec.bytes_per_vector(), recall, 1000.0 * elapsed / len(q), build, extra,
+                                codec.scan_bytes()))
     if progress:
         progress("compress", len(names), len(names))
     return Evaluation(rows, int(xn.shape[1]), len(base), len(q), tuple(int(k) for k in ks), seed)

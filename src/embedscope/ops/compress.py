@@ -43,7 +43,7 @@ def compress(scope: ScopeLike, space: str | None = None, codecs: Sequence[str] |
     Returns
     -------
     dict
-        ``{"space", "dim", "items", "queries", "rows": [{"codec", "bytes_per_vector", "recall@1",
+        ``{"space", "dim", "items", "queries", "rows": [{"codec", "bytes_per_vector", "scan_bytes", "recall@1",
         "recall@10", "recall@100", "query_ms", "build_s", ...}], "frontier": [codec names]}``.
     """
     space = scope.resolve_space(space)
@@ -55,7 +55,9 @@ def compress(scope: ScopeLike, space: str | None = None, codecs: Sequence[str] |
         except ValueError as exc:
             raise InputError(str(exc)) from None
     name = compress_table(space)
-    want = {"codecs": names, "queries": int(queries), "seed": int(seed)}
+    # "bytes": how bytes are counted (2: a rescoring codec counts the float32 vectors it keeps; tables of
+    # earlier versions counted its codes only and are measured again)
+    want = {"codecs": names, "queries": int(queries), "seed": int(seed), "bytes": 2}
     rec = scope.store.record(name)
     if rec is not None and not scope.store.is_stale(rec) and rec.params == want:
         return dict(rec.metrics["result"])

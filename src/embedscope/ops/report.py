@@ -343,11 +343,14 @@ def space_section(scope: ReportScope, space: str, figs: _Figures, *, seed: int =
             "stay close on the map; kNN recall: share of the k true neighbours among the k map neighbours.</p>")
     comp = compression(scope, space)
     if comp:
-        rows = [[_e(r["codec"]), f"{r['bytes_per_vector']:g}", _num(r.get("recall@1")), _num(r.get("recall@10")),
+        rows = [[_e(r["codec"]), f"{r['bytes_per_vector']:g}", f"{r.get('scan_bytes', r['bytes_per_vector']):g}",
+                 _num(r.get("recall@1")), _num(r.get("recall@10")),
                  _num(r.get("recall@100")), _num(r.get("query_ms"), 2), _num(r.get("build_s"), 2)] for r in comp["rows"]]
         parts.append("<h3>Compression: recall against bytes per vector</h3>" + _table(
-            ["codec", "bytes/vector", "recall@1", "recall@10", "recall@100", "query ms", "build s"], rows,
-            num=[1, 2, 3, 4, 5, 6]) + f'<p class="note">{_e(comp.get("queries"))} held-out queries'
+            ["codec", "bytes/vector", "scanned", "recall@1", "recall@10", "recall@100", "query ms", "build s"], rows,
+            num=[1, 2, 3, 4, 5, 6, 7]) + f'<p class="note">{_e(comp.get("queries"))} held-out queries; bytes/vector '
+            'counts all a search needs (binary+rescore keeps the float32 vectors to rescore), scanned what it reads '
+            'for every item'
             f'{"; stale: the vectors changed since" if comp.get("stale") else ""}. Frontier: '
             f'{_e(", ".join(comp.get("frontier", [])))}.</p>')
         fig = _fig(6.4, 3.4)

@@ -193,7 +193,10 @@ function floats(vector: { toArray(): unknown } | null): Float32Array {
 /** One codec of a space's compression table (``embedscope compress``). */
 export interface CompressRow {
   codec: string;
+  /** Everything a search needs per vector (binary+rescore keeps the float32 vectors too). */
   bytes_per_vector: number;
+  /** What the search reads for every item (absent in tables of earlier versions). */
+  scan_bytes?: number | null;
   'recall@1': number;
   'recall@10': number;
   'recall@100': number;

@@ -147,6 +147,7 @@ export interface CompressResult {
 export interface CompressRow {
   codec: string;
   bytes_per_vector: number | null;
+  scan_bytes?: number | null;
   "recall@1": number | null;
   "recall@10": number | null;
   "recall@100": number | null;

@@ -46,13 +46,14 @@ export function compressChart(result: CompressResult, key: keyof CompressRow = '
 
 /** The whole view: a short explanation, the chart, and the table (frontier rows marked). */
 export function compressView(result: CompressResult): HTMLElement {
-  const head = h('tr', {}, ...['codec', 'bytes', 'R@1', 'R@10', 'R@100', 'ms/query'].map((t) => h('th', {}, t)));
+  const head = h('tr', {}, ...['codec', 'bytes', 'scanned', 'R@1', 'R@10', 'R@100', 'ms/query'].map((t) => h('th', {}, t)));
   const body = result.rows.map((r) =>
     h(
       'tr',
       { class: result.frontier.includes(r.codec) ? 'frontier-row' : undefined, 'data-codec': r.codec },
       h('td', {}, r.codec),
       h('td', { class: 'num' }, String(r.bytes_per_vector)),
+      h('td', { class: 'num' }, String(r.scan_bytes ?? r.bytes_per_vector)),
       h('td', { class: 'num' }, pct(r['recall@1'])),
       h('td', { class: 'num' }, pct(r['recall@10'])),
       h('td', { class: 'num' }, pct(r['recall@100'])),
@@ -67,7 +68,8 @@ export function compressView(result: CompressResult): HTMLElement {
       { class: 'note' },
       `Recall of the exact float32 cosine neighbours of ${result.queries.toLocaleString()} held-out queries among ` +
         `${result.items.toLocaleString()} stored ${result.dim}-dim vectors. Highlighted: the efficient frontier ` +
-        '(nothing else is as small and at least as accurate at recall@10).' +
+        '(nothing else is as small and at least as accurate at recall@10). Bytes count all a search needs ' +
+        '(binary+rescore keeps the float32 vectors to rescore its candidates); scanned: what it reads for every item.' +
         (result.stale ? ' The vectors changed since this was measured.' : ''),
     ),
     compressChart(result),

@@ -27,7 +27,10 @@ class CompressRow(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     codec: str
+    #: Stored bytes per vector: all its search needs (binary+rescore keeps the float32 vectors too).
     bytes_per_vector: Figure
+    #: Bytes per vector the search scans (the codes); absent in tables measured by earlier versions.
+    scan_bytes: Figure = None
     recall_1: Figure = Field(alias="recall@1")
     recall_10: Figure = Field(alias="recall@10")
     recall_100: Figure = Field(alias="recall@100")
