@@ -44,6 +44,15 @@ def test_planted_rogue_dimension_is_found_and_named(rng: np.random.Generator) ->
     assert not dg.anisotropy(x, rng=rng).ok
 
 
+def test_rogue_verdict_never_says_more_than_all_of_the_cosine() -> None:
+    """Signed shares: a rogue dimension adding 0.31 to a mean cosine of 0.22 "carried 143% of every cosine"
+    (issue 24 item 8); the verdict gives both sums instead."""
+    over = dg.rogue_verdict(np.array([7]), 0.31, 0.217)
+    assert "%" not in over and "+0.31" in over and "0.22" in over and "-0.09" in over
+    under = dg.rogue_verdict(np.array([7, 9]), 0.15, 0.2)
+    assert "75% of the mean cosine" in under and "(7, 9)" in under
+
+
 def test_planted_hubs_and_duplicates(rng: np.random.Generator) -> None:
     x = (rng.normal(size=(1000, 32)) + 0.5).astype(np.float32)  # a cloud off the origin
     x[:5] = 0.5 + rng.normal(size=(5, 32)) * 0.01  # five items along its mean direction: near everyone, hubs

@@ -131,6 +131,22 @@ def anisotropy(x: np.ndarray, *, rng: np.random.Generator, threshold: float = 0.
                   "top10_pc_variance_share": float(var[:10].sum() / var.sum()) if var.sum() > 0 else 0.0})
 
 
+def rogue_verdict(rogue: np.ndarray, part: float, total: float) -> str:
+    """Plain words on rogue dimensions that add ``part`` to a mean cosine of ``total`` between random items.
+
+    Shares are signed: when the other dimensions together pull the mean cosine down, the rogue ones carry more
+    than all of it, and a percentage above 100% would mislead; the verdict then gives both sums instead.
+    """
+    named = ", ".join(str(int(i)) for i in rogue[:5]) + (", ..." if len(rogue) > 5 else "")
+    what = f"{len(rogue)} rogue dimension(s) ({named})"
+    fix = "centre the vectors (subtract the mean) before comparing"
+    if 0 < part <= total:
+        return (f"{what} carry {part / total:.0%} of the mean cosine between random items ({part:.2f} of "
+                f"{total:.2f}); {fix}")
+    return (f"{what} add {part:+.2f} to the mean cosine between random items, more than all of it ({total:.2f}: "
+            f"the other dimensions together {total - part:+.2f}); {fix}")
+
+
 def rogue_dimensions(x: np.ndarray, *, rng: np.random.Generator, share: float = 0.05, dominance: float = 2.0
                      ) -> Check:
     """Dimensions that carry at least ``share`` of the mean cosine and hold nearly the same value everywhere.
@@ -151,9 +167,7 @@ def rogue_dimensions(x: np.ndarray, *, rng: np.random.Generator, share: float = 
     dims = [{"dim": int(i), "share_of_cosine": float(shares[i]), "mean": float(mean[i]), "std": float(std[i])}
             for i in rogue]
     ok = len(rogue) == 0
-    verdict = ("no rogue dimensions" if ok else
-               f"{len(rogue)} rogue dimension(s) ({', '.join(str(int(i)) for i in rogue[:5])}) carry "
-               f"{float(shares[rogue].sum()):.0%} of every cosine; centre the vectors (subtract the mean) before comparing")
+    verdict = "no rogue dimensions" if ok else rogue_verdict(rogue, float(contrib[rogue].sum()), total)
     return Check("rogue_dimensions", [int(i) for i in rogue], verdict,
                  {"share_of_cosine": share, "abs_mean_over_std": dominance}, ok,
                  {"dimensions": dims, "top_shares": [{"dim": int(i), "share_of_cosine": float(shares[i])}
