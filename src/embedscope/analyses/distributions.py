@@ -146,6 +146,8 @@ class LabelSeparation:
         Items with a label (missing labels are left out).
     exact
         Whether every pair was used.
+    singletons
+        Labels that name one item only (no same-label pair).
     """
 
     metric: str
@@ -156,19 +158,39 @@ class LabelSeparation:
     items: int
     exact: bool
     seed: int | None = None
+    singletons: int = 0
+
+    @property
+    def warning(self) -> str | None:
+        """Why the AUC says little: most labels name one item, so the few same-label pairs are mostly repeats
+        (an id-like column such as a title; issue 24 item 8: AUC 1.000 from 2,042 mostly unique titles)."""
+        if self.labels and self.singletons > MOSTLY_UNIQUE * self.labels:
+            shared = self.labels - self.singletons
+            return (f"{self.singletons:,} of {self.labels:,} labels name one item only; the same-label pairs come "
+                    f"from the {shared:,} labels shared by two or more items (often repeated texts), so this "
+                    "separation says little about the column; use a column of categories")
+        return None
 
     @property
     def verdict(self) -> str:
         a = self.auc
         if not np.isfinite(a):
             return "not measurable"
+        if self.warning:
+            return f"not meaningful: most labels name one item (AUC {a:.3f} over the few shared ones)"
         word = ("strong" if a >= 0.9 else "good" if a >= 0.75 else "weak" if a >= 0.6 else "none beyond chance")
         return f"{word} separation: a same-label pair is closer than a different-label pair {a:.0%} of the time"
 
     def to_json(self) -> dict[str, Any]:
         return {"metric": self.metric, "auc": self.auc, "verdict": self.verdict, "labels": self.labels,
-                "items": self.items, "exact": self.exact, "seed": self.seed,
+                "items": self.items, "exact": self.exact, "seed": self.seed, "singletons": self.singletons,
+                "warning": self.warning,
                 "same": self.same.to_json(), "different": self.different.to_json()}
+
+
+#: A label column is "mostly unique" (its separation not meaningful) when more than this share of its labels
+#: name one item only.
+MOSTLY_UNIQUE = 0.5
 
 
 def label_separation(x: np.ndarray, labels: Sequence[Any], metric: str = "cosine", *, bins: int = 50,
@@ -238,7 +260,7 @@ def label_separation(x: np.ndarray, labels: Sequence[Any], metric: str = "cosine
         ps = r.choice(ps, size=min(len(ps), AUC_MAX_VALUES // 2), replace=False)
         ds = r.choice(ds, size=min(len(ds), AUC_MAX_VALUES // 2), replace=False)
     auc = roc_auc(sign * ps, sign * ds)
-    return LabelSeparation(metric, same_h, diff_h, auc, len(uniq), n, exact, used_seed)
+    return LabelSeparation(metric, same_h, diff_h, auc, len(uniq), n, exact, used_seed, int((sizes == 1).sum()))
 
 
 def _codes(values: Sequence[Any]) -> tuple[np.ndarray, list[str]]:

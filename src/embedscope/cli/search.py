@@ -171,7 +171,8 @@ def similar(
     --metric all: {"k", "normalised", "must_agree", "overlap": {m: {m: share}}, "metrics": {m: [{"id", "score"}]}};
     --closer: {"a", "b", "c", "closer": id | null, "score_b", "score_c", "rank_b", "rank_c", "n", "metric"};
     --histogram / --pairs: {"kind", "metric", "counts", "edges", "n", "exact", "population", "seed", "stats"};
-    --label: {"metric", "auc", "verdict", "labels", "items", "exact", "same": {...}, "different": {...}}.
+    --label: {"metric", "auc", "verdict", "labels", "items", "exact", "singletons", "warning", "same": {...},
+    "different": {...}}; most labels naming one item only (an id-like column) gives a warning.
     """
     plus = plus or []
     has_query = item is not None or query is not None
@@ -208,6 +209,8 @@ def similar(
                 return
             Console().print(f"[bold]{label}[/]: ROC AUC {sep.auc:.3f} ({sep.labels} labels, {sep.items} items, "
                             f"{'all pairs' if sep.exact else f'sampled pairs, seed {seed}'}) - {sep.verdict}")
+            if sep.warning:
+                err.print(f"warning: {sep.warning}")
             _show_histogram(sep.same.to_json(), "same label")
             _show_histogram(sep.different.to_json(), "different label")
             return

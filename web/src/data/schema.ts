@@ -293,6 +293,7 @@ export interface LabelSeparationOut {
   labels: number;
   items: number;
   exact: boolean;
+  warning?: string | null;
   same: CountsOut;
   different: CountsOut;
 }

@@ -75,6 +75,8 @@ class LabelSeparationOut(BaseModel):
     labels: int
     items: int
     exact: bool
+    #: Why the AUC says little (most labels name one item), or null.
+    warning: str | None = None
     same: CountsOut
     different: CountsOut
 
