@@ -230,6 +230,20 @@ def test_workspace_compare_different_dimensions(small_scope: embedscope.Scope, t
     assert code == 0 and "Jaccard" in out and "calibration" not in err
 
 
+def test_numeric_label_is_binned_and_said(small_scope: embedscope.Scope) -> None:
+    """`compare --label n_words` took every word count as a class (issue 24 item 8): a numeric column with many
+    values is binned into quantiles, and the result says so."""
+    small_scope.embed("lsa", "tfidf:12")
+    assert len(set(small_scope.items()["length"])) > 20
+    doc = small_scope.compare("minilm", "lsa", label="length")
+    note = doc["retrieval"]["note"]
+    assert note and "5 quantile bins" in note and "q1 [" in note
+    assert doc["retrieval"]["queries"] == 60, "every item shares its bin with others: all are queries"
+    many = small_scope.retrieval(["minilm", "lsa"], label="length")
+    assert many["label"]["note"] == note
+    assert small_scope.compare("minilm", "lsa", label="topic")["retrieval"]["note"] is None
+
+
 def test_compare_bad_input(small_scope: embedscope.Scope, tmp_path: Path) -> None:
     ws = str(small_scope.path)
     small_scope.embed("lsa", "tfidf:12")

@@ -88,6 +88,8 @@ def compare(
                 if part:
                     _print_retrieval(part["rows"], f"retrieval ({'same ' + str(label) if key == 'label' else 'qrels'},"
                                      f" {part['queries']} queries)")
+                    if part.get("note"):
+                        err.print(f"note: {part['note']}")
     for p in written:
         err.print(f"figure written: {p}")
 
@@ -124,6 +126,8 @@ def _print_comparison(doc: dict[str, Any]) -> None:
     if doc.get("retrieval"):
         r = doc["retrieval"]
         _print_retrieval(r["rows"], f"same-{r['column']} retrieval ({r['queries']} queries)")
+        if r.get("note"):
+            err.print(f"note: {r['note']}")
     if doc.get("qrels"):
         q = doc["qrels"]
         _print_retrieval(q["rows"], f"qrels retrieval ({q['queries']} queries, {q['judgements']} judgements)")

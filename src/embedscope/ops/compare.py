@@ -24,7 +24,7 @@ from ..store.tables import compare_table, vectors_table
 from .base import ScopeLike
 
 #: Bumped when what a stored comparison holds changes (older ones are then recomputed).
-COMPARE_VERSION = 2
+COMPARE_VERSION = 3
 #: Histogram bins of the similarity scales and of the agreement.
 BINS = 50
 
@@ -52,14 +52,40 @@ def shared_graph(scope: ScopeLike, space: str, rows: np.ndarray, k: int) -> KNN:
     return knn_graph(np.asarray(x)[rows], k)
 
 
-def label_values(scope: ScopeLike, space: str, rows: np.ndarray, label: str) -> np.ndarray:
-    """The metadata column ``label`` of the given rows of ``space`` as strings (``""`` for a missing value);
-    object array, shape ``(len(rows),)``."""
+#: A numeric label column with more distinct values than this is binned for same-label retrieval.
+NUMERIC_CLASSES = 20
+#: Bins of such a column: quantiles of its values (quintiles), so each bin holds about a fifth of the items.
+NUMERIC_BINS = 5
+
+
+def label_values(scope: ScopeLike, space: str, rows: np.ndarray, label: str) -> tuple[np.ndarray, str | None]:
+    """The metadata column ``label`` of the given rows of ``space`` as classes, and a note when they are not
+    its values.
+
+    Strings (``""`` for a missing value), object array of shape ``(len(rows),)``. A numeric column with more
+    than :data:`NUMERIC_CLASSES` distinct values (word counts, prices) is not a set of classes: its values are
+    binned into :data:`NUMERIC_BINS` quantile bins (``"q1 [3, 12)"``) and the note says so.
+    """
     items = scope.items_for(space)
     if label not in items.column_names:
         raise InputError(f"no column {label!r}; columns: {', '.join(items.column_names)}")
-    col = items.column(label).to_pylist()
-    return np.array(["" if col[r] is None else str(col[r]) for r in rows], dtype=object)
+    column = items.column(label)
+    col = column.to_pylist()
+    typ = column.type
+    if (pa.types.is_integer(typ) or pa.types.is_floating(typ)) and \
+            len({v for v in col if v is not None}) > NUMERIC_CLASSES:
+        values = np.array([np.nan if col[r] is None else float(col[r]) for r in rows], dtype=np.float64)
+        seen = values[np.isfinite(values)]
+        edges = np.unique(np.quantile(seen, np.linspace(0, 1, NUMERIC_BINS + 1))) if len(seen) else np.zeros(1)
+        where = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, max(len(edges) - 2, 0))
+        names = [f"q{i + 1} [{edges[i]:g}, {edges[i + 1]:g}{']' if i == len(edges) - 2 else ')'}"
+                 for i in range(max(len(edges) - 1, 1))] if len(edges) > 1 else [f"{edges[0]:g}"]
+        out = np.array(["" if not np.isfinite(v) else names[int(w)] for v, w in zip(values, where, strict=True)],
+                       dtype=object)
+        note = (f"{label!r} is numeric with many values: same-label retrieval uses {len(names)} quantile bins of it "
+                f"({', '.join(names)}), not each value as a class")
+        return out, note
+    return np.array(["" if col[r] is None else str(col[r]) for r in rows], dtype=object), None
 
 
 # --------------------------------------------------------------------------------------- compare
@@ -106,7 +132,7 @@ def compare(scope: ScopeLike, a: str, b: str, *, k: int = 10, label: str | None 
     xa = np.asarray(scope.store.arrays(a).x)[rows[a]]
     xb = np.asarray(scope.store.arrays(b).x)[rows[b]]
     ga, gb = shared_graph(scope, a, rows[a], k), shared_graph(scope, b, rows[b], k)
-    labels = label_values(scope, a, rows[a], label) if label is not None else None
+    labels, note = label_values(scope, a, rows[a], label) if label is not None else (None, None)
     res = measures.compare(xa, xb, ga, gb, k=k, labels=labels, seed=seed)
     order = measures.changed_most(res.jaccard, xa, xb, ga.indices[:, :res.k], gb.indices[:, :res.k], top)
     changed = [{"id": shared[i], "jaccard": float(res.jaccard[i]),
@@ -120,7 +146,7 @@ def compare(scope: ScopeLike, a: str, b: str, *, k: int = 10, label: str | None 
         "spearman": res.spearman, "spearman_pairs": res.pairs,
         "similarity": measures.similarity_scales(xa, xb, seed=seed, bins=BINS),
         "calibration": res.calibration.table() if res.calibration is not None else None,
-        "retrieval": label_doc(res.retrieval, a, b, label) if res.retrieval is not None else None,
+        "retrieval": label_doc(res.retrieval, a, b, label, note) if res.retrieval is not None else None,
         "qrels": retrieval(scope, [a, b], k=k, qrels=qrels, seed=seed)["qrels"] if qrels is not None else None,
         "changed_most": changed}
     doc["verdict"] = verdict(doc)
@@ -176,9 +202,9 @@ def retrieval(scope: ScopeLike, spaces: Sequence[str], *, k: int = 10, label: st
     shared, rows = shared_rows(scope, names)
     out: dict[str, Any] = {"spaces": names, "k": int(k), "items": len(shared), "label": None, "qrels": None}
     if label is not None:
-        lab = label_values(scope, names[0], rows[names[0]], label)
+        lab, note = label_values(scope, names[0], rows[names[0]], label)
         per = {s: measures.label_retrieval(shared_graph(scope, s, rows[s], k).indices[:, :k], lab) for s in names}
-        out["label"] = {"column": label, "queries": len(per[names[0]]["rows"]),
+        out["label"] = {"column": label, "queries": len(per[names[0]]["rows"]), "note": note,
                         "rows": measures.retrieval_table(per, ("precision", "recall", "ndcg"), k,
                                                          bootstrap=bootstrap, seed=seed)}
     if qrels is not None:
@@ -248,13 +274,14 @@ def file_digest(path: str | Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()[:16]
 
 
-def label_doc(r: dict[str, Any], a: str, b: str, label: str | None) -> dict[str, Any]:
-    """The label retrieval of :func:`embedscope.analyses.compare.compare` with the space names put back."""
+def label_doc(r: dict[str, Any], a: str, b: str, label: str | None, note: str | None = None) -> dict[str, Any]:
+    """The label retrieval of :func:`embedscope.analyses.compare.compare` with the space names put back (and
+    the note of :func:`label_values` when the classes are bins of a numeric column)."""
     rename = {"a": a, "b": b}
     rows = [{**row, "values": {rename[s]: v for s, v in row["values"].items()}, "best": rename[row["best"]],
              "runner_up": rename[row["runner_up"]], "winner": rename.get(row["winner"]) if row["winner"] else None}
             for row in r["rows"]]
-    return {**r, "column": label, "rows": rows}
+    return {**r, "column": label, "rows": rows, "note": note}
 
 
 def verdict(doc: dict[str, Any]) -> str:

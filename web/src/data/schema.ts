@@ -283,6 +283,7 @@ export interface LabelRetrieval {
   queries: number;
   rows: RetrievalRow[];
   column: string | null;
+  note?: string | null;
 }
 
 /** Same- against different-label pairs of a categorical ``column``, and the ROC AUC between them. */

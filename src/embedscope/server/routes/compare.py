@@ -83,6 +83,8 @@ class LabelRetrieval(BaseModel):
     queries: int
     rows: list[RetrievalRow]
     column: str | None
+    #: Set when the classes are quantile bins of a numeric column (how, in words).
+    note: str | None = None
 
 
 class QrelsRetrieval(BaseModel):
