@@ -237,3 +237,25 @@ def test_page_draws_every_point_at_its_registered_method_coordinates(workspace: 
         assert drawn_with(img, pg, list(range(n)), rgb) >= 0.8
         context.close()
         assert not errors, f"errors in the page: {errors}"
+
+
+def test_sampled_honesty_says_how_many_items_it_was_measured_on(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above EXACT_MAX items the honesty figures come from a sample; the quality table showed only the number of
+    items on the map (issue 24 item 8). The CLI, --json and /api/info say how many were measured."""
+    from embedscope.projection import quality as q
+    from tests.helpers import client_for
+
+    monkeypatch.setattr(q, "EXACT_MAX", 5_000)  # (10,000 in use; the sample is 5,000 items)
+    s = embedscope.create(tmp_path / "ws.scope")
+    x = np.random.default_rng(0).normal(size=(6_000, 8)).astype(np.float32)
+    s.add_vectors("v", [f"i{i}" for i in range(6_000)], x)
+    s.project("v", "pca")
+    rows = s.quality("v")
+    sampled = rows[0]["sampled"]
+    assert rows[0]["n"] == 6_000 and sampled == 5_000
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = run(capsys, "quality", str(s.path), "--space", "v")
+    assert code == 0 and f"{sampled:,} sampled" in out and "measured on" in out
+    info = client_for(s).get("/api/info").json()
+    assert info["spaces"][0]["layouts"][0]["sampled"] == sampled

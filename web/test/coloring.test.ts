@@ -61,5 +61,10 @@ describe('honestyText', () => {
     expect(title).toContain('How honest the umap map is about neighbourhoods (1 = perfect), at k = 10:');
     expect(title).toContain('· continuity 0.90:');
     expect(title.endsWith('The layout is stale: the space changed since.')).toBe(true);
+    expect(title).not.toContain('sampled');
+  });
+  it('says when the figures come from a sample', () => {
+    const { title } = honestyText(layout({ sampled: 5000 }));
+    expect(title).toContain('Measured on 5,000 sampled items, not on every item.');
   });
 });

@@ -59,7 +59,8 @@ def quality(ws: WS, space: SPACE = None, as_json: JSON = False) -> None:
     """The stored layouts of a space with their honesty metrics (how much each map distorts).
 
     JSON: {"space": str, "layouts": [{"method", "k", "trustworthiness", "continuity", "knn_recall",
-    "rank_correlation", "sampled", "n", "stale", "params", ...}]}.
+    "rank_correlation", "sampled", "n", "stale", "params", ...}]}; "n" items on the map, "sampled" the number the
+    figures were measured on (null: all of them).
     """
     scope = open_scope(ws)
     space = scope.resolve_space(space)
@@ -67,14 +68,16 @@ def quality(ws: WS, space: SPACE = None, as_json: JSON = False) -> None:
     if as_json:
         emit({"space": space, "layouts": rows})
         return
-    t = Table("method", "k", "trustworthiness", "continuity", "kNN recall", "rank corr.", "n", "stale",
+    t = Table("method", "k", "trustworthiness", "continuity", "kNN recall", "rank corr.", "items", "measured on",
+              "stale",
               title=f"layouts of {space!r}: how much each map distorts (1 = no distortion)")
     def f(v: float | None) -> str:
         return "-" if v is None else f"{v:.3f}"
 
     for r in rows:
         t.add_row(r["method"], str(r["k"]), f(r["trustworthiness"]), f(r["continuity"]), f(r["knn_recall"]),
-                  f(r["rank_correlation"]), str(r["n"]), "yes" if r["stale"] else "")
+                  f(r["rank_correlation"]), f"{r['n']:,}",
+                  f"{r['sampled']:,} sampled" if r.get("sampled") else "all", "yes" if r["stale"] else "")
     Console().print(t)
     if not rows:
         err.print(f"no layouts yet: embedscope project {ws} --space {space}")

@@ -297,6 +297,7 @@ class ExplorerState:
                 "trustworthiness": _float_or_none(quality.get("trustworthiness")),
                 "continuity": _float_or_none(quality.get("continuity")),
                 "knn_recall": _float_or_none(quality.get("knn_recall")),
+                "sampled": _int_or_none(quality.get("sampled")),
                 "stale": stale,
                 "has_xyz": kind.has_xyz and (kind.surface == "sphere" or bool(quality)),
                 "label": kind.label or method,

@@ -306,6 +306,7 @@ export interface LayoutOut {
   trustworthiness: number | null;
   continuity: number | null;
   knn_recall: number | null;
+  sampled?: number | null;
   stale: boolean;
   has_xyz: boolean;
   label: string;

@@ -15,6 +15,7 @@ export function honestyText(info: LayoutInfo): { text: string; title: string } {
       `(lower = the map puts far-apart items together)\n` +
       `· continuity ${f(info.continuity)}: neighbours in the original space stay near each other on the map\n` +
       `· kNN recall ${f(info.knn_recall)}: share of an item's ${k} nearest neighbours that are also its ${k} nearest on the map, on average\n` +
+      (info.sampled ? `Measured on ${info.sampled.toLocaleString()} sampled items, not on every item.\n` : '') +
       `Colour by "map honesty" to see where the map distorts.${info.stale ? '\nThe layout is stale: the space changed since.' : ''}`,
   };
 }

@@ -28,6 +28,8 @@ class LayoutOut(BaseModel):
     trustworthiness: float | None
     continuity: float | None
     knn_recall: float | None
+    #: The figures were measured on this many sampled items (``null``: on every item).
+    sampled: int | None = None
     stale: bool
     has_xyz: bool
     label: str
