@@ -283,6 +283,7 @@ class Scope:
         address: str | None = None,
         concurrency: int | None = None,
         backend: str | None = None,
+        max_tokens: int | None = None,
     ) -> EmbedReport | DryRun:
         """Embed every item's text into ``space`` with ``model``; cached, batched and resumable.
 
@@ -310,6 +311,8 @@ class Scope:
             model recorded (``torch`` if it recorded none), else the default
             (:func:`embedscope.embedders.local.default_backend`). Another backend than the space's re-embeds the
             whole space (its vectors are cached under another key), so a space never mixes backends.
+        max_tokens
+            ``openai:`` models: the server model's input window in tokens (counting the texts it cuts).
 
         Returns
         -------
@@ -319,7 +322,7 @@ class Scope:
         """
         return embed_step.embed(self, space, model, batch_size=batch_size, device=device, dimensions=dimensions,
                                 dry_run=dry_run, progress=progress, engine=engine, address=address,
-                                concurrency=concurrency, backend=backend)
+                                concurrency=concurrency, backend=backend, max_tokens=max_tokens)
 
     def forget_embedder(self, space: str) -> None:
         """Drop the cached query embedder of ``space`` (its vectors were replaced; the next query reads the

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import embedscope
@@ -193,6 +194,25 @@ def test_openai_client_against_real_server(tmp_path: Path, monkeypatch: pytest.M
         assert all(h.startswith("sport") for h in hits)
     finally:
         srv.close()
+
+
+def test_openai_window_is_the_server_models(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 256-token server model got OpenAI's 8,191-token window, so --dry-run counted 0 cut texts (issue 24
+    item 12): the window is --max-tokens, OpenAI's only for OpenAI, else unknown and said so."""
+    from tests.helpers import run_cli
+
+    texts = ["word " * 400, "short text"]  # ~500 tokens by the estimate: over 256, under 8,191
+    local = OpenAIEmbedder("bge-small", base_url="http://127.0.0.1:9/v1")
+    assert local.max_tokens is None
+    unknown = local.dry_run(texts)
+    assert unknown.truncated == 0 and any("--max-tokens" in n for n in unknown.notes)
+    assert OpenAIEmbedder("bge-small", base_url="http://127.0.0.1:9/v1", max_tokens=256).dry_run(texts).truncated == 1
+    assert OpenAIEmbedder("text-embedding-3-small", base_url="http://127.0.0.1:9/v1").max_tokens == 8191
+    s = embedscope.create(tmp_path / "w.scope")
+    s.ingest(pd.DataFrame({"id": ["a", "b"], "text": texts}))
+    code, _, err = run_cli(capsys, "embed", str(s.path), "--model", "openai:bge-small", "--max-tokens", "256",
+                           "--dry-run")
+    assert code == 0 and "1 longer than the model window" in err
 
 
 def test_openai_gives_up_with_clear_error(local_embedder: Any) -> None:

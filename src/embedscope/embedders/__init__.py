@@ -39,7 +39,8 @@ def _local(arg: str, opts: dict[str, object]) -> Embedder:
 def _openai(arg: str, opts: dict[str, object]) -> Embedder:
     from .openai import OpenAIEmbedder
 
-    return OpenAIEmbedder(arg, dimensions=_int(opts.get("dimensions")), batch_size=_int(opts.get("batch_size")))
+    return OpenAIEmbedder(arg, dimensions=_int(opts.get("dimensions")), batch_size=_int(opts.get("batch_size")),
+                          max_tokens=_int(opts.get("max_tokens")))
 
 
 def _tfidf(arg: str, opts: dict[str, object]) -> Embedder:
@@ -106,7 +107,7 @@ def get_embedder(model: str = "local", **opts: object) -> Embedder:
         ``avg:word2vec`` or ``avg:glove``.
     **opts
         ``batch_size``, ``device`` and ``backend`` (local: ``torch``, ``onnx``, ``onnx-int8``; image: ``onnx``,
-        ``torch``; ``None`` for the default), ``dimensions`` (openai).
+        ``torch``; ``None`` for the default), ``dimensions`` and ``max_tokens`` (openai: the server model's window).
     """
     backend, _, arg = model.partition(":")
     factory = BACKENDS.get(backend)

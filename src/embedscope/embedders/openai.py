@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import EmbedscopeError, InputError
-from .base import Embedder
+from .base import DryRun, Embedder
 
 #: USD per million input tokens for OpenAI's own models (for ``--dry-run`` estimates).
 PRICES = {"text-embedding-3-small": 0.02, "text-embedding-3-large": 0.13, "text-embedding-ada-002": 0.10}
-#: Input window in tokens of OpenAI's embedding models.
+#: Input window in tokens of OpenAI's embedding models (other servers' models have their own: ``max_tokens``).
 WINDOW = 8191
 
 
@@ -39,11 +39,14 @@ class OpenAIEmbedder(Embedder):
         Retries on 429 / 5xx / connection errors before giving up.
     timeout
         Seconds per request.
+    max_tokens
+        The model's input window in tokens, for counting texts it will cut. Default: :data:`WINDOW` for
+        api.openai.com or an OpenAI model name; unknown (``None``: nothing counted as cut) for other servers.
     """
 
     def __init__(self, model: str, *, dimensions: int | None = None, base_url: str | None = None,
                  api_key: str | None = None, batch_size: int | None = None, max_retries: int = 6,
-                 timeout: float = 60.0, backoff: float = 1.0) -> None:
+                 timeout: float = 60.0, backoff: float = 1.0, max_tokens: int | None = None) -> None:
         if not model:
             raise InputError("openai:MODEL needs a model name, e.g. openai:text-embedding-3-small")
         self.model = model
@@ -54,6 +57,7 @@ class OpenAIEmbedder(Embedder):
         self.max_retries = max_retries
         self.timeout = timeout
         self.backoff = backoff
+        self.window = max_tokens
         suffix = f"-{dimensions}" if dimensions else ""
         self.key = f"openai:{self.base_url}:{model}{suffix}"
         self.default_space = "openai-" + model.replace("text-embedding-", "").replace("/", "-") + suffix
@@ -72,7 +76,16 @@ class OpenAIEmbedder(Embedder):
 
     @property
     def max_tokens(self) -> int | None:
-        return WINDOW
+        if self.window is not None:
+            return self.window
+        return WINDOW if "api.openai.com" in self.base_url or self.model in PRICES else None
+
+    def dry_run(self, texts: list[str]) -> DryRun:
+        out = super().dry_run(texts)
+        if self.max_tokens is None:
+            out.notes.append(f"the input window of {self.model!r} on {self.base_url} is unknown, so no text is "
+                             "counted as cut: pass --max-tokens N (the server model's limit, e.g. 512)")
+        return out
 
     def price_per_million_tokens(self) -> float | None:
         return PRICES.get(self.model)

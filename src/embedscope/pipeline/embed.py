@@ -42,6 +42,7 @@ def embed(
     address: str | None = None,
     concurrency: int | None = None,
     backend: str | None = None,
+    max_tokens: int | None = None,
 ) -> EmbedReport | DryRun:
     """Embed every item's text into ``space`` with ``model``; cached, batched and resumable.
 
@@ -72,6 +73,9 @@ def embed(
         model recorded (``torch`` if it recorded none), else the default
         (:func:`embedscope.embedders.local.default_backend`). Another backend than the space's re-embeds the
         whole space (its vectors are cached under another key), so a space never mixes backends.
+    max_tokens
+        ``openai:`` models: the server model's input window in tokens, for counting the texts it will cut
+        (default: OpenAI's 8,191 for api.openai.com and OpenAI's model names, else unknown).
 
     Returns
     -------
@@ -81,7 +85,8 @@ def embed(
     items = scope.items()
     if model is None:
         model = default_model(scope, items.column_names)
-    emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions, backend=backend)
+    emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions, backend=backend,
+                       max_tokens=max_tokens)
     space = check_space_name(space or emb.default_space)
     ids, texts, hashes, skipped, inputs = embed_inputs(scope, emb, items)
     name = vectors_table(space)
@@ -93,7 +98,8 @@ def embed(
         raise InputError(f"space {space!r} holds vectors you brought; choose another --space to embed into")
     recorded = recorded_backend(rec.params) if rec is not None and rec.params.get("source") == "embedded" else None
     if backend is None and recorded is not None and getattr(emb, "backend", recorded) != recorded:
-        emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions, backend=recorded)
+        emb = get_embedder(model, batch_size=batch_size, device=device, dimensions=dimensions, backend=recorded,
+                           max_tokens=max_tokens)
     if emb.needs_fit:
         emb.fit(texts)
     if hashes is not None and not dry_run:
@@ -114,7 +120,7 @@ def embed(
         cache = scope.store.lance_cache(emb.key)
         stage = "embed images" if hashes is not None else "embed"
         cb = (lambda d, t: progress(stage, d, t)) if progress else None
-        opts = {"batch_size": batch_size, "device": device, "dimensions": dimensions,
+        opts = {"batch_size": batch_size, "device": device, "dimensions": dimensions, "max_tokens": max_tokens,
                 "backend": getattr(emb, "backend", None)}
         vecs, stats = runner.embed_texts(texts, emb, cache, model=model, options=opts,
                                          staging=scope.store.staging_path(f"ray-{cache.name}.lance"),
