@@ -510,7 +510,9 @@ class Scope:
 
     # ----------------------------------------------------------------------------------------- info
     def info(self) -> dict[str, Any]:
-        """Spaces, counts, dimensions, layouts, stale results and library versions (JSON-ready)."""
+        """Spaces, counts, dimensions, layouts, stale results, library versions and ``unrecorded``: tables the
+        database holds newer versions of than the workspace records (unseen by embedscope; see
+        :meth:`embedscope.store.workspace.Workspace.unrecorded_versions`). JSON-ready."""
         items = self.store.record(ITEMS)
         spaces = []
         for s in self.spaces():
@@ -525,6 +527,7 @@ class Scope:
             "images": (self.store.record(IMAGES) or Record("", "")).rows,
             "columns": [c for c in self.items().column_names] if items else [],
             "spaces": spaces, "stale": sorted(stale),
+            "unrecorded": self.store.unrecorded_versions(),
             "versions": {**library_versions(), "python": sys.version.split()[0]},
         }
 

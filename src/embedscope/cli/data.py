@@ -202,7 +202,12 @@ def embed(
 
 
 def info(ws: WS, as_json: JSON = False) -> None:
-    """Spaces, counts, dimensions, layouts, stale results and library versions."""
+    r"""Spaces, counts, dimensions, layouts, stale results and library versions; warns about tables changed
+    outside embedscope (newer Lance versions than the workspace records: unseen).
+
+    --json: {"path", "items", "images", "columns", "spaces": \[...], "stale": \[...], "unrecorded": \[{"table",
+    "recorded", "latest"}], "versions"}.
+    """
     doc = open_scope(ws).info()
     if as_json:
         emit(doc)
@@ -218,6 +223,10 @@ def info(ws: WS, as_json: JSON = False) -> None:
     if doc["stale"]:
         con.print(f"stale (recomputed on next use): {', '.join(doc['stale'])}")
     con.print("versions: " + ", ".join(f"{k} {v}" for k, v in doc["versions"].items()))
+    for u in doc.get("unrecorded", []):
+        err.print(f"warning: table {u['table']!r} has versions newer than the workspace records ({u['latest']} > "
+                  f"{u['recorded']}): rows written with lancedb directly (or by a stopped command) are not seen; "
+                  "bring rows in with embedscope ingest (docs/WORKSPACE.md)")
 
 
 def export_cmd(

@@ -334,6 +334,29 @@ class Workspace:
         """The names of the database's tables (recorded or not: an interrupted write leaves an orphan)."""
         return self._lance.table_names()
 
+    def unrecorded_versions(self) -> list[dict[str, Any]]:
+        """Recorded tables whose database holds newer versions than the manifest records: rows written with
+        lancedb directly (embedscope reads every table at its recorded version, so it does not see them), or a
+        write of a command that was stopped before it recorded it.
+
+        Returns
+        -------
+        list of dict
+            ``{"table", "recorded", "latest"}`` per such table, by name.
+        """
+        out = []
+        names = set(self.table_names())
+        for rec in sorted(self.records(), key=lambda r: r.table):
+            if rec.table_version is None or rec.table not in names:
+                continue
+            try:
+                latest = int(self._lance.open_table(rec.table).version)
+            except Exception:  # unreadable: open_table says why when the table is used
+                continue
+            if latest > rec.table_version:
+                out.append({"table": rec.table, "recorded": rec.table_version, "latest": latest})
+        return out
+
     # -------------------------------------------------------------------------------------- reading
     def open_table(self, name: str, version: int | None = None) -> Any:
         """The LanceDB table ``name`` checked out at ``version`` (default: the version the manifest records)."""
