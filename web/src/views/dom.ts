@@ -32,6 +32,11 @@ export function fillSelect(select: HTMLSelectElement, options: { value: string; 
 export const formatNumber = (v: number) =>
   Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
 
+const COMPACT = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
+
+/** A count short enough for an axis: 950, 19.1K, 2.5M (an exponent like "1.91e+4" did not fit and was cut). */
+export const formatCount = (v: number) => (Math.abs(v) < 1e4 ? String(Math.round(v)) : COMPACT.format(v));
+
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** ``svgEl('rect', {x: 1})``: an SVG element with attributes and optional text (for the charts of the sheets). */

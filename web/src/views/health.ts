@@ -2,7 +2,7 @@
 // similarities, and same- vs different-label pairs (ROC AUC) when the items have a categorical column.
 // Data: GET api/spaces/{space}/health (src/embedscope/server/routes/health.py): small JSON, counts only.
 import { ApiError, type DimensionStats } from '../data/api';
-import { formatNumber, h, svgEl } from './dom';
+import { formatCount, formatNumber, h, svgEl } from './dom';
 
 
 /** One check as ``embedscope health --json`` prints it, with its title (``CHECKS`` in
@@ -88,7 +88,7 @@ export function histogramChart(series: Series[], title: string, id: string): SVG
   }
   for (const f of [0, 0.5, 1]) {
     svg.append(svgEl('text', { x: m.l - 5, y: y(top * f) + 4, 'text-anchor': 'end', class: 'tick' },
-      density ? `${(100 * top * f).toFixed(0)}%` : formatNumber(Math.round(top * f))));
+      density ? `${(100 * top * f).toFixed(0)}%` : formatCount(top * f)));
   }
   const metric = series[0].hist.metric ?? 'cosine';
   svg.append(svgEl('text', { x: (m.l + W - m.r) / 2, y: H - 3, 'text-anchor': 'middle', class: 'axis' }, `${metric} similarity`));
