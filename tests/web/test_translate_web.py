@@ -48,7 +48,7 @@ def test_translate_sheet_in_the_browser(two_spaces: Path) -> None:
         page.goto(url)
         wait_ready(page)
         page.click("#translate-open")
-        page.wait_for_selector("#translate-from")
+        page.wait_for_selector("#translate-view, #translate-measure")  # a loading note comes first
         if page.locator("#translate-measure").count():
             page.click("#translate-measure")
         page.wait_for_selector("#translate-view", timeout=180_000)

@@ -12,10 +12,14 @@ registerSheet({
     const space = ctx.space;
     if (!space) return;
     await ctx.deselect();
-    ctx.sheet.open(`Health · ${space}`, h('p', { class: 'note', id: 'health-loading' }, 'Measuring the health of this space…'));
+    const ticket = ctx.sheet.open(`Health · ${space}`,
+      h('p', { class: 'note loading', id: 'health-loading' }, 'Measuring the health of this space…'));
     ctx.setStatus('Measuring health…');
-    const [health, dims] = await Promise.all([getHealth(space), getDimensions(space).catch(() => null)]);
-    if (ctx.space === space && ctx.sheet.isOpen) ctx.sheet.open(`Health · ${space}`, healthView(health, dims));
-    ctx.setStatus('');
+    try {
+      const [health, dims] = await Promise.all([getHealth(space), getDimensions(space).catch(() => null)]);
+      if (ctx.space === space) ctx.sheet.fill(ticket, `Health · ${space}`, healthView(health, dims));
+    } finally {
+      ctx.setStatus('');
+    }
   },
 });

@@ -26,22 +26,29 @@ async function openTranslate(ctx: SheetContext, from?: string, to?: string): Pro
     ctx.sheet.open(TITLE, chooser, h('p', { class: 'note' }, 'Choose two different spaces.'));
     return;
   }
+  const ticket = ctx.sheet.open(TITLE, chooser, h('p', { class: 'note loading' }, `Reading the evaluation of ${a} to ${b}…`));
   const found = await getTranslate(a, b);
+  if (!ctx.sheet.isCurrent(ticket)) return;
   if (found) {
-    ctx.sheet.open(TITLE, chooser, translateView(found));
+    ctx.sheet.fill(ticket, TITLE, chooser, translateView(found));
     return;
   }
   const button = h('button', { class: 'button', type: 'button', id: 'translate-measure' }, 'Fit and evaluate now');
   button.addEventListener('click', () =>
     void ctx.run(async () => {
       button.setAttribute('disabled', '');
+      button.textContent = 'Fitting…';
       ctx.setStatus('Fitting translators…');
-      const result = await measureTranslate(a, b);
-      ctx.sheet.open(TITLE, chooser, translateView(result));
-      ctx.setStatus('');
+      try {
+        const result = await measureTranslate(a, b);
+        ctx.sheet.fill(ticket, TITLE, chooser, translateView(result));
+      } finally {
+        ctx.setStatus('');
+      }
     }),
   );
-  ctx.sheet.open(
+  ctx.sheet.fill(
+    ticket,
     TITLE,
     chooser,
     h('p', { class: 'note' }, `Not evaluated yet: Procrustes, ridge, low-rank and MLP maps from ${a} to ${b}, each ` +
