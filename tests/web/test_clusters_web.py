@@ -229,3 +229,29 @@ def test_labels_follow_a_layout_change(page, clustering) -> None:
     pca = assert_labels_at_centres(page, groups)
     assert any(np.hypot(pca[c][0] - umap[c][0], pca[c][1] - umap[c][1]) > 20 for c in groups)
     screenshot(page, "cluster-labels-pca")
+
+
+def test_a_filter_recounts_the_legend_and_drops_labels_of_emptied_clusters(browser, server_url: str, clustered: Path,
+                                                                            clustering) -> None:
+    """With a filter the legend counted every item and labels stayed over filtered-out clusters (issue 24 item 9)."""
+    import json
+    from urllib.parse import quote
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        spec = quote(json.dumps({"topic": ["sport"]}))
+        page.goto(f"{server_url.rstrip('/')}/#space={SPACE}&layout=umap&color=%40cluster&filter={spec}")
+        wait_ready(page)
+        page.wait_for_function("__embedscope.colorBy === '@cluster' && __embedscope.ready")
+        legend = page.locator("#legend")
+        assert "20 filtered" in (legend.locator(".legend-title").text_content() or "")
+        counts = [int(t.replace(",", "")) for t in legend.locator("li .count").all_inner_texts()]
+        assert sum(counts) == 20, "only the 20 sport items are counted"
+        ids = embedscope.open(clustered).point_ids(SPACE)
+        sport = [r for r, i in enumerate(ids) if i.startswith("sport-")]
+        sport_clusters = {int(c) for c in np.unique(np.asarray(clustering.labels)[sport])}
+        shown = set(label_centres(page))
+        assert shown and shown <= sport_clusters, (shown, sport_clusters)
+        screenshot(page, "clusters-filtered")
+    finally:
+        page.close()

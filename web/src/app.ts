@@ -18,7 +18,7 @@ import {
   searchScores,
 } from './data/api';
 import { type ClusterData, Colorings, HONESTY, NONE, QUERY, type Scene, colorOptions, defaultColor } from './data/coloring';
-import type { Encoding, Highlight } from './data/encoding';
+import { type Encoding, type Highlight, filteredLegend } from './data/encoding';
 import { type FilterSpec, filterJson, keptRows, parseFilter } from './data/filter-spec';
 import { ItemCache } from './data/items';
 import { NO_LAYOUT, defaultLayout, globeLayout } from './data/layouts';
@@ -324,7 +324,7 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
       else this.showView('map');
     }
     Object.assign(this.hook, { layout: method, count: this.map.count, colorBy: this.colorBy || null });
-    renderLegend($('legend'), this.encoding.legend);
+    this.showLegend();
     this.hook.honesty = showHonesty($('honesty'), info);
     $('empty').hidden = true;
     const clusters = this.clusterData ? ` · ${this.clusterData.meta.total} clusters${this.clusterData.meta.stale ? ' (stale)' : ''}` : '';
@@ -339,12 +339,16 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
     return this.colorings.encodingFor(column, n, { ...this.scene(), query: this.query });
   }
 
-  /** Cluster labels at their centres in the current layout (when the space has clusters). */
+  /** Cluster labels at the centres of their kept points in the current layout (when the space has clusters); a
+   * cluster the filter leaves empty has no label. */
   private placeLabels(): void {
     const data = this.clusterData;
     const [x, y] = this.map.coords;
+    const keep = this.keep;
+    let labels = data?.labels ?? null;
+    if (labels && keep && keep.length === labels.length) labels = labels.map((c, i) => (keep[i] ? c : -1));
     this.labels.setEnabled(this.labelsOn && data !== null);
-    this.labels.setLayout(x, y, data?.labels ?? null, (px, py) => this.map.toScreen(px, py));
+    this.labels.setLayout(x, y, labels, (px, py) => this.map.toScreen(px, py));
     this.hook.labels = this.labels.shown;
   }
 
@@ -375,7 +379,7 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
     this.thumbs.schedule();
     await this.lasso.recolor();
     if (this.globeShowsLayout()) this.globe.setEncoding(this.encoding);
-    renderLegend($('legend'), this.encoding.legend);
+    this.showLegend();
     this.hook.colorBy = column || null;
     this.saveView();
   }
@@ -469,6 +473,11 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
     this.saveView();
   }
 
+  /** The legend of the current colouring, counting the items that pass the filter. */
+  private showLegend(): void {
+    if (this.encoding) renderLegend($('legend'), filteredLegend(this.encoding, this.keep));
+  }
+
   /** Which points pass the filter in the current space, and hide the others on the map. */
   private async refreshKeep(): Promise<void> {
     const json = filterJson(this.filter);
@@ -477,6 +486,8 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
       this.keep = null;
       await this.map.setFilter(null);
       this.thumbs.schedule();
+      this.showLegend();
+      this.placeLabels();
       button.textContent = 'Filter';
       button.classList.remove('on');
       return;
@@ -485,6 +496,8 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
     const rows = keptRows(this.keep);
     await this.map.setFilter(rows);
     this.thumbs.schedule();
+    this.showLegend();
+    this.placeLabels();
     button.textContent = `Filter · ${rows.length.toLocaleString()}`;
     button.classList.add('on');
     this.setStatus(`${rows.length.toLocaleString()} of ${this.keep.length.toLocaleString()} items pass the filter`);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Cluster, ColumnData, SearchResult } from '../src/data/api';
 import { ACTIVE, BACKGROUND, MISSING, blend, hexToRgb } from '../src/data/colors';
 import {
-  DIMMED, NO_HIGHLIGHT, NUMERIC_BINS, categoryCounts, drawnRgb, encode, encodeClusters, encodeHonesty, encodeScores, plainEncoding,
+  DIMMED, NO_HIGHLIGHT, NUMERIC_BINS, categoryCounts, drawnRgb, encode, encodeClusters, encodeHonesty, encodeScores, filteredLegend,
+  plainEncoding,
 } from '../src/data/encoding';
 
 const categorical = (codes: number[], categories: string[]): ColumnData => ({
@@ -107,6 +108,32 @@ describe('encodeClusters', () => {
     const e = encodeClusters(Int32Array.from([-1, -1]), []);
     expect(Array.from(e.codes)).toEqual([0, 0]);
     expect(e.legend.kind === 'categorical' && e.legend.entries).toEqual([{ label: 'unclustered', color: MISSING, count: 2, key: '-1' }]);
+  });
+});
+
+describe('filteredLegend', () => {
+  it('counts only the items that pass the filter (the legend ignored it; issue 24 item 9)', () => {
+    const e = encode(categorical([0, 1, 1, 2, 1, -1], ['a', 'b', 'c']));
+    const keep = Uint8Array.from([1, 0, 1, 0, 1, 1]);
+    const legend = filteredLegend(e, keep);
+    expect(legend.kind === 'categorical' && legend.title).toBe('topic · 4 filtered');
+    expect(legend.kind === 'categorical' && legend.entries.map((x) => [x.label, x.count, x.total])).toEqual([
+      ['a', 1, 1], ['b', 2, 3], ['c', 0, 1], ['(missing)', 1, 1],
+    ]);
+    expect(filteredLegend(e, null)).toBe(e.legend);
+  });
+
+  it('keeps unclustered and other clusters apart though they share a colour', () => {
+    const e = encodeClusters(Int32Array.from([7, 3, 3, -1, 9, 7, 3]), [cluster(3, 3), cluster(7, 2)]);
+    const legend = filteredLegend(e, Uint8Array.from([1, 1, 0, 0, 1, 1, 1]));
+    expect(legend.kind === 'categorical' && legend.entries.map((x) => [x.label, x.count])).toEqual([
+      ['c3', 2], ['c7', 2], ['unclustered', 0], ['other clusters', 1],
+    ]);
+  });
+
+  it('leaves numeric legends as they are', () => {
+    const e = encode(numeric([1, 2, 3]));
+    expect(filteredLegend(e, Uint8Array.from([1, 0, 1]))).toBe(e.legend);
   });
 });
 

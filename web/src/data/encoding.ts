@@ -24,6 +24,8 @@ export interface LegendEntry {
   label: string;
   color: string;
   count: number;
+  /** With a filter: the count before it (``count`` is then the items that pass). */
+  total?: number;
   /** A stable key (a cluster id), as ``data-key`` on the legend row. */
   key?: string;
 }
@@ -34,6 +36,8 @@ export interface Encoding {
   /** Hex colours; ``codes`` index into it. */
   palette: string[];
   legend: Legend;
+  /** For a categorical legend: the legend entry of each point (its row in ``legend.entries``), to recount them. */
+  entryOf?: Int32Array;
 }
 
 export function plainEncoding(n: number): Encoding {
@@ -49,14 +53,16 @@ function encodeCategorical(column: Extract<ColumnData, { kind: 'categorical' }>)
   const palette = [...categoricalPalette(k), MISSING];
   const counts = new Array<number>(k + 1).fill(0);
   const codes = new Float32Array(column.codes.length);
+  const entryOf = new Int32Array(column.codes.length);
   column.codes.forEach((c, i) => {
     const code = c < 0 || c >= k ? k : c;
     codes[i] = code;
+    entryOf[i] = code;
     counts[code] += 1;
   });
   const entries = column.categories.map((label, i) => ({ label, color: palette[i], count: counts[i] }));
   if (counts[k] > 0) entries.push({ label: '(missing)', color: MISSING, count: counts[k] });
-  return { codes, palette, legend: { kind: 'categorical', title: column.name, entries } };
+  return { codes, palette, legend: { kind: 'categorical', title: column.name, entries }, entryOf };
 }
 
 function encodeNumeric(column: Extract<ColumnData, { kind: 'numeric' }>): Encoding {
@@ -91,6 +97,7 @@ export function encodeClusters(labels: Int32Array, clusters: Cluster[], title = 
   const index = new Map<number, number>(clusters.map((c, i) => [c.id, i]));
   const counts = new Array<number>(k + 1).fill(0);
   const codes = new Float32Array(labels.length);
+  const entryOf = new Int32Array(labels.length);
   let other = 0;
   labels.forEach((id, i) => {
     const code = index.get(id);
@@ -104,7 +111,12 @@ export function encodeClusters(labels: Int32Array, clusters: Cluster[], title = 
   const unclustered = counts[k] - other;
   if (unclustered > 0) entries.push({ label: 'unclustered', color: MISSING, count: unclustered, key: '-1' });
   if (other > 0) entries.push({ label: 'other clusters', color: MISSING, count: other });
-  return { codes, palette, legend: { kind: 'categorical', title, entries } };
+  const unclusteredEntry = k;
+  const otherEntry = unclustered > 0 ? k + 1 : k;
+  labels.forEach((id, i) => {
+    entryOf[i] = codes[i] < k ? codes[i] : id >= 0 ? otherEntry : unclusteredEntry;
+  });
+  return { codes, palette, legend: { kind: 'categorical', title, entries }, entryOf };
 }
 
 /** Per-item honesty of a layout (see /api/spaces/{space}/layouts/{method}/honesty). */
@@ -175,12 +187,15 @@ export function encodeScores(scores: Float32Array, result: SearchResult): Encodi
   const codes = new Float32Array(scores.length);
   if (result.mode === 'keyword') {
     let hits = 0;
+    const entryOf = new Int32Array(scores.length);
     scores.forEach((v, i) => {
       codes[i] = v > 0 ? 1 : 0;
+      entryOf[i] = v > 0 ? 0 : 1;
       hits += v > 0 ? 1 : 0;
     });
     return {
       codes,
+      entryOf,
       palette: ['#2a3140', '#ffd166'],
       legend: {
         kind: 'categorical',
@@ -216,6 +231,27 @@ export function encodeScores(scores: Float32Array, result: SearchResult): Encodi
           ? `Cosine similarity in the original space; the query was embedded by space ${result.route.via}’s model and translated (this space has no text model).`
           : 'Cosine similarity in the original space, computed on the server with the space’s own model.',
     },
+  };
+}
+
+/** The legend of ``encoding`` counting only the points that pass the filter (``keep``: 1 a kept point; null: no
+ * filter). A categorical legend's entries then count kept points (``total`` keeps the count before the filter) and
+ * the title says so; other legends are returned as they are. */
+export function filteredLegend(encoding: Encoding, keep: ArrayLike<number> | null): Legend {
+  const legend = encoding.legend;
+  if (!keep || legend.kind !== 'categorical' || !encoding.entryOf || encoding.entryOf.length !== keep.length) return legend;
+  const counts = new Array<number>(legend.entries.length).fill(0);
+  let kept = 0;
+  for (let i = 0; i < keep.length; i++) {
+    if (!keep[i]) continue;
+    kept += 1;
+    const e = encoding.entryOf[i];
+    if (e >= 0 && e < counts.length) counts[e] += 1;
+  }
+  return {
+    kind: 'categorical',
+    title: `${legend.title} · ${kept.toLocaleString()} filtered`,
+    entries: legend.entries.map((e, i) => ({ ...e, count: counts[i], total: e.count })),
   };
 }
 

@@ -20,7 +20,8 @@ export function renderLegend(el: HTMLElement, legend: Legend): void {
         { 'data-label': e.label, 'data-key': e.key },
         h('span', { class: 'swatch', style: `background:${e.color}` }),
         h('span', { class: 'label', title: e.label }, e.label),
-        h('span', { class: 'count' }, e.count.toLocaleString()),
+        h('span', { class: 'count', title: e.total === undefined ? '' : `${e.count.toLocaleString()} of ${e.total.toLocaleString()} pass the filter` },
+          e.count.toLocaleString()),
       ),
     );
     const more = legend.entries.length - MAX_ENTRIES;
