@@ -34,6 +34,10 @@ def test_planted_classes_are_found_and_the_control_sits_at_chance() -> None:
     # the control (shuffled labels, same folds) is at chance: near the base rate, far below the probe
     assert abs(r["control"] - r["base_rate"]) < 0.1
     assert r["base_rate"] < 0.45
+    # labels shuffled by hand: the probe of the informative space falls to the base rate too
+    shuffled = probe(x, rng.permutation(y), boot=200)
+    assert abs(shuffled["logreg"]["accuracy"] - shuffled["base_rate"]) < 0.1
+    assert shuffled["logreg"]["accuracy_ci95"][0] < 0.45
     # the noise dimensions alone know nothing: the probe there falls to chance, its interval holds the base rate
     n = probe(junk, y, boot=200)
     assert n["logreg"]["accuracy"] < 0.45 and n["knn"]["accuracy"] < 0.45
