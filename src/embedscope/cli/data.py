@@ -231,5 +231,6 @@ def export_cmd(
 
     scope = open_scope(ws)
     space = scope.resolve_space(space)
-    for p in export(scope, space, output, fmt, layout=layout):
+    for p in export(scope, space, output, fmt, layout=layout,
+                    note=lambda m: err.print(f"note: {m}", highlight=False, soft_wrap=True)):
         err.print(f"wrote {p}")
