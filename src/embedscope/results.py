@@ -129,6 +129,10 @@ class IngestReport:
     text_column: str | None = None
     id_column: str | None = None
     space: str | None = None
+    #: Layouts stored from the file's coordinate columns (``{method}_x`` / ``{method}_y``), vectors only.
+    layouts: list[str] = field(default_factory=list)
+    #: What was left out, in words.
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -143,3 +143,31 @@ def test_late_bad_vector_is_an_input_error(tmp_path: Path, capsys: pytest.Captur
     line = one_error_line(err)
     assert code == 2 and f"row {n - 2}" in line and "value nan in dimension 1" in line, err
     assert not fresh.exists()
+
+
+def test_late_stray_quote_is_refused_as_when_read_whole(tmp_path: Path, small_batches: None,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stray quote in row 43 (a quoted value that closes in row 45, before a letter): read leniently it
+    swallowed rows 43 to 45; streamed or read whole, it is refused at row 43, the row where the value starts."""
+    good = _write(tmp_path / "good.csv", _rows()).read_text(encoding="utf-8")
+    assert "\n042,caf\u00e9 text 42," in good
+    f = tmp_path / "stray.csv"
+    f.write_text(good.replace("\n042,caf\u00e9 text 42,", '\n042,"caf\u00e9 text 42,'), encoding="utf-8")
+    fresh = tmp_path / "fresh.scope"
+    code, out, err = run(capsys, "ingest", str(fresh), str(f))
+    streamed = one_error_line(err)
+    assert code == 2 and out == "" and not fresh.exists(), err
+    assert "row 43, column 'text'" in streamed and "stray" in streamed
+    monkeypatch.setattr(items_stream, "STREAM_MIN_BYTES", 10**12)
+    code, _, err = run(capsys, "ingest", str(fresh), str(f))
+    assert code == 2 and one_error_line(err) == streamed
+
+
+def test_duplicated_header_is_refused_when_streamed(tmp_path: Path, small_batches: None) -> None:
+    rows = _rows()
+    rows[0][3] = "count"  # pandas would read it as "count.1"
+    f = _write(tmp_path / "dup.csv", rows)
+    with pytest.raises(embedscope.InputError, match="names this column twice") as exc:
+        items_stream.open_items(f).read_all()
+    assert exc.value.column == "count"

@@ -213,7 +213,9 @@ def test_parquet_metadata_columns_become_item_metadata(tmp_path: Path, capsys: p
     ws = tmp_path / "m.scope"
     assert run(capsys, "ingest", str(ws), str(f), "--space", "v")[0] == 0
     items = embedscope.open(ws).items_for("v")
-    assert items.column_names == ["id", "group", "score", "text_"]  # the list column is not metadata
+    # the text column is the items' text, a list column is metadata (issue 24: before, text_ and no list)
+    assert items.column_names == ["id", "text", "group", "score", "tags"]
+    assert items.column("text").to_pylist()[:2] == ["t0", "t1"] and items.column("tags").to_pylist()[0] == [1, 2]
     assert items.column("group").to_pylist() == [f"g{i % 3}" for i in range(12)]
     assert items.column("score").to_pylist() == list(np.arange(12) / 2)
     # re-ingesting the same file changes nothing

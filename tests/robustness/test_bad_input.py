@@ -56,6 +56,11 @@ TEXT_CASES: dict[str, tuple[list[str], list[str]]] = {
     "utf32le_nobom.tsv": ([], ["probably UTF-32 LE without a byte-order mark", "iconv -f UTF-32LE -t UTF-8"]),
     "deep_nesting.jsonl": ([], ["row 2", "nests too deeply", "one flat {...} object per line"]),
     "utf16le_bom_bad.csv": ([], ["UTF-16 LE byte-order mark", "not valid UTF-16 LE", "re-save the file as UTF-8"]),
+    # read leniently, 3 rows were 1 item with exit 0: refused at the row where the quoted value starts
+    "stray_quote.csv": ([], ["row 1, column 'text'", "closing quote is not followed by ','", "line 4",
+                             "remove the stray quote"]),
+    # read by pandas as topic and topic.1, then a raw LanceError (exit 1)
+    "duplicate_header.csv": ([], ["column 'topic'", "names this column twice", "rename one of them"]),
 }
 
 VECTOR_CASES: dict[str, list[str]] = {
@@ -151,6 +156,18 @@ def test_latin1_keeps_the_cp1252_hint() -> None:
 
     with pytest.raises(embedscope.InputError, match="iconv -f cp1252"):
         read_items(BAD / "mixed_encoding.csv")
+
+
+def test_dotted_column_names_ingest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Column names with a dot (a raw LanceError, exit 1, before) ingest and are shown as written."""
+    ws = tmp_path / "dots.scope"
+    code, _, err = run(capsys, "ingest", str(ws), str(BAD / "dotted_columns.csv"))
+    assert code == 0, err
+    code, out, _ = run(capsys, "info", str(ws), "--json")
+    assert json.loads(out)["columns"] == ["id", "text", "price.usd", "user.name", "100%"]
+    items = embedscope.open(ws).items()
+    assert items.column("price.usd").to_pylist() == [3.5, 4.0]
+    assert items.column("user.name").to_pylist() == ["ann", "bob"]
 
 
 @pytest.mark.parametrize("name", ["bom.csv", "quoted_newlines.csv"])

@@ -85,7 +85,7 @@ def ingest(
         check_space_name(space)
         # ids and shape are checked now; the vectors (.npy memory-mapped, Parquet a record batch at a time) are
         # checked as they stream into the space's table, so a bad one removes the workspace this command made
-        vin = open_vectors(file, ids=ids, id=id, vector=vector)
+        vin = open_vectors(file, ids=ids, id=id, vector=vector, text=text)
         made = not (Path(ws) / "scope.json").exists()
         scope = Scope.create(ws, exist_ok=True)
         try:
@@ -99,11 +99,15 @@ def ingest(
     if as_json:
         emit(asdict(rep))
         return
+    for note in rep.notes:
+        err.print(f"note: {note}", highlight=False, soft_wrap=True)
     what = f"space {rep.space!r}" if rep.space else "items"
     cols = f" (text column {rep.text_column!r}, ids {'from ' + repr(rep.id_column) if rep.id_column else 'generated 0..n-1'})" \
         if rep.space is None else ""
+    kept = (f"; texts from {rep.text_column!r}" if rep.space and rep.text_column else "") + \
+        (f"; layouts {', '.join(rep.layouts)}" if rep.layouts else "")
     err.print(f"{ws}: {what}: {rep.added} added, {rep.updated} updated, {rep.unchanged} unchanged; "
-              f"{rep.total} in all{cols}")
+              f"{rep.total} in all{cols}{kept}")
 
 
 def _ingest_images(ws: Path, source: Path, *, image: str | None, id: str | None, text: str | None,
@@ -244,5 +248,6 @@ def export_cmd(
 
     scope = open_scope(ws)
     space = scope.resolve_space(space)
-    for p in export(scope, space, output, fmt, layout=layout):
+    for p in export(scope, space, output, fmt, layout=layout,
+                    note=lambda m: err.print(f"note: {m}", highlight=False, soft_wrap=True)):
         err.print(f"wrote {p}")

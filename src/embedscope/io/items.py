@@ -116,7 +116,7 @@ def read_items(
         raise InputError("no rows: the file has a header but no data; add rows below the header", file=name)
     dup_cols = [c for c in df.columns if list(df.columns).count(c) > 1]
     if dup_cols:
-        raise InputError("the header names this column twice", file=name, column=dup_cols[0])
+        raise InputError("the header names this column twice; rename one of them", file=name, column=dup_cols[0])
 
     for col, what in ((text, "--text"), (id, "--id")):
         if col is not None and col not in df.columns:
@@ -250,19 +250,62 @@ def _raise_not_utf8(raw: bytes, exc: UnicodeDecodeError, sep: str, name: str) ->
 
 def _raise_unclosed_quote(content: str, sep: str, name: str) -> None:
     """If a quoted value is never closed (a truncated file?), raise an error at its data row and column."""
+    found = _scan_quotes(content, sep)
+    if found is None or found[0] != "unclosed":
+        return
+    _, rec, fld, _ = found
+    raise InputError("a quoted value is never closed: the file ends inside it (truncated file, or a stray '\"'?); "
+                     "close the quote or re-export the file", file=name, row=rec if rec > 0 else None,
+                     column=_header_name(content, sep, rec, fld))
+
+
+def _raise_stray_quote(content: str, sep: str, name: str) -> None:
+    """If a quoted value's closing quote is followed by anything but the separator or the line end, raise an error
+    at the data row (and column) where that quoted value starts: a stray ``"`` there swallowed the rows after it."""
+    found = _scan_quotes(content, sep)
+    if found is None:
+        return
+    kind, rec, fld, line = found
+    if kind == "unclosed":
+        _raise_unclosed_quote(content, sep, name)
+    spans = f"; it runs on to line {line} of the file" if line > rec + 1 else ""
+    raise InputError(f"a quoted value starts here and its closing quote is not followed by {sep!r} or the line end"
+                     f"{spans} (a stray '\"'?); quote the whole value and double any quote inside it (\"\"), "
+                     "or remove the stray quote", file=name, row=rec if rec > 0 else None,
+                     column=_header_name(content, sep, rec, fld))
+
+
+def _header_name(content: str, sep: str, rec: int, fld: int) -> str | None:
+    header = next(csv.reader(io.StringIO(content.split("\n", 1)[0]), delimiter=sep), [])
+    return header[fld] if rec > 0 and fld < len(header) else None
+
+
+def _scan_quotes(content: str, sep: str) -> tuple[str, int, int, int] | None:
+    """The first quoting problem of a CSV text: ``("stray", record, field, line)`` for a closing quote followed by
+    something else than ``sep`` or a line end, ``("unclosed", record, field, line)`` for a quote still open at the
+    end; ``record`` (0 = the header) and ``field`` where the quoted value starts, ``line`` (1-based, physical)
+    where the problem is seen. ``None`` when the quoting is sound."""
     record = field = 0
-    in_quotes, at_field_start = False, True
-    opened: tuple[int, int] | None = None
+    line = 1
+    in_quotes, at_field_start, after_close = False, True, False
+    opened = (0, 0)
     i, n = 0, len(content)
     while i < n:
         c = content[i]
+        if c == "\n":
+            line += 1
         if in_quotes:
             if c == '"':
                 if i + 1 < n and content[i + 1] == '"':
                     i += 2
                     continue
-                in_quotes = False
-        elif c == '"' and at_field_start:
+                in_quotes, after_close = False, True
+            i += 1
+            continue
+        if after_close and c not in (sep, "\n", "\r"):
+            return "stray", opened[0], opened[1], line
+        after_close = False
+        if c == '"' and at_field_start:
             in_quotes, opened = True, (record, field)
         elif c == sep:
             field += 1
@@ -275,30 +318,52 @@ def _raise_unclosed_quote(content: str, sep: str, name: str) -> None:
             at_field_start = True
             i += 1
             continue
+        elif c == "\r":
+            i += 1
+            continue
         at_field_start = False
         i += 1
-    if not in_quotes or opened is None:
-        return
-    rec, fld = opened
-    header = next(csv.reader(io.StringIO(content.split("\n", 1)[0]), delimiter=sep), [])
-    col = header[fld] if rec > 0 and fld < len(header) else None
-    raise InputError("a quoted value is never closed: the file ends inside it (truncated file, or a stray '\"'?); "
-                     "close the quote or re-export the file", file=name, row=rec if rec > 0 else None, column=col)
+    if in_quotes:
+        return "unclosed", opened[0], opened[1], line
+    return None
 
 
 def _check_ragged_csv(content: str, sep: str, name: str) -> None:
-    """Rows with more fields than the header, named by their data row (quoted newlines handled)."""
-    reader = csv.reader(io.StringIO(content), delimiter=sep)
+    """Rows with more fields than the header, named by their data row (quoted newlines handled); a quote that
+    does not close right before the separator or the line end, named by the row where its value starts (read
+    leniently, such a quote swallows the rows after it: a file of 3 rows was ingested as 1)."""
+    reader = csv.reader(io.StringIO(content), delimiter=sep, strict=True)
     ncols = 0
-    for i, fields in enumerate(reader):
+    rows = enumerate(reader)
+    while True:
+        try:
+            i, fields = next(rows)
+        except StopIteration:
+            return
+        except csv.Error:
+            _raise_stray_quote(content, sep, name)
+            return
         if i == 0:
             ncols = len(fields)
+            twice = duplicate_name(fields)
+            if twice is not None:
+                raise InputError("the header names this column twice; rename one of them", file=name, column=twice)
             continue
         if fields and len(fields) > ncols:
             raise InputError(
                 f"{len(fields)} fields but the header has {ncols} (an unquoted {sep!r} in a value?)",
                 file=name, row=i,
             )
+
+
+def duplicate_name(names: list[str]) -> str | None:
+    """The first header name given twice (empty names, which readers number, left aside), or ``None``."""
+    seen: set[str] = set()
+    for c in names:
+        if c in seen and c.strip():
+            return c
+        seen.add(c)
+    return None
 
 
 def _arrow_to_frame(table: pa.Table, name: str) -> pd.DataFrame:

@@ -130,6 +130,25 @@ def _frames(path: Path, sep: str, dtype: dict[str, Any], batch_rows: int) -> Gen
             raise _ReadWhole from exc
 
 
+def _check_quotes(path: Path, sep: str) -> None:
+    """Read the file strictly once (a quote closes right before the separator or the line end; the header names
+    each column once), a row at a time; anything wrong: :class:`_ReadWhole`, whose reader names it. Read
+    leniently, a stray quote swallows the rows after it."""
+    with path.open("rb") as fh:
+        codec, skip, _ = sniff_bom(fh.read(4))
+        fh.seek(skip if codec != "utf-8" else 0)
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig" if codec == "utf-8" else codec, newline="")
+        try:
+            reader = csv.reader(text, delimiter=sep, strict=True)
+            header = next(reader, [])
+            if items.duplicate_name(header) is not None:
+                raise _ReadWhole
+            for _ in reader:
+                pass
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise _ReadWhole from exc
+
+
 def _kind(col: pd.Series) -> str | None:
     """What a batch's column holds: ``int``, ``float``, ``bool``, ``str``; ``None`` when it is all empty."""
     if not col.notna().any():
@@ -156,6 +175,7 @@ def _csv_stream(path: Path, name: str, kind: str, text: str | None, id: str | No
                 ) -> ItemsStream:
     sep = "\t" if kind == "tsv" else ","
     str_cols: dict[str, Any] = {c: str for c in (text, id, "id", "text") if c}
+    _check_quotes(path, sep)
     kinds: dict[str, set[str]] = {}
     empty: dict[str, bool] = {}
     head: pd.DataFrame | None = None

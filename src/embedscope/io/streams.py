@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputError
-from . import formats, vectors
+from . import formats, sidecols, vectors
 
 #: Vectors per batch while ingesting and reading back (24 MB of float32 at 384 dimensions).
 BATCH_ROWS = 16_384
@@ -48,8 +48,12 @@ class VectorStream:
     dim
         Dimensions ``d`` if known before reading the vectors (``.npy``, fixed-size lists), else ``None``.
     metadata
-        The file's other scalar columns (numbers, strings, booleans, dates), one row per id, stored as item
-        metadata; ``None`` when it has none (``.npy``, JSON).
+        The file's other columns (see :mod:`embedscope.io.sidecols`), one row per id, stored as item metadata,
+        and its text column as ``text``; ``None`` when it has none (``.npy``, JSON).
+    layouts
+        Layout coordinates found in the file (``{method}_x`` / ``{method}_y``): method -> float32 ``(n, 2)``.
+    notes
+        What was left out, in words.
     """
 
     ids: list[str]
@@ -57,6 +61,8 @@ class VectorStream:
     dim: int | None
     _batches: Callable[[], Iterator[np.ndarray]]
     metadata: pa.Table | None = None
+    layouts: dict[str, np.ndarray] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -83,11 +89,12 @@ class VectorStream:
 
 
 def open_vectors(source: str | Path, *, ids: str | Path | None = None, id: str | None = None,
-                 vector: str | None = None, batch_rows: int = BATCH_ROWS) -> VectorStream:
+                 vector: str | None = None, text: str | None = None, batch_rows: int = BATCH_ROWS) -> VectorStream:
     """Open a bring-your-own vectors file: ids and shape are checked now, the vectors as they are read.
 
     Parameters are those of :func:`embedscope.io.vectors.read_vectors` (which reads the same formats whole); the
-    checks and error messages are the same.
+    checks and error messages are the same. A Parquet file's other columns are read too
+    (:mod:`embedscope.io.sidecols`): ``text`` names its text column (default: ``text``).
 
     Returns
     -------
@@ -100,7 +107,10 @@ def open_vectors(source: str | Path, *, ids: str | Path | None = None, id: str |
         return _whole(vectors.read_vectors(source, ids=ids, id=id, vector=vector), batch_rows)
     if ids and kind != "npy":
         raise InputError("--ids is only for .npy files; other formats carry their ids", file=name)
-    stream = _npy(path, name, ids, batch_rows) if kind == "npy" else _parquet(path, name, id, vector, batch_rows)
+    if text is not None and kind != "parquet":
+        raise InputError("--text with vectors is for Parquet files (a text column beside the vectors)", file=name)
+    stream = _npy(path, name, ids, batch_rows) if kind == "npy" else _parquet(path, name, id, vector, text,
+                                                                             batch_rows)
     vectors.check_unique_ids(stream.ids, name)
     return stream
 
@@ -129,7 +139,8 @@ def _npy(path: Path, name: str, ids: str | Path | None, batch_rows: int) -> Vect
     return VectorStream(id_list, name, int(arr.shape[1]), batches)
 
 
-def _parquet(path: Path, name: str, id: str | None, vector: str | None, batch_rows: int) -> VectorStream:
+def _parquet(path: Path, name: str, id: str | None, vector: str | None, text: str | None,
+             batch_rows: int) -> VectorStream:
     import pyarrow.parquet as pq
 
     try:
@@ -145,15 +156,28 @@ def _parquet(path: Path, name: str, id: str | None, vector: str | None, batch_ro
     id_col = id if id is not None else ("id" if "id" in schema.names else None)
     if id_col is not None and id_col not in schema.names:
         raise InputError(f"no column {id_col!r}; columns are: {', '.join(schema.names)}", file=name, column=id_col)
-    meta_cols = [f.name for f in schema if f.name not in (vcol, id_col) and _is_scalar(f.type)]
+    cols = sidecols.plan(schema, id_col=id_col, vector_col=vcol, text=text, name=name)
     try:
-        side = pf.read(columns=[c for c in (id_col, *meta_cols) if c is not None])
+        side = pf.read(columns=[c for c in (id_col, *cols.columns) if c is not None])
     except Exception as exc:
         raise InputError(f"cannot read: {exc}", file=name) from None
     id_list = vectors.table_ids(side, name, id_col) if id_col is not None else \
         [str(i) for i in range(pf.metadata.num_rows)]
-    metadata = pa.table({(c if c not in ("id", "text") else f"{c}_"): side.column(c) for c in meta_cols}) \
-        if meta_cols else None
+    meta: dict[str, Any] = {}
+    if cols.text is not None:
+        meta["text"] = sidecols.text_column(side.column(cols.text), cols.text, name)
+    layouts: dict[str, np.ndarray] = {}
+    notes = [f"column {c!r} ({schema.field(c).type}) left out" for c in cols.left_out]
+    for method, pair in cols.layouts.items():
+        xy = sidecols.layout_coords(side, pair)
+        if xy is None:
+            notes.append(f"layout {method!r} not kept: {pair[0]}/{pair[1]} have missing values (kept as metadata)")
+            cols.metadata.extend(pair)
+        else:
+            layouts[method] = xy
+    for c in cols.metadata:
+        meta[sidecols.metadata_name(c)] = sidecols.metadata_column(side.column(c))
+    metadata = pa.table(meta) if meta else None
     vtype = schema.field(vcol).type
     dim = int(vtype.list_size) if pa.types.is_fixed_size_list(vtype) else None
 
@@ -173,13 +197,7 @@ def _parquet(path: Path, name: str, id: str | None, vector: str | None, batch_ro
         except Exception as exc:
             raise InputError(f"cannot read: {exc}", file=name) from None
 
-    return VectorStream(id_list, name, dim, batches, metadata)
-
-
-def _is_scalar(t: pa.DataType) -> bool:
-    """Whether a column of this type can be item metadata (not a list, struct, map or binary blob)."""
-    return not (pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
-                or pa.types.is_fixed_size_binary(t) or pa.types.is_null(t))
+    return VectorStream(id_list, name, dim, batches, metadata, layouts, notes)
 
 
 class StreamFingerprint:

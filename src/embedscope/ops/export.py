@@ -3,10 +3,21 @@ TensorFlow Embedding Projector's two TSV files.
 
 - ``parquet``: ``id``, ``text``, metadata columns, ``{method}_x`` / ``{method}_y`` for every stored layout (or the
   chosen one), and ``vector`` (fixed-size list of float32) unless ``vectors=False``;
-- ``csv``: the same without the vector column (a CSV of 384 floats a row helps nobody); UTF-8;
-- ``projector-tsv``: ``PATH`` is a directory that gets ``vectors.tsv`` (one row of tab-separated floats per item,
-  no header) and ``metadata.tsv`` (a header row, then id, text and metadata; tabs and newlines in values become
-  spaces), the two files https://projector.tensorflow.org loads with "Load".
+- ``csv``: the same without the vector column (a CSV of 384 floats a row helps nobody); UTF-8; a list or struct
+  value is written as its JSON text (``["a", "b"]``);
+- ``projector-tsv``: ``PATH`` is a directory that gets ``vectors.tsv`` and ``metadata.tsv``, the two files
+  https://projector.tensorflow.org loads with "Load", written to the Projector's own reading rules
+  (``parseTensors`` / ``parseMetadata`` / ``mergeMetadata`` of its ``data-provider.ts``):
+
+  - ``vectors.tsv``: one line of tab-separated floats per item, no header; the Projector refuses vectors of one
+    dimension, so such a space is refused here;
+  - ``metadata.tsv``: one line per item in the same order. Its first line is a header exactly when it holds a tab,
+    so one column (ids only) is written with no header and two or more with one; a line that is blank is skipped
+    (the rows would shift), and every line holds the id, which is never blank; tabs and newlines inside values
+    and names become spaces;
+  - list metadata: a list of numbers (an embedding, a score per class) is left out, since a 384-float text a cell
+    made a 14 MB file of 1,500 rows; other lists are written as their values joined by ``", "``; structs as
+    compact JSON. What was left out or summarised is said through ``note`` (the CLI prints it on stderr).
 
 Files are written to a temporary name and renamed, so an interrupted export leaves no half file (and no
 temporary); an existing file is replaced, an existing directory is refused (except for ``projector-tsv``).
@@ -14,6 +25,8 @@ temporary); an existing file is replaced, an existing directory is refused (exce
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -55,8 +68,64 @@ def _tsv_cell(v: Any) -> str:
     return "" if v is None else " ".join(str(v).split())
 
 
-def export(scope: ExportSource, space: str, path: str | Path, fmt: str, *, layout: str | None = None) -> list[Path]:
-    """Write ``space`` to ``path`` in ``fmt`` (see the module docstring); returns the files written."""
+def _json_text(v: Any) -> str | None:
+    return None if v is None else json.dumps(v, ensure_ascii=False, separators=(", ", ": "), default=str)
+
+
+def _nested(t: pa.DataType) -> bool:
+    return pa.types.is_nested(t) or (pa.types.is_dictionary(t) and pa.types.is_nested(t.value_type))
+
+
+def _numeric_list(t: pa.DataType) -> bool:
+    if not (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)):
+        return False
+    v = t.value_type
+    return pa.types.is_integer(v) or pa.types.is_floating(v) or pa.types.is_decimal(v)
+
+
+def json_columns(table: pa.Table) -> pa.Table:
+    """``table`` with each list, struct or map column as a string column of JSON texts (for CSV)."""
+    for i, field in enumerate(table.schema):
+        if _nested(field.type):
+            text = pa.array([_json_text(v) for v in table.column(i).to_pylist()], pa.string())
+            table = table.set_column(i, field.name, text)
+    return table
+
+
+def projector_columns(table: pa.Table, note: Callable[[str], None] | None = None) -> tuple[list[str], list[list[str]]]:
+    """The Projector's metadata: column names and one list of cells per column (see the module docstring);
+    lists of numbers left out, other lists joined, structs as JSON, each said through ``note``."""
+    names: list[str] = []
+    cells: list[list[str]] = []
+    for field in table.schema:
+        values = table.column(field.name).to_pylist()
+        if _numeric_list(field.type):
+            if note:
+                note(f"projector-tsv: column {field.name!r} (lists of numbers) left out: the Projector shows a "
+                     "cell as text; --format parquet keeps it")
+            continue
+        if pa.types.is_list(field.type) or pa.types.is_large_list(field.type) or \
+                pa.types.is_fixed_size_list(field.type):
+            col = [_tsv_cell(None if v is None else ", ".join(_tsv_cell(e) if not isinstance(e, (dict, list))
+                                                               else str(_json_text(e)) for e in v))
+                   for v in values]
+            if note:
+                note(f"projector-tsv: column {field.name!r} (lists) written as its values joined by ', '")
+        elif _nested(field.type):
+            col = [_tsv_cell(_json_text(v)) for v in values]
+            if note:
+                note(f"projector-tsv: column {field.name!r} (structs) written as JSON")
+        else:
+            col = [_tsv_cell(v) for v in values]
+        names.append(_tsv_cell(field.name))
+        cells.append(col)
+    return names, cells
+
+
+def export(scope: ExportSource, space: str, path: str | Path, fmt: str, *, layout: str | None = None,
+           note: Callable[[str], None] | None = None) -> list[Path]:
+    """Write ``space`` to ``path`` in ``fmt`` (see the module docstring); returns the files written. ``note``
+    hears what an export left out or summarised (list metadata in ``projector-tsv``)."""
     if fmt not in FORMATS:
         raise InputError(f"unknown --format {fmt!r}; use one of {', '.join(FORMATS)}")
     if layout is not None and layout not in scope.layouts(space):
@@ -71,18 +140,22 @@ def export(scope: ExportSource, space: str, path: str | Path, fmt: str, *, layou
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise storage_error(exc, path) or exc from None
-        table = export_table(scope, space, layouts=layouts, vectors=False)
         _, x = scope.vectors(space)
+        if x.shape[1] < 2:
+            raise InputError(f"space {space!r} has {x.shape[1]} dimension; the Projector reads vectors of at least "
+                             "2 dimensions; export it as --format parquet or csv")
+        table = export_table(scope, space, layouts=layouts, vectors=False)
+        names, cells = projector_columns(table, note)
         vec_path, meta_path = path / "vectors.tsv", path / "metadata.tsv"
         with atomic_path(vec_path) as tmp, tmp.open("w", encoding="utf-8") as fh:
             for start in range(0, len(x), 10_000):
                 block = np.asarray(x[start:start + 10_000], dtype=np.float32)
                 fh.write("\n".join("\t".join(f"{v:.6g}" for v in row) for row in block) + "\n")
-        rows = table.to_pylist()
         with atomic_path(meta_path) as tmp, tmp.open("w", encoding="utf-8") as fh:
-            fh.write("\t".join(table.column_names) + "\n")
-            for r in rows:
-                fh.write("\t".join(_tsv_cell(r[c]) for c in table.column_names) + "\n")
+            if len(names) > 1:  # the Projector takes a first line with a tab for the header, and only then
+                fh.write("\t".join(names) + "\n")
+            for row in zip(*cells, strict=True):
+                fh.write("\t".join(row) + "\n")
         return [vec_path, meta_path]
     if path.is_dir():
         raise InputError(f"{path} is a directory; give a file to write (e.g. {path / f'{space}.{fmt}'}) or choose "
@@ -94,7 +167,7 @@ def export(scope: ExportSource, space: str, path: str | Path, fmt: str, *, layou
         if fmt == "parquet":
             pq.write_table(table, tmp)
         else:
-            pacsv.write_csv(table, tmp)
+            pacsv.write_csv(json_columns(table), tmp)
     return [path]
 
 

@@ -149,9 +149,11 @@ def add_vector_stream(scope: ScopeLike, space: str, stream: Any) -> IngestReport
     items as metadata.
     """
     from ..io.streams import record_batches
+    from .layouts import import_layouts
 
     check_space_name(space)
     name = vectors_table(space)
+    found = getattr(stream, "layouts", {})
     with scope.store.writing():
         if scope.store.record(name) is None:
             reader, fingerprint, dim = record_batches(stream)
@@ -161,11 +163,23 @@ def add_vector_stream(scope: ScopeLike, space: str, stream: Any) -> IngestReport
             rec = Record(table=name, kind="space", params={"source": "vectors", "file": stream.source,
                                                            "dim": dim}, fingerprint=fp)
             scope.store.record_version(rec, version, stream.n)
-            return IngestReport(stream.source, stream.n, 0, 0, stream.n, space=space)
+            rep = IngestReport(stream.source, stream.n, 0, 0, stream.n, space=space)
+            rep.layouts, rep.notes = import_layouts(scope, space, stream.ids, found, stream.source)
+            rep.notes = [*getattr(stream, "notes", []), *rep.notes]
+            return _with_text(rep, stream)
     rep = scope.add_vectors(space, stream.ids, stream.read_all(), source=stream.source)
-    if getattr(stream, "metadata", None) is not None:
-        with scope.store.writing():
+    with scope.store.writing():
+        if getattr(stream, "metadata", None) is not None:
             upsert_items(scope, stream_items(stream), stream.source)
+        rep.layouts, rep.notes = import_layouts(scope, space, stream.ids, found, stream.source)
+    rep.notes = [*getattr(stream, "notes", []), *rep.notes]
+    return _with_text(rep, stream)
+
+
+def _with_text(rep: IngestReport, stream: Any) -> IngestReport:
+    meta = getattr(stream, "metadata", None)
+    if meta is not None and "text" in meta.column_names:
+        rep.text_column = "text"
     return rep
 
 

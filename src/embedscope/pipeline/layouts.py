@@ -198,6 +198,40 @@ def place_new_items(scope: ScopeLike, space: str, method: str, rec: Record, *, k
     return scope.layout(space, method)
 
 
+def import_layouts(scope: ScopeLike, space: str, ids: list[str], found: dict[str, np.ndarray], source: str, *,
+                   k: int = 15, seed: int = 42) -> tuple[list[str], list[str]]:
+    """Store coordinates read from a file (``found``: method -> float32 ``(n, 2)`` in the order of ``ids``) as
+    layouts of ``space``, each with its honesty measured as a computed layout's is (caller holds the lock).
+
+    Kept only when the file holds every point of the space; a layout already stored from the same coordinates is
+    left as it is. Returns the methods stored and notes on those not stored."""
+    from ..projection.quality import layout_quality
+
+    stored: list[str] = []
+    notes: list[str] = []
+    if not found:
+        return stored, notes
+    space_ids, x, _ = scope.store.arrays(space)
+    pos = {i: r for r, i in enumerate(ids)}
+    if len(space_ids) != len(ids) or any(i not in pos for i in space_ids):
+        notes.append(f"layouts {', '.join(found)} not kept: the file does not hold every point of space {space!r}")
+        return stored, notes
+    rows = np.array([pos[i] for i in space_ids], np.int64)
+    for method, xy in found.items():
+        coords = np.ascontiguousarray(xy[rows], dtype=np.float32)
+        rec = scope.store.record(layout_table(space, method))
+        if rec is not None and rec.fingerprint == fingerprint_arrays(coords) and not scope.store.is_stale(rec):
+            stored.append(method)
+            continue
+        q = layout_quality(x, coords, k=min(k, max(1, len(space_ids) - 1)), seed=seed)
+        cols: dict[str, Any] = {"id": pa.array(space_ids, pa.string()), "x": pa.array(coords[:, 0]),
+                                "y": pa.array(coords[:, 1])}
+        write_layout(scope, space, method, list(space_ids), coords, cols, q,
+                     {"source": "imported", "file": source, "columns": [f"{method}_x", f"{method}_y"]}, {})
+        stored.append(method)
+    return stored, notes
+
+
 def layouts(scope: ScopeLike, space: str | None = None) -> list[str]:
     """Stored layout methods of a space."""
     return scope.space_info(scope.resolve_space(space)).layouts

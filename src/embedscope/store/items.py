@@ -40,8 +40,7 @@ def merge_items(old: pa.Table, new: pa.Table) -> tuple[pa.Table, int, int, int]:
     if hit.any() and cols:
         sub_old = o.loc[pos[hit], cols].reset_index(drop=True)
         sub_new = n.loc[hit, cols].reset_index(drop=True)
-        same = (sub_old.astype(object).where(sub_old.notna(), None) ==
-                sub_new.astype(object).where(sub_new.notna(), None)).all(axis=1).to_numpy()
+        same = (_comparable(sub_old) == _comparable(sub_new)).all(axis=1).to_numpy()
         updated = int((~same).sum())
         unchanged = int(same.sum())
         for c in cols:
@@ -53,6 +52,19 @@ def merge_items(old: pa.Table, new: pa.Table) -> tuple[pa.Table, int, int, int]:
     merged = pd.concat([o, n.loc[~hit]], ignore_index=True) if added else o
     table = pa.Table.from_pandas(merged, preserve_index=False)
     return table, added, updated, unchanged
+
+
+def _comparable(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` as objects that compare by value: missing as ``None``, lists and arrays (list metadata) as tuples
+    (an array compared with ``==`` gives an array, which pandas cannot take as one answer)."""
+    def value(v: object) -> object:
+        if isinstance(v, (list, tuple, np.ndarray)):
+            return tuple(value(e) for e in v)
+        if isinstance(v, dict):
+            return tuple(sorted((k, value(e)) for k, e in v.items()))
+        return v
+
+    return df.astype(object).where(df.notna(), None).map(value)
 
 
 def items_fingerprint_batches(ids: pa.Array, texts: Callable[[], Iterator[pa.Array]]) -> str | None:

@@ -28,6 +28,7 @@ from . import lock
 from .cache import LanceCache
 from .items import items_fingerprint, items_fingerprint_batches, merge_items
 from .manifest import Manifest, Record, fingerprint_arrays, library_versions, now
+from .names import stored_names, stored_schema, to_shown, to_stored
 from .tables import ITEMS, is_table_key, vectors_table
 
 T = TypeVar("T")
@@ -450,16 +451,18 @@ class Workspace:
         return ITEMS in self._manifest.records
 
     def items(self) -> pa.Table:
-        """All items: ``id``, ``text`` (if any), metadata columns."""
+        """All items: ``id``, ``text`` (if any), metadata columns (named as the user wrote them: see
+        :mod:`embedscope.store.names`)."""
         if not self.has_items():
             raise WorkspaceError(f"{self.path} holds no items yet: embedscope ingest {self.path} FILE")
-        return self.read(ITEMS)
+        rec = self.require(ITEMS)
+        return self.memo(ITEMS + "#shown", rec.table_version, lambda: to_shown(self.read(ITEMS)))
 
     def item_columns(self) -> list[str]:
         """Names of the items' columns (``id``, ``text`` if any, metadata), without reading the table."""
         if not self.has_items():
             return []
-        return list(self.open_table(ITEMS).schema.names)
+        return to_shown(self.open_table(ITEMS).schema.empty_table()).column_names
 
     def items_for(self, space: str, columns: Sequence[str] | None = None) -> pa.Table:
         """Items aligned to ``space``'s point order; ``columns``: only ``id`` and these (read without the others).
@@ -480,7 +483,7 @@ class Workspace:
             else:
                 if not self.has_items():
                     raise WorkspaceError(f"{self.path} holds no items yet: embedscope ingest {self.path} FILE")
-                items = self.read_columns(ITEMS, ["id", *[c for c in wanted if c != "id"]])
+                items = to_shown(self.read_columns(ITEMS, stored_names(["id", *[c for c in wanted if c != "id"]])))
             have = items.column("id").combine_chunks()
             want = pa.array(ids, have.type)
             if have.equals(want):  # the usual case: items stored in point order (0.02 s vs 1.7 s at 1M)
@@ -499,6 +502,7 @@ class Workspace:
     def upsert_items(self, new: pa.Table, source: str) -> Upserted:
         """Add or update items by id (inside :meth:`writing`): new ids are appended, known ids get the new
         values (columns absent from ``new`` keep theirs); nothing is written when nothing changes."""
+        new = to_stored(new)
         if not self.has_items():
             merged, added, updated, unchanged = new, new.num_rows, 0, 0
         else:
@@ -516,13 +520,14 @@ class Workspace:
         from ..io.streams import column_batches, read_column
 
         counted = {"rows": 0}
+        schema = stored_schema(reader.schema)
 
         def batches() -> Iterator[pa.RecordBatch]:
             for b in reader:
                 counted["rows"] += b.num_rows
-                yield b
+                yield pa.RecordBatch.from_arrays(b.columns, schema=schema)
 
-        version = self.commit(ITEMS, pa.RecordBatchReader.from_batches(reader.schema, batches()))
+        version = self.commit(ITEMS, pa.RecordBatchReader.from_batches(schema, batches()))
         tbl = self.open_table(ITEMS, version)
         # the fingerprint of the stored (id, text), read back a batch of texts at a time
         ids = read_column(tbl, "id").combine_chunks()

@@ -27,6 +27,11 @@ def main() -> None:
     (HERE / "bom.jsonl").write_bytes(b'\xef\xbb\xbf{"id": "a", "text": "first"}\n{"id": "b", "text": "second"}\n')
     (HERE / "quoted_newlines.csv").write_bytes(
         b'id,text,note\n1,"line one\nline two",plain\n2,"a ""quoted"" word, and a comma","x\r\ny"\n3,last,z\n')
+    # a stray quote: read leniently, the quoted value of row 1 swallows rows 2 and 3 (3 rows became 1 item)
+    (HERE / "stray_quote.csv").write_bytes(b'id,text,category\n1,"hello world,x\n2,second,y\n3,"third,z\n')
+    (HERE / "duplicate_header.csv").write_bytes(b"id,text,topic,topic\n1,first,a,b\n2,second,a,b\n")
+    (HERE / "dotted_columns.csv").write_bytes(
+        b"id,text,price.usd,user.name,100%\n1,first text,3.5,ann,x\n2,second text,4,bob,y\n")
     (HERE / "empty.csv").write_bytes(b"")
     (HERE / "header_only.csv").write_bytes(b"id,text,topic\n")
     (HERE / "duplicate_ids.csv").write_bytes(b"id,text\nA1,first\nB2,second\nC3,third\nB2,fourth\n")

@@ -52,9 +52,10 @@ async def selection_csv(request: Request, space: str,
         raise WorkspaceError(f"space {space!r} has no {layout!r} layout")
 
     def table() -> pa.Table:
-        from ...ops.export import export_table
+        from ...ops.export import export_table, json_columns
 
-        return export_table(state.scope, space, layouts=[layout] if layout else [], vectors=False)
+        # list and struct metadata as JSON texts (a list column made the CSV writer fail)
+        return json_columns(export_table(state.scope, space, layouts=[layout] if layout else [], vectors=False))
 
     # read in the thread pool: building the export table of a big space takes seconds, not for the event loop
     full = await run_in_threadpool(state.cached, ("selection-table", space, layout), table)
