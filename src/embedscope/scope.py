@@ -112,7 +112,7 @@ class Scope:
 
     # ------------------------------------------------------------------------------- items (pipeline)
     def ingest(self, source: str | Path | pd.DataFrame, *, text: str | None = None,
-               id: str | None = None) -> IngestReport:
+               id: str | None = None, space: str | None = None, vector: str | None = None) -> IngestReport:
         """Add or update items from a file (CSV, TSV, Parquet, JSONL, Arrow) or a DataFrame.
 
         New ids are added; rows whose id exists replace the old values (columns absent from the new input
@@ -124,10 +124,13 @@ class Scope:
             File path or DataFrame.
         text, id
             Text and id columns (see :func:`embedscope.io.items.read_items`).
+        space, vector
+            With ``space``: ``source`` (a file or a DataFrame with a vector column, ``vector`` names it) holds
+            vectors brought into that space, its other columns texts and metadata (:meth:`ingest_vectors`).
 
         Runs :func:`embedscope.pipeline.items.ingest`.
         """
-        return items_step.ingest(self, source, text=text, id=id)
+        return items_step.ingest(self, source, text=text, id=id, space=space, vector=vector)
 
     def ingest_items(self, stream: Any) -> IngestReport:
         """Store an :class:`embedscope.io.items_stream.ItemsStream` (a file already opened and checked by
@@ -155,15 +158,18 @@ class Scope:
         """
         return items_step.add_vectors(self, space, ids, vectors, source=source)
 
-    def ingest_vectors(self, source: str | Path, space: str, *, ids: str | Path | None = None,
-                       id: str | None = None, vector: str | None = None) -> IngestReport:
-        """Bring your own vectors from ``.npy`` (+ ``ids`` file), ``.json`` ``{id: [floats]}``, Parquet/Arrow.
+    def ingest_vectors(self, source: str | Path | pd.DataFrame | pa.Table, space: str, *,
+                       ids: str | Path | None = None, id: str | None = None, vector: str | None = None,
+                       text: str | None = None) -> IngestReport:
+        """Bring your own vectors from ``.npy`` (+ ``ids`` file), ``.json`` ``{id: [floats]}``, Parquet/Arrow, or a
+        DataFrame / Arrow table with a vector column (its other columns become texts, ``text`` names the text
+        column, and metadata).
 
         A new space is streamed from the file into its table in batches (see :func:`add_vector_stream`).
 
         Runs :func:`embedscope.pipeline.items.ingest_vectors`.
         """
-        return items_step.ingest_vectors(self, source, space, ids=ids, id=id, vector=vector)
+        return items_step.ingest_vectors(self, source, space, ids=ids, id=id, vector=vector, text=text)
 
     def add_vector_stream(self, space: str, stream: Any) -> IngestReport:
         """Store a :class:`embedscope.io.streams.VectorStream` as ``space``, upserting by id.

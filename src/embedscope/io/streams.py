@@ -88,18 +88,23 @@ class VectorStream:
         return out
 
 
-def open_vectors(source: str | Path, *, ids: str | Path | None = None, id: str | None = None,
+def open_vectors(source: str | Path | Any, *, ids: str | Path | None = None, id: str | None = None,
                  vector: str | None = None, text: str | None = None, batch_rows: int = BATCH_ROWS) -> VectorStream:
-    """Open a bring-your-own vectors file: ids and shape are checked now, the vectors as they are read.
+    """Open bring-your-own vectors: ids and shape are checked now, the vectors as they are read.
 
     Parameters are those of :func:`embedscope.io.vectors.read_vectors` (which reads the same formats whole); the
-    checks and error messages are the same. A Parquet file's other columns are read too
-    (:mod:`embedscope.io.sidecols`): ``text`` names its text column (default: ``text``).
+    checks and error messages are the same. ``source`` is a file, or a pandas DataFrame or Arrow table with a
+    vector column (lists or arrays of floats) read as a Parquet file is. A Parquet file's (or table's) other
+    columns are read too (:mod:`embedscope.io.sidecols`): ``text`` names its text column (default: ``text``).
 
     Returns
     -------
     VectorStream
     """
+    if not isinstance(source, (str, Path)):
+        if ids:
+            raise InputError("ids= is only for .npy files; a table carries its ids (an 'id' column, or id=)")
+        return _parquet(_InMemory(source), "<DataFrame>", id, vector, text, batch_rows)
     path = Path(source)
     name = str(source)
     kind = formats.VECTOR_FORMATS.get(formats.file_suffix(path))
@@ -139,14 +144,42 @@ def _npy(path: Path, name: str, ids: str | Path | None, batch_rows: int) -> Vect
     return VectorStream(id_list, name, int(arr.shape[1]), batches)
 
 
-def _parquet(path: Path, name: str, id: str | None, vector: str | None, text: str | None,
+class _InMemory:
+    """A pandas DataFrame or Arrow table read through the three calls :func:`_parquet` makes of a ParquetFile."""
+
+    class _Meta:
+        def __init__(self, n: int) -> None:
+            self.num_rows = n
+
+    def __init__(self, source: Any) -> None:
+        if isinstance(source, pa.Table):
+            table = source
+        else:
+            try:
+                table = pa.Table.from_pandas(source, preserve_index=False)
+            except Exception as exc:
+                raise InputError(f"cannot read the DataFrame: {exc}; give a column of float lists or arrays as "
+                                 "the vectors", file="<DataFrame>") from None
+        self.table = table
+        self.schema_arrow = table.schema
+        self.metadata = self._Meta(table.num_rows)
+
+    def read(self, columns: list[str]) -> pa.Table:
+        return self.table.select(columns)
+
+    def iter_batches(self, *, batch_size: int, columns: list[str], use_threads: bool = False) -> Iterator[pa.RecordBatch]:
+        return iter(self.table.select(columns).to_batches(max_chunksize=batch_size))
+
+
+def _parquet(path: Path | _InMemory, name: str, id: str | None, vector: str | None, text: str | None,
              batch_rows: int) -> VectorStream:
     import pyarrow.parquet as pq
 
     try:
         # no pre-buffering, one thread: a row group at a time in flight (pre-buffered, threaded reads held
         # about twice as much)
-        pf = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+        pf: Any = path if isinstance(path, _InMemory) else pq.ParquetFile(path, pre_buffer=False,
+                                                                           buffer_size=1 << 20)
         schema = pf.schema_arrow
     except Exception as exc:
         raise InputError(f"cannot read: {exc}", file=name) from None

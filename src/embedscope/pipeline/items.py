@@ -19,7 +19,7 @@ from .base import ScopeLike
 
 
 def ingest(scope: ScopeLike, source: str | Path | pd.DataFrame, *, text: str | None = None,
-           id: str | None = None) -> IngestReport:
+           id: str | None = None, space: str | None = None, vector: str | None = None) -> IngestReport:
     """Add or update items from a file (CSV, TSV, Parquet, JSONL, Arrow) or a DataFrame.
 
     New ids are added; rows whose id exists replace the old values (columns absent from the new input
@@ -33,9 +33,16 @@ def ingest(scope: ScopeLike, source: str | Path | pd.DataFrame, *, text: str | N
         File path or DataFrame.
     text, id
         Text and id columns (see :func:`embedscope.io.items.read_items`).
+    space, vector
+        With ``space``: ``source`` holds vectors (a vector column, ``vector`` names it) brought into that space,
+        as ``embedscope ingest WS FILE --space NAME`` does (:func:`ingest_vectors`).
     """
     from ..io.items_stream import open_items
 
+    if space is not None:
+        return ingest_vectors(scope, source, space, id=id, vector=vector, text=text)
+    if vector is not None:
+        raise InputError("vector= names the vector column of vectors brought into a space: add space=NAME")
     return ingest_items(scope, open_items(source, text=text, id=id))
 
 
@@ -126,16 +133,18 @@ def add_vectors(scope: ScopeLike, space: str, ids: Sequence[str], vectors: np.nd
     return IngestReport(source, added, updated, unchanged, len(ids_out), space=space)
 
 
-def ingest_vectors(scope: ScopeLike, source: str | Path, space: str, *, ids: str | Path | None = None,
-                   id: str | None = None, vector: str | None = None) -> IngestReport:
-    """Bring your own vectors from ``.npy`` (+ ``ids`` file), ``.json`` ``{id: [floats]}``, Parquet/Arrow.
+def ingest_vectors(scope: ScopeLike, source: str | Path | Any, space: str, *, ids: str | Path | None = None,
+                   id: str | None = None, vector: str | None = None, text: str | None = None) -> IngestReport:
+    """Bring your own vectors from ``.npy`` (+ ``ids`` file), ``.json`` ``{id: [floats]}``, Parquet/Arrow, or a
+    pandas DataFrame / Arrow table with a vector column (its other columns: texts, metadata, ``{method}_x/_y``
+    layouts, as in a Parquet file).
 
     A new space is streamed from the file into its table in batches (see :func:`add_vector_stream`).
     """
     from ..io.streams import open_vectors
 
     check_space_name(space)
-    return add_vector_stream(scope, space, open_vectors(source, ids=ids, id=id, vector=vector))
+    return add_vector_stream(scope, space, open_vectors(source, ids=ids, id=id, vector=vector, text=text))
 
 
 def add_vector_stream(scope: ScopeLike, space: str, stream: Any) -> IngestReport:
