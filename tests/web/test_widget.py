@@ -321,3 +321,64 @@ def test_shift_drag_lasso_selects_many(browser, scope) -> None:
         assert not pg.errors, pg.errors
     finally:
         pg.context.close()
+
+
+@pytest.mark.browser
+def test_lasso_mode_button_makes_a_plain_drag_draw_the_lasso(browser, scope) -> None:
+    """Issue 24: JupyterLab takes shift + drag for its cells, so the bar's Lasso button turns a plain drag into
+    the lasso; off again, a plain drag pans."""
+    w = embedscope.widget(scope)
+    pg = _mount(browser, w)
+    try:
+        pts = np.array([_screen(pg, r) for r in range(w.count)])
+        topics = scope.items_for(SPACE).column("topic").to_pylist()
+        group = np.array([t == "space" for t in topics])
+        (x0, y0), (x1, y1) = pts[group].min(axis=0) - 12, pts[group].max(axis=0) + 12
+        inside = ((pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1))
+
+        def drag() -> None:
+            pg.mouse.move(x0, y0)
+            pg.mouse.down()
+            for px, py in [(x1, y0), (x1, y1), (x0, y1), (x0, y0)]:
+                pg.mouse.move(px, py, steps=12)
+            pg.mouse.up()
+
+        button = pg.locator(".embedscope-widget button.es-lasso")
+        assert button.get_attribute("aria-pressed") == "false"
+        button.click()
+        assert button.get_attribute("aria-pressed") == "true"
+        assert pg.locator(".embedscope-widget canvas.lasso-mode").count() == 1
+        drag()  # no modifier key
+        pg.wait_for_function("fake.log.sets.some(([k]) => k === '_selected_rows')")
+        sent = pg.evaluate("fake.bytesOf(fake.log.sets.filter(([k]) => k === '_selected_rows').at(-1)[1])")
+        assert sorted(np.frombuffer(base64.b64decode(sent), "<u4").tolist()) == np.flatnonzero(inside).tolist()
+        assert pg.locator(".embedscope-widget .es-selected").inner_text() == f"{int(inside.sum())} selected"
+        screenshot(pg, "widget-lasso-mode")
+
+        # Off again: a plain drag pans the map and leaves the selection alone.
+        button.click()
+        assert button.get_attribute("aria-pressed") == "false"
+        sets = pg.evaluate("fake.log.sets.length")
+        pg.mouse.move(x0, y0)
+        pg.mouse.down()
+        pg.mouse.move(x0 + 60, y0 + 40, steps=12)
+        pg.mouse.up()
+        pg.wait_for_timeout(300)
+        moved = np.array(_screen(pg, 0)) - pts[0]
+        assert np.abs(moved).max() > 5, "a plain drag out of lasso mode should pan"
+        assert pg.evaluate("fake.log.sets.length") == sets
+        assert not pg.errors, pg.errors
+    finally:
+        pg.context.close()
+
+
+@pytest.mark.browser
+def test_the_module_exports_only_the_default_render(browser, scope) -> None:
+    """anywidget warns that a named ``render`` export will be deprecated: the ESM has the default export only."""
+    pg = _mount(browser, embedscope.widget(scope))
+    try:
+        keys = pg.evaluate("async () => { const m = await import('./widget.js'); "
+                           "return [Object.keys(m), Object.keys(m.default)]; }")
+        assert keys == [["default"], ["render"]]
+    finally:
+        pg.context.close()

@@ -2,6 +2,9 @@
 // Python (src/embedscope/widget.py) sends coordinates and the colour column as bytes traits; hover text is
 // fetched on demand with custom messages, and so are thumbnails (by id, the WebP bytes as the reply's buffer:
 // data/kernel-thumbs.ts) when the workspace has images; the selection goes back as a uint32 bytes trait of rows.
+// The lasso: the bar's "Lasso" button turns lasso mode on, where a plain drag draws it (JupyterLab takes
+// shift + drag to select cells, so the web app's shift + drag never reaches the map there).
+// The module's only export is the default ``{ render }`` (anywidget deprecates named exports).
 import type { ColumnData, Item } from './data/api';
 import { KernelThumbs } from './data/kernel-thumbs';
 import { h } from './views/dom';
@@ -66,11 +69,13 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   const select = h('select', { class: 'es-color', 'aria-label': 'colour by' });
   const info = h('span', { class: 'es-info' });
   const picked = h('span', { class: 'es-selected' });
+  const lasso = h('button', { type: 'button', class: 'es-lasso', 'aria-pressed': 'false',
+    title: 'Lasso mode: drag a loop around points to select them (off: drag pans)' }, 'Lasso');
   const legend = h('div', { class: 'legend', hidden: true });
   const tip = h('div', { class: 'tooltip', hidden: true, role: 'tooltip' });
   const stage = h('div', { class: 'es-stage' }, legend, tip);
   const root = h('div', { class: 'embedscope-widget' }, style,
-    h('div', { class: 'es-bar' }, info, h('label', {}, 'colour ', select), h('span', { class: 'es-spacer' }), picked), stage);
+    h('div', { class: 'es-bar' }, info, h('label', {}, 'colour ', select), lasso, h('span', { class: 'es-spacer' }), picked), stage);
   el.appendChild(root);
 
   let encoding: Encoding = plainEncoding(0);
@@ -211,6 +216,10 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   const onHeight = () => {
     stage.style.height = `${model.get('height')}px`;
   };
+  lasso.addEventListener('click', () => {
+    map.lassoMode = !map.lassoMode;
+    lasso.setAttribute('aria-pressed', String(map.lassoMode));
+  });
   select.addEventListener('change', () => {
     model.set('color', select.value);
     model.save_changes();
@@ -237,5 +246,4 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   };
 }
 
-export { render };
 export default { render };

@@ -12,7 +12,7 @@ const LINK: [number, number, number, number] = [1, 0.82, 0.4, 0.55];
 export interface MapHandlers {
   hover(row: number | null): void;
   click(row: number): void;
-  /** Several points selected at once (lasso: shift + drag). */
+  /** Several points selected at once (lasso: shift + drag, or a plain drag in lasso mode). */
   selectMany(rows: number[]): void;
   deselect(): void;
 }
@@ -56,6 +56,8 @@ export class MapView {
   /** The point under the mouse, or null. */
   private hovered: number | null = null;
   private readonly markListeners: (() => void)[] = [];
+  /** A plain drag draws the lasso (``lassoMode``) instead of panning. */
+  private lassoDrag = false;
 
   constructor(container: HTMLElement, handlers: MapHandlers) {
     this.canvas = document.createElement('canvas');
@@ -91,6 +93,7 @@ export class MapView {
       deselectOnDblClick: false,
       lassoColor: '#7aa2f7',
       renderPointsAsSquares: squares,
+      mouseMode: this.lassoDrag ? 'lasso' : 'panZoom',
     });
     plot.subscribe('pointOver', (row) => {
       this.hovered = row;
@@ -111,6 +114,18 @@ export class MapView {
     this.squares = squares;
     performance.mark('map:made');
     return plot;
+  }
+
+  /** Lasso mode: a plain drag draws the lasso (no modifier key, for hosts that take shift + drag, such as
+   * JupyterLab's cell selection); off: a drag pans. Shift + drag draws the lasso either way. */
+  set lassoMode(on: boolean) {
+    this.lassoDrag = on;
+    this.canvas.classList.toggle('lasso-mode', on);
+    if (this.made) void this.made.set({ mouseMode: on ? 'lasso' : 'panZoom' });
+  }
+
+  get lassoMode(): boolean {
+    return this.lassoDrag;
   }
 
   /** Call ``listener`` whenever what is on screen moves: pan, zoom, resize, a new layout. */
