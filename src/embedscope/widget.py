@@ -50,8 +50,9 @@ def widget(scope: Scope | str | Path, space: str | None = None, layout: str | No
            color: str | None = None) -> Any:
     """The map of a stored layout as a Jupyter widget; select points with the mouse, read them in Python.
 
-    Hover shows an item's text; a click selects one item, shift + drag draws a lasso around several;
-    a click on empty space clears the selection.
+    Hover shows an item's text; a click selects one item; with the bar's Lasso button on, a drag draws a lasso
+    around several (JupyterLab takes shift + drag for its cells; off, a drag pans; shift + drag still lassoes
+    where the notebook lets it through). ``w.selected = []`` clears the selection.
 
     Parameters
     ----------
