@@ -10,7 +10,7 @@ export type BarMode = (typeof BAR_MODES)[number];
 
 /** Width the status line keeps at least in the header's row (CSS pixels); a longer message is cut with an
  * ellipsis (its full text is the tooltip) and an error floats over the map (views/badges.ts). */
-export const STATUS_ROOM = 128;
+export const STATUS_ROOM = 200;
 
 interface Movable {
   el: HTMLElement;

@@ -29,7 +29,7 @@ export function curveChart(result: TranslateResult): SVGSVGElement | null {
   for (const n of [...new Set(ns)]) svg.append(svgEl('text', { x: x(n), y: H - m.b + 13, 'text-anchor': 'middle', class: 'tick' }, String(n)));
   svg.append(svgEl('text', { x: (m.l + W - m.r) / 2, y: H - 3, 'text-anchor': 'middle', class: 'axis' }, 'training pairs (held-out top-1 accuracy)'));
   const curves = methods.map((method) => result.curve.filter((p) => p.method === method).sort((a, b) => a.n_train - b.n_train));
-  const labelY = spreadLabels(curves.map((pts) => y(pts[pts.length - 1].top1) + 3.5), 11, 8, H - m.b);
+  const labelY = spreadLabels(curves.map((pts) => y(pts[pts.length - 1].top1) + 3.5), 12, 8, H - m.b);
   methods.forEach((method, i) => {
     const pts = curves[i];
     const color = COLORS[i % COLORS.length];
