@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -248,7 +249,7 @@ def test_compare_and_translate_chart_labels_fit_and_do_not_overlap(laptop) -> No
                                        " const r = e.getBoundingClientRect(); return [r.top, r.bottom]; })")
     assert len(labels) == 4
     labels.sort()
-    assert all(lo[1] <= hi[0] + 0.5 for lo, hi in zip(labels, labels[1:], strict=False)), labels
+    assert all(lo[1] <= hi[0] + 0.5 for lo, hi in pairwise(labels)), labels
     page.locator("#translate-view svg.chart").scroll_into_view_if_needed()
     screenshot(page, "laptop-translate-chart")
 
