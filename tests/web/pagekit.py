@@ -113,3 +113,12 @@ def loneliest_row(page, n: int) -> int:
     d = np.linalg.norm(pts[:, None] - pts[None], axis=-1)
     np.fill_diagonal(d, np.inf)
     return int(np.argmax(d.min(axis=1)))
+
+
+def open_sheet(pg, sheet: str) -> None:
+    """Click the header button of ``sheet`` (``compress``, ``health``, ...), through the header's "More" menu when
+    the row has no room for it (views/toolbar.ts: at 1280 px the sheets' buttons are in the menu)."""
+    button = pg.locator(f"#{sheet}-open")
+    if not button.is_visible() and pg.locator("#menu-open").is_visible():
+        pg.click("#menu-open")
+    button.click()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import embedscope
-from tests.web.pagekit import SHOTS, VIEWPORT, canvas_origin, drawn_with, loneliest_row, screenshot, wait_ready
+from tests.web.pagekit import SHOTS, VIEWPORT, canvas_origin, drawn_with, loneliest_row, open_sheet, screenshot, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -149,7 +149,7 @@ def test_url_restores_the_view(browser, server_url: str) -> None:
 
 
 def test_compression_sheet_measures_and_charts(page) -> None:
-    page.click("#compress-open")
+    open_sheet(page, "compress")
     page.wait_for_selector("#compress-view, #compress-measure")  # a loading note comes first
     if page.locator("#compress-measure").count():
         page.click("#compress-measure")
@@ -165,7 +165,7 @@ def test_compression_sheet_measures_and_charts(page) -> None:
 
 
 def test_health_sheet_shows_checks_and_pair_histogram(page) -> None:
-    page.click("#health-open")
+    open_sheet(page, "health")
     page.wait_for_selector("#sheet:not([hidden])")
     page.wait_for_selector("#health-view", timeout=120_000)
     assert page.locator("#health-dims rect.dim").count() == 384  # one bar a dimension of MiniLM
@@ -200,9 +200,9 @@ def test_a_late_sheet_never_fills_another(page) -> None:
         route.continue_()
 
     page.route("**/api/spaces/*/health*", slow)
-    page.click("#health-open")
+    open_sheet(page, "health")
     page.wait_for_selector("#health-loading")
-    page.click("#compress-open")
+    open_sheet(page, "compress")
     page.wait_for_selector("#compress-view, #compress-measure")
     page.wait_for_timeout(2500)  # the held-back health answer has arrived by now
     assert (page.text_content("#sheet-title") or "").startswith("Compression")

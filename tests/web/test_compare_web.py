@@ -67,7 +67,7 @@ def test_compare_endpoints(two_maps: Path, tmp_path: Path) -> None:
 
 @pytest.mark.browser
 def test_compare_view_links_the_two_maps(two_maps: Path) -> None:
-    from tests.web.pagekit import chromium, screenshot, serving, wait_ready
+    from tests.web.pagekit import chromium, open_sheet, screenshot, serving, wait_ready
 
     with serving(two_maps) as url, chromium() as browser:
         context = browser.new_context(viewport={"width": 1440, "height": 860}, device_scale_factor=1)
@@ -76,8 +76,8 @@ def test_compare_view_links_the_two_maps(two_maps: Path) -> None:
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url)
         wait_ready(page)
-        assert page.locator("#compare-open").is_visible()
-        page.click("#compare-open")
+        assert page.locator("#compare-open").count() == 1
+        open_sheet(page, "compare")
         page.wait_for_function("window.__embedscope.compare && window.__embedscope.compare.ready")
         assert page.locator("#compare-none").is_visible()  # not compared yet: the view says how to
         page.select_option("#compare-label", "topic")

@@ -52,7 +52,7 @@ def _wait(page) -> None:
 
 @pytest.mark.browser
 def test_lasso_counts_exports_and_link(ws: Path, tmp_path: Path) -> None:
-    from tests.web.pagekit import chromium, screenshot, serving
+    from tests.web.pagekit import chromium, open_sheet, screenshot, serving
 
     scope = embedscope.open(ws)
     ids = scope.point_ids("minilm")
@@ -100,7 +100,7 @@ def test_lasso_counts_exports_and_link(ws: Path, tmp_path: Path) -> None:
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         page.mouse.wheel(0, -300)
         page.wait_for_timeout(600)
-        page.click("#export-open")
+        open_sheet(page, "export")
         page.wait_for_selector("#export-view")
         with page.expect_download() as dl:
             page.click("#export-png")

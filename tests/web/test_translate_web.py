@@ -38,7 +38,7 @@ def test_translate_endpoints_store_and_return_the_evaluation(two_spaces: Path) -
 
 @pytest.mark.browser
 def test_translate_sheet_in_the_browser(two_spaces: Path) -> None:
-    from tests.web.pagekit import chromium, screenshot, serving, wait_ready
+    from tests.web.pagekit import chromium, open_sheet, screenshot, serving, wait_ready
 
     with serving(two_spaces) as url, chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -47,7 +47,7 @@ def test_translate_sheet_in_the_browser(two_spaces: Path) -> None:
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url)
         wait_ready(page)
-        page.click("#translate-open")
+        open_sheet(page, "translate")
         page.wait_for_selector("#translate-view, #translate-measure")  # a loading note comes first
         if page.locator("#translate-measure").count():
             page.click("#translate-measure")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import WORD2VEC_1000, word2vec_scope
-from tests.web.pagekit import screenshot, wait_ready
+from tests.web.pagekit import open_sheet, screenshot, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -119,7 +119,7 @@ def test_strip_compare_and_product(page, words) -> None:
 def test_closer_and_analogy_sheets(page, words) -> None:
     ids, _ = words
     _select(page, ids.index("king"))
-    page.click("#closer-open")
+    open_sheet(page, "closer")
     page.wait_for_selector("#closer-form")
     assert page.input_value("#closer-a") == "king"  # from the selection
     page.fill("#closer-b", "queen")
@@ -136,7 +136,7 @@ def test_closer_and_analogy_sheets(page, words) -> None:
     page.wait_for_selector("#closer-error")
     assert "zzznotaword" in page.inner_text("#closer-error")
 
-    page.click("#analogy-open")
+    open_sheet(page, "analogy")
     page.wait_for_selector("#analogy-form")
     page.fill("#analogy-a", "king")
     page.fill("#analogy-minus", "man")
@@ -164,7 +164,7 @@ def test_phone_width(phone_page, words) -> None:
     assert strip["x"] >= 0 and strip["x"] + strip["width"] <= PHONE["width"]
     page.locator("#vec-product").scroll_into_view_if_needed()
     screenshot(page, "vectors-compare-phone")
-    page.click("#closer-open")
+    open_sheet(page, "closer")
     page.wait_for_selector("#closer-form")
     page.fill("#closer-b", "queen")
     page.fill("#closer-c", "food")

@@ -41,6 +41,7 @@ import { MapView } from './views/map';
 import { searchView, setSearchForm, wireSearchForm } from './views/search';
 import { Sheet } from './views/sheet';
 import { PICTURE_CAMERA, ThumbLayer } from './views/thumb-layer';
+import { Toolbar } from './views/toolbar';
 import { Tooltip } from './views/tooltip';
 
 type View = 'map' | 'globe';
@@ -77,6 +78,8 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
   readonly globe: GlobePane;
   readonly tooltip: Tooltip;
   readonly sheet = new Sheet($('sheet'));
+  /** The header's row and its menu. */
+  private readonly toolbar: Toolbar;
   /** The item in the side panel and its neighbours; the points chosen together (a lasso). */
   readonly picked: ItemSelection;
   readonly lasso: Lasso;
@@ -127,14 +130,18 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
       deselect: () => void this.deselect(),
     });
     // one header button a sheet, in registration order, before the honesty badge and the status line
-    const anchor = $('honesty');
+    const buttons = $('bar-sheets');
     for (const def of sheets()) {
       const button = h('button', { id: buttonId(def), class: 'button', type: 'button', hidden: def.visible !== undefined, title: def.title }, def.label);
       button.addEventListener('click', () => void this.run(() => def.open(this.ctx)));
-      anchor.before(button);
+      buttons.append(button);
     }
+    // what does not fit in the header's row goes into its menu (a phone: all but the space and the search box)
+    this.toolbar = new Toolbar($('bar'), $('menu-open') as HTMLButtonElement, $('bar-menu'), this.status,
+      [buttons, $('bar-controls'), $('search-mode-field')], [buttons, $('bar-controls'), $('honesty')]);
     window.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Escape') return;
+      if (this.toolbar.close()) return;
       if (sheets().some((def) => def.close?.(this.ctx))) return;
       if (this.sheet.isOpen) this.sheet.close();
       else if (this.picked.selected !== null) void this.deselect();
@@ -191,7 +198,7 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
       if (wanted.filter) await this.applyFilter(parseFilter(wanted.filter), false);
       if (wanted.cam) await this.map.setCamera(wanted.cam);
       else if (imagesOn()) await this.map.setCamera(PICTURE_CAMERA);
-      else if (this.contexts.active) await this.map.fitAll();
+      else if (this.contexts.active || portrait($('map'))) await this.map.fitAll(); // a phone: the whole map, not its middle
       if (wanted.q) {
         setSearchForm(wanted.q, wanted.mode ?? 'semantic');
         await this.runSearch(wanted.q, wanted.mode ?? 'semantic');
@@ -542,6 +549,9 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
     }
   }
 }
+
+/** Taller than wide (a phone held upright): the default camera would show only the middle of the map. */
+const portrait = (el: HTMLElement) => el.clientHeight > el.clientWidth;
 
 function spaceLabel(s: SpaceInfo): string {
   return s.model && s.model !== s.name ? `${s.name} (${s.model})` : s.name;

@@ -70,8 +70,9 @@ function similarityChart(r: CompareResult): SVGSVGElement | null {
     svg.append(svgEl('polygon', { points: pts.join(' '), fill: COLORS[j], 'fill-opacity': 0.35, stroke: COLORS[j], 'stroke-width': 1.2 }));
     svg.append(svgEl('text', { x: W - m.r, y: m.t + 10 + 12 * j, 'text-anchor': 'end', style: `fill:${COLORS[j]}`, class: 'dot-label' }, r.spaces[j]));
   });
-  for (const v of [lo, (lo + hi) / 2, hi])
-    svg.append(svgEl('text', { x: x(v), y: H - m.b + 12, 'text-anchor': 'middle', class: 'tick' }, v.toFixed(2)));
+  // the end ticks anchored inwards: centred on the edge, "-0.23" lost its minus sign to the chart's border
+  ([[lo, 'start'], [(lo + hi) / 2, 'middle'], [hi, 'end']] as const).forEach(([v, anchor]) =>
+    svg.append(svgEl('text', { x: x(v), y: H - m.b + 12, 'text-anchor': anchor, class: 'tick' }, v.toFixed(2))));
   svg.append(svgEl('text', { x: W / 2, y: H - 4, 'text-anchor': 'middle', class: 'axis' }, `cosine similarity of ${sim.pairs.toLocaleString()} random pairs`));
   return svg;
 }

@@ -57,3 +57,16 @@ export const frames = (n: number) =>
     const tick = (left: number) => (left <= 0 ? resolve() : requestAnimationFrame(() => tick(left - 1)));
     tick(n);
   });
+
+/** Positions for labels wanted at ``ys`` (in any order), moved apart to at least ``gap`` and kept inside
+ * [``lo``, ``hi``] where there is room; returned in the order of ``ys`` (curve labels that overlapped and fell
+ * off the top of the chart). */
+export function spreadLabels(ys: readonly number[], gap: number, lo: number, hi: number): number[] {
+  const order = ys.map((y, i) => ({ y, i })).sort((a, b) => a.y - b.y);
+  const placed = order.map((o) => o.y);
+  for (let k = 0; k < placed.length; k++) placed[k] = Math.max(placed[k], lo, k ? placed[k - 1] + gap : -Infinity);
+  for (let k = placed.length - 1; k >= 0; k--) placed[k] = Math.min(placed[k], hi, k < placed.length - 1 ? placed[k + 1] - gap : Infinity);
+  const out = new Array<number>(ys.length);
+  order.forEach((o, k) => (out[o.i] = placed[k]));
+  return out;
+}

@@ -6,6 +6,7 @@ import { ACTIVE, BACKGROUND, HOVER, type Rgb } from '../data/colors';
 import { DIMMED, type Encoding, drawnRgb } from '../data/encoding';
 import { type SpatialIndex, spatialIndex } from '../data/spatial';
 import type { TileMarks } from '../data/tile-plan';
+import { type TouchCamera, touchGestures } from './touch';
 /** Lines from the selected point to its neighbours (normalised RGBA). */
 const LINK: [number, number, number, number] = [1, 0.82, 0.4, 0.55];
 
@@ -65,6 +66,7 @@ export class MapView {
     container.appendChild(this.canvas);
     this.handlers = handlers;
     if ('ResizeObserver' in window) new ResizeObserver(() => this.viewChanged()).observe(this.canvas);
+    touchGestures(this.canvas, () => (this.made?.get('camera') as TouchCamera | undefined) ?? null, () => this.made?.redraw());
   }
 
   private get plot(): Plot {

@@ -1,6 +1,6 @@
 // The translate view: how well fitted maps carry vectors from one space to another, on held-out shared items.
 import type { TranslateResult } from '../data/api';
-import { h, svgEl } from './dom';
+import { h, spreadLabels, svgEl } from './dom';
 
 const COLORS = ['#7aa2f7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2'];
 
@@ -16,7 +16,9 @@ export function curveChart(result: TranslateResult): SVGSVGElement | null {
   const hi = Math.log2(Math.max(...ns));
   const W = 360;
   const H = 200;
-  const m = { l: 40, r: 10, t: 10, b: 32 };
+  // the methods' names stand in a gutter right of the curves, each at its curve's end, moved apart so none overlaps
+  const gutter = 8 + 6 * Math.max(...methods.map((mth) => mth.length));
+  const m = { l: 40, r: gutter, t: 10, b: 32 };
   const x = (n: number) => m.l + ((Math.log2(n) - lo) / (hi - lo || 1)) * (W - m.l - m.r);
   const y = (v: number) => m.t + (1 - v) * (H - m.t - m.b);
   const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': 'top-1 accuracy against training pairs' });
@@ -25,13 +27,14 @@ export function curveChart(result: TranslateResult): SVGSVGElement | null {
     svg.append(svgEl('text', { x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, v.toFixed(1)));
   }
   for (const n of [...new Set(ns)]) svg.append(svgEl('text', { x: x(n), y: H - m.b + 13, 'text-anchor': 'middle', class: 'tick' }, String(n)));
-  svg.append(svgEl('text', { x: (m.l + W) / 2, y: H - 3, 'text-anchor': 'middle', class: 'axis' }, 'training pairs (held-out top-1 accuracy)'));
+  svg.append(svgEl('text', { x: (m.l + W - m.r) / 2, y: H - 3, 'text-anchor': 'middle', class: 'axis' }, 'training pairs (held-out top-1 accuracy)'));
+  const curves = methods.map((method) => result.curve.filter((p) => p.method === method).sort((a, b) => a.n_train - b.n_train));
+  const labelY = spreadLabels(curves.map((pts) => y(pts[pts.length - 1].top1) + 3.5), 12, 8, H - m.b);
   methods.forEach((method, i) => {
-    const pts = result.curve.filter((p) => p.method === method).sort((a, b) => a.n_train - b.n_train);
+    const pts = curves[i];
     const color = COLORS[i % COLORS.length];
     svg.append(svgEl('polyline', { points: pts.map((p) => `${x(p.n_train)},${y(p.top1)}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 1.5, 'data-method': method }));
-    const last = pts[pts.length - 1];
-    svg.append(svgEl('text', { x: x(last.n_train) - 4, y: y(last.top1) - 5 - 9 * i, 'text-anchor': 'end', fill: color, class: 'dot-label' }, method));
+    svg.append(svgEl('text', { x: W - m.r + 5, y: labelY[i], 'text-anchor': 'start', style: `fill:${color}`, class: 'dot-label', 'data-method': method }, method));
   });
   return svg;
 }
