@@ -41,7 +41,7 @@ import { MapView } from './views/map';
 import { searchView, setSearchForm, wireSearchForm } from './views/search';
 import { Sheet } from './views/sheet';
 import { PICTURE_CAMERA, ThumbLayer } from './views/thumb-layer';
-import { Toolbar } from './views/toolbar';
+import { type BarMode, Toolbar } from './views/toolbar';
 import { Tooltip } from './views/tooltip';
 
 type View = 'map' | 'globe';
@@ -137,8 +137,12 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
       buttons.append(button);
     }
     // what does not fit in the header's row goes into its menu (a phone: all but the space and the search box)
+    // the sheets' buttons go one at a time (the last first), so a laptop keeps the first ones in the row
+    const sheetButtons = [...buttons.children].reverse() as HTMLElement[];
     this.toolbar = new Toolbar($('bar'), $('menu-open') as HTMLButtonElement, $('bar-menu'), this.status,
-      [buttons, $('bar-controls'), $('search-mode-field')], [buttons, $('bar-controls'), $('honesty')]);
+      [...sheetButtons, $('bar-controls'), $('search-mode-field')],
+      [...sheetButtons.map((): BarMode => 'sheets'), 'controls', 'phone'],
+      [buttons, ...sheetButtons, $('bar-controls'), $('honesty')]); // a button's ``hidden`` in the menu too
     window.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Escape') return;
       if (this.toolbar.close()) return;

@@ -1,10 +1,11 @@
-// The header toolbar: every control in one row when the row has room; else, step by step, the sheets' buttons,
-// then the less-used controls (layout, view, colour, labels), then the search mode go into a menu under a
-// "More" button, and on a phone the honesty badge and the status line take a second row. Measured, not guessed:
+// The header toolbar: every control in one row when the row has room; else, step by step, the sheets' buttons
+// (one at a time, the last first), then the less-used controls (layout, view, colour, labels), then the search
+// mode go into a menu under a "More" button, and on a phone the honesty badge and the status line take a second row. Measured, not guessed:
 // how many sheet buttons show depends on the workspace, and a filter's count or the honesty figures lengthen
 // the row. The space selector and the search box stay in the header at every width.
 
-/** The steps, fullest first: which of the movable parts are in the menu, and whether the header has two rows. */
+/** The steps' names, fullest first (the header's ``data-mode``): nothing in the menu, some sheets' buttons, the
+ * controls too, and a phone's two rows (everything movable in the menu). */
 export const BAR_MODES = ['full', 'sheets', 'controls', 'phone'] as const;
 export type BarMode = (typeof BAR_MODES)[number];
 
@@ -29,7 +30,8 @@ export class Toolbar {
    * @param button the "More" button (shown when the menu holds anything)
    * @param menu the menu (outside the header, under it)
    * @param status the status line (kept at least ``STATUS_ROOM`` wide in the row)
-   * @param movables the parts that go into the menu, first to go first (one a mode after ``full``)
+   * @param movables the parts that go into the menu, first to go first (one a step after ``full``)
+   * @param modes the step's name once each movable is in the menu (``movables.length`` names)
    * @param watched elements whose size may change (their text, children, ``hidden``): the row is fitted again
    */
   constructor(
@@ -38,6 +40,7 @@ export class Toolbar {
     private readonly menu: HTMLElement,
     private readonly status: HTMLElement,
     movables: HTMLElement[],
+    private readonly modes: BarMode[],
     watched: HTMLElement[],
   ) {
     this.movables = movables.map((el) => {
@@ -60,9 +63,13 @@ export class Toolbar {
     this.fit();
   }
 
-  /** The current step. */
+  /** The current step's name. */
   get mode(): BarMode {
-    return BAR_MODES[this.modeIndex];
+    return this.modeIndex === 0 ? 'full' : this.modes[this.modeIndex - 1];
+  }
+
+  private get steps(): number {
+    return this.movables.length + 1;
   }
 
   get isOpen(): boolean {
@@ -94,11 +101,12 @@ export class Toolbar {
   /** Take the fullest step whose row has room for everything in it (the last step when none has). */
   fit(): void {
     let i = 0;
-    for (; i < BAR_MODES.length - 1; i++) {
+    for (; i < this.steps - 1; i++) {
       this.apply(i);
       if (this.fits()) break;
     }
-    if (i === BAR_MODES.length - 1) this.apply(i);
+    if (i === this.steps - 1) this.apply(i);
+    if (this.modeIndex === 0) this.close();
     this.observer.takeRecords(); // our own moves are no reason to fit again
     document.documentElement.style.setProperty('--bar-h', `${this.bar.offsetHeight}px`);
   }
@@ -118,8 +126,7 @@ export class Toolbar {
     const ordered = inMenu.sort((a, b) => (a.home.compareDocumentPosition(b.home) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
     const now = [...this.menu.children];
     if (ordered.length !== now.length || ordered.some((m, j) => now[j] !== m.el)) this.menu.replaceChildren(...ordered.map((m) => m.el));
-    this.bar.dataset.mode = BAR_MODES[index];
+    this.bar.dataset.mode = this.mode;
     this.button.hidden = index === 0;
-    if (index === 0) this.close();
   }
 }
