@@ -72,7 +72,7 @@ def test_train_gains_on_held_out_items_and_queries_use_the_tuned_weights(tiny: P
 
     # a fresh process view: the query embedder comes from the workspace's weights file, and reproduces the space
     again = embedscope.open(tmp_path / "ws")
-    ids, x, pos = again.store.arrays("tuned")
+    _ids, x, pos = again.store.arrays("tuned")
     items = planted_items(320).set_index("id")
     for item in ("t0003", "t0100", "t0201"):
         q = again.embed_query(str(items.loc[item, "text"]), "tuned")
