@@ -1,6 +1,6 @@
 """One router per resource: info, spaces (columns), layouts, clusters, items (and their neighbours), compress,
-health, search, translate, compare, selection (CSV export), filter, thumbs (thumbnails of image items),
-vectors (an item's vector, a pair taken apart, which is closer, analogies)."""
+health, search, translate, compare, probe (what spaces know about a label), selection (CSV export), filter,
+thumbs (thumbnails of image items), vectors (an item's vector, a pair taken apart, which is closer, analogies)."""
 
 from . import (
                clusters,
@@ -12,6 +12,7 @@ from . import (
                info,
                items,
                layouts,
+               probe,
                search,
                selection,
                thumbs,
@@ -20,7 +21,7 @@ from . import (
 )
 
 ROUTERS = (info.router, columns.router, layouts.router, clusters.router, items.router, compress.router,
-           health.router, search.router, translate.router, compare.router, selection.router,
+           health.router, search.router, translate.router, compare.router, probe.router, selection.router,
            filter.router, thumbs.router, vectors.router)
 
 __all__ = ["ROUTERS"]
