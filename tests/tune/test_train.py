@@ -19,6 +19,7 @@ from embedscope.errors import InputError, WorkspaceError
 from embedscope.io.modelfiles import save_state
 from embedscope.tune.examples import from_labels
 from embedscope.tune.split import split
+from tests.helpers import client_for
 from tests.tinybert import planted_items, save_tiny_bert
 
 pytest.importorskip("sentence_transformers")
@@ -64,8 +65,13 @@ def test_train_gains_on_held_out_items_and_queries_use_the_tuned_weights(tiny: P
     assert held["ci95"][0] > 0, held  # a gain outside the noise on items never trained on
     assert doc["held_out"]["items"] == doc["split"]["n_held_out"] == 64
     assert any("too few" in w for w in doc["warnings"])  # 64 held-out items: said
+    probe = doc["held_out"]["probe"]
+    assert probe is not None and 0 <= probe["base"]["accuracy"] <= 1 and 0 <= probe["tuned"]["accuracy"] <= 1
     held_ids = set(scope.held_out("tuned") or [])
     assert len(held_ids) == 64 and scope.held_out("tinybert") is None
+    served = client_for(scope).get("/api/probe", params={"label": "topic", "spaces": "tinybert,tuned",
+                                                          "held_out_of": "tuned"})
+    assert served.status_code == 200 and served.json()["items"] == 64  # the probe route reads the split
     rec = scope.store.record("vectors__tuned")
     assert rec is not None and rec.params["model"] == f"tuned:local:{tiny}" and rec.params["split"]["n_train"] == 256
     assert rec.params["train"]["loss"] == "BatchHardSoftMarginTripletLoss" and len(rec.params["loss_curve"]) == 32
