@@ -147,3 +147,22 @@ def test_sigkill_mid_epoch_leaves_the_workspace_and_a_rerun_resumes(tiny: Path, 
     scope = embedscope.open(ws)
     assert sorted(scope.spaces()) == ["tinybert", "tuned"] and len(scope.held_out("tuned") or []) == 64
     assert doc["held_out"]["precision"]["ci95"][0] > 0
+
+
+def test_pairs_file_trains_and_bad_pairs_name_the_row(tiny: Path, tmp_path: Path) -> None:
+    from embedscope.io.pairs import read_pairs
+
+    items = planted_items(120)
+    pairs = tmp_path / "pairs.csv"
+    same = [(a, b) for a, b in zip(items["id"], items["id"][4:], strict=False)]  # 4 apart: the same topic
+    pairs.write_text("anchor,positive\n" + "\n".join(f"{a},{b}" for a, b in same) + "\n")
+    scope = _workspace(tmp_path / "ws", 120)
+    doc = scope.train(base=f"local:{tiny}", pairs=pairs, epochs=1, lr=1e-3)
+    rec = scope.store.record("vectors__tuned")
+    assert rec is not None and rec.params["train"]["loss"] == "MultipleNegativesRankingLoss"
+    assert doc["held_out"]["precision"] is None and 0 <= doc["held_out"]["jaccard"] <= 1  # no label: agreement only
+    bad = tmp_path / "bad.csv"
+    bad.write_text("anchor,positive\nt0001,t0005\nt0002,\n")
+    with pytest.raises(InputError, match="two non-empty texts") as err:
+        read_pairs(bad)
+    assert err.value.row == 2 and str(bad) in str(err.value)

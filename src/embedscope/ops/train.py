@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -146,6 +147,9 @@ def train(scope: TrainScope, *, base: str = "local", label: str | None = None, p
 
     base_space = _base_space(scope, base, progress)
     staging = scope.store.staging_path(f"train-{space}-{run_fp[:16]}")
+    for other in staging.parent.glob(f"train-{space}-*"):  # checkpoints of runs with other inputs: never resumed
+        if other.name != staging.name and len(other.name) == len(staging.name):
+            shutil.rmtree(other, ignore_errors=True)
     model = emb.model
     t0 = time.perf_counter()
     result = finetune(model, examples, config, checkpoint=staging / "checkpoint.safetensors", fingerprint=run_fp,
@@ -189,8 +193,6 @@ def train(scope: TrainScope, *, base: str = "local", label: str | None = None, p
             if other.name != file:
                 other.unlink(missing_ok=True)
         cache.compact()
-    import shutil
-
     shutil.rmtree(staging, ignore_errors=True)
     scope.forget_embedder(space)
     return {**summary, "skipped": False}
