@@ -74,7 +74,7 @@ def test_train_gains_on_held_out_items_and_queries_use_the_tuned_weights(tiny: P
     assert served.status_code == 200 and served.json()["items"] == 64  # the probe route reads the split
     rec = scope.store.record("vectors__tuned")
     assert rec is not None and rec.params["model"] == f"tuned:local:{tiny}" and rec.params["split"]["n_train"] == 256
-    assert rec.params["train"]["loss"] == "BatchHardSoftMarginTripletLoss" and len(rec.params["loss_curve"]) == 32
+    assert rec.params["train"]["loss"] == "BatchAllTripletLoss" and len(rec.params["loss_curve"]) == 32
 
     # a fresh process view: the query embedder comes from the workspace's weights file, and reproduces the space
     again = embedscope.open(tmp_path / "ws")

@@ -2,10 +2,11 @@
 
 Two kinds, each with the loss that suits it:
 
-- ``labels``: texts with a label each, trained with a batch triplet loss (``BatchHardSoftMarginTripletLoss``,
-  cosine distance): every text is pulled towards the farthest text of its label in the batch and pushed from
-  the nearest of another label. Batches are made of small groups of the same label (:data:`PER_LABEL`), so
-  every text has a positive in its batch however many labels there are;
+- ``labels``: texts with a label each, trained with a batch triplet loss (``BatchAllTripletLoss``, cosine
+  distance, margin :data:`MARGIN`): every (anchor, same-label, other-label) triplet of the batch that breaks the
+  margin counts. Batches are made of small groups of the same label (:data:`PER_LABEL`), so every text has a
+  positive in its batch however many labels there are. (The batch-hard soft-margin variant collapsed MiniLM
+  on the KJV sample: every vector to one point, loss log 2; docs/BENCHMARKS.md);
 - ``pairs``: (anchor, positive) texts (a pairs file, or a qrels query and a relevant item), trained with
   ``MultipleNegativesRankingLoss``: the other positives of the batch are the negatives.
 """
@@ -19,7 +20,9 @@ import numpy as np
 
 #: Items of one label placed together in a batch (labels loss).
 PER_LABEL = 4
-LABEL_LOSS = "BatchHardSoftMarginTripletLoss"
+LABEL_LOSS = "BatchAllTripletLoss"
+#: Margin of the label loss, in cosine distance.
+MARGIN = 0.25
 PAIR_LOSS = "MultipleNegativesRankingLoss"
 
 

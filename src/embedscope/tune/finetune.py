@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MissingDependencyError
-from .examples import Examples
+from .examples import MARGIN, Examples
 
 #: Called after each step with (steps done, steps in all, the step's loss).
 StepCallback = Callable[[int, int, float], None]
@@ -90,7 +90,7 @@ def loss_module(model: Any, examples: Examples) -> Any:
     if examples.kind == "labels":
         from sentence_transformers.losses import BatchHardTripletLossDistanceFunction as D
 
-        return losses.BatchHardSoftMarginTripletLoss(model, distance_metric=D.cosine_distance)
+        return losses.BatchAllTripletLoss(model, distance_metric=D.cosine_distance, margin=MARGIN)
     return losses.MultipleNegativesRankingLoss(model)
 
 
