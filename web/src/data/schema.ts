@@ -451,6 +451,7 @@ export interface SpaceOut {
   layouts: LayoutOut[];
   stale: boolean;
   has_clusters: boolean;
+  tuned?: TunedOut | null;
 }
 
 /** Which thumbnails: by item id, or by rows (point order) of a space. */
@@ -507,6 +508,13 @@ export interface TranslateScore {
   "recall@10": number | null;
 }
 
+/** A space fine-tuned from ``base`` on ``n_train`` items, ``n_held_out`` items kept out of training. */
+export interface TunedOut {
+  base: string;
+  n_train: number;
+  n_held_out: number;
+}
+
 export interface ValidationError {
   loc: (string | number)[];
   msg: string;
@@ -537,6 +545,7 @@ export type Route =
   | "GET /api/spaces/{space}/layouts/{method}/xyz"
   | "GET /api/spaces/{space}/search"
   | "GET /api/spaces/{space}/search/scores"
+  | "GET /api/spaces/{space}/split"
   | "GET /api/spaces/{space}/vectors/lookup"
   | "GET /api/spaces/{space}/vectors/{row}"
   | "GET /api/thumbs"

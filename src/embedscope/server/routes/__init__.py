@@ -1,6 +1,7 @@
 """One router per resource: info, spaces (columns), layouts, clusters, items (and their neighbours), compress,
 health, search, translate, compare, selection (CSV export), filter, thumbs (thumbnails of image items),
-vectors (an item's vector, a pair taken apart, which is closer, analogies)."""
+vectors (an item's vector, a pair taken apart, which is closer, analogies), split (a tuned space's
+train and held-out parts)."""
 
 from . import (
                clusters,
@@ -14,6 +15,7 @@ from . import (
                layouts,
                search,
                selection,
+               split,
                thumbs,
                translate,
                vectors,
@@ -21,6 +23,6 @@ from . import (
 
 ROUTERS = (info.router, columns.router, layouts.router, clusters.router, items.router, compress.router,
            health.router, search.router, translate.router, compare.router, selection.router,
-           filter.router, thumbs.router, vectors.router)
+           filter.router, thumbs.router, vectors.router, split.router)
 
 __all__ = ["ROUTERS"]
