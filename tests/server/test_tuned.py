@@ -23,7 +23,8 @@ def test_info_names_the_base_and_the_split_of_a_tuned_space(small_scope: embedsc
     assert held == 12
     spaces = {s["name"]: s for s in client_for(small_scope).get("/api/info").json()["spaces"]}
     # the record names the base model ("local"): the base is the space that model embedded
-    assert spaces["tuned"]["tuned"] == {"base": "minilm", "n_train": 48, "n_held_out": held}
+    assert spaces["tuned"]["tuned"] == {"base": "minilm", "n_train": 48, "n_held_out": held,
+                                      "by": "topic"}
     assert spaces["minilm"]["tuned"] is None
 
 

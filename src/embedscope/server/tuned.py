@@ -29,6 +29,8 @@ class TunedOut(BaseModel):
     base: str
     n_train: int
     n_held_out: int
+    #: What the split was stratified by, as recorded (the label column of ``train --label``), or ``null``.
+    by: str | None = None
 
 
 def split_table(space: str) -> str:
@@ -60,7 +62,9 @@ def tuned_of(scope: ScopeAPI, space: str) -> TunedOut | None:
         n_train, n_held_out = int(split["n_train"]), int(split["n_held_out"])
     except (KeyError, TypeError, ValueError):
         return None
-    return TunedOut(base=_base_space(scope, space, rec.params), n_train=n_train, n_held_out=n_held_out)
+    by = split.get("by")
+    return TunedOut(base=_base_space(scope, space, rec.params), n_train=n_train, n_held_out=n_held_out,
+                    by=by if isinstance(by, str) else None)
 
 
 def split_parts(scope: ScopeAPI, space: str, ids: list[str]) -> np.ndarray | None:
