@@ -27,6 +27,7 @@ from .ops import compare as ops_compare
 from .ops import compress as ops_compress
 from .ops import contexts as ops_contexts
 from .ops import health as ops_health
+from .ops import probe as ops_probe
 from .ops import report as ops_report
 from .ops import similarity as ops_similarity
 from .ops import translate as ops_translate
@@ -638,6 +639,14 @@ class Scope:
         ``None`` when it was never computed or either space changed since (:func:`embedscope.ops.compare.comparison`).
         """
         return ops_compare.comparison(self, a, b)
+
+    def probe(self, label: str, spaces: Sequence[str] | None = None, *, folds: int = 5, seed: int = 0,
+              ids: Sequence[str] | None = None) -> dict[str, Any]:
+        """What each space knows about the metadata column ``label``: cross-validated logistic-regression and
+        k-NN accuracy and macro-F1 with bootstrap intervals, the shuffled-label control, per-class figures and the
+        most confident mistakes (ridge R² for a numeric column); ``ids`` restricts to those items
+        (:func:`embedscope.ops.probe.probe`). Returns ``{"label", "items", "spaces": {name: result}}``."""
+        return ops_probe.probe(self, label, spaces, folds=folds, seed=seed, ids=ids)
 
     def retrieval(self, spaces: Sequence[str], *, k: int = 10, label: str | None = None,
                   qrels: str | Path | None = None, bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:

@@ -6,7 +6,7 @@ Routes (one router per resource, see :mod:`embedscope.server.routes`):
   the API's reference (a page of its own, nothing from a CDN) and ``/openapi.json`` its schema;
 - ``GET /api/info``, ``/api/spaces/{space}/columns[/{name}]``, ``/api/spaces/{space}/layouts/{method}``,
   ``/api/spaces/{space}/layouts/{method}/xyz``, ``/api/spaces/{space}/layouts/{method}/honesty``,
-  ``/api/spaces/{space}/clusters[/labels]``, ``/api/spaces/{space}/items/{row}[/neighbors]``.
+  ``/api/spaces/{space}/clusters[/labels]``, ``/api/spaces/{space}/items/{row}[/neighbors]``, ``/api/probe``.
 
 Per-point arrays are Arrow IPC streams; everything else is JSON. User mistakes are 4xx with
 ``{"detail": ...}``, never 500.

@@ -47,6 +47,26 @@ export interface CheckOut {
   ok: boolean;
 }
 
+/** One class: precision, recall, F1 of the out-of-fold predictions, and how many items hold it. */
+export interface ClassFigures {
+  label: string;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  support: number;
+}
+
+/** Out-of-fold accuracy and macro-F1 with bootstrap 95% intervals, per class, the confusion matrix (rows: true class, columns: predicted, in ``classes`` order); ``k`` for the k-NN probe. */
+export interface Classifier {
+  accuracy: number | null;
+  accuracy_ci95: (number | null)[];
+  macro_f1: number | null;
+  macro_f1_ci95: (number | null)[];
+  per_class: ClassFigures[];
+  confusion: number[][];
+  k?: number | null;
+}
+
 export interface CloserIn {
   a: ItemRef;
   b: ItemRef;
@@ -310,6 +330,22 @@ export interface LayoutOut {
   rank: number;
 }
 
+/** A class with fewer items than folds, left out of the probe. */
+export interface LeftOut {
+  label: string;
+  count: number;
+}
+
+/** An item the logistic regression got wrong, with its probability of the wrong class. */
+export interface Mistake {
+  row: number;
+  id: string;
+  text: string | null;
+  label: string;
+  predicted: string;
+  confidence: number | null;
+}
+
 export interface NeighborOut {
   row: number;
   id: string;
@@ -380,6 +416,14 @@ export interface PairRankOut {
   seed?: number | null;
 }
 
+/** ``embedscope probe --json``: the label, how many items were probed, each space's probe. */
+export interface ProbeOut {
+  label: string;
+  items: number;
+  held_out_of?: string | null;
+  spaces: Record<string, SpaceProbe>;
+}
+
 /** One dimension of the element-wise product: ``product = a * b``. */
 export interface ProductDim {
   dim: number;
@@ -421,6 +465,12 @@ export interface RetrievalRow {
   winner: string | null;
 }
 
+/** Out-of-fold R² of ridge regression, with its bootstrap 95% interval. */
+export interface Ridge {
+  r2: number | null;
+  r2_ci95: (number | null)[];
+}
+
 export interface SearchOut {
   query: string;
   mode: string;
@@ -452,6 +502,24 @@ export interface SpaceOut {
   stale: boolean;
   has_clusters: boolean;
   tuned?: TunedOut | null;
+}
+
+/** The probe of one space: ``kind`` ``classes`` (``logreg``, ``knn``, ``classes``, ``base_rate``, ...) or ``numeric`` (``ridge``); ``control`` is the same probe on shuffled labels (the chance level measured). */
+export interface SpaceProbe {
+  kind: string;
+  n: number;
+  sample: number | null;
+  folds: number;
+  dims: number;
+  seconds: number | null;
+  control: number | null;
+  classes?: string[] | null;
+  left_out?: LeftOut[] | null;
+  base_rate?: number | null;
+  logreg?: Classifier | null;
+  knn?: Classifier | null;
+  misclassified?: Mistake[] | null;
+  ridge?: Ridge | null;
 }
 
 /** Which thumbnails: by item id, or by rows (point order) of a space. */
@@ -513,6 +581,7 @@ export interface TunedOut {
   base: string;
   n_train: number;
   n_held_out: number;
+  by?: string | null;
 }
 
 export interface ValidationError {
@@ -528,6 +597,7 @@ export type Route =
   | "GET /api/compare"
   | "GET /api/compare/points"
   | "GET /api/info"
+  | "GET /api/probe"
   | "GET /api/spaces/{space}/clusters"
   | "GET /api/spaces/{space}/clusters/labels"
   | "GET /api/spaces/{space}/columns"
