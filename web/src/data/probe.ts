@@ -1,35 +1,12 @@
 // The probe figures of the compare view (``GET /api/probe``): what each space knows of a label, as table rows.
 // No DOM.
-
-/** A classifier's out-of-fold figures with their bootstrap 95% intervals. */
-export interface ProbeClassifier {
-  accuracy: number | null;
-  accuracy_ci95: (number | null)[];
-  macro_f1: number | null;
-  macro_f1_ci95: (number | null)[];
-  k?: number | null;
-}
-
-/** One space's probe of a label: classes (logistic regression, k-NN) or a number (ridge R²). */
-export interface ProbeSpace {
-  kind: string;
-  n: number;
-  folds: number;
-  sample?: number | null;
-  base_rate?: number | null;
-  control?: number | null;
-  left_out?: { label: string; count: number }[];
-  logreg?: ProbeClassifier | null;
-  knn?: ProbeClassifier | null;
-  ridge?: { r2: number | null; r2_ci95: (number | null)[] } | null;
-}
+import type * as schema from './schema';
 
 /** ``/api/probe``: the label, the items probed and each space's figures. */
-export interface ProbeResult {
-  label: string;
-  items: number;
-  spaces: Record<string, ProbeSpace>;
-}
+export type ProbeResult = schema.ProbeOut;
+
+/** One space's probe of a label: classes (logistic regression, k-NN) or a number (ridge R²). */
+export type ProbeSpace = schema.SpaceProbe;
 
 /** A row of the probe table: the metric, a tooltip, and one cell per space (``value [lo, hi]``). */
 export interface ProbeRow {
