@@ -30,6 +30,7 @@ from .ops import health as ops_health
 from .ops import probe as ops_probe
 from .ops import report as ops_report
 from .ops import similarity as ops_similarity
+from .ops import train as ops_train
 from .ops import translate as ops_translate
 from .ops import words as ops_words
 from .pipeline import clusters as clusters_step
@@ -784,6 +785,33 @@ class Scope:
         embedded with that space's model.
         """
         return ops_translate.translate_apply(self, translator, space, name, batch_size=batch_size, progress=progress)
+
+    # ---------------------------------------------------------------------------------- train (ops)
+
+    def train(self, *, base: str = "local", label: str | None = None, pairs: str | Path | None = None,
+              qrels: str | Path | None = None, space: str = "tuned", epochs: int = 1, batch_size: int = 32,
+              lr: float = 2e-5, held_out: float = 0.2, seed: int = 0, checkpoint_every: int = 100,
+              progress: Progress | None = None, on_step: Any = None) -> dict[str, Any]:
+        """Fine-tune a local sentence model (``base``: ``local`` or ``local:PATH``) on the training part of a
+        seeded split (by ``label``, or ``pairs``, or ``qrels``), embed every item into ``space`` and compare base
+        and tuned on the held-out items (:func:`embedscope.ops.train.train`). Resumes a killed run; a rerun with
+        the same inputs is a no-op (``skipped``).
+
+        Returns
+        -------
+        dict
+            ``{"space", "base", "base_space", "epochs", "steps", "loss", "loss_curve", "split", "held_out",
+            "train_part", "warnings", "seconds", "skipped"}``; ``held_out`` / ``train_part``: ``{"items", "k",
+            "jaccard", "precision": {"base", "tuned", "gain", "ci95", "queries"}, "probe"}``.
+        """
+        return ops_train.train(self, base=base, label=label, pairs=pairs, qrels=qrels, space=space, epochs=epochs,
+                               batch_size=batch_size, lr=lr, held_out_share=held_out, seed=seed,
+                               checkpoint_every=checkpoint_every, progress=progress, on_step=on_step)
+
+    def held_out(self, space: str) -> list[str] | None:
+        """The ids of a tuned space's held-out items (never trained on), or ``None`` when ``space`` is not a
+        tuned space (:func:`embedscope.ops.train.held_out`)."""
+        return ops_train.held_out(self, space)
 
     # ------------------------------------------------------------------------------- contexts (ops)
     def contexts(self, word: str, **options: Any) -> ops_contexts.ContextsReport:

@@ -5,7 +5,7 @@ Exit codes: 0 success; 2 bad input or usage (one line on stderr naming file, row
 stdout holds exactly one JSON document; progress and notes go to stderr.
 
 The commands live in one module per group (``data``, ``search``, ``maps``, ``measure``, ``serve``, ``words``, ``contexts``,
-``translate``), over what they share in ``common``; this package makes the app and registers them here in the
+``translate``, ``train``), over what they share in ``common``; this package makes the app and registers them here in the
 order ``embedscope --help`` lists them.
 """
 
@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from ..errors import EmbedscopeError, InputError
-from . import contexts, data, maps, measure, search, serve, words
+from . import contexts, data, maps, measure, search, serve, train, words
 from .translate import app as translate_app
 
 app = typer.Typer(
@@ -51,6 +51,7 @@ app.command()(measure.compare)
 app.command("report")(measure.report_cmd)
 app.command("export")(data.export_cmd)
 app.command("compress")(measure.compress_cmd)
+app.command()(train.train)
 app.command()(data.info)
 app.command()(serve.serve)
 app.command()(serve.demo)

