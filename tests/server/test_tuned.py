@@ -22,17 +22,19 @@ def test_info_names_the_base_and_the_split_of_a_tuned_space(small_scope: embedsc
     held = sum(p == "held_out" for p in part.values())
     assert held == 12
     spaces = {s["name"]: s for s in client_for(small_scope).get("/api/info").json()["spaces"]}
-    # the record names the base model ("local"): the base is the space that model embedded
     assert spaces["tuned"]["tuned"] == {"base": "minilm", "n_train": 48, "n_held_out": held,
                                       "by": "topic"}
     assert spaces["minilm"]["tuned"] is None
 
 
-def test_a_record_naming_the_base_space_is_read_as_is(small_scope: embedscope.Scope) -> None:
+def test_the_base_space_is_found_without_base_space_in_the_record(small_scope: embedscope.Scope) -> None:
     small_scope.embed("lsa", "tfidf:16")
-    add_tuned(small_scope, base="lsa", base_param="lsa")
+    add_tuned(small_scope, base_space=False)  # base "local": the space the bundled model embedded
     spaces = {s["name"]: s for s in client_for(small_scope).get("/api/info").json()["spaces"]}
-    assert spaces["tuned"]["tuned"]["base"] == "lsa"
+    assert spaces["tuned"]["tuned"]["base"] == "minilm"
+    add_tuned(small_scope, space="tuned2", base="lsa", base_param="lsa", base_space=False)  # base names a space
+    spaces = {s["name"]: s for s in client_for(small_scope).get("/api/info").json()["spaces"]}
+    assert spaces["tuned2"]["tuned"]["base"] == "lsa"
     assert spaces["lsa"]["tuned"] is None
 
 

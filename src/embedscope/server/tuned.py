@@ -1,9 +1,9 @@
 """What the explorer knows of a fine-tuned space (``embedscope train``): its base space and its split.
 
-A tuned space's record (``vectors__{space}``) holds in its params ``base`` (the base space, or the base model's
-spec when the record names a model) and ``split`` (``{seed, held_out, by, n_train, n_held_out}``); the split
-itself is the table ``split__{space}`` (``id``, ``part`` in ``"train"``/``"held_out"``). Read through the
-scope's store: any other space is not tuned (``None``).
+A tuned space's record (``vectors__{space}``) holds in its params ``base`` (the base model's spec, or a
+space), ``base_space`` (the space that model embedded, compared with the tuned one) and ``split`` (``{seed,
+held_out, by, n_train, n_held_out}``); the split itself is the table ``split__{space}`` (``id``, ``part`` in
+``"train"``/``"held_out"``). Read through the scope's store: any other space is not tuned (``None``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from ..errors import EmbedscopeError
-from ..store.tables import vectors_table
+from ..store.tables import split_table, vectors_table
 from .protocol import ScopeAPI
 
 #: ``part`` codes of ``/api/spaces/{space}/split``: a training item, a held-out item, an item not in the split.
@@ -33,18 +33,14 @@ class TunedOut(BaseModel):
     by: str | None = None
 
 
-def split_table(space: str) -> str:
-    """The table of a tuned space's split (``id``, ``part``)."""
-    return f"split__{space}"
-
-
 def _base_space(scope: ScopeAPI, space: str, params: dict[str, Any]) -> str:
-    """The space ``params`` name as base: ``base`` itself when it is a space, else the first other space
-    embedded with the model ``base`` names (``"local"``), else ``base`` as recorded."""
+    """The space ``params`` name as base: ``base_space`` (what ``train`` records) or ``base`` when it is a space,
+    else the first other space embedded with the model ``base`` names (``"local"``), else ``base`` as recorded."""
     base = str(params.get("base", ""))
     spaces = [s for s in scope.spaces() if s != space]
-    if base in spaces:
-        return base
+    for named in (params.get("base_space"), base):
+        if named in spaces:
+            return str(named)
     for other in spaces:
         rec = scope.store.record(vectors_table(other))
         if rec is not None and rec.params.get("model") == base and not isinstance(rec.params.get("split"), dict):
