@@ -3,11 +3,13 @@
 // figures of the comparison and the items whose neighbourhoods changed most. A base space and its tuned space
 // (``embedscope train``) show only the held-out items on both maps by default, and both spaces' probes of a label.
 import {
+  type ColumnMeta,
   type CompareResult,
   type ComparePoints,
   type Info,
   type Neighbor,
   type RetrievalRow,
+  getColumn,
   getColumns,
   getCompare,
   getComparePoints,
@@ -22,7 +24,7 @@ import { type ProbeResult, probeRows } from '../data/probe';
 import { heldOutRows, splitSide } from '../data/tuned';
 import { probeMessage, probeTable } from './probe';
 import { $, fillSelect, h, svgEl } from './dom';
-import { type Encoding, encodeUnit, plainEncoding } from '../data/encoding';
+import { type Encoding, encode, encodeUnit, plainEncoding } from '../data/encoding';
 import { defaultLayout } from '../data/layouts';
 import { renderLegend } from './legend';
 import { MapView } from './map';
@@ -116,6 +118,7 @@ export class CompareView {
   private splitOf: Side | null = null;
   private held: [number[], number[]] | null = null;
   private probeAsked = 0;
+  private cols: ColumnMeta[] = [];
   private readonly heldBox: HTMLInputElement;
   private readonly heldLabel: HTMLElement;
   private readonly probeBox: HTMLElement;
@@ -178,7 +181,10 @@ export class CompareView {
     this.selA.addEventListener('change', reopen);
     this.selB.addEventListener('change', reopen);
     runBtn.addEventListener('click', () => void this.run(() => this.measure()));
-    this.labelSel.addEventListener('change', () => void this.run(() => this.probe()));
+    this.labelSel.addEventListener('change', () => void this.run(async () => {
+      if (!this.result) await this.refresh(); // not compared yet: the maps are coloured by the label
+      await this.probe();
+    }));
     this.heldBox.addEventListener('change', () => void this.run(() => this.applyHeldOut()));
     close.addEventListener('click', () => this.close());
     const self = this;
@@ -227,6 +233,7 @@ export class CompareView {
     this.nbrs = [[], []];
     this.detail.replaceChildren();
     const cols = (await getColumns(a)).filter((c) => c.kind === 'categorical');
+    this.cols = cols;
     this.splitOf = splitSide(this.info.spaces, [a, b]);
     const by = this.splitOf === null ? null : this.info.spaces.find((x) => x.name === this.spaces[this.splitOf!])?.tuned?.by;
     const label = this.labelSel.value || (by && cols.some((c) => c.name === by) ? by : '');
@@ -324,13 +331,19 @@ export class CompareView {
   private async refresh(): Promise<void> {
     const [a, b] = this.spaces;
     this.points = await Promise.all([getComparePoints(a, b, 'a'), getComparePoints(a, b, 'b')]);
+    const result = this.result;
     const k = this.result?.k ?? 10;
+    // not compared yet: each map coloured by the chosen label column (its own point order), else plain
+    const meta = this.result ? undefined : this.cols.find((c) => c.name === this.labelSel.value);
+    const byLabel = meta ? await Promise.all(SIDES.map(async (s) => encode(await getColumn(this.spaces[s], meta)))) : null;
+    if (this.result !== result) return; // compared meanwhile: that refresh colours the maps
     for (const s of SIDES) {
       if (this.maps[s].count !== this.points[s].jaccard.length) continue; // no layout on this side
-      await this.maps[s].setEncoding(this.result ? encodeAgreement(this.points[s].jaccard, k) : plainEncoding(this.maps[s].count));
+      const n = this.maps[s].count;
+      await this.maps[s].setEncoding(this.result ? encodeAgreement(this.points[s].jaccard, k) : byLabel ? byLabel[s] : plainEncoding(n));
     }
     const legend = $('compare-legend');
-    renderLegend(legend, this.result ? encodeAgreement(this.points[0].jaccard, k).legend : { kind: 'none' });
+    renderLegend(legend, this.result ? encodeAgreement(this.points[0].jaccard, k).legend : byLabel ? byLabel[0].legend : { kind: 'none' });
     ($('compare-run') as HTMLButtonElement).textContent = this.result ? 'Recompute' : 'Compare now';
     this.renderSummary();
     this.hook.ready = true;
