@@ -212,3 +212,24 @@ def word2vec_scope(path: Path, *, layout: str | None = None) -> Any:
     if layout:
         scope.project("word2vec", layout)
     return scope
+
+
+def probe_scope(path: Path, n: int = 300, seed: int = 0) -> Any:
+    """A workspace of ``n`` items: ``topic`` (3 classes plus a 2-item class), ``score`` (numeric), spaces
+    ``signal`` (the topic in 3 dimensions + 40 noise dimensions, scaled by 1000) and ``noise`` (noise only)."""
+    import embedscope
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    names = np.array(["Évangiles", "預言者", "law"])[y].astype(object)
+    names[:2] = "tiny"
+    ids = [f"v{i}" for i in range(n)]
+    signal = np.hstack([np.eye(3)[y] * 8 + rng.normal(size=(n, 3)), rng.normal(size=(n, 40))])
+    score = 2 * signal[:, 0] + rng.normal(0, 0.2, n)
+    df = pd.DataFrame({"id": ids, "text": [f"verse {i} of {t}" for i, t in enumerate(names)], "topic": names,
+                       "score": score})
+    scope = embedscope.create(path)
+    scope.ingest(df)
+    scope.add_vectors("signal", ids, (signal * 1000).astype(np.float32))
+    scope.add_vectors("noise", ids, rng.normal(size=(n, 43)).astype(np.float32))
+    return scope

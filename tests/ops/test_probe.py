@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
-import pandas as pd
 import pytest
 
 import embedscope
 from embedscope.errors import InputError
-from tests.helpers import client_for
-
-
-def planted_scope(path: Path, n: int = 300, seed: int = 0) -> embedscope.Scope:
-    """A workspace of ``n`` items: ``topic`` (3 classes plus a 2-item class), ``score`` (numeric), spaces
-    ``signal`` (the topic in 3 dimensions + 40 noise dimensions, scaled by 1000) and ``noise`` (noise only)."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 3, n)
-    names = np.array(["Évangiles", "預言者", "law"])[y].astype(object)
-    names[:2] = "tiny"
-    ids = [f"v{i}" for i in range(n)]
-    signal = np.hstack([np.eye(3)[y] * 8 + rng.normal(size=(n, 3)), rng.normal(size=(n, 40))])
-    score = 2 * signal[:, 0] + rng.normal(0, 0.2, n)
-    df = pd.DataFrame({"id": ids, "text": [f"verse {i} of {t}" for i, t in enumerate(names)], "topic": names,
-                       "score": score})
-    scope = embedscope.create(path)
-    scope.ingest(df)
-    scope.add_vectors("signal", ids, (signal * 1000).astype(np.float32))
-    scope.add_vectors("noise", ids, rng.normal(size=(n, 43)).astype(np.float32))
-    return scope
+from tests.helpers import client_for, probe_scope
 
 
 @pytest.fixture(scope="module")
 def scope(tmp_path_factory: pytest.TempPathFactory) -> embedscope.Scope:
-    return planted_scope(tmp_path_factory.mktemp("probe") / "p.scope")
+    return probe_scope(tmp_path_factory.mktemp("probe") / "p.scope")
 
 
 def test_every_space_on_the_same_items(scope: embedscope.Scope) -> None:

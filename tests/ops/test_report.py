@@ -76,3 +76,16 @@ def test_cli_report(small_scope: embedscope.Scope, tmp_path: Path, capsys: pytes
     assert code == 2 and "does not exist" in err and err.count("\n") == 1
     code, _, err = run(capsys, "report", str(small_scope.path), "--space", "nope", "-o", str(out))
     assert code == 2 and "no space 'nope'" in err
+
+
+def test_report_shows_what_each_space_knows_about_a_label(tmp_path: Path) -> None:
+    from tests.helpers import probe_scope
+
+    s = probe_scope(tmp_path / "p.scope")
+    html = s.report(tmp_path / "p.html").read_text(encoding="utf-8")
+    assert html.count("Probe: what the space knows about each label") == 2
+    rows = re.findall(r"<tr><td>topic</td><td class=\"num\">(\d+)</td><td class=\"num\">(\d+)</td><td>([\d.]+) ", html)
+    assert [(int(n), int(c)) for n, c, _ in rows] == [(298, 3), (298, 3)]
+    noise, signal = sorted(float(a) for _, _, a in rows)
+    assert signal > 0.97 and noise < 0.5
+    assert "topic: left out (fewer items than the 5 folds): tiny (2)" in html

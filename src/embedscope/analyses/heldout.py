@@ -3,13 +3,14 @@ interval, kNN agreement, and the linear probe when it is available (arrays only)
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..search.exact import knn_graph
 from .compare import jaccard, label_retrieval, paired_bootstrap
+from .probe import probe as run_probe
 
 #: Below this many items a held-out part is too small to tell a gain from noise.
 MIN_HELD_OUT = 200
@@ -32,7 +33,7 @@ def before_after(base: np.ndarray, tuned: np.ndarray, labels: np.ndarray | None,
     seed, boot
         Seed and resamples of the paired bootstrap.
     probe
-        Also run the cross-validated linear probe (:mod:`embedscope.analyses.probe`) when it is installed.
+        Also run the cross-validated linear probe (:mod:`embedscope.analyses.probe`).
 
     Returns
     -------
@@ -65,17 +66,13 @@ def before_after(base: np.ndarray, tuned: np.ndarray, labels: np.ndarray | None,
 
 def probe_both(base: np.ndarray, tuned: np.ndarray, labels: np.ndarray, *, seed: int = 0
                ) -> dict[str, Any] | None:
-    """The linear probe's accuracy and macro-F1 (with intervals) on both spaces, or ``None`` when the probe
-    module is not installed or the labels cannot be probed (too few items per class)."""
-    try:
-        mod = importlib.import_module(".probe", __package__)
-    except ImportError:
-        return None
+    """The linear probe's accuracy and macro-F1 (with intervals, :func:`embedscope.analyses.probe.probe`) on
+    both spaces, same folds, or ``None`` when the labels cannot be probed (too few items per class)."""
     out: dict[str, Any] = {}
     for name, x in (("base", base), ("tuned", tuned)):
         try:
-            res = mod.probe(np.asarray(x, np.float32), labels, seed=seed)
-        except Exception:
+            res = run_probe(np.asarray(x, np.float32), labels, seed=seed)
+        except InputError:
             return None
         lr = res.get("logreg") or {}
         out[name] = {"accuracy": lr.get("accuracy"), "accuracy_ci95": lr.get("accuracy_ci95"),

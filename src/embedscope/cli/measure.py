@@ -1,4 +1,4 @@
-"""``embedscope health``, ``compare``, ``report`` and ``compress``: measurements of spaces, printed or as JSON."""
+"""``embedscope health``, ``compare``, ``probe``, ``report`` and ``compress``: measurements of spaces, printed or as JSON."""
 
 from __future__ import annotations
 
@@ -56,9 +56,11 @@ def compare(
     Spearman correlation of pair similarities, both similarity scales with a percentile calibration, and with
     --label / --qrels, precision, recall and nDCG at k per space with a paired bootstrap 95% interval: which
     model wins on this data and by how much. The result is stored in the workspace (the explorer shows it).
+    With --label, also what each space knows about the label (the probe of `embedscope probe`: cross-validated
+    logistic-regression and k-NN accuracy and macro-F1 with intervals, the shuffled-label control).
     JSON (two spaces): {"spaces": \[a, b], "k", "jaccard_mean", "cka", "spearman", "retrieval", "qrels",
-    "calibration", "similarity", "changed_most", ...}; more spaces: {"spaces", "k", "pairs": \[...],
-    "retrieval": {...} | null}.
+    "calibration", "similarity", "changed_most", "probe": {...} | null, ...}; more spaces: {"spaces", "k",
+    "pairs": \[...], "retrieval": {...} | null, "probe": {...} | null}.
     """
     names = [s.strip() for s in spaces.split(",") if s.strip()]
     if len(names) < 2 or len(set(names)) != len(names):
@@ -77,11 +79,19 @@ def compare(
         many = {"spaces": names, "k": k, "pairs": docs,
                 "retrieval": scope.retrieval(names, k=k, label=label, qrels=qrels, seed=seed)
                 if label is not None or qrels is not None else None}
+    probed: dict[str, Any] | None = None
+    if label is not None:
+        try:
+            probed = scope.probe(label, names, seed=seed)
+        except InputError as exc:
+            err.print(f"no probe of {label!r}: {exc.one_line()}", highlight=False, soft_wrap=True)
     if as_json:
-        emit(docs[0] if many is None else many)
+        emit({**(docs[0] if many is None else many), "probe": probed})
     else:
         for d in docs:
             _print_comparison(d)
+        if probed is not None:
+            print_probe(probed, details=False)
         if many is not None and many["retrieval"]:
             for key in ("label", "qrels"):
                 part = many["retrieval"][key]
@@ -212,3 +222,99 @@ def compress_cmd(
         err.print(f"stored {extra['stored']['codec']} copy as space {extra['stored']['space']!r}")
     if "exported" in extra:
         err.print(f"wrote {extra['exported']['path']}")
+
+
+def probe_cmd(
+    ws: WS,
+    label: Annotated[str, typer.Option("--label", help="The metadata column to predict (categorical, or numeric "
+                                       "with many values: ridge R²).")],
+    spaces: Annotated[str | None, typer.Option("--spaces", help="Spaces, comma-separated (default: every space).")
+                      ] = None,
+    folds: Annotated[int, typer.Option("--folds", min=2, max=50, help="Cross-validation folds (stratified).")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the folds, the sample, the control and the "
+                                      "bootstrap.")] = 0,
+    as_json: JSON = False,
+) -> None:
+    r"""What each space knows about a label: cross-validated logistic regression and k-NN (k=10, cosine) predict
+    the column from the vectors, on the items every space holds, with the same stratified seeded folds.
+
+    Per space: accuracy and macro-F1 of the out-of-fold predictions with a bootstrap 95% interval, the base rate
+    (always the largest class) and the control (the same probe on shuffled labels: chance on this data); then
+    per-class precision/recall/F1 and the most confidently misclassified items with their texts. Classes with
+    fewer items than folds are named and left out. A numeric column with many distinct values: ridge R².
+    Above 5,000 items a seeded stratified sample is probed.
+    JSON: {"label", "items", "spaces": {name: {"kind": "classes", "n", "sample", "folds", "classes",
+    "left_out", "base_rate", "control", "logreg": {"accuracy", "accuracy_ci95", "macro_f1", "macro_f1_ci95",
+    "per_class", "confusion"}, "knn": {..., "k"}, "misclassified": \[{"row", "id", "text", "label",
+    "predicted", "confidence"}], "dims", "seconds"} | {"kind": "numeric", "ridge": {"r2", "r2_ci95"},
+    "control", ...}}}.
+    """
+    names = [s.strip() for s in spaces.split(",") if s.strip()] if spaces else None
+    scope = open_scope(ws)
+    doc = scope.probe(label, names, folds=folds, seed=seed)
+    if as_json:
+        emit(doc)
+        return
+    print_probe(doc)
+
+
+def _ci(value: float, ci: list[float]) -> str:
+    return f"{value:.3f} \\[{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def _span(ci: list[float]) -> str:
+    return f"{ci[0]:.3f}-{ci[1]:.3f}"
+
+
+def print_probe(doc: dict[str, Any], *, details: bool = True) -> None:
+    """The probe of :meth:`embedscope.Scope.probe` as tables: one summary, then (``details``) per space the
+    per-class figures and the most confident mistakes."""
+    from rich.markup import escape
+
+    spaces = doc["spaces"]
+    label = escape(doc["label"])
+    classes = {s: r for s, r in spaces.items() if r["kind"] == "classes"}
+    numeric = {s: r for s, r in spaces.items() if r["kind"] == "numeric"}
+    if classes:
+        first = next(iter(classes.values()))
+        sampled = f", a sample of {first['sample']}" if first["sample"] else ""
+        t = Table("space", "probe", "accuracy", "95% CI", "macro-F1", "95% CI",
+                  title=f"probe of {label!r}: {first['n']} items{sampled}, {len(first['classes'])} classes, "
+                        f"{first['folds']}-fold",
+                  caption="; ".join(f"{escape(s)}: {r['dims']}-d, {r['seconds']:.1f} s" for s, r in classes.items()))
+        for i, (s, r) in enumerate(classes.items()):
+            lr, kn = r["logreg"], r["knn"]
+            t.add_row(escape(s), "logreg", f"{lr['accuracy']:.3f}", _span(lr["accuracy_ci95"]),
+                      f"{lr['macro_f1']:.3f}", _span(lr["macro_f1_ci95"]))
+            t.add_row("", f"kNN k={kn['k']}", f"{kn['accuracy']:.3f}", _span(kn["accuracy_ci95"]),
+                      f"{kn['macro_f1']:.3f}", _span(kn["macro_f1_ci95"]))
+            t.add_row("", "control", f"{r['control']:.3f}", "shuffled", "", "")
+            t.add_row("", "base rate", f"{r['base_rate']:.3f}", "", "", "", end_section=i < len(classes) - 1)
+        Console().print(t)
+        if first["left_out"]:
+            err.print("left out (fewer items than folds): " + ", ".join(
+                f"{escape(c['label'])!r} ({c['count']})" for c in first["left_out"]), soft_wrap=True)
+    if numeric:
+        first = next(iter(numeric.values()))
+        t = Table("space", "dims", "ridge R² (95% CI)", "control (shuffled)", "seconds",
+                  title=f"probe of numeric {label!r}: {first['n']} items, {first['folds']}-fold")
+        for s, r in numeric.items():
+            t.add_row(escape(s), str(r["dims"]), _ci(r["ridge"]["r2"], r["ridge"]["r2_ci95"]),
+                      f"{r['control']:.3f}", f"{r['seconds']:.1f}")
+        Console().print(t)
+    if not details:
+        return
+    for s, r in classes.items():
+        pc = Table("class", "support", "precision", "recall", "F1", "kNN F1", title=f"{escape(s)}: per class "
+                   "(logistic regression; kNN F1 beside)")
+        for a, b in zip(r["logreg"]["per_class"], r["knn"]["per_class"], strict=True):
+            pc.add_row(escape(a["label"]), str(a["support"]), f"{a['precision']:.3f}", f"{a['recall']:.3f}",
+                       f"{a['f1']:.3f}", f"{b['f1']:.3f}")
+        Console().print(pc)
+        if r["misclassified"]:
+            mt = Table("id", label, "predicted", "confidence", "text",
+                       title=f"{escape(s)}: most confident mistakes")
+            for m in r["misclassified"][:5]:
+                mt.add_row(escape(m["id"]), escape(m["label"]), escape(m["predicted"]), f"{m['confidence']:.2f}",
+                           escape((m["text"] or "")[:100]))
+            Console().print(mt)

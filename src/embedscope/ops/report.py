@@ -3,7 +3,8 @@
 For each space: the health checks (value, verdict, threshold), the distribution of pair similarities
 (exact for small spaces, a stated random sample otherwise), one item's similarities against every item,
 the most and least similar items to it and the four metrics side by side, same-label against
-different-label pairs for each categorical metadata column (with ROC AUC), the k-occurrence distribution
+different-label pairs for each categorical metadata column (with ROC AUC) and what the space knows about it
+(cross-validated probes, :mod:`embedscope.ops.probe`), the k-occurrence distribution
 (hubness), the mean and spread of every dimension, one item's vector over its dimensions, the honesty table
 of stored layouts and the stored compression table.
 
@@ -31,6 +32,7 @@ from ..store.tables import neighbors_table
 from .base import ScopeLike
 from .compress import compression
 from .health import HEALTH_MIN_ITEMS, health
+from .probe import probe
 from .similarity import (
     dimension_stats,
     label_columns,
@@ -275,6 +277,7 @@ def space_section(scope: ReportScope, space: str, figs: _Figures, *, seed: int =
                                      f"{col}: ROC AUC {sep.auc:.3f}; {sep.labels} labels, {sep.items} items, "
                                      f"{how}: {sep.verdict}."))
         parts.append("</div>")
+        parts.append(_section_probe(scope, space, labels, seed))
 
     # hubness
     graph = None
@@ -370,6 +373,35 @@ def space_section(scope: ReportScope, space: str, figs: _Figures, *, seed: int =
         parts.append(figs.render(fig, f"{space}-compression", "recall@10 against bytes per vector", ""))
     parts.append("</section>")
     return "".join(parts)
+
+
+def _section_probe(scope: ReportScope, space: str, labels: Sequence[str], seed: int) -> str:
+    """What the space knows about each label column: the cross-validated probes (:mod:`embedscope.ops.probe`)."""
+    rows, notes = [], []
+    for col in labels:
+        try:
+            doc = probe(scope, col, [space], seed=seed)["spaces"][space]
+        except InputError as exc:
+            notes.append(f"{col}: {exc.message}")
+            continue
+        lr, kn = doc["logreg"], doc["knn"]
+        rows.append([_e(col), str(doc["n"]) + (" (sample)" if doc["sample"] else ""), str(len(doc["classes"])),
+                     _with_ci(lr["accuracy"], lr["accuracy_ci95"]), _with_ci(lr["macro_f1"], lr["macro_f1_ci95"]),
+                     _with_ci(kn["accuracy"], kn["accuracy_ci95"]), f"{doc['base_rate']:.3f}", f"{doc['control']:.3f}"])
+        if doc["left_out"]:
+            notes.append(f"{col}: left out (fewer items than the {doc['folds']} folds): " +
+                         ", ".join(f"{c['label']} ({c['count']})" for c in doc["left_out"]))
+    table = _table(["label", "items", "classes", "logreg accuracy (95% CI)", "logreg macro-F1", "kNN accuracy",
+                    "base rate", "control"], rows, num=[1, 2, 6, 7]) if rows else ""
+    note = ("Cross-validated (5 stratified folds, seeded) logistic regression and k-NN (k=10, cosine) predicting the "
+            "label from the vectors; intervals bootstrap over items; the control is the logistic regression on "
+            "shuffled labels (chance on this data), the base rate the share of the largest class.")
+    return (f"<h3>Probe: what the space knows about each label</h3>{table}<p class=\"note\">{_e(note)}</p>" +
+            "".join(f'<p class="note">{_e(n)}</p>' for n in notes))
+
+
+def _with_ci(v: float, ci: Sequence[float]) -> str:
+    return f"{v:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
 def _num(v: Any, digits: int = 3) -> str:

@@ -131,6 +131,7 @@ def train(scope: TrainScope, *, base: str = "local", label: str | None = None, p
         raise InputError("fewer than two training examples in the training part; give more data")
 
     emb = TunedEmbedder(base, batch_size=batch_size * 4)
+    emb.model_spec = f"tuned:{base}"
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=checkpoint_every)
     items_fp = scope.store.require(ITEMS).fingerprint
     split_info = {"seed": seed, "held_out": held_out_share, "by": label, "n_train": int((~held).sum()),
@@ -164,7 +165,7 @@ def train(scope: TrainScope, *, base: str = "local", label: str | None = None, p
         del arrays
         cache = scope.store.lance_cache(emb.key)
         cb = (lambda d, t: progress("embed", d, t)) if progress else None
-        vecs, _stats = get_engine("local").embed_texts(texts, emb, cache, model=f"tuned:{base}", options={},
+        vecs, _stats = get_engine("local").embed_texts(texts, emb, cache, model=emb.model_spec, options={},
                                                        staging=staging, batch_size=emb.batch_size, on_batch=cb)
         embed_s = time.perf_counter() - t1
         summary = _summary(scope, space, base, base_space, ids, vecs, labels, held, seed)
@@ -173,7 +174,7 @@ def train(scope: TrainScope, *, base: str = "local", label: str | None = None, p
                         "seconds": {"train": round(train_s, 2), "embed": round(embed_s, 2),
                                     "epochs": [round(s, 2) for s in result.epoch_seconds]},
                         "resumed_from": result.resumed_from})
-        params = {"source": "embedded", "model": f"tuned:{base}", "modality": "text", **emb.spec(),
+        params = {"source": "embedded", **emb.spec(), "model": emb.model_spec, "modality": "text",
                   "base": base, "base_space": base_space, "model_file": file, "data": data_fp, "run": run_fp,
                   "split": split_info, "train": {"epochs": epochs, "batch_size": batch_size, "lr": lr,
                                                  "loss": result.loss, "steps": result.steps, "seed": seed},

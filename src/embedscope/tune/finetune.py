@@ -172,8 +172,10 @@ def batch_features(model: Any, examples: Examples, rows: Any) -> tuple[list[dict
 
     device = model.device
 
+    prep = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
+
     def tok(texts: list[str]) -> dict[str, Any]:
-        return {k: v.to(device) for k, v in model.tokenize(texts).items()}
+        return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in prep(texts).items()}
 
     if examples.kind == "labels":
         assert examples.labels is not None
