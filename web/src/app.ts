@@ -558,5 +558,6 @@ export class Explorer implements ExplorerParts, ItemSelectionHost, LassoHost {
 const portrait = (el: HTMLElement) => el.clientHeight > el.clientWidth;
 
 function spaceLabel(s: SpaceInfo): string {
+  if (s.tuned) return `${s.name} (tuned from ${s.tuned.base})`;
   return s.model && s.model !== s.name ? `${s.name} (${s.model})` : s.name;
 }

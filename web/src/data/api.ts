@@ -374,6 +374,19 @@ export async function getComparePoints(a: string, b: string, side: 'a' | 'b'): P
   };
 }
 
+/** A tuned space's split, a part a point in its point order: 0 train, 1 held-out, 2 not in the split. */
+export async function getSplit(space: string): Promise<Uint8Array> {
+  const part = (await arrow(`api/spaces/${enc(space)}/split`)).getChild('part')?.toArray();
+  return part instanceof Uint8Array ? part : Uint8Array.from((part ?? []) as ArrayLike<number>);
+}
+
+/** What ``spaces`` know of the column ``label`` (``embedscope probe``), on the held-out items of ``heldOutOf``
+ * (a tuned space) when given. Seconds; cached by the server. */
+export const getProbe = (label: string, spaces: string[], heldOutOf: string | null) =>
+  json<schema.ProbeOut>(
+    `api/probe?label=${enc(label)}&spaces=${spaces.map(enc).join(',')}` + (heldOutOf ? `&held_out_of=${enc(heldOutOf)}` : ''),
+  );
+
 /** The given rows (point order) of a space as a CSV file: id, text, metadata, and the layout's x/y. */
 export async function selectionCsv(space: string, layout: string | null, rows: ArrayLike<number>): Promise<Blob> {
   const url = `api/spaces/${enc(space)}/selection.csv` + (layout ? `?layout=${enc(layout)}` : '');

@@ -505,6 +505,7 @@ export interface SpaceOut {
   layouts: LayoutOut[];
   stale: boolean;
   has_clusters: boolean;
+  tuned?: TunedOut | null;
 }
 
 /** The probe of one space: ``kind`` ``classes`` (``logreg``, ``knn``, ``classes``, ``base_rate``, ...) or ``numeric`` (``ridge``); ``control`` is the same probe on shuffled labels (the chance level measured). */
@@ -579,6 +580,14 @@ export interface TranslateScore {
   "recall@10": number | null;
 }
 
+/** A space fine-tuned from ``base`` on ``n_train`` items, ``n_held_out`` items kept out of training. */
+export interface TunedOut {
+  base: string;
+  n_train: number;
+  n_held_out: number;
+  by?: string | null;
+}
+
 export interface ValidationError {
   loc: (string | number)[];
   msg: string;
@@ -610,6 +619,7 @@ export type Route =
   | "GET /api/spaces/{space}/layouts/{method}/xyz"
   | "GET /api/spaces/{space}/search"
   | "GET /api/spaces/{space}/search/scores"
+  | "GET /api/spaces/{space}/split"
   | "GET /api/spaces/{space}/vectors/lookup"
   | "GET /api/spaces/{space}/vectors/{row}"
   | "GET /api/thumbs"

@@ -1,22 +1,30 @@
 // The compare view: two spaces' maps side by side, points coloured by how much of their neighbourhood the two
 // spaces share (Jaccard@k, measured in the original spaces), hover and selection linked between the maps, the
-// figures of the comparison and the items whose neighbourhoods changed most.
+// figures of the comparison and the items whose neighbourhoods changed most. A base space and its tuned space
+// (``embedscope train``) show only the held-out items on both maps by default, and both spaces' probes of a label.
 import {
+  type ColumnMeta,
   type CompareResult,
   type ComparePoints,
   type Info,
   type Neighbor,
   type RetrievalRow,
+  getColumn,
   getColumns,
   getCompare,
   getComparePoints,
   getItem,
   getLayout,
   getNeighbors,
+  getProbe,
+  getSplit,
   measureCompare,
 } from '../data/api';
+import { type ProbeResult, probeRows } from '../data/probe';
+import { heldOutRows, splitSide } from '../data/tuned';
+import { probeMessage, probeTable } from './probe';
 import { $, fillSelect, h, svgEl } from './dom';
-import { type Encoding, encodeUnit, plainEncoding } from '../data/encoding';
+import { type Encoding, encode, encodeUnit, plainEncoding } from '../data/encoding';
 import { defaultLayout } from '../data/layouts';
 import { renderLegend } from './legend';
 import { MapView } from './map';
@@ -38,6 +46,14 @@ export interface CompareHook {
   pointToScreen(side: Side, row: number): [number, number] | null;
   select(side: Side, row: number): Promise<void>;
   count(side: Side): number;
+  /** Whether only held-out items are shown (null: neither space is tuned, no toggle). */
+  heldOut: boolean | null;
+  /** The points drawn on each map (all, or the held-out ones). */
+  shown: [number, number];
+  /** The probe on show: its label, whether on held-out items, each row's figures a space; null while none. */
+  probe: { label: string; heldOut: boolean; rows: Record<string, number[]> } | null;
+  /** The last probe asked for has answered (or failed). */
+  probeDone: boolean;
 }
 
 /** Agreement on a fixed 0..1 ramp; items in only one space (or never compared) grey. */
@@ -99,6 +115,14 @@ export class CompareView {
   private result: CompareResult | null = null;
   private selected: [number, number] | null = null;
   private nbrs: [number[], number[]] = [[], []];
+  /** The side whose space is tuned (its split shown), its parts, and the held-out rows of both maps. */
+  private splitOf: Side | null = null;
+  private held: [number[], number[]] | null = null;
+  private probeAsked = 0;
+  private cols: ColumnMeta[] = [];
+  private readonly heldBox: HTMLInputElement;
+  private readonly heldLabel: HTMLElement;
+  private readonly probeBox: HTMLElement;
   private readonly selA: HTMLSelectElement;
   private readonly selB: HTMLSelectElement;
   private readonly labelSel: HTMLSelectElement;
@@ -114,7 +138,11 @@ export class CompareView {
   ) {
     this.selA = h('select', { id: 'compare-a', 'aria-label': 'First space' });
     this.selB = h('select', { id: 'compare-b', 'aria-label': 'Second space' });
-    this.labelSel = h('select', { id: 'compare-label', 'aria-label': 'Label column for retrieval' });
+    this.labelSel = h('select', { id: 'compare-label', 'aria-label': 'Label column for retrieval and the probe' });
+    this.heldBox = h('input', { type: 'checkbox', id: 'compare-heldout' });
+    this.heldLabel = h('label', { class: 'inline', title: 'Show only the items held out of training on both maps, and probe only those' },
+      this.heldBox, ' held-out only');
+    this.probeBox = h('div', { class: 'compare-probe', id: 'compare-probe' });
     const runBtn = h('button', { class: 'button', type: 'button', id: 'compare-run' }, 'Compare now');
     const close = h('button', { class: 'icon-button', type: 'button', 'aria-label': 'Close', title: 'Close (Esc)', id: 'compare-close' }, '×');
     this.status = h('span', { class: 'compare-status', role: 'status' });
@@ -125,7 +153,8 @@ export class CompareView {
       this.selA,
       h('span', { class: 'muted' }, 'vs'),
       this.selB,
-      h('label', { class: 'inline' }, 'retrieval by ', this.labelSel),
+      h('label', { class: 'inline' }, 'label ', this.labelSel),
+      this.heldLabel,
       runBtn,
       this.status,
       h('span', { class: 'spacer' }),
@@ -136,7 +165,7 @@ export class CompareView {
     this.side = h('div', { class: 'compare-summary', id: 'compare-summary' });
     this.detail = h('div', { class: 'compare-detail', id: 'compare-detail' });
     const legend = h('div', { class: 'compare-legend', id: 'compare-legend' });
-    root.replaceChildren(head, h('div', { class: 'compare-body' }, ...panes, h('aside', { class: 'compare-side' }, legend, this.side, this.detail)));
+    root.replaceChildren(head, h('div', { class: 'compare-body' }, ...panes, h('aside', { class: 'compare-side' }, legend, this.probeBox, this.side, this.detail)));
     root.setAttribute('role', 'dialog');
     root.setAttribute('aria-label', 'Compare spaces');
     root.hidden = false; // the maps size their canvases on creation: they must be laid out
@@ -153,12 +182,21 @@ export class CompareView {
     this.selA.addEventListener('change', reopen);
     this.selB.addEventListener('change', reopen);
     runBtn.addEventListener('click', () => void this.run(() => this.measure()));
+    this.labelSel.addEventListener('change', () => void this.run(async () => {
+      if (!this.result) await this.refresh(); // not compared yet: the maps are coloured by the label
+      await this.probe();
+    }));
+    this.heldBox.addEventListener('change', () => void this.run(() => this.applyHeldOut()));
     close.addEventListener('click', () => this.close());
     const self = this;
     this.hook = {
       ready: false,
       spaces: null,
       linkedHover: null,
+      heldOut: null,
+      shown: [0, 0],
+      probe: null,
+      probeDone: false,
       get selected() {
         return self.selected;
       },
@@ -196,17 +234,83 @@ export class CompareView {
     this.nbrs = [[], []];
     this.detail.replaceChildren();
     const cols = (await getColumns(a)).filter((c) => c.kind === 'categorical');
-    fillSelect(this.labelSel, [{ value: '', label: '(none)' }, ...cols.map((c) => ({ value: c.name, label: c.name }))], this.labelSel.value);
+    this.cols = cols;
+    this.splitOf = splitSide(this.info.spaces, [a, b]);
+    const by = this.splitOf === null ? null : this.info.spaces.find((x) => x.name === this.spaces[this.splitOf!])?.tuned?.by;
+    const label = this.labelSel.value || (by && cols.some((c) => c.name === by) ? by : '');
+    fillSelect(this.labelSel, [{ value: '', label: '(none)' }, ...cols.map((c) => ({ value: c.name, label: c.name }))], label);
     this.labelSel.disabled = cols.length === 0;
+    this.heldLabel.hidden = this.splitOf === null;
+    this.heldBox.checked = this.splitOf !== null; // on by default for a base-vs-tuned pair
+    this.held = null;
     await Promise.all(SIDES.map((s) => this.loadMap(s)));
     this.result = await getCompare(a, b);
     await this.refresh();
+    if (this.splitOf !== null) {
+      const parts = await getSplit(this.spaces[this.splitOf]);
+      const rows = heldOutRows(parts, this.points[this.splitOf].other);
+      this.held = this.splitOf === 0 ? [rows.own, rows.other] : [rows.other, rows.own];
+    }
+    await this.applyHeldOut();
+  }
+
+  /** Both maps show only the held-out items (the toggle on), or every item; the probe follows. */
+  private async applyHeldOut(): Promise<void> {
+    const only = this.splitOf !== null && this.held !== null && this.heldBox.checked;
+    this.hook.heldOut = this.splitOf === null ? null : this.heldBox.checked;
+    for (const s of SIDES) {
+      const n = this.maps[s].count;
+      if (n === 0 || n !== this.points[s]?.other.length) continue; // no layout on this side
+      await this.maps[s].setFilter(only ? this.held![s] : null);
+      this.hook.shown[s] = only ? this.held![s].length : n;
+      const base = this.titles[s].dataset.base ?? this.titles[s].textContent ?? '';
+      this.titles[s].dataset.base = base;
+      this.titles[s].textContent = only ? `${base} · ${this.held![s].length.toLocaleString()} held-out items` : base;
+    }
+    await this.probe();
+  }
+
+  /** Probe the chosen label in both spaces (on the held-out items when only those are shown). */
+  private async probe(): Promise<void> {
+    const label = this.labelSel.value;
+    const asked = ++this.probeAsked;
+    this.hook.probeDone = false;
+    this.hook.probe = null;
+    if (!label) {
+      this.probeBox.replaceChildren(
+        h('div', { class: 'section-title' }, 'Probe'),
+        probeMessage('Choose a label column: each space is probed for it (logistic regression and k-NN, cross-validated).'),
+      );
+      this.hook.probeDone = true;
+      return;
+    }
+    const heldOut = this.splitOf !== null && this.heldBox.checked;
+    const title = h('div', { class: 'section-title' }, `Probe of ${label}${heldOut ? ' · held-out items' : ''}`);
+    this.probeBox.replaceChildren(title, probeMessage('Probing…'));
+    let result: ProbeResult;
+    try {
+      result = await getProbe(label, [...this.spaces], heldOut ? this.spaces[this.splitOf!] : null);
+    } catch (e) {
+      if (asked === this.probeAsked) {
+        this.probeBox.replaceChildren(title, probeMessage(`Probe failed: ${e instanceof Error ? e.message : String(e)}`, true));
+        this.hook.probeDone = true;
+      }
+      return;
+    }
+    if (asked !== this.probeAsked) return; // a newer probe was asked for meanwhile
+    const spaces = [...this.spaces];
+    this.probeBox.replaceChildren(title, probeTable(result, spaces, heldOut));
+    const rows: Record<string, number[]> = {};
+    for (const r of probeRows(result, spaces)) rows[r.metric] = r.values;
+    this.hook.probe = { label, heldOut, rows };
+    this.hook.probeDone = true;
   }
 
   private async loadMap(s: Side): Promise<void> {
     const space = this.info.spaces.find((x) => x.name === this.spaces[s]);
     const method = space ? defaultLayout(space.layouts) : null;
     this.titles[s].textContent = method ? `${this.spaces[s]} · ${method}` : `${this.spaces[s]}: no layout (embedscope project)`;
+    this.titles[s].dataset.base = this.titles[s].textContent;
     if (!method) return;
     const layout = await getLayout(this.spaces[s], method);
     await this.maps[s].setLayout(layout, plainEncoding(layout.x.length));
@@ -228,13 +332,19 @@ export class CompareView {
   private async refresh(): Promise<void> {
     const [a, b] = this.spaces;
     this.points = await Promise.all([getComparePoints(a, b, 'a'), getComparePoints(a, b, 'b')]);
+    const result = this.result;
     const k = this.result?.k ?? 10;
+    // not compared yet: each map coloured by the chosen label column (its own point order), else plain
+    const meta = this.result ? undefined : this.cols.find((c) => c.name === this.labelSel.value);
+    const byLabel = meta ? await Promise.all(SIDES.map(async (s) => encode(await getColumn(this.spaces[s], meta)))) : null;
+    if (this.result !== result) return; // compared meanwhile: that refresh colours the maps
     for (const s of SIDES) {
       if (this.maps[s].count !== this.points[s].jaccard.length) continue; // no layout on this side
-      await this.maps[s].setEncoding(this.result ? encodeAgreement(this.points[s].jaccard, k) : plainEncoding(this.maps[s].count));
+      const n = this.maps[s].count;
+      await this.maps[s].setEncoding(this.result ? encodeAgreement(this.points[s].jaccard, k) : byLabel ? byLabel[s] : plainEncoding(n));
     }
     const legend = $('compare-legend');
-    renderLegend(legend, this.result ? encodeAgreement(this.points[0].jaccard, k).legend : { kind: 'none' });
+    renderLegend(legend, this.result ? encodeAgreement(this.points[0].jaccard, k).legend : byLabel ? byLabel[0].legend : { kind: 'none' });
     ($('compare-run') as HTMLButtonElement).textContent = this.result ? 'Recompute' : 'Compare now';
     this.renderSummary();
     this.hook.ready = true;

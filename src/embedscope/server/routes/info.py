@@ -11,6 +11,7 @@ from ...errors import WorkspaceError
 from ..contexts import ContextsOut, contexts_of
 from ..state import ExplorerState, get_state
 from ..thumbs import has_images, images_version
+from ..tuned import TunedOut, tuned_of
 
 router = APIRouter(prefix="/api", tags=["info"])
 
@@ -47,6 +48,9 @@ class SpaceOut(BaseModel):
     stale: bool
     #: A clustering is stored (``embedscope cluster``): ``/api/spaces/{space}/clusters`` answers.
     has_clusters: bool
+    #: A space fine-tuned from ``base`` (``embedscope train``): its split sizes; ``/api/spaces/{space}/split``
+    #: answers. ``null`` for any other space.
+    tuned: TunedOut | None = None
 
 
 class InfoOut(BaseModel):
@@ -66,7 +70,7 @@ def _space_out(state: ExplorerState, name: str) -> SpaceOut:
     info = state.scope.space_info(name)
     return SpaceOut(name=info.name, kind=info.kind, model=info.model, dim=int(info.dim), count=int(info.count),
                     layouts=[LayoutOut(**q) for q in state.layout_summaries(name)], stale=bool(info.stale),
-                    has_clusters=state.has_clusters(name))
+                    has_clusters=state.has_clusters(name), tuned=tuned_of(state.scope, name))
 
 
 def build_info(state: ExplorerState) -> InfoOut:
