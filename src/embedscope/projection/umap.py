@@ -57,7 +57,7 @@ def numba_cache() -> None:
             if mod is None or not name.startswith(("umap", "pynndescent")):
                 continue
             for obj in list(vars(mod).values()):
-                if (isinstance(obj, Dispatcher) and type(obj._cache).__name__ == "NullCache"
+                if (isinstance(obj, Dispatcher) and type(getattr(obj, "_cache", None)).__name__ == "NullCache"
                         and not obj.overloads):
                     obj.enable_caching()
         _CACHING = True
