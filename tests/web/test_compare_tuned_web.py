@@ -48,7 +48,7 @@ def _lone(pts: np.ndarray, rows: np.ndarray, others: np.ndarray, gap: float = 8.
 
 
 def test_compare_shows_base_vs_tuned_on_the_held_out_items(tuned_pair: Path, tmp_path: Path) -> None:
-    from tests.web.pagekit import chromium, screenshot, serving, wait_ready
+    from tests.web.pagekit import chromium, open_sheet, screenshot, serving, wait_ready
 
     ws = shutil.copytree(tuned_pair, tmp_path / "t.scope")
     scope = embedscope.open(ws)
@@ -69,7 +69,7 @@ def test_compare_shows_base_vs_tuned_on_the_held_out_items(tuned_pair: Path, tmp
         wait_ready(page)
         labels = page.eval_on_selector_all("#space-select option", "os => os.map(o => o.textContent)")
         assert "tuned (tuned from minilm)" in labels
-        page.click("#compare-open")
+        open_sheet(page, "compare")
         page.wait_for_function("window.__embedscope.compare && window.__embedscope.compare.ready "
                                "&& window.__embedscope.compare.probeDone", timeout=120_000)
         hook = "window.__embedscope.compare"
