@@ -35,11 +35,14 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=3, help="runs of the timed searches; the median is kept")
+    ap.add_argument("--codecs", default=None,
+                    help="comma-separated codec names (default: every default codec and binary+rescore-20x)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
     _ids, x = bible_vectors(args.n, log=lambda m: print(m, file=sys.stderr))
-    codecs = [*default_codecs(x.shape[1]), "binary+rescore-20x"]
+    load_before = os.getloadavg()
+    codecs = args.codecs.split(",") if args.codecs else [*default_codecs(x.shape[1]), "binary+rescore-20x"]
     runs = []
     for r in range(args.repeats):
         t0 = time.perf_counter()
@@ -53,13 +56,14 @@ def main() -> None:
     ref = rows["float32"].query_ms
     speed = {name: ref / r.query_ms for name, r in rows.items() if name.startswith("binary")}
     doc = {"n_items": ev.n_items, "n_queries": ev.n_queries, "dim": ev.dim, "cpus": os.cpu_count(),
-           "load_average": os.getloadavg(), "rows": [r.row() for r in ev.rows], "frontier": frontier(ev.rows),
+           "load_average_before": load_before, "load_average": os.getloadavg(),
+           "rows": [r.row() for r in ev.rows], "frontier": frontier(ev.rows),
            "float32_over_binary_time": speed}
     if args.json:
         print(json.dumps(doc))
         return
     print(f"{ev.n_items:,} stored x {ev.dim} dims, {ev.n_queries:,} held-out queries; "
-          f"median of {args.repeats} runs; load average {os.getloadavg()[0]:.2f}")
+          f"median of {args.repeats} runs; load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
     print(f"{'codec':22s} {'bytes/vec':>9s} {'recall@1':>9s} {'recall@10':>9s} {'recall@100':>10s} "
           f"{'query ms':>9s} {'build s':>8s}")
     for r in ev.rows:

@@ -89,6 +89,9 @@ def _serve(scope: Any, host: str, port: int, token: str | None, cors: list[str] 
     token = _check_bind(host, token)
     app_ = create_app(scope, token=token, cors=cors or (), host=host, allowed_hosts=allow_host or ())
     _warm(app_, token)
+    from ..server.warm import start_warm_queries
+
+    start_warm_queries(app_.state.explorer, lambda line: err.print(f"embedscope: {line}", highlight=False))
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     err.print(f"embedscope: serving {escape(str(scope.path))} at [bold]{escape(url)}[/] (Ctrl-C to stop)",

@@ -18,8 +18,11 @@ def hamming_topk(codes: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     k
         At most ``n``.
     """
-    c64 = np.ascontiguousarray(codes).view(np.uint64)
+    if codes.shape[1] % 8:
+        raise ValueError(f"codes of {codes.shape[1]} bytes: pad the packed bits to whole 64-bit words")
+    codes_t = np.ascontiguousarray(np.ascontiguousarray(codes).view(np.uint64).T)  # (w, n): a word of many rows a load
     q64 = np.ascontiguousarray(queries).view(np.uint64)
     from .kernels.hamming import hamming_topk_kernel
 
-    return np.asarray(hamming_topk_kernel(c64, q64, int(min(k, len(codes))), int(codes.shape[1] * 8)))
+    k = max(0, int(min(k, len(codes))))
+    return np.asarray(hamming_topk_kernel(codes_t, q64, k, (0,) * codes_t.shape[0]))
