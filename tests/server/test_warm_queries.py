@@ -32,7 +32,7 @@ def test_warm_queries_builds_the_scan_and_loads_the_model(small_scope: embedscop
     app = create_app(small_scope)
     state = app.state.explorer
     lines: list[str] = []
-    start_warm_queries(state, lines.append).join(timeout=300)
+    start_warm_queries(state, lines.append, delay=0).join(timeout=300)
     assert len(lines) == 1 and lines[0].startswith("ready for queries in ")
     assert all(f"{step} " in lines[0] for step in ("vectors and scan", "query model", "kernels"))
     steps = warm_queries(state)  # a second time: everything is cached, the same scan object

@@ -11,7 +11,7 @@ column, each built into the same cached Arrow bytes the routes send. The choices
 The first query of a space paid for reading its vectors (1.5 GB at a million points), quantising them to the int8
 codes of its scan and loading the query model: 4.7 s at 1M on a quiet machine, tens of seconds on a busy one.
 :func:`start_warm_queries` does that work in a background thread (at a lower CPU priority, so the first paint
-keeps the cores) once the first map is ready, with the same cached objects the query routes use; a query that
+keeps the cores) a few seconds after the first map is ready (`WARM_QUERIES_DELAY`), with the same cached objects the query routes use; a query that
 arrives while it runs waits for the part it needs (the state's lock) instead of doing it twice.
 """
 
@@ -133,11 +133,19 @@ def warm_queries(state: ExplorerState, space: str | None = None) -> dict[str, fl
     return times
 
 
-def start_warm_queries(state: ExplorerState, log: Callable[[str], None] | None = None) -> threading.Thread:
-    """Run :func:`warm_queries` in a daemon thread at a lower CPU priority (Linux: this thread only);
-    ``log`` gets one line when it is done (or why it stopped)."""
+#: Seconds ``serve`` waits before preparing queries: the page's first paint goes first (started at once, the
+#: warm-up slowed the first frame at 1M points from 2.3 s to 2.9-3.3 s; a query asked before it starts prepares
+#: the scan itself, as without the warm-up).
+WARM_QUERIES_DELAY = 4.0
+
+
+def start_warm_queries(state: ExplorerState, log: Callable[[str], None] | None = None, *,
+                       delay: float = WARM_QUERIES_DELAY) -> threading.Thread:
+    """Run :func:`warm_queries` in a daemon thread at a lower CPU priority (Linux: this thread only), after
+    ``delay`` seconds; ``log`` gets one line when it is done (or why it stopped)."""
 
     def run() -> None:
+        time.sleep(max(0.0, delay))
         with contextlib.suppress(OSError, AttributeError):  # a nicer thread: the first paint goes first
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
         t0 = time.perf_counter()
