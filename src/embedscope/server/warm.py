@@ -11,8 +11,9 @@ column, each built into the same cached Arrow bytes the routes send. The choices
 The first query of a space paid for reading its vectors (1.5 GB at a million points), quantising them to the int8
 codes of its scan and loading the query model: 4.7 s at 1M on a quiet machine, tens of seconds on a busy one.
 :func:`start_warm_queries` does that work in a background thread (at a lower CPU priority, so the first paint
-keeps the cores) a few seconds after the first map is ready (`WARM_QUERIES_DELAY`), with the same cached objects the query routes use; a query that
-arrives while it runs waits for the part it needs (the state's lock) instead of doing it twice.
+keeps the cores) a few seconds after the first map is ready (``WARM_QUERIES_DELAY``), with the same cached
+objects the query routes use; a query that arrives while it runs waits for the part it needs (the state's lock)
+instead of doing it twice.
 """
 
 from __future__ import annotations
