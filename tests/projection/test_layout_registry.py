@@ -188,8 +188,8 @@ def test_server_lists_and_serves_a_registered_method(workspace: Path, random_met
     (listed,) = [lay for lay in space["layouts"] if lay["method"] == "random"]
     assert listed == {"method": "random", "k": 15, "trustworthiness": quality["trustworthiness"],
                                    "continuity": quality["continuity"], "knn_recall": quality["knn_recall"],
-                                   "stale": False, "has_xyz": False, "label": "random", "surface": "plane",
-                                   "rank": 100}
+                                   "sampled": None, "stale": False, "has_xyz": False, "label": "random",
+                                   "surface": "plane", "rank": 100}
     response = client.get(f"/api/spaces/{SPACE}/layouts/random")
     assert response.status_code == 200, response.text
     t = pa.ipc.open_stream(response.content).read_all()

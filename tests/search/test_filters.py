@@ -99,7 +99,7 @@ def test_server_restricts_map_search_and_neighbours(ws: Path) -> None:
 
 @pytest.mark.browser
 def test_filter_in_the_page(ws: Path) -> None:
-    from tests.web.pagekit import chromium, screenshot, serving
+    from tests.web.pagekit import chromium, open_sheet, screenshot, serving
 
     scope = embedscope.open(ws)
     topics = scope.items_for("minilm").column("topic").to_pylist()
@@ -111,7 +111,7 @@ def test_filter_in_the_page(ws: Path) -> None:
         page.goto(url)
         ready = "window.__embedscope && window.__embedscope.ready"
         page.wait_for_function(ready)
-        page.click("#filter-open")
+        open_sheet(page, "filter")
         page.wait_for_selector("#filter-view")
         page.check("fieldset[data-column=topic] input[value=cooking]")
         page.click("#filter-apply")

@@ -3,7 +3,8 @@
 The explorer's "by words" search. A word of the query (the words tokeniser, :mod:`embedscope.words.tokens`:
 letters, digits, underscores, inner apostrophes and hyphens) matches where it stands alone in a column's
 text, case-insensitively: ``test`` finds "a test" and "Test," but not "testament" or "contest". Every word of
-the query must appear (in any of the columns, in any order). The filter's ``contains`` is the substring match.
+the query must appear (in any of the columns, in any order). A query with no word at all (emoji, punctuation)
+is matched as a substring. The filter's ``contains`` is the substring match.
 """
 
 from __future__ import annotations
@@ -46,9 +47,16 @@ def keyword_match(columns: Sequence[pa.Array | pa.ChunkedArray], query: str) -> 
         ``(n,)`` bool.
     """
     wanted = list(dict.fromkeys(words(query)))
-    if not wanted:
-        raise InputError(f"the query {query!r} has no words to match; type a word (letters or digits)")
     n = len(columns[0]) if columns else 0
+    if not wanted:  # no word to stand alone (emoji, punctuation): the text itself, as a substring
+        text = query.strip()
+        if not text:
+            raise InputError("the query is empty")
+        found = np.zeros(n, dtype=bool)
+        for col in columns:
+            m = pc.match_substring(col, pattern=text, ignore_case=True)
+            found |= np.asarray(m.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+        return found
     hit = np.ones(n, dtype=bool)
     for word in wanted:
         pattern = word_pattern(word)
