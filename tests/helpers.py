@@ -233,3 +233,19 @@ def probe_scope(path: Path, n: int = 300, seed: int = 0) -> Any:
     scope.add_vectors("signal", ids, (signal * 1000).astype(np.float32))
     scope.add_vectors("noise", ids, rng.normal(size=(n, 43)).astype(np.float32))
     return scope
+
+
+def topic_clusters_scope(path: Path, space: str) -> Any:
+    """60 items in three topics (``topic_frame(2)``) with vectors in three clusters, one a topic, as ``space``
+    with a PCA map: the widget's test workspace."""
+    import embedscope
+
+    scope = embedscope.create(path)
+    frame = topic_frame(2)
+    scope.ingest(frame)
+    rng = np.random.default_rng(0)
+    codes = pd.factorize(frame["topic"])[0]
+    x = rng.normal(size=(3, 16))[codes] * 6 + rng.normal(size=(len(frame), 16))
+    scope.add_vectors(space, frame["id"].tolist(), x.astype(np.float32))
+    scope.project(space, "pca")
+    return scope

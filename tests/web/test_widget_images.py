@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import embedscope
-from tests.helpers import add_test_images, topic_frame
+from tests.helpers import add_test_images, topic_clusters_scope, topic_frame
 from tests.web.pagekit import screenshot
 from tests.web.widget_page import PAGE, wire
 
@@ -29,14 +28,7 @@ def scope_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """60 items in three topics, vectors in three clusters, a PCA map, and a drawn picture a topic for all items
     but one (real image ingest)."""
     path = tmp_path_factory.mktemp("widget-images") / "pics.scope"
-    scope = embedscope.create(path)
-    frame = topic_frame(2)
-    scope.ingest(frame)
-    rng = np.random.default_rng(0)
-    codes = pd.factorize(frame["topic"])[0]
-    x = rng.normal(size=(3, 16))[codes] * 6 + rng.normal(size=(len(frame), 16))
-    scope.add_vectors(SPACE, frame["id"].tolist(), x.astype(np.float32))
-    scope.project(SPACE, "pca")
+    scope = topic_clusters_scope(path, SPACE)
     add_test_images(scope, "topic", skip=(NO_IMAGE,))
     return path
 

@@ -12,11 +12,10 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import embedscope
-from tests.helpers import topic_frame
+from tests.helpers import topic_clusters_scope
 from tests.web.jupyterlab import KERNEL_IDLE, TOKEN, jupyter_lab, lab_missing, notebook
 from tests.web.pagekit import chromium, screenshot
 
@@ -32,14 +31,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """JupyterLab's root: a 60-item workspace (three topics, vectors in three clusters, a PCA map) and a notebook
     that shows its widget (cell 1) and prints the selected ids (cell 2)."""
     root = tmp_path_factory.mktemp("jupyterlab")
-    scope = embedscope.create(root / "toy.scope")
-    frame = topic_frame(2)
-    scope.ingest(frame)
-    rng = np.random.default_rng(0)
-    codes = pd.factorize(frame["topic"])[0]
-    x = rng.normal(size=(3, 16))[codes] * 6 + rng.normal(size=(len(frame), 16))
-    scope.add_vectors(SPACE, frame["id"].tolist(), x.astype(np.float32))
-    scope.project(SPACE, "pca")
+    topic_clusters_scope(root / "toy.scope", SPACE)
     notebook(root / "lasso.ipynb", [
         'import embedscope\nw = embedscope.widget("toy.scope", color="topic")\nw',
         'import json\nprint("SELECTED=" + json.dumps(w.selected))',
