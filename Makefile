@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e '.[local,samples,e5,images,words,ann,notebook,ray,dev]'
-	$(PY) -c 'from embedscope.projection.umap import warm_up; warm_up()'  # UMAP's kernels into numba's disk cache
+	$(PY) -c 'from embedscope.projection.warm import warm_up; warm_up()'  # UMAP's kernels into numba's disk cache
 	touch $@
 
 # The sample images of `embedscope demo --images` (npm emoji-datasource-google: Noto Emoji PNGs, names, categories).

@@ -9,7 +9,7 @@ kernel cache -- starts empty; ``NUMBA_CACHE_DIR`` and ``XDG_CACHE_HOME`` are rem
   with ``embedscope ingest WS FILE --space v --ids IDS`` and their kNN graph stored (``embedscope knn``), then
   ``embedscope project WS --space v`` timed from spawn to exit, twice in one run: ``cold`` in a ``HOME``
   where nothing was compiled, ``compiled`` in a ``HOME`` where an earlier command of the install compiled
-  the kernels (``python -c 'from embedscope.projection.umap import warm_up; warm_up()'``, what ``make``
+  the kernels (``python -c 'from embedscope.projection.warm import warm_up; warm_up()'``, what ``make``
   runs; ``embedscope demo`` does the same in a background thread while it embeds). The two alternate
   ``--repeat`` times; medians reported, with the 1-min load average before and after each run.
 
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 ws = prepare_vectors(home, args.vectors, args.project_n)
                 env = fresh_env(home)
                 if phase == "compiled":
-                    subprocess.run([sys.executable, "-c", "from embedscope.projection.umap import warm_up; warm_up()"],
+                    subprocess.run([sys.executable, "-c", "from embedscope.projection.warm import warm_up; warm_up()"],
                                    env=env, check=True, capture_output=True)
                 load0 = os.getloadavg()[0]
                 run[f"project_{phase}_s"] = cli(env, "project", str(ws), "--space", "v", "--method", "umap")

@@ -1,7 +1,7 @@
 """The globe (the sphere layout on a ball, three.js) and colour by map honesty, in headless Chromium.
 
 A real server over a real workspace: the 60-item MiniLM workspace with sphere and PCA layouts computed here
-(the sphere takes ~20-40 s the first time: numba compiles UMAP's haversine code). ``window.__embedscope``
+(the sphere takes ~20-40 s the first time: numba compiles the layout kernels). ``window.__embedscope``
 maps rows to globe pixels (``globePointToScreen``: null on the far side) and turns the ball (``rotateGlobe``).
 Screenshots go to test-results/.
 """

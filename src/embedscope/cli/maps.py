@@ -29,7 +29,8 @@ def project(
     """Compute a layout of a space, measure how much it distorts, and store both.
 
     umap and tsne reuse the stored kNN graph; pca keeps 3 components (explained variance stored); sphere is
-    UMAP on the sphere (haversine), compared with the naive wrap of the flat map (the better one is kept).
+    the naive wrap of the flat UMAP map relaxed on a sphere by UMAP's forces, compared with the wrap itself (the
+    better one is kept).
     Every layout gets trustworthiness, continuity and kNN recall at k, per item and on average. Above
     100,000 items without a stored kNN graph (embedscope knn), umap and pca measure them on a sample of
     items (each ranked exactly against all items) instead of building the graph first.

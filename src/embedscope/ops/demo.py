@@ -67,7 +67,7 @@ def build_demo(scope: DemoScope, *, n: int = 5000, progress: Callable[[str, int,
     n
         Verses to embed, spread evenly over the whole text (31,102 for all of them).
     """
-    from ..projection.umap import warm_up_in_background
+    from ..projection.warm import warm_up_in_background
 
     path = scope.path
     warm = warm_up_in_background()  # numba compiles UMAP's kernels (once per install) while the verses embed

@@ -1,118 +1,40 @@
 """UMAP (McInnes, Healy & Melville 2018, arXiv:1802.03426) on the stored kNN graph.
 
-The space's exact cosine kNN graph is passed as ``precomputed_knn`` so UMAP does not search again.
-numba compiles UMAP's kernels on first use (about half a minute here); the compiled code is cached in
-``NUMBA_CACHE_DIR`` (default ``~/.cache/embedscope/numba``) so only the first run on a machine pays it.
+The steps are umap-learn's (the fuzzy simplicial set of the space's exact cosine kNN graph, its spectral start,
+its edge sampling schedule); the optimisation is :mod:`.umap_sgd`'s, which runs on both cores and gives the
+same map for the same seed whatever the threads (umap-learn's own runs single-threaded once seeded). Above
+``base.SAMPLE_FIT_MIN`` items umap-learn fits a sample and places the rest with ``transform``. numba compiles
+the kernels on first use (about half a minute here); the compiled code is cached in ``NUMBA_CACHE_DIR``
+(default ``~/.cache/embedscope/numba``, :mod:`.kernels`) so only the first run of an install pays it.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import MissingDependencyError
 from ..search.exact import KNN
-from . import base
+from . import base, umap_sgd
 from .base import LayoutResult
+from .kernels import numba_cache
 from .pca import pca_layout
-
-
-def numba_cache() -> None:
-    """Point numba's on-disk cache at ``~/.cache/embedscope/numba`` unless ``NUMBA_CACHE_DIR`` is set, and make
-    umap-learn's and pynndescent's kernels use it.
-
-    Most of their kernels are ``numba.njit`` without ``cache=True``, so every new process compiled them again
-    (15-20 s of a one-shot ``embedscope project``, docs/BENCHMARKS.md). Each such dispatcher gets numba's own
-    disk cache (``Dispatcher.enable_caching``) before its first compilation: the same machine code, compiled
-    once per install (kernels numba cannot cache, e.g. those taking a function argument, are compiled as before).
-    """
-    global _CACHING
-    if "NUMBA_CACHE_DIR" not in os.environ:
-        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-        path = base / "embedscope" / "numba"
-        path.mkdir(parents=True, exist_ok=True)
-        os.environ["NUMBA_CACHE_DIR"] = str(path)
-    if _CACHING:
-        return
-    try:
-        import umap  # noqa: F401  (imports umap.umap_, umap.layouts, pynndescent, ...)
-    except ImportError:
-        return
-    import sys
-
-    from numba.core import config
-    from numba.core.dispatcher import Dispatcher
-
-    config.reload_config()  # the cache directory set above, if numba was imported before
-    with _LOCK:
-        if _CACHING:
-            return
-        for name, mod in list(sys.modules.items()):
-            if mod is None or not name.startswith(("umap", "pynndescent")):
-                continue
-            for obj in list(vars(mod).values()):
-                if (isinstance(obj, Dispatcher) and type(getattr(obj, "_cache", None)).__name__ == "NullCache"
-                        and not obj.overloads):
-                    obj.enable_caching()
-        _CACHING = True
-
-
-_CACHING = False
-_LOCK = threading.Lock()
-
-
-def warm_up() -> None:
-    """Compile (or load from the disk cache) the kernels of a flat and a spherical UMAP on a small random input,
-    so that a later layout in this or any other process of the install does not wait for numba (1-2 minutes
-    on a fresh install here; a few seconds once cached)."""
-    numba_cache()
-    try:
-        import umap
-    except ImportError:
-        return
-    from ..search.exact import knn_graph
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(300, 16)).astype(np.float32)
-    knn = knn_graph(x, k=15, metric="cosine")
-    umap_layout(x, knn=knn, seed=0, n_epochs=5)
-    pre = precomputed_knn(knn, len(x), 15)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        umap.UMAP(n_neighbors=15, metric="cosine", output_metric="haversine", random_state=0, n_epochs=5,
-                  precomputed_knn=pre, verbose=False).fit(x)
-
-
-def warm_up_in_background() -> threading.Thread:
-    """:func:`warm_up` in a daemon thread (started; ``join`` it before the process ends so the cache is
-    complete). Failures are ignored: the layout compiles when it runs."""
-
-    def run() -> None:
-        try:
-            warm_up()
-        except Exception:  # best effort: the real layout compiles and reports any error
-            pass
-
-    t = threading.Thread(target=run, name="embedscope-umap-warm-up", daemon=True)
-    t.start()
-    return t
-
 
 #: Size of the sample UMAP is fitted on above :data:`embedscope.projection.base.SAMPLE_FIT_MIN` items (the rest
 #: is placed with ``transform``).
 SAMPLE_SIZE = 50_000
 #: Items placed per ``transform`` call (one progress step).
 TRANSFORM_BATCH = 20_000
-#: Optimisation epochs of a fit. umap-learn uses 500 up to 10,000 items and 200 above; 500 at every size costs
-#: about a third more time at 20,000 items and lifts trustworthiness@15 of the sample data from 0.807 to 0.817
-#: (docs/BENCHMARKS.md), level with embedding-atlas's NN-descent pipeline.
-N_EPOCHS = 500
+#: Optimisation epochs of a fit on all items (:mod:`.umap_sgd`, both cores). umap-learn uses 500 up to 10,000
+#: items and 200 above; on 20,000 KJV verses trustworthiness@15 was 0.809 at 200, 0.812 at 300, 0.815 at 400 and
+#: 0.817 at 500 (mean of 3 seeds; embedding-atlas's umap-learn pipeline 0.811-0.816), so 400 keeps the map level
+#: with umap-learn's at 500 for 80% of the time (docs/BENCHMARKS.md, "Performance round 2").
+N_EPOCHS = 400
+#: Epochs of umap-learn's fit on a sample (above ``base.SAMPLE_FIT_MIN`` items; single-threaded when seeded).
+SAMPLE_N_EPOCHS = 500
 
 
 def umap_layout(
@@ -162,7 +84,8 @@ def umap_layout(
         return res
     numba_cache()
     try:
-        import umap
+        from sklearn.utils import check_random_state
+        from umap.umap_ import find_ab_params
     except ImportError:
         raise MissingDependencyError("UMAP layouts", "umap", "umap-learn") from None
     if sample is None and n > base.SAMPLE_FIT_MIN:
@@ -171,27 +94,86 @@ def umap_layout(
         return _fit_sample_transform(x, seed=seed, n_neighbors=n_neighbors, min_dist=min_dist, sample=sample,
                                      progress=progress)
     nn = int(max(2, min(n_neighbors, n - 1)))
-    params: dict[str, Any] = {"n_neighbors": nn, "min_dist": min_dist, "metric": "cosine", "seed": seed,
-                              "init": "spectral" if n >= 50 else "random"}
-    kwargs: dict[str, Any] = {}
-    pre = precomputed_knn(knn, n, nn)
-    if pre is not None:
-        kwargs["precomputed_knn"] = pre
-        params["knn"] = "stored"
     n_epochs = N_EPOCHS if n_epochs is None else int(n_epochs)
-    kwargs["n_epochs"] = n_epochs
-    params["n_epochs"] = n_epochs
-    reducer = umap.UMAP(
-        n_neighbors=nn, n_components=2, metric="cosine", min_dist=min_dist, random_state=seed,
-        init=params["init"], verbose=False, **kwargs,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        y = reducer.fit_transform(x)
-    y = np.asarray(y, dtype=np.float32)
+    params: dict[str, Any] = {"n_neighbors": nn, "min_dist": min_dist, "metric": "cosine", "seed": seed,
+                              "init": "spectral" if n >= 50 else "random", "n_epochs": n_epochs,
+                              "optimiser": "blocks", "blocks": umap_sgd.BLOCKS}
+    pre = precomputed_knn(knn, n, nn)
+    params["knn"] = "stored" if pre is not None else "computed"
+    if pre is None:
+        pre = computed_knn(x, nn, seed)
+    rs = check_random_state(seed)
+    graph = fuzzy_graph(x, pre, nn, rs)
+    head, tail, eps = edge_schedule(graph, n_epochs)
+    y = initial_layout(x, graph, params["init"], rs)
+    a, b = find_ab_params(1.0, min_dist)
+    y = umap_sgd.optimise(y, head, tail, eps, a=float(a), b=float(b), n_epochs=n_epochs, seed=seed)
     if not np.isfinite(y).all():
         raise FloatingPointError("UMAP produced non-finite coordinates")
-    return LayoutResult(np.ascontiguousarray(y), "umap", params)
+    return LayoutResult(np.ascontiguousarray(y, dtype=np.float32), "umap", params)
+
+
+def computed_knn(x: np.ndarray, nn: int, seed: int) -> tuple[np.ndarray, np.ndarray, None]:
+    """The ``nn``-neighbour cosine graph (each item first) when none is stored: exact up to
+    :data:`EXACT_KNN_MAX` items, else umap-learn's NN-descent, seeded (one thread, reproducible)."""
+    if len(x) <= EXACT_KNN_MAX:
+        from ..search.exact import knn_graph
+
+        pre = precomputed_knn(knn_graph(x, k=nn - 1, metric="cosine"), len(x), nn)
+        assert pre is not None
+        return pre
+    from sklearn.utils import check_random_state
+    from umap.umap_ import nearest_neighbors
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idx, dist, _ = nearest_neighbors(x, nn, "cosine", {}, False, check_random_state(seed), low_memory=True,
+                                         n_jobs=1, verbose=False)
+    return idx, dist, None
+
+
+#: Up to this many items without a stored graph, UMAP's graph is computed exactly.
+EXACT_KNN_MAX = 20_000
+
+
+def fuzzy_graph(x: np.ndarray, pre: tuple[np.ndarray, np.ndarray, None], nn: int, rs: Any) -> Any:
+    """umap-learn's fuzzy simplicial set of the kNN graph ``pre`` (indices, distances; each item first): a
+    symmetric sparse ``(n, n)`` matrix of membership strengths."""
+    from umap.umap_ import fuzzy_simplicial_set
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph, _, _ = fuzzy_simplicial_set(x, nn, rs, "cosine", knn_indices=pre[0], knn_dists=pre[1])
+    return graph
+
+
+def edge_schedule(graph: Any, n_epochs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The edges (head, tail) of the fuzzy graph and how often each is sampled, as umap-learn prepares them:
+    strengths below ``max / n_epochs`` dropped, ``epochs_per_sample`` from the rest."""
+    from umap.umap_ import make_epochs_per_sample
+
+    g = graph.tocoo()
+    g.sum_duplicates()
+    g.data[g.data < g.data.max() / float(n_epochs)] = 0.0
+    g.eliminate_zeros()
+    return g.row, g.col, make_epochs_per_sample(g.data, n_epochs)
+
+
+def initial_layout(x: np.ndarray, graph: Any, init: str, rs: Any) -> np.ndarray:
+    """umap-learn's start: the spectral layout of the graph (or uniform random points), with a little noise,
+    scaled to [0, 10] on each axis; float32 ``(n, 2)``."""
+    if init == "spectral":
+        from umap.spectral import spectral_layout
+        from umap.umap_ import noisy_scale_coords
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = spectral_layout(x, graph, 2, rs, metric="cosine")
+        y = noisy_scale_coords(y, rs, max_coord=10, noise=0.0001)
+    else:
+        y = rs.uniform(low=-10.0, high=10.0, size=(graph.shape[0], 2))
+    span = np.maximum(y.max(axis=0) - y.min(axis=0), 1e-12)
+    return (10.0 * (y - y.min(axis=0)) / span).astype(np.float32, order="C")
 
 
 def precomputed_knn(knn: KNN | None, n: int, nn: int) -> tuple[np.ndarray, np.ndarray, None] | None:
@@ -208,7 +190,7 @@ def precomputed_knn(knn: KNN | None, n: int, nn: int) -> tuple[np.ndarray, np.nd
 
 
 def fit_sample(x: np.ndarray, *, seed: int, n_neighbors: int, min_dist: float, sample: int,
-               ) -> tuple[Any, np.ndarray, np.ndarray, list[np.ndarray], dict[str, Any]]:
+               n_epochs: int | None = None) -> tuple[Any, np.ndarray, np.ndarray, list[np.ndarray], dict[str, Any]]:
     """UMAP fitted on ``sample`` random rows of ``x`` (n, d) (its own NN-descent index), ready to ``transform``.
 
     Returns
@@ -232,8 +214,9 @@ def fit_sample(x: np.ndarray, *, seed: int, n_neighbors: int, min_dist: float, s
     fit_rows = np.sort(rng.choice(n, size=sample, replace=False))
     rest = np.setdiff1d(np.arange(n), fit_rows, assume_unique=True)
     nn = int(max(2, min(n_neighbors, sample - 1)))
+    n_epochs = SAMPLE_N_EPOCHS if n_epochs is None else int(n_epochs)
     reducer = umap.UMAP(n_neighbors=nn, n_components=2, metric="cosine", min_dist=min_dist, random_state=seed,
-                        n_epochs=N_EPOCHS, low_memory=True, verbose=False)
+                        n_epochs=n_epochs, low_memory=True, verbose=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         y = np.asarray(reducer.fit_transform(x[fit_rows]), dtype=np.float32)
@@ -242,7 +225,7 @@ def fit_sample(x: np.ndarray, *, seed: int, n_neighbors: int, min_dist: float, s
     reducer.n_epochs = None
     batches = [rest[s:s + TRANSFORM_BATCH] for s in range(0, len(rest), TRANSFORM_BATCH)]
     params = {"n_neighbors": nn, "min_dist": min_dist, "metric": "cosine", "seed": seed, "init": "spectral",
-              "knn": "nndescent (sample)", "n_epochs": N_EPOCHS, "fit_sample": sample, "placed_by_transform": len(rest)}
+              "knn": "nndescent (sample)", "n_epochs": n_epochs, "fit_sample": sample, "placed_by_transform": len(rest)}
     return reducer, fit_rows, y, batches, params
 
 
