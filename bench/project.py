@@ -16,7 +16,7 @@ the process's peak RSS (``VmHWM``: the baseline), then time
   perplexity 30), then ``embedscope.projection.project(x, method, knn=graph, seed=42)``. The workspace builds
   the graph once, stores it and reuses it for every layout (and for neighbours and the honesty metrics), so
   both "layout" (graph reused) and "end to end" (graph + layout) are reported. ``sphere`` includes its flat
-  UMAP and its two honesty evaluations (haversine vs naive wrap), as ``project`` runs them;
+  UMAP and its two honesty evaluations (the relaxed sphere vs the naive wrap, on 1,000 items), as ``project`` runs them;
 - embedding-atlas (``bench/_atlas_project.py``): its public ``compute_projection(df, modality="vector")``
   with an empty result cache: umap-learn's NN-descent kNN ("graph", timed by wrapping it) then its UMAP.
   Variants: ``default`` (its defaults: no seed, so umap-learn runs its optimisation on all cores) and

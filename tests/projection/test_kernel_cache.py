@@ -33,9 +33,8 @@ def test_umap_kernels_are_cached_on_disk_and_give_the_same_layout(tmp_path: Path
     cache = tmp_path / "numba"
     first = run(tmp_path, cache, "a.npy")
     cached = {p.name for p in cache.rglob("*.nbi")}
-    # our optimiser and umap-learn's graph kernels (njit without cache=True) are in the cache
+    # our optimiser (the flat layout on a stored graph uses no umap-learn kernel: projection/fuzzy.py)
     assert any(name.startswith("umap_sgd._optimise") for name in cached), sorted(cached)[:20]
-    assert any(name.startswith("umap_.smooth_knn_dist") for name in cached), sorted(cached)[:20]
     before = {p: p.stat().st_mtime_ns for p in cache.rglob("*.nbi")}
     second = run(tmp_path, cache, "b.npy")
     assert np.array_equal(first, second)  # loaded kernels: the same coordinates, bit for bit

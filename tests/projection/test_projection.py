@@ -172,3 +172,22 @@ def test_large_space_path_fits_a_sample_and_places_new_items(tmp_path: Path) -> 
         assert (truth[:400][d.argmin(1)] == truth[400:]).mean() > 0.9
     finally:
         projection_base.SAMPLE_FIT_MIN, um.SAMPLE_SIZE = old_min, old_size
+
+
+def test_the_compiled_rank_counts_equal_the_numpy_ones() -> None:
+    """quality.py counts ranks with a numba kernel when numba is there; without it, with numpy: the same figures."""
+    from embedscope.projection import quality as q
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(700, 24)).astype(np.float32)
+    y = x[:, :2] + rng.normal(scale=0.5, size=(700, 2))
+    compiled = q.layout_quality(x, y, k=10)
+    saved = list(q._KERNEL)
+    try:
+        q._KERNEL[:] = [None]
+        plain = q.layout_quality(x, y, k=10)
+    finally:
+        q._KERNEL[:] = saved
+    for name in ("trustworthiness", "continuity"):
+        assert np.array_equal(compiled.per_item[name], plain.per_item[name], equal_nan=True)
+    assert compiled.trustworthiness == plain.trustworthiness and 0.5 < compiled.trustworthiness < 1.0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 
 
-def numba_cache() -> None:
-    """Point numba's on-disk cache at ``~/.cache/embedscope/numba`` unless ``NUMBA_CACHE_DIR`` is set, and make
-    umap-learn's and pynndescent's kernels use it.
+def numba_cache(*, umap_learn: bool = True) -> None:
+    """Point numba's on-disk cache at ``~/.cache/embedscope/numba`` unless ``NUMBA_CACHE_DIR`` is set, and (with
+    ``umap_learn``, before a step that uses umap-learn) make umap-learn's and pynndescent's kernels use it.
 
     Most of their kernels are ``numba.njit`` without ``cache=True``, so every new process compiled them again
     (15-20 s of a one-shot ``embedscope project``, docs/BENCHMARKS.md). Each such dispatcher gets numba's own
@@ -22,14 +23,18 @@ def numba_cache() -> None:
         path = base / "embedscope" / "numba"
         path.mkdir(parents=True, exist_ok=True)
         os.environ["NUMBA_CACHE_DIR"] = str(path)
+    if not umap_learn:
+        if "numba" in sys.modules:
+            from numba.core import config
+
+            config.reload_config()
+        return
     if _CACHING:
         return
     try:
         import umap  # noqa: F401  (imports umap.umap_, umap.layouts, pynndescent, ...)
     except ImportError:
         return
-    import sys
-
     from numba.core import config
     from numba.core.dispatcher import Dispatcher
 

@@ -207,9 +207,12 @@ def _penalty(score: np.ndarray, found: np.ndarray, truth: np.ndarray, k: int, *,
 
     ``score`` is (b, n); ranks are 1-based counts of entries nearer than j (the item itself included).
     """
-    out = np.zeros(len(score), np.float64)
     outside = ~(found[:, :, None] == truth[:, None, :]).any(-1)  # (b, k): not a true neighbour
     vals = np.take_along_axis(score, found, axis=1)  # (b, k)
+    kernel = _rank_kernel()
+    if kernel is not None:
+        return kernel(score, vals, outside, nearer == "greater", k)  # type: ignore[no-any-return]
+    out = np.zeros(len(score), np.float64)
     step = int(max(1, min(32, (QUALITY_BLOCK_BYTES // 8) // max(1, k * score.shape[1]))))  # (step, k, n) booleans at a time
     for s in range(0, len(score), step):
         sl = slice(s, s + step)
@@ -219,3 +222,48 @@ def _penalty(score: np.ndarray, found: np.ndarray, truth: np.ndarray, k: int, *,
             ranks = (score[sl, None, :] < vals[sl, :, None]).sum(-1)
         out[sl] = np.where(outside[sl], ranks - k, 0).sum(1)
     return out
+
+
+def _rank_penalty(score: np.ndarray, vals: np.ndarray, outside: np.ndarray, greater: bool, k: int) -> np.ndarray:
+    """:func:`_penalty`'s counts, one pass over each row per value, rows in parallel (compiled by numba)."""
+    b, n = score.shape
+    out = np.zeros(b, np.float64)
+    for i in prange(b):
+        total = 0.0
+        for c in range(vals.shape[1]):
+            if not outside[i, c]:
+                continue
+            v = vals[i, c]
+            cnt = 0
+            if greater:
+                for j in range(n):
+                    cnt += score[i, j] > v
+            else:
+                for j in range(n):
+                    cnt += score[i, j] < v
+            total += cnt - k
+        out[i] = total
+    return out
+
+
+def prange(n: int) -> range:  # numba.prange once compiled
+    return range(n)
+
+
+_KERNEL: list[Any] = []
+
+
+def _rank_kernel() -> Any:
+    """The compiled :func:`_rank_penalty` (numba's disk cache), or ``None`` without numba (the numpy path)."""
+    if not _KERNEL:
+        try:
+            import numba
+        except ImportError:
+            _KERNEL.append(None)
+        else:
+            from .kernels import numba_cache
+
+            numba_cache(umap_learn=False)
+            globals()["prange"] = numba.prange
+            _KERNEL.append(numba.njit(cache=True, parallel=True)(_rank_penalty))
+    return _KERNEL[0]

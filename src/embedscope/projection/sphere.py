@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..search.exact import KNN
-from . import umap_sgd
+from . import fuzzy, umap_sgd
 from .base import LayoutResult
 from .quality import layout_quality
 from .umap import fuzzy_graph, precomputed_knn, umap_layout
@@ -57,9 +57,6 @@ def relaxed_sphere(x: np.ndarray, flat: np.ndarray, *, knn: KNN | None, seed: in
     On 20,000 KJV verses (docs/BENCHMARKS.md) this raised trustworthiness@15 from the wrap's 0.813 to 0.828
     and continuity from 0.890 to 0.896, in 100 epochs.
     """
-    from sklearn.utils import check_random_state
-    from umap.umap_ import find_ab_params
-
     from .umap import computed_knn, edge_schedule
 
     n = len(x)
@@ -68,11 +65,11 @@ def relaxed_sphere(x: np.ndarray, flat: np.ndarray, *, knn: KNN | None, seed: in
     stored = pre is not None
     if pre is None:
         pre = computed_knn(x, nn, seed)
-    graph = fuzzy_graph(x, pre, nn, check_random_state(seed))
-    head, tail, eps = edge_schedule(graph, n_epochs)
+    graph = fuzzy_graph(pre, nn)
+    head, tail, eps, _ = edge_schedule(graph, n_epochs)
     span = np.maximum(flat.max(axis=0) - flat.min(axis=0), 1e-6)
     radius = float(np.sqrt(span[0] * span[1] / (4.0 * np.pi)))  # the sphere's area is the flat map's box's
-    a, b = find_ab_params(1.0, min_dist)
+    a, b = fuzzy.find_ab(1.0, min_dist)
     y = umap_sgd.optimise(naive_wrap(flat) * radius, head, tail, eps, a=float(a), b=float(b), n_epochs=n_epochs,
                           seed=seed, radius=radius, initial_alpha=RELAX_ALPHA)
     xyz = y / np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import MissingDependencyError
 from ..search.exact import KNN
-from . import base, umap_sgd
+from . import base, fuzzy, umap_sgd
 from .base import LayoutResult
 from .kernels import numba_cache
 from .pca import pca_layout
@@ -82,10 +82,8 @@ def umap_layout(
         res.method = "umap"
         res.params["fallback"] = "pca"
         return res
-    numba_cache()
     try:
-        from sklearn.utils import check_random_state
-        from umap.umap_ import find_ab_params
+        import numba  # noqa: F401  (umap-learn's dependency; umap-learn itself is imported only where it is used)
     except ImportError:
         raise MissingDependencyError("UMAP layouts", "umap", "umap-learn") from None
     if sample is None and n > base.SAMPLE_FIT_MIN:
@@ -102,11 +100,11 @@ def umap_layout(
     params["knn"] = "stored" if pre is not None else "computed"
     if pre is None:
         pre = computed_knn(x, nn, seed)
-    rs = check_random_state(seed)
-    graph = fuzzy_graph(x, pre, nn, rs)
-    head, tail, eps = edge_schedule(graph, n_epochs)
-    y = initial_layout(x, graph, params["init"], rs)
-    a, b = find_ab_params(1.0, min_dist)
+    rs = np.random.RandomState(seed)
+    graph = fuzzy_graph(pre, nn)
+    head, tail, eps, kept = edge_schedule(graph, n_epochs)
+    y = initial_layout(x, kept, params["init"], rs)
+    a, b = fuzzy.find_ab(1.0, min_dist)
     y = umap_sgd.optimise(y, head, tail, eps, a=float(a), b=float(b), n_epochs=n_epochs, seed=seed)
     if not np.isfinite(y).all():
         raise FloatingPointError("UMAP produced non-finite coordinates")
@@ -122,6 +120,7 @@ def computed_knn(x: np.ndarray, nn: int, seed: int) -> tuple[np.ndarray, np.ndar
         pre = precomputed_knn(knn_graph(x, k=nn - 1, metric="cosine"), len(x), nn)
         assert pre is not None
         return pre
+    numba_cache()
     from sklearn.utils import check_random_state
     from umap.umap_ import nearest_neighbors
 
@@ -136,40 +135,29 @@ def computed_knn(x: np.ndarray, nn: int, seed: int) -> tuple[np.ndarray, np.ndar
 EXACT_KNN_MAX = 20_000
 
 
-def fuzzy_graph(x: np.ndarray, pre: tuple[np.ndarray, np.ndarray, None], nn: int, rs: Any) -> Any:
+def fuzzy_graph(pre: tuple[np.ndarray, np.ndarray, None], nn: int) -> Any:
     """umap-learn's fuzzy simplicial set of the kNN graph ``pre`` (indices, distances; each item first): a
-    symmetric sparse ``(n, n)`` matrix of membership strengths."""
-    from umap.umap_ import fuzzy_simplicial_set
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        graph, _, _ = fuzzy_simplicial_set(x, nn, rs, "cosine", knn_indices=pre[0], knn_dists=pre[1])
-    return graph
+    symmetric sparse ``(n, n)`` matrix of membership strengths (:func:`.fuzzy.fuzzy_union`)."""
+    return fuzzy.fuzzy_union(pre[0][:, :nn], pre[1][:, :nn], nn)
 
 
-def edge_schedule(graph: Any, n_epochs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The edges (head, tail) of the fuzzy graph and how often each is sampled, as umap-learn prepares them:
-    strengths below ``max / n_epochs`` dropped, ``epochs_per_sample`` from the rest."""
-    from umap.umap_ import make_epochs_per_sample
-
-    g = graph.tocoo()
+def edge_schedule(graph: Any, n_epochs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+    """The edges (head, tail) of the fuzzy graph, how often each is sampled, and the graph they form, as
+    umap-learn prepares them: strengths below ``max / n_epochs`` dropped, ``epochs_per_sample`` from the rest."""
+    g = graph.tocoo(copy=True)
     g.sum_duplicates()
     g.data[g.data < g.data.max() / float(n_epochs)] = 0.0
     g.eliminate_zeros()
-    return g.row, g.col, make_epochs_per_sample(g.data, n_epochs)
+    return g.row, g.col, fuzzy.epochs_per_sample(g.data, n_epochs), g
 
 
-def initial_layout(x: np.ndarray, graph: Any, init: str, rs: Any) -> np.ndarray:
+def initial_layout(x: np.ndarray, graph: Any, init: str, rs: np.random.RandomState) -> np.ndarray:
     """umap-learn's start: the spectral layout of the graph (or uniform random points), with a little noise,
     scaled to [0, 10] on each axis; float32 ``(n, 2)``."""
     if init == "spectral":
-        from umap.spectral import spectral_layout
-        from umap.umap_ import noisy_scale_coords
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            y = spectral_layout(x, graph, 2, rs, metric="cosine")
-        y = noisy_scale_coords(y, rs, max_coord=10, noise=0.0001)
+        y = fuzzy.spectral_start(graph.tocsr(), x, rs)
+        y = (y * (10.0 / np.abs(y).max())).astype(np.float32)
+        y = y + rs.normal(scale=0.0001, size=y.shape).astype(np.float32)
     else:
         y = rs.uniform(low=-10.0, high=10.0, size=(graph.shape[0], 2))
     span = np.maximum(y.max(axis=0) - y.min(axis=0), 1e-12)
@@ -207,6 +195,7 @@ def fit_sample(x: np.ndarray, *, seed: int, n_neighbors: int, min_dist: float, s
     params : dict
         The layout's parameters.
     """
+    numba_cache()
     import umap
 
     n = len(x)

@@ -137,7 +137,7 @@ def _kernel() -> Any:
     :func:`~embedscope.projection.kernels.numba_cache` has chosen the cache directory."""
     global _KERNEL
     if _KERNEL is None:
-        numba_cache()
+        numba_cache(umap_learn=False)
         import numba
 
         g = globals()

@@ -11,15 +11,17 @@ from .kernels import numba_cache
 
 
 def warm_up() -> None:
-    """Compile (or load from the disk cache) the kernels of a flat UMAP, the sphere's relaxation and placing
-    items into a sampled fit, on a small random input, so that a later layout in this or any other process of
-    the install does not wait for numba (1-2 minutes on a fresh install here; a few seconds once cached)."""
+    """Compile (or load from the disk cache) the kernels of a flat UMAP, the sphere's relaxation, the honesty
+    metrics and placing items into a sampled fit, on a small random input, so that a later layout in this or
+    any other process of the install does not wait for numba (1-2 minutes on a fresh install here; a few
+    seconds once cached)."""
     numba_cache()
     try:
         import umap  # noqa: F401
     except ImportError:
         return
     from ..search.exact import knn_graph
+    from .quality import layout_quality
     from .sphere import relaxed_sphere
     from .umap import fit_sample, place, umap_layout
 
@@ -28,6 +30,7 @@ def warm_up() -> None:
     knn = knn_graph(x, k=15, metric="cosine")
     flat = umap_layout(x, knn=knn, seed=0, n_epochs=5).coords
     relaxed_sphere(x, flat, knn=knn, seed=0, n_epochs=5)
+    layout_quality(x, flat, k=10)
     model, _, _, _, _ = fit_sample(x[:200], seed=0, n_neighbors=15, min_dist=0.1, sample=150, n_epochs=5)
     place(model, x[200:])
 
