@@ -191,3 +191,17 @@ def test_the_compiled_rank_counts_equal_the_numpy_ones() -> None:
     for name in ("trustworthiness", "continuity"):
         assert np.array_equal(compiled.per_item[name], plain.per_item[name], equal_nan=True)
     assert compiled.trustworthiness == plain.trustworthiness and 0.5 < compiled.trustworthiness < 1.0
+
+
+def test_spearman_equals_scipys_with_ties() -> None:
+    from scipy.stats import spearmanr
+
+    from embedscope.projection.quality import spearman
+
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=2000)
+    b = a + rng.normal(size=2000)
+    a[:300] = 0.25  # ties on both sides
+    b[100:400] = -1.0
+    assert abs(spearman(a, b) - float(spearmanr(a, b).statistic)) < 1e-12
+    assert np.isnan(spearman(np.ones(10), np.arange(10.0)))
