@@ -16,7 +16,7 @@ kernel cache -- starts empty; ``NUMBA_CACHE_DIR`` and ``XDG_CACHE_HOME`` are rem
 Run::
 
     .venv/bin/python bench/first_run.py [--n 10000] [--skip-demo] [--repeat 3]
-        [--vectors /tmp/embedscope-bench/bible20000_minilm.npy] [--project-n 10000] [--json]
+        [--vectors /tmp/embedscope-bench/bible20000_minilm.npy] [--project-n 10000] [--skip-project] [--json]
 """
 
 from __future__ import annotations
@@ -103,11 +103,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000, help="verses of the demo")
     ap.add_argument("--skip-demo", action="store_true")
+    ap.add_argument("--skip-project", action="store_true", help="time the demo only (no --vectors needed)")
     ap.add_argument("--vectors", type=Path, default=Path("/tmp/embedscope-bench/bible20000_minilm.npy"))
     ap.add_argument("--project-n", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    if not args.skip_project and not args.vectors.is_file():
+        ap.error(f"{args.vectors}: no such file; give --vectors FILE.npy (real MiniLM vectors, e.g. from "
+                 "bench/project.py's cache) or --skip-project")
     out: dict[str, Any] = {"cpus": os.cpu_count(), "runs": []}
     with tempfile.TemporaryDirectory(prefix="first-run-") as tmp:
         for r in range(args.repeat):
@@ -118,7 +122,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 load0 = os.getloadavg()[0]
                 run["demo_s"] = time_demo(args.n, home)
                 run["demo_load"] = [load0, os.getloadavg()[0]]
-            for phase in ("cold", "compiled"):
+                print(f"demo {run['demo_s']:.1f} s, load {run['demo_load']}", file=sys.stderr, flush=True)
+            for phase in () if args.skip_project else ("cold", "compiled"):
                 home = Path(tmp) / f"{phase}{r}"
                 home.mkdir()
                 ws = prepare_vectors(home, args.vectors, args.project_n)
