@@ -56,11 +56,7 @@ def _block_epoch(y: np.ndarray, snap: np.ndarray, head: np.ndarray, tail: np.nda
         j = head[e]
         k = tail[e]
         same = first <= k < last
-        d2 = np.float32(0.0)
-        for d in range(dim):
-            o = y[k, d] if same else snap[k, d]
-            cur[d] = y[j, d] - o
-            d2 += cur[d] * cur[d]
+        d2 = _offset(y, snap, j, k, same, cur)
         if d2 > 0.0:
             p = d2 ** b32
             g = attract * (p / d2) / (a32 * p + one)
@@ -82,11 +78,7 @@ def _block_epoch(y: np.ndarray, snap: np.ndarray, head: np.ndarray, tail: np.nda
             if k == j:
                 continue
             same = first <= k < last
-            d2 = np.float32(0.0)
-            for d in range(dim):
-                o = y[k, d] if same else snap[k, d]
-                cur[d] = y[j, d] - o
-                d2 += cur[d] * cur[d]
+            d2 = _offset(y, snap, j, k, same, cur)
             if d2 <= 0.0:
                 continue
             g = repel / ((eps0 + d2) * (a32 * d2 ** b32 + one))
@@ -96,6 +88,16 @@ def _block_epoch(y: np.ndarray, snap: np.ndarray, head: np.ndarray, tail: np.nda
                 _to_sphere(y, j, radius)
         next_neg[e] += n_neg * eps_neg[e]
     rng[:] = state
+
+
+def _offset(y: np.ndarray, snap: np.ndarray, j: int, k: int, same: bool, cur: np.ndarray) -> np.float32:
+    """``cur = y[j] - y[k]`` (``y[k]`` read from ``snap`` when ``k`` is another block's point); its squared norm."""
+    d2 = np.float32(0.0)
+    for d in range(y.shape[1]):
+        o = y[k, d] if same else snap[k, d]
+        cur[d] = y[j, d] - o
+        d2 += cur[d] * cur[d]
+    return d2
 
 
 def _to_sphere(y: np.ndarray, i: int, radius: float) -> None:
@@ -144,6 +146,7 @@ def _kernel() -> Any:
         g["prange"] = numba.prange
         g["_tau"] = numba.njit(cache=True)(_tau)
         g["_to_sphere"] = numba.njit(cache=True)(_to_sphere)
+        g["_offset"] = numba.njit(cache=True, fastmath=True, inline="always")(_offset)
         g["_block_epoch"] = numba.njit(cache=True, fastmath=True)(_block_epoch)
         _KERNEL = numba.njit(cache=True, parallel=True)(_optimise)
     return _KERNEL
