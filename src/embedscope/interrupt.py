@@ -68,8 +68,8 @@ def run_interruptible(fn: Callable[[], T], *, grace: float = GRACE) -> T:
             box["error"] = exc
 
     worker = threading.Thread(target=work, name="embedscope-command", daemon=True)
-    worker.start()
-    try:
+    try:  # start() is inside: a SIGINT while the worker starts (it may already be running) is this interrupt too
+        worker.start()
         while worker.is_alive():
             worker.join(_POLL)
     except KeyboardInterrupt:
@@ -102,7 +102,7 @@ def stop(worker: threading.Thread, grace: float = GRACE) -> NoReturn:
     signal.signal(signal.SIGINT, lambda *_: _hard_exit())  # a second Ctrl-C: no more waiting
     if worker.ident is not None:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(KeyboardInterrupt))
-    worker.join(grace)
+        worker.join(grace)
     if not worker.is_alive():
         import atexit
 
