@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 
 def numba_cache(*, umap_learn: bool = True) -> None:
@@ -50,6 +52,25 @@ def numba_cache(*, umap_learn: bool = True) -> None:
                         and not obj.overloads):
                     obj.enable_caching()
         _CACHING = True
+
+
+def compile_kernel(namespace: dict[str, Any], kernel: Callable[..., Any], *,
+                   helpers: Mapping[str, Mapping[str, Any]] | None = None, **options: Any) -> Any:
+    """``kernel`` compiled by numba into the disk cache (:func:`numba_cache`), for a module whose kernels are
+    plain Python until first used (so the module imports without numba and compiles only when needed).
+
+    ``namespace`` is the module's globals: its ``prange`` (a ``range`` stand-in) becomes ``numba.prange`` and each
+    function named in ``helpers`` is replaced by its compiled form (with those numba options), so the kernel calls
+    compiled code. ``options`` are the kernel's numba options (e.g. ``parallel=True``). Raises ImportError
+    without numba.
+    """
+    numba_cache(umap_learn=False)
+    import numba
+
+    namespace["prange"] = numba.prange
+    for name, opts in (helpers or {}).items():
+        namespace[name] = numba.njit(cache=True, **opts)(namespace[name])
+    return numba.njit(cache=True, **options)(kernel)
 
 
 _CACHING = False

@@ -278,13 +278,11 @@ def _rank_kernel() -> Any:
     """The compiled :func:`_rank_penalty` (numba's disk cache), or ``None`` without numba (the numpy path)."""
     if not _KERNEL:
         try:
-            import numba
+            import numba  # noqa: F401
         except ImportError:
             _KERNEL.append(None)
         else:
-            from .kernels import numba_cache
+            from .kernels import compile_kernel
 
-            numba_cache(umap_learn=False)
-            globals()["prange"] = numba.prange
-            _KERNEL.append(numba.njit(cache=True, parallel=True)(_rank_penalty))
+            _KERNEL.append(compile_kernel(globals(), _rank_penalty, parallel=True))
     return _KERNEL[0]

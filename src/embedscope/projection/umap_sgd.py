@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import numba_cache
+from .kernels import compile_kernel
 
 #: Blocks of points optimised as separate tasks (the map depends on this number, not on the threads).
 BLOCKS = 4
@@ -135,20 +135,13 @@ _LOCK = threading.Lock()
 
 
 def _kernel() -> Any:
-    """The compiled optimiser (numba, on-disk cache in ``NUMBA_CACHE_DIR``), compiled on first use: after
-    :func:`~embedscope.projection.kernels.numba_cache` has chosen the cache directory."""
+    """The compiled optimiser (numba, on-disk cache in ``NUMBA_CACHE_DIR``), compiled on first use
+    (:func:`~embedscope.projection.kernels.compile_kernel`)."""
     global _KERNEL
     if _KERNEL is None:
-        numba_cache(umap_learn=False)
-        import numba
-
-        g = globals()
-        g["prange"] = numba.prange
-        g["_tau"] = numba.njit(cache=True)(_tau)
-        g["_to_sphere"] = numba.njit(cache=True)(_to_sphere)
-        g["_offset"] = numba.njit(cache=True, fastmath=True, inline="always")(_offset)
-        g["_block_epoch"] = numba.njit(cache=True, fastmath=True)(_block_epoch)
-        _KERNEL = numba.njit(cache=True, parallel=True)(_optimise)
+        _KERNEL = compile_kernel(globals(), _optimise, parallel=True, helpers={
+            "_tau": {}, "_to_sphere": {}, "_offset": {"fastmath": True, "inline": "always"},
+            "_block_epoch": {"fastmath": True}})
     return _KERNEL
 
 
